@@ -1,0 +1,71 @@
+"""Where each step's files live (a small data catalog, in the manner of Kedro's).
+
+data/raw/<T>/          immutable returns (<school_code>.xlsx) and office/ inputs
+data/clean/<T>/        step 1: tidy tables + rejected rows + clean-stage issues
+data/checked/<T>/      step 2: usable rows after the data-quality checks + all issues
+data/scores/<T>/       step 3: statistics per school x grade x subject, ranks
+outputs/<T>/           reports, executed notebooks, data-quality.xlsx, manifest.json
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import schema
+
+
+@dataclass(frozen=True)
+class Catalog:
+    term: str
+    root: Path = Path(".")
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "data" / "raw" / self.term
+
+    @property
+    def office(self) -> Path:
+        return self.raw / schema.OFFICE_DIR
+
+    @property
+    def registry(self) -> Path:
+        return self.office / schema.REGISTRY_FILE
+
+    @property
+    def exam_spec(self) -> Path:
+        return self.office / schema.EXAM_SPEC_FILE
+
+    @property
+    def ratings(self) -> Path:
+        return self.office / schema.RATINGS_FILE
+
+    def return_files(self) -> list[Path]:
+        """The schools' returns, sorted by name (files starting with ~$ are Excel lock files)."""
+        return sorted(p for p in self.raw.glob("*.xlsx") if not p.name.startswith("~$"))
+
+    @property
+    def clean(self) -> Path:
+        return self.root / "data" / "clean" / self.term
+
+    @property
+    def checked(self) -> Path:
+        return self.root / "data" / "checked" / self.term
+
+    @property
+    def scores(self) -> Path:
+        return self.root / "data" / "scores" / self.term
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs" / self.term
+
+    @property
+    def notebooks_out(self) -> Path:
+        return self.outputs / "notebooks"
+
+    @property
+    def schools_out(self) -> Path:
+        return self.outputs / "schools"
+
+    def table(self, stage: str, name: str) -> Path:
+        return getattr(self, stage) / f"{name}.parquet"

@@ -1,0 +1,61 @@
+"""Data-quality problems as one table shape, shared by cleaning and checks.
+
+Every problem names the school, the sheet, the Excel row, the column and the value, says in
+Chinese what is wrong and what the pipeline did about it, and carries a severity:
+- blocking: the district's figures as a whole would be wrong; the run stops;
+- warning: confined to rows or to one school; those rows or that school are set aside and listed;
+- fixed: the value was normalised (e.g. full-width digits) and kept; listed so the school can fix
+  its own template next term.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+BLOCKING = "blocking"
+WARNING = "warning"
+FIXED = "fixed"
+SEVERITIES = (BLOCKING, WARNING, FIXED)
+SEVERITY_LABELS = {BLOCKING: "阻断", WARNING: "警告", FIXED: "已自动修正"}
+
+ISSUE_COLUMNS = ("stage", "severity", "rule", "school_code", "school_name", "sheet", "excel_row",
+                 "column", "value", "message", "action")
+
+
+@dataclass(frozen=True)
+class Issue:
+    stage: str  # "clean" or "checks"
+    severity: str  # one of SEVERITIES
+    rule: str  # short English id, e.g. "score_above_full_marks"
+    school_code: str | None
+    sheet: str | None
+    excel_row: int | None
+    column: str | None
+    value: str | None
+    message: str  # Chinese, names what is wrong
+    action: str  # Chinese, what the pipeline did: 已剔除该行 / 已自动修正 / 该校暂不纳入统计 / 运行已停止
+    school_name: str | None = field(default=None)
+
+    def __post_init__(self):
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
+
+    def text(self) -> str:
+        """One line a person reads: 【学校 001 某某小学】学业成绩 第12行 数学=150：…"""
+        where = [f"学校 {self.school_code}" + (f" {self.school_name}" if self.school_name else "")]
+        if self.sheet:
+            where.append(f"工作表「{self.sheet}」")
+        if self.excel_row is not None:
+            where.append(f"第 {self.excel_row} 行")
+        cell = f"{self.column}=“{self.value}”" if self.column and self.value is not None else ""
+        return f"【{SEVERITY_LABELS[self.severity]}】{'，'.join(where)}{('，' + cell) if cell else ''}：{self.message}（{self.action}）"
+
+
+def issues_frame(issues: list[Issue]) -> pd.DataFrame:
+    """Issues as a DataFrame with the fixed ISSUE_COLUMNS, in a stable order."""
+    rows = [asdict(i) for i in issues]
+    df = pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
+    df["excel_row"] = df["excel_row"].astype("Int64")
+    order = ["school_code", "sheet", "excel_row", "column", "rule"]
+    return df.sort_values(order, na_position="first", kind="stable").reset_index(drop=True)

@@ -1,0 +1,68 @@
+"""Methodology parameters: params/methodology.yaml with the term's overrides merged over it."""
+from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_FILE = "methodology.yaml"
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in (over or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def param_files(term: str, params_dir: str | Path = "params") -> list[Path]:
+    """The files that make up a term's parameters, in merge order."""
+    d = Path(params_dir)
+    files = [d / DEFAULT_FILE]
+    term_file = d / "terms" / f"{term}.yaml"
+    if term_file.exists():
+        files.append(term_file)
+    return files
+
+
+def load_params(term: str, params_dir: str | Path = "params") -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for f in param_files(term, params_dir):
+        merged = _merge(merged, yaml.safe_load(f.read_text(encoding="utf-8")) or {})
+    return merged
+
+
+def params_hash(term: str, params_dir: str | Path = "params") -> str:
+    """sha256 over the effective parameter files' bytes (names included), in merge order."""
+    h = hashlib.sha256()
+    for f in param_files(term, params_dir):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def grade_band(grade: int, params: dict) -> str | None:
+    for band, grades in params["grade_bands"].items():
+        if int(grade) in grades:
+            return band
+    return None
+
+
+def rate_thresholds(grade: int, subject: str, params: dict) -> dict[str, float]:
+    """The pass / excellent / low thresholds (shares of full marks) for one grade and subject."""
+    out = dict(params["rates"]["default"])
+    band = grade_band(grade, params)
+    for rule in params["rates"].get("overrides") or []:
+        if rule.get("band") not in (None, band):
+            continue
+        if rule.get("grade") not in (None, int(grade)):
+            continue
+        if rule.get("subject") not in (None, subject):
+            continue
+        out.update({k: float(rule[k]) for k in ("pass", "excellent", "low") if k in rule})
+    return out
