@@ -1,0 +1,157 @@
+"""The frames the suites check: clean tables enriched with what a row-level expectation needs
+(full marks, school type, how many schools list a 学籍号, ...). Pure pandas, no GX.
+
+Every frame has ``_row``: the row's position in the frame (for base tables, in the clean table),
+so a failing row found by GX maps back to the clean table and to school / sheet / Excel row.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import schema
+
+ROW_TABLES = ("enrolment", "students", "scores", "fitness", "survey", "routine")
+STUDENT_TABLES = ("students", "fitness", "survey")
+EXAM_SPEC_SHEET = "考试安排（exam_spec.csv）"
+# coverage column -> the clean table whose rows show that the sheet arrived
+COVERAGE = {"n_enrolment": "enrolment", "n_students": "students", "n_fitness": "fitness",
+            "n_survey": "survey", "n_routine": "routine"}
+
+
+def conform(table: pd.DataFrame | None, name: str) -> pd.DataFrame:
+    """A clean table with its contract columns (missing table -> empty frame), fresh index."""
+    cols = list(schema.CLEAN_TABLES[name])
+    df = pd.DataFrame(columns=cols) if table is None else table.copy()
+    for c in cols:
+        if c not in df.columns:
+            df[c] = pd.NA
+    return df.reset_index(drop=True)
+
+
+def with_row(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.reset_index(drop=True)
+    out["_row"] = range(len(out))
+    return out
+
+
+def school_types(registry: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(registry["school_code"], registry["school_type"]))
+
+
+def school_names(registry: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(registry["school_code"], registry["school_name"]))
+
+
+def score_spec(exam_spec: pd.DataFrame) -> pd.DataFrame:
+    """(grade, subject, full_marks) of score-graded papers, one row per pair (first wins; a
+    duplicate is a blocking failure of its own)."""
+    spec = exam_spec.loc[exam_spec["mode"] == schema.EXAM_MODE_SCORE, ["grade", "subject", "full_marks"]]
+    spec = spec.drop_duplicates(["grade", "subject"], keep="first")
+    return spec.astype({"grade": "int64", "full_marks": "float64"})
+
+
+def scores_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame) -> pd.DataFrame:
+    df = with_row(scores)
+    df["grade"] = df["grade"].astype("int64")
+    merged = df.merge(score_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
+    return merged.sort_values("_row", kind="stable").reset_index(drop=True)
+
+
+def tested_subjects_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, max_schools: int = 5) -> pd.DataFrame:
+    """One row per (grade, subject) with at least one numeric score, with the spec's full marks."""
+    scored = scores.loc[scores["status"] == schema.STATUS_SCORED, ["grade", "subject", "school_code"]]
+    scored = scored.astype({"grade": "int64"})
+    rows = []
+    for (grade, subject), g in scored.groupby(["grade", "subject"], sort=True):
+        codes = sorted(g["school_code"].dropna().unique())
+        more = f" 等 {len(codes)} 所" if len(codes) > max_schools else ""
+        rows.append({"grade": int(grade), "subject": subject, "schools": "、".join(codes[:max_schools]) + more})
+    df = pd.DataFrame(rows, columns=["grade", "subject", "schools"]).astype({"grade": "int64"})
+    df = df.merge(score_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
+    return with_row(df)
+
+
+def exam_spec_frame(exam_spec: pd.DataFrame) -> pd.DataFrame:
+    df = with_row(exam_spec)
+    df["sheet"] = EXAM_SPEC_SHEET
+    df["excel_row"] = df["_row"] + 2  # CSV line as Excel shows it (line 1 is the header)
+    return df
+
+
+def student_frame(table: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
+    """A student-level table with school_type and, per row, how many schools list its 学籍号."""
+    df = with_row(table)
+    df["school_type"] = df["school_code"].map(school_types(registry)).astype("string")
+    names = school_names(registry)
+    ids = df.dropna(subset=["student_id"])
+    per_id = ids.groupby("student_id", sort=True)["school_code"].agg(lambda s: sorted(set(s.dropna())))
+    df["id_school_count"] = df["student_id"].map(per_id.map(len)).fillna(0).astype("int64")
+
+    def others(row) -> str:
+        codes = per_id.get(row["student_id"], []) if pd.notna(row["student_id"]) else []
+        return "、".join(f"{c} {names.get(c, '')}".strip() for c in codes if c != row["school_code"])
+
+    conflict = df["id_school_count"] > 1
+    df["other_schools"] = ""
+    if conflict.any():
+        df.loc[conflict, "other_schools"] = df.loc[conflict].apply(others, axis=1)
+    return df
+
+
+def enrolment_frame(enrolment: pd.DataFrame, students: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
+    df = with_row(enrolment)
+    df["school_type"] = df["school_code"].map(school_types(registry)).astype("string")
+    tested = students.groupby(["school_code", "grade"]).size().rename("tested").reset_index()
+    tested["grade"] = tested["grade"].astype("int64")
+    df["grade"] = df["grade"].astype("int64")
+    df = df.merge(tested, on=["school_code", "grade"], how="left", sort=False)
+    df = df.sort_values("_row", kind="stable").reset_index(drop=True)
+    df["tested"] = df["tested"].fillna(0).astype("int64")
+    df["tested_over_enrolled"] = df["tested"] - pd.to_numeric(df["enrolled"], errors="coerce")
+    return df
+
+
+def coverage_frame(returns: pd.DataFrame, tables: dict[str, pd.DataFrame], registry: pd.DataFrame) -> pd.DataFrame:
+    """One row per submitted return of a registered school: usable clean rows per required sheet."""
+    known = set(registry["school_code"])
+    sub = returns.loc[returns["submitted"].fillna(False).astype(bool) & returns["school_code"].isin(known)]
+    df = sub[["school_code", "school_name"]].drop_duplicates("school_code").sort_values("school_code")
+    for col, table in COVERAGE.items():
+        counts = tables[table]["school_code"].value_counts()
+        df[col] = df["school_code"].map(counts).fillna(0).astype("int64")
+    return with_row(df)
+
+
+def returns_frame(returns: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
+    """The returns table, plus a not-submitted row for each registered school it lacks."""
+    df = returns.copy()
+    missing = registry.loc[~registry["school_code"].isin(df["school_code"].dropna())]
+    if len(missing):
+        add = pd.DataFrame({c: pd.Series([pd.NA] * len(missing), dtype="object") for c in df.columns})
+        for c in ("school_code", "school_name", "school_type", "category"):
+            add[c] = missing[c].to_numpy()
+        add["submitted"] = False
+        df = pd.concat([df.astype("object"), add], ignore_index=True)
+    df["submitted"] = df["submitted"].fillna(False).astype(bool)
+    for c in df.columns:
+        if c != "submitted" and df[c].dtype == object:
+            df[c] = df[c].astype("string")
+    df = df.sort_values("school_code", kind="stable", na_position="last")
+    return with_row(df)
+
+
+def build_frames(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every frame a suite checks, except usable_returns (built after the set-asides)."""
+    t = {name: conform(tables.get(name), name) for name in ROW_TABLES}
+    frames = {
+        "returns": tables["returns"] if "_row" in tables["returns"] else returns_frame(tables["returns"], registry),
+        "exam_spec": exam_spec_frame(exam_spec),
+        "tested_subjects": tested_subjects_frame(t["scores"], exam_spec),
+        "scores": scores_frame(t["scores"], exam_spec),
+        "routine": with_row(t["routine"]),
+        "enrolment": enrolment_frame(t["enrolment"], t["students"], registry),
+    }
+    for name in STUDENT_TABLES:
+        frames[name] = student_frame(t[name], registry)
+    frames["coverage"] = coverage_frame(frames["returns"], t, registry)
+    return frames

@@ -1,0 +1,171 @@
+"""Shaping the scores and issues into the tables the reports show (pure functions).
+
+The notebooks decide what to show and explain it; these functions only select, order and label.
+Figures for fewer than ``reporting.min_published_n`` tested students are replaced by 样本过少.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .issues import BLOCKING, FIXED, SEVERITY_LABELS, WARNING
+from .schema import GRADE_LABELS
+
+TOO_FEW = "样本过少"
+
+# Chinese headers for the statistics' columns, shared by every table.
+LABELS = {
+    "school_code": "学校代码", "unit_code": "代码", "unit_name": "学校", "school_name": "学校名称",
+    "category": "类别", "school_type": "类型", "grade": "年级", "grade_label": "年级", "subject": "学科",
+    "class_no": "班级", "full_marks": "满分", "enrolled": "应考", "tested_n": "实考", "absent_n": "缺考",
+    "exempt_n": "免考", "invalid_n": "无效", "participation": "参考率", "mean": "平均分", "sd": "标准差",
+    "min": "最低分", "max": "最高分", "pass_rate": "及格率", "excellent_rate": "优秀率",
+    "low_rate": "低分率", "pass_n": "及格人数", "excellent_n": "优秀人数", "low_n": "低分人数",
+    "rank_district": "区排名", "rank_category": "类别排名", "pass_rate_rank_district": "及格率区排名",
+    "excellent_rate_rank_district": "优秀率区排名", "low_rate_rank_district": "低分率区排名",
+    "level_label": "范围", "status": "状态", "sheet": "工作表", "excel_row": "行号", "column": "列",
+    "value": "值", "message": "问题", "action": "处理", "severity_label": "严重程度",
+}
+RATE_FORMAT = "{:.1%}"
+FORMATS = {"participation": RATE_FORMAT, "pass_rate": RATE_FORMAT, "excellent_rate": RATE_FORMAT,
+           "low_rate": RATE_FORMAT, "mean": "{:.1f}", "sd": "{:.1f}", "min": "{:g}", "max": "{:g}",
+           "full_marks": "{:g}"}
+
+
+def labels_for(columns) -> dict[str, str]:
+    return {c: LABELS.get(c, c) for c in columns}
+
+
+def grade_subjects(stats: pd.DataFrame) -> list[tuple[int, str]]:
+    """(grade, subject) pairs present, in the scores' order."""
+    d = stats.loc[stats["level"] == "district", ["grade", "subject"]]
+    return list(d.itertuples(index=False, name=None))
+
+
+def suppress_small(df: pd.DataFrame, min_n: int, value_columns: list[str]) -> pd.DataFrame:
+    """Replace statistics of units with fewer than min_n tested students by 样本过少."""
+    out = df.copy()
+    small = out["tested_n"] < min_n
+    for c in value_columns:
+        if c in out:
+            out[c] = out[c].astype(object).where(~small, TOO_FEW)
+    return out
+
+
+def rank_text(rank, n) -> str:
+    """'3/25' or '—' for an unranked school."""
+    if pd.isna(rank) or pd.isna(n):
+        return "—"
+    return f"{int(rank)}/{int(n)}"
+
+
+def returns_summary(returns: pd.DataFrame) -> pd.DataFrame:
+    """应交 / 已交 / 未交 / 纳入统计 / 暂不纳入, overall and by category."""
+    def counts(g: pd.DataFrame) -> pd.Series:
+        submitted = g["submitted"].astype(bool)
+        usable = g["usable"].astype(bool)
+        return pd.Series({"应交": len(g), "已交": int(submitted.sum()), "未交": int((~submitted).sum()),
+                          "纳入统计": int(usable.sum()), "暂不纳入": int((submitted & ~usable).sum())})
+    rows = [counts(g).rename(cat) for cat, g in returns.groupby("category", sort=True)]
+    rows.append(counts(returns).rename("全区"))
+    out = pd.DataFrame(rows)
+    out.index.name = "类别"
+    return out.reset_index()
+
+
+def participation_overview(stats: pd.DataFrame) -> pd.DataFrame:
+    """District-level participation per grade and subject."""
+    d = stats.loc[stats["level"] == "district"].copy()
+    d["grade_label"] = d["grade"].map(GRADE_LABELS)
+    return d[["grade_label", "subject", "enrolled", "tested_n", "absent_n", "exempt_n", "invalid_n",
+              "participation"]]
+
+
+def low_participation(stats: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    s = stats.loc[(stats["level"] == "school") & (stats["participation"] < threshold)].copy()
+    s["grade_label"] = s["grade"].map(GRADE_LABELS)
+    return s[["unit_code", "unit_name", "grade_label", "subject", "enrolled", "tested_n", "absent_n",
+              "exempt_n", "participation"]]
+
+
+def district_rates(stats: pd.DataFrame, grade: int, subject: str) -> pd.DataFrame:
+    """District and category rows for one paper."""
+    s = stats.loc[(stats["grade"] == grade) & (stats["subject"] == subject)
+                  & stats["level"].isin(["district", "category"])].copy()
+    s["level_label"] = s["unit_name"]
+    return s[["level_label", "tested_n", "mean", "sd", "pass_rate", "excellent_rate", "low_rate"]]
+
+
+def with_rank_text(df: pd.DataFrame) -> pd.DataFrame:
+    """rank_district / rank_category as 'rank/n' text for display."""
+    out = df.copy()
+    for scope in ("district", "category"):
+        out[f"rank_{scope}"] = [rank_text(r, n) for r, n in zip(df[f"rank_{scope}"], df[f"n_ranked_{scope}"])]
+    return out
+
+
+def school_ranking(stats: pd.DataFrame, grade: int, subject: str, min_n: int) -> pd.DataFrame:
+    """Every school on one paper, by district rank (unranked last)."""
+    s = stats.loc[(stats["level"] == "school") & (stats["grade"] == grade) & (stats["subject"] == subject)]
+    s = with_rank_text(s).sort_values(["mean", "unit_code"], ascending=[False, True], na_position="last")
+    s = suppress_small(s, min_n, ["mean", "sd", "pass_rate", "excellent_rate", "low_rate"])
+    return s[["unit_code", "unit_name", "category", "tested_n", "participation", "mean", "sd", "pass_rate",
+              "excellent_rate", "low_rate", "rank_district", "rank_category"]]
+
+
+def school_comparison(stats: pd.DataFrame, school_code: str, category: str) -> pd.DataFrame:
+    """One school's rows beside its category's and the district's, for every paper it sat."""
+    school = stats.loc[(stats["level"] == "school") & (stats["unit_code"] == school_code)]
+    keys = school[["grade", "subject"]]
+    others = stats.loc[((stats["level"] == "category") & (stats["unit_code"] == category))
+                       | (stats["level"] == "district")].merge(keys, on=["grade", "subject"])
+    out = pd.concat([school, others], ignore_index=True)
+    order = {"school": 0, "category": 1, "district": 2}
+    out = out.assign(_o=out["level"].map(order)).sort_values(["grade", "_o"], kind="stable")
+    out["level_label"] = out["level"].map({"school": "本校", "category": f"同类（{category}）", "district": "全区"})
+    out["grade_label"] = out["grade"].map(GRADE_LABELS)
+    return out.drop(columns="_o")
+
+
+def comparison_table(cmp: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """school_comparison rows ready to show: small cohorts suppressed, ranks as text."""
+    shown = suppress_small(cmp, min_n, ["mean", "sd", "pass_rate", "excellent_rate", "low_rate"])
+    return with_rank_text(shown)
+
+
+def mask_small(df: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """Statistics of small cohorts set to NaN (for charts, which must not show what tables suppress)."""
+    out = df.copy()
+    small = out["tested_n"] < min_n
+    for c in ("mean", "sd", "pass_rate", "excellent_rate", "low_rate"):
+        out[c] = out[c].where(~small)
+    return out
+
+
+def issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
+    """Per school: problems by severity (schools without problems are left out)."""
+    if issues.empty:
+        return pd.DataFrame(columns=["school_code", "school_name", *SEVERITY_LABELS.values()])
+    t = issues.assign(sev=issues["severity"].map(SEVERITY_LABELS)).pivot_table(
+        index=["school_code", "school_name"], columns="sev", values="rule", aggfunc="count", fill_value=0)
+    for sev in (BLOCKING, WARNING, FIXED):
+        if SEVERITY_LABELS[sev] not in t:
+            t[SEVERITY_LABELS[sev]] = 0
+    return t[[SEVERITY_LABELS[s] for s in (BLOCKING, WARNING, FIXED)]].reset_index()
+
+
+def issue_list(issues: pd.DataFrame) -> pd.DataFrame:
+    out = issues.assign(severity_label=issues["severity"].map(SEVERITY_LABELS))
+    out["excel_row"] = out["excel_row"].astype("Int64").astype(str).replace("<NA>", "")
+    return out[["severity_label", "sheet", "excel_row", "column", "value", "message", "action"]]
+
+
+def flatten_params(params: dict, prefix: str = "") -> pd.DataFrame:
+    """params as (键, 值) rows, for the 口径说明 appendix."""
+    rows = []
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows.extend(flatten_params(value, name + ".").itertuples(index=False, name=None))
+        else:
+            rows.append((name, str(value)))
+    return pd.DataFrame(rows, columns=["参数", "取值"])
