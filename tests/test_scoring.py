@@ -379,16 +379,17 @@ def test_class_stats(tables, params):
 
 
 def test_rank_ignores_float_noise(params):
-    # 70.1 + 80.2 + 90.3 and 80.1 + 80.3 + 80.2 are both 240.6 / 3 = 80.2, but the float means differ
-    # (80.2 vs 80.19999999999999): they must tie.
-    assert pd.Series([80.1, 80.3, 80.2]).mean() != pd.Series([70.1, 80.2, 90.3]).mean()
-    scores = pd.DataFrame([*_students("A", 7, "数学", [70.1, 80.2, 90.3]),
-                           *_students("B", 7, "数学", [80.1, 80.3, 80.2]),
-                           *_students("C", 7, "数学", [80.0, 80.0, 80.0])])
-    enrolment = pd.DataFrame({"school_code": ["A", "B", "C"], "grade": [7, 7, 7], "enrolled": [3, 3, 3]})
+    # 90.3 + 72.9 + 89.3 + 58.1 and 76.1 + 80.4 + 97.6 + 56.5 are both 310.6, mean 77.65, but the float
+    # group means differ (77.64999999999999 vs 77.65): they must still tie.
+    a, b = [90.3, 72.9, 89.3, 58.1], [76.1, 80.4, 97.6, 56.5]
+    raw = pd.DataFrame({"k": ["a"] * 4 + ["b"] * 4, "v": a + b}).groupby("k")["v"].mean()
+    assert raw["a"] != raw["b"]
+    scores = pd.DataFrame([*_students("A", 7, "数学", a), *_students("B", 7, "数学", b),
+                           *_students("C", 7, "数学", [80.0, 80.0, 80.0, 80.0])])
+    enrolment = pd.DataFrame({"school_code": ["A", "B", "C"], "grade": [7, 7, 7], "enrolled": [4, 4, 4]})
     returns = pd.DataFrame({"school_code": ["A", "B", "C"], "school_name": ["甲", "乙", "丙"],
                             "school_type": ["初中"] * 3, "category": ["城区", "乡镇", "城区"]})
     spec = pd.DataFrame({"grade": [7], "subject": ["数学"], "full_marks": [100.0], "mode": ["分数"]})
     stats = scoring.subject_stats(scores, enrolment, returns, spec, params)
-    assert _ranks(stats, 7, "数学", "rank_district") == {"A": 1, "B": 1, "C": 3}
-    assert _ranks(stats, 7, "数学", "rank_category") == {"A": 1, "B": 1, "C": 2}
+    assert _ranks(stats, 7, "数学", "rank_district") == {"C": 1, "A": 2, "B": 2}
+    assert _ranks(stats, 7, "数学", "rank_category") == {"C": 1, "A": 2, "B": 1}
