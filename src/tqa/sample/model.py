@@ -52,6 +52,8 @@ _TYPE_MIX = {
     "农村": (0.60, 0.10, 0.30),
 }
 _CATEGORY_MIX = (0.30, 0.35, 0.35)
+# Beyond 40 schools a district is a county with many small village schools.
+_CATEGORY_MIX_LARGE = (0.15, 0.30, 0.55)
 # The first schools cycle through these, so that even a 3-school test district is mixed.
 _FIRST = (("城区", "小学"), ("乡镇", "初中"), ("农村", "九年一贯制"), ("城区", "九年一贯制"),
           ("乡镇", "小学"), ("农村", "小学"))
@@ -110,8 +112,8 @@ class District:
 def build_schools(n: int, seed: int) -> pd.DataFrame:
     rng = key_rng(seed, "schools")
     kinds = list(_FIRST[: min(n, len(_FIRST))])
-    for _ in range(n - len(kinds)):
-        cat = schema.SCHOOL_CATEGORIES[rng.choice(3, p=_CATEGORY_MIX)]
+    for k in range(len(kinds), n):
+        cat = schema.SCHOOL_CATEGORIES[rng.choice(3, p=_CATEGORY_MIX if k < 40 else _CATEGORY_MIX_LARGE)]
         typ = schema.SCHOOL_TYPES[rng.choice(3, p=_TYPE_MIX[cat])]
         kinds.append((cat, typ))
     cat_rank = {c: i for i, c in enumerate(schema.SCHOOL_CATEGORIES)}
@@ -208,7 +210,7 @@ def build_students(schools: pd.DataFrame, seed: int, year: int) -> pd.DataFrame:
     df["sleep"] = rng.normal(0, 1, n)
     df["exempt"] = rng.random(n) < 0.003  # special-needs pupils, exempt in every term
     df["student_id"] = student_ids(df["grade"].to_numpy(), year, rng)
-    return df
+    return df.sort_values(["school_code", "grade", "class_no", "student_id"], kind="stable").reset_index(drop=True)
 
 
 def student_ids(grades: np.ndarray, year: int, rng: np.random.Generator) -> np.ndarray:
@@ -352,7 +354,7 @@ def build_survey(students, schools, seed, term) -> pd.DataFrame:
     n = len(students)
     g = students["grade"].to_numpy()
     factor = schools["homework_factor"].to_numpy()[students["school_idx"].to_numpy()]
-    median = np.select([g <= 2, g <= 6], [15.0, 45.0], 75.0)
+    median = np.select([g <= 2, g <= 6], [15.0, 40.0], 65.0)
     minutes = median * factor * np.exp(0.45 * students["hw"].to_numpy() + rng.normal(0, 0.2, n))
     minutes = np.where((g <= 2) & (rng.random(n) < 0.8), 0, minutes)  # no written homework in grades 1-2
     minutes = np.clip(np.round(minutes / 5) * 5, 0, 300).astype(int)

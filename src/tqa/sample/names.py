@@ -10,7 +10,7 @@ DISTRICT = "清河区"
 
 # Two-character place names for towns (镇) and townships (乡); combined to make more when needed.
 _PLACE_FIRST = "东西南北柳桃杏梨枣松柏杨槐竹梅兰荷石泉溪河湖山岭坡塘湾桥林田"
-_PLACE_SECOND = "庄集店铺营屯寨堡口坪岗洼沟镇埠湖"
+_PLACE_SECOND = "庄集店铺营屯寨堡口坪岗洼沟埠湾"
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN_CHARS = ("子涵欣怡梓轩浩宇雨萱一诺思远佳琪俊杰宇轩梓萱可馨博文晨曦嘉怡睿泽雅琪天佑若曦明轩紫涵"
