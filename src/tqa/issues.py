@@ -43,7 +43,8 @@ class Issue:
 
     def text(self) -> str:
         """One line a person reads: 【学校 001 某某小学】学业成绩 第12行 数学=150：…"""
-        where = [f"学校 {self.school_code}" + (f" {self.school_name}" if self.school_name else "")]
+        where = ([f"学校 {self.school_code}" + (f" {self.school_name}" if self.school_name else "")]
+                 if self.school_code else ["全区"])
         if self.sheet:
             where.append(f"工作表「{self.sheet}」")
         if self.excel_row is not None:

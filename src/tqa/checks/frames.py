@@ -28,6 +28,11 @@ def conform(table: pd.DataFrame | None, name: str) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def as_grade(s: pd.Series) -> pd.Series:
+    # Nullable: a grade cleaning could not read must not crash the checks (it fails grade checks instead).
+    return pd.to_numeric(s, errors="coerce").astype("Int64")
+
+
 def with_row(df: pd.DataFrame) -> pd.DataFrame:
     out = df.reset_index(drop=True)
     out["_row"] = range(len(out))
@@ -47,12 +52,12 @@ def score_spec(exam_spec: pd.DataFrame) -> pd.DataFrame:
     duplicate is a blocking failure of its own)."""
     spec = exam_spec.loc[exam_spec["mode"] == schema.EXAM_MODE_SCORE, ["grade", "subject", "full_marks"]]
     spec = spec.drop_duplicates(["grade", "subject"], keep="first")
-    return spec.astype({"grade": "int64", "full_marks": "float64"})
+    return spec.astype({"grade": "Int64", "full_marks": "float64"})
 
 
 def scores_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame) -> pd.DataFrame:
     df = with_row(scores)
-    df["grade"] = df["grade"].astype("int64")
+    df["grade"] = as_grade(df["grade"])
     merged = df.merge(score_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
     return merged.sort_values("_row", kind="stable").reset_index(drop=True)
 
@@ -60,13 +65,13 @@ def scores_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame) -> pd.DataFrame:
 def tested_subjects_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, max_schools: int = 5) -> pd.DataFrame:
     """One row per (grade, subject) with at least one numeric score, with the spec's full marks."""
     scored = scores.loc[scores["status"] == schema.STATUS_SCORED, ["grade", "subject", "school_code"]]
-    scored = scored.astype({"grade": "int64"})
+    scored = scored.assign(grade=as_grade(scored["grade"])).dropna(subset=["grade"])
     rows = []
     for (grade, subject), g in scored.groupby(["grade", "subject"], sort=True):
         codes = sorted(g["school_code"].dropna().unique())
         more = f" 等 {len(codes)} 所" if len(codes) > max_schools else ""
         rows.append({"grade": int(grade), "subject": subject, "schools": "、".join(codes[:max_schools]) + more})
-    df = pd.DataFrame(rows, columns=["grade", "subject", "schools"]).astype({"grade": "int64"})
+    df = pd.DataFrame(rows, columns=["grade", "subject", "schools"]).astype({"grade": "Int64"})
     df = df.merge(score_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
     return with_row(df)
 
@@ -78,32 +83,44 @@ def exam_spec_frame(exam_spec: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def type_grade(school_type: pd.Series, grade: pd.Series) -> pd.Series:
+    """"小学:3" etc. GX's column-pair in-set check loops over rows in Python (minutes on a district);
+    a one-column in-set check on this key is vectorised and says the same."""
+    key = school_type.astype("string") + ":" + pd.to_numeric(grade, errors="coerce").astype("Int64").astype("string")
+    return key.astype("string")
+
+
+def type_grade_keys() -> list[str]:
+    return [f"{t}:{g}" for t, grades in schema.GRADES_BY_TYPE.items() for g in grades]
+
+
 def student_frame(table: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
     """A student-level table with school_type and, per row, how many schools list its 学籍号."""
     df = with_row(table)
     df["school_type"] = df["school_code"].map(school_types(registry)).astype("string")
-    names = school_names(registry)
-    ids = df.dropna(subset=["student_id"])
-    per_id = ids.groupby("student_id", sort=True)["school_code"].agg(lambda s: sorted(set(s.dropna())))
-    df["id_school_count"] = df["student_id"].map(per_id.map(len)).fillna(0).astype("int64")
-
-    def others(row) -> str:
-        codes = per_id.get(row["student_id"], []) if pd.notna(row["student_id"]) else []
-        return "、".join(f"{c} {names.get(c, '')}".strip() for c in codes if c != row["school_code"])
-
-    conflict = df["id_school_count"] > 1
+    df["type_grade"] = type_grade(df["school_type"], df["grade"])
+    ids = df.dropna(subset=["student_id", "school_code"])
+    per_id = ids.groupby("student_id", sort=False)["school_code"].nunique()
+    df["id_school_count"] = df["student_id"].map(per_id).fillna(0).astype("int64")
     df["other_schools"] = ""
+    conflict = df["id_school_count"] > 1
     if conflict.any():
-        df.loc[conflict, "other_schools"] = df.loc[conflict].apply(others, axis=1)
+        names = school_names(registry)
+        sub = ids.loc[ids["student_id"].isin(df.loc[conflict, "student_id"])]
+        codes = sub.groupby("student_id")["school_code"].agg(lambda s: sorted(set(s)))
+        df.loc[conflict, "other_schools"] = [
+            "、".join(f"{c} {names.get(c, '')}".strip() for c in codes[sid] if c != code)
+            for sid, code in zip(df.loc[conflict, "student_id"], df.loc[conflict, "school_code"])]
     return df
 
 
 def enrolment_frame(enrolment: pd.DataFrame, students: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
     df = with_row(enrolment)
     df["school_type"] = df["school_code"].map(school_types(registry)).astype("string")
+    df["type_grade"] = type_grade(df["school_type"], df["grade"])
     tested = students.groupby(["school_code", "grade"]).size().rename("tested").reset_index()
-    tested["grade"] = tested["grade"].astype("int64")
-    df["grade"] = df["grade"].astype("int64")
+    tested["grade"] = as_grade(tested["grade"])
+    df["grade"] = as_grade(df["grade"])
     df = df.merge(tested, on=["school_code", "grade"], how="left", sort=False)
     df = df.sort_values("_row", kind="stable").reset_index(drop=True)
     df["tested"] = df["tested"].fillna(0).astype("int64")
@@ -144,7 +161,7 @@ def build_frames(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_s
     """Every frame a suite checks, except usable_returns (built after the set-asides)."""
     t = {name: conform(tables.get(name), name) for name in ROW_TABLES}
     frames = {
-        "returns": tables["returns"] if "_row" in tables["returns"] else returns_frame(tables["returns"], registry),
+        "returns": returns_frame(conform(tables.get("returns"), "returns"), registry),
         "exam_spec": exam_spec_frame(exam_spec),
         "tested_subjects": tested_subjects_frame(t["scores"], exam_spec),
         "scores": scores_frame(t["scores"], exam_spec),

@@ -12,7 +12,7 @@ The JSON files are the source of truth, read at run time. Each expectation's ``m
   sheet     optional, for frames without a sheet column
 Kwargs may refer to run-time values with {"$PARAMETER": name} (see checks.engine.suite_parameters).
 
-``python -m tqa.checks.suites [checks]`` rewrites the files in canonical form (stable key order,
+``python -m tqa.checks [checks]`` rewrites the files in canonical form (stable key order,
 2-space indent) so hand edits give small, reviewable diffs.
 """
 from __future__ import annotations

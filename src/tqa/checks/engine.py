@@ -1,0 +1,96 @@
+"""Running the suites with Great Expectations 1.x: one ephemeral context per process, a pandas
+data source with one dataframe asset, whole-dataframe batches. ``import great_expectations``
+costs seconds, so it happens here, lazily, once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from .. import schema
+from .frames import type_grade_keys
+
+SOURCE_INDEX = ("school_code", "sheet", "excel_row")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failing expectation: the frame it ran on, its meta, and the failing rows' ``_row``
+    (None for a table-level expectation such as a row count)."""
+    frame: str
+    meta: dict
+    rows: tuple[int, ...] | None
+    observed: object = None
+
+
+@lru_cache(maxsize=1)
+def batch_definition():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    # Progress bars go to stderr and would clutter notebook outputs.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = context.data_sources.add_pandas("tqa").add_dataframe_asset("frame")
+    return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def suite_parameters(registry: pd.DataFrame, params: dict) -> dict:
+    """Run-time values the suites refer to with {"$PARAMETER": name}."""
+    return {
+        "registry_codes": sorted(registry["school_code"].dropna().astype(str)),
+        "type_grade_keys": type_grade_keys(),
+        "sexes": list(schema.SEXES),
+        "exam_modes": [schema.EXAM_MODE_SCORE, schema.EXAM_MODE_LEVEL],
+        "tested_over_enrolled_tolerance": int((params.get("checks") or {}).get("tested_over_enrolled_tolerance", 0)),
+    }
+
+
+def suite_columns(suite) -> list[str]:
+    cols = []
+    for e in suite.expectations:
+        kw = e.configuration.kwargs
+        cols += [kw[k] for k in ("column", "column_A", "column_B") if k in kw]
+        cols += list(kw.get("column_list") or [])
+    return sorted(set(cols))
+
+
+def _raised(info) -> str | None:
+    """The first exception message in a GX exception_info (flat, or keyed by metric)."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for v in info.values():
+        msg = _raised(v)
+        if msg:
+            return msg
+    return None
+
+
+def validate(frame_name: str, frame: pd.DataFrame, suite, parameters: dict) -> list[Failure]:
+    """Run one suite on one frame; every failure with the ``_row`` of each failing row."""
+    index_cols = [c for c in SOURCE_INDEX if c in frame.columns] + ["_row"]
+    # GX hashes the whole batch: hand it only the columns the suite reads (the rest stay for messages).
+    used = [c for c in suite_columns(suite) if c in frame.columns and c not in index_cols]
+    batch = batch_definition().get_batch(batch_parameters={"dataframe": frame[index_cols + used]})
+    result = batch.validate(
+        suite,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_cols},
+        expectation_parameters=parameters,
+    )
+    failures = []
+    for r in result.results:
+        meta = dict(r.expectation_config.meta)
+        error = _raised(r.exception_info)
+        if error:
+            # A suite that cannot run is a bug or a contract change, never a data problem.
+            raise RuntimeError(f"检查规则 {frame_name}/{meta.get('rule')} 无法运行：{error}")
+        if r.success:
+            continue
+        index_list = r.result.get("unexpected_index_list")
+        rows = None if index_list is None else tuple(sorted({int(i["_row"]) for i in index_list}))
+        failures.append(Failure(frame_name, meta, rows, r.result.get("observed_value")))
+    return sorted(failures, key=lambda f: f.meta["rule"])

@@ -1,0 +1,434 @@
+"""Data-quality checks (step 2): each check fires on a fixture and stays quiet on clean data."""
+from __future__ import annotations
+
+import math
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from tqa import schema
+from tqa.checks import (STATUS_MISSING, STATUS_OK, STATUS_PARTIAL, STATUS_SET_ASIDE, read_exam_spec,
+                        read_registry, read_suite_files, run_checks)
+from tqa.issues import ISSUE_COLUMNS, Issue, issues_frame
+from tqa.quality_workbook import HEADERS, SUMMARY_SHEET, write_quality_workbook
+
+PARAMS = {"checks": {"tested_over_enrolled_tolerance": 0}}
+SUITES = "checks"
+S = schema.SHEET_SCORES
+
+
+# ---- fixtures: a tiny clean district --------------------------------------------------------
+def registry() -> pd.DataFrame:
+    return pd.DataFrame({
+        "school_code": ["001", "002", "003", "004"],
+        "school_name": ["城东小学", "城西中学", "南山九年一贯制学校", "北岭小学"],
+        "name_variants": ["", "", "", ""],
+        "school_type": ["小学", "初中", "九年一贯制", "小学"],
+        "category": ["城区", "城区", "乡镇", "农村"],
+    })
+
+
+def exam_spec() -> pd.DataFrame:
+    return pd.DataFrame({
+        "grade": [1, 1, 3, 3, 8, 8],
+        "subject": ["语文", "数学", "语文", "数学", "语文", "数学"],
+        "full_marks": [math.nan, math.nan, 100.0, 100.0, 120.0, 120.0],
+        "mode": ["等级", "等级", "分数", "分数", "分数", "分数"],
+    })
+
+
+# (school, grade, student ids, 语文 score, 数学 score)
+ROSTER = [("001", 3, ["A01", "A02", "A03"], [95.0, 60.0, 30.0], [100.0, 0.0, 75.5]),
+          ("002", 8, ["B01", "B02"], [120.0, 88.0], [99.0, 110.0]),
+          ("003", 3, ["C01"], [70.0], [80.0]),
+          ("003", 8, ["C02"], [100.0], [90.0])]
+
+
+def clean_tables() -> dict[str, pd.DataFrame]:
+    students, scores, fitness, survey, enrolment, routine = [], [], [], [], [], []
+    rows = {}
+    for code, grade, ids, chinese, maths in ROSTER:
+        for sid, c, m in zip(ids, chinese, maths):
+            r = rows[code] = rows.get(code, 1) + 1
+            students.append((code, S, r, sid, f"学生{sid}", grade, 1, "男" if r % 2 else "女"))
+            for subject, score in (("语文", c), ("数学", m)):
+                scores.append((code, S, r, sid, grade, 1, subject, "scored", score, None, str(score)))
+            fitness.append((code, schema.SHEET_FITNESS, r, sid, grade, "男" if r % 2 else "女", 85.5))
+            survey.append((code, schema.SHEET_SURVEY, r, sid, grade, 50.0, 9.5))
+    for code, grade in {(c, g) for c, g, *_ in ROSTER}:
+        n = sum(len(ids) for c, g, ids, *_ in ROSTER if (c, g) == (code, grade))
+        enrolment.append((code, schema.SHEET_INFO, 8 + grade, grade, n + 1, 0, 0, 0, 0))
+    for code in ("001", "002", "003"):
+        routine.append((code, schema.SHEET_ROUTINE, 2, "张老师", "校长", 30, 10, 12.0))
+    reg = registry()
+    returns = pd.DataFrame({
+        "school_code": reg["school_code"], "school_name": reg["school_name"],
+        "school_type": reg["school_type"], "category": reg["category"],
+        "submitted": [True, True, True, False],
+        "source_file": ["001.xlsx", "002.xlsx", "003.xlsx", None],
+        "source_sha256": ["a", "b", "c", None], "name_in_return": ["城东小学", "城西中学", "南山学校", None],
+        "filled_by": ["李", "王", "赵", None],
+    })
+    tables = {
+        "returns": returns,
+        "students": pd.DataFrame(students, columns=schema.CLEAN_TABLES["students"]),
+        "scores": pd.DataFrame(scores, columns=schema.CLEAN_TABLES["scores"]),
+        "fitness": pd.DataFrame(fitness, columns=schema.CLEAN_TABLES["fitness"]),
+        "survey": pd.DataFrame(survey, columns=schema.CLEAN_TABLES["survey"]),
+        "enrolment": pd.DataFrame(sorted(enrolment), columns=schema.CLEAN_TABLES["enrolment"]),
+        "routine": pd.DataFrame(routine, columns=schema.CLEAN_TABLES["routine"]),
+        "issues": issues_frame([]),
+    }
+    tables["scores"]["level"] = tables["scores"]["level"].astype("string")
+    return tables
+
+
+def run(tables=None, reg=None, spec=None, params=PARAMS):
+    return run_checks(clean_tables() if tables is None else tables, registry() if reg is None else reg,
+                      exam_spec() if spec is None else spec, params, suites_dir=SUITES)
+
+
+def rules(result, stage="checks") -> list[str]:
+    df = result.issues
+    return sorted(df.loc[df["stage"] == stage, "rule"])
+
+
+def only(result, rule) -> pd.DataFrame:
+    return result.issues.loc[result.issues["rule"] == rule].reset_index(drop=True)
+
+
+def set_row(df, mask, **values):
+    df = df.copy()
+    for k, v in values.items():
+        df.loc[mask, k] = v
+    return df
+
+
+@pytest.fixture(scope="module")
+def clean_result():
+    return run()
+
+
+# ---- clean data -----------------------------------------------------------------------------
+def test_clean_data_only_reports_the_missing_return(clean_result):
+    assert rules(clean_result) == ["missing_return"]
+    assert not clean_result.blocking
+    ret = clean_result.tables["returns"].set_index("school_code")
+    assert ret["status"].to_dict() == {"001": STATUS_OK, "002": STATUS_OK, "003": STATUS_OK, "004": STATUS_MISSING}
+    assert ret["usable"].to_dict() == {"001": True, "002": True, "003": True, "004": False}
+    assert len(clean_result.tables["scores"]) == 14 and len(clean_result.tables["students"]) == 7
+
+
+def test_missing_return_is_listed(clean_result):
+    issue = only(clean_result, "missing_return").iloc[0]
+    assert (issue["severity"], issue["school_code"], issue["school_name"]) == ("warning", "004", "北岭小学")
+    assert issue["message"] == "该校本学期未提交报表"
+
+
+def test_registered_school_absent_from_returns_counts_as_not_submitted():
+    t = clean_tables()
+    t["returns"] = t["returns"].iloc[:3]
+    res = run(t)
+    assert res.tables["returns"].set_index("school_code").loc["004", "status"] == STATUS_MISSING
+    assert rules(res) == ["missing_return"]
+
+
+# ---- blocking checks ------------------------------------------------------------------------
+def test_subject_without_full_marks_blocks():
+    t = clean_tables()
+    extra = t["scores"].iloc[[0]].assign(subject="英语", score=50.0)
+    t["scores"] = pd.concat([t["scores"], extra], ignore_index=True)
+    res = run(t)
+    issue = only(res, "subject_without_full_marks").iloc[0]
+    assert res.blocking and issue["severity"] == "blocking"
+    assert "3 年级「英语」" in issue["message"] and "001" in issue["message"]
+    assert "阻断问题" in res.summary() and "英语" in res.summary()
+
+
+def test_level_graded_subject_needs_no_full_marks():
+    t = clean_tables()
+    extra = t["scores"].iloc[[0]].assign(grade=1, status="level", score=math.nan, level="良好")
+    t["scores"] = pd.concat([t["scores"], extra], ignore_index=True)
+    assert "subject_without_full_marks" not in rules(run(t))
+
+
+def test_unknown_school_blocks_and_is_set_aside():
+    t = clean_tables()
+    t["returns"] = set_row(t["returns"], t["returns"]["school_code"] == "003", school_code="099")
+    for name in ("students", "scores", "fitness", "survey", "enrolment", "routine"):
+        t[name] = set_row(t[name], t[name]["school_code"] == "003", school_code="099")
+    res = run(t)
+    assert res.blocking
+    assert "unknown_school" in rules(res)
+    ret = res.tables["returns"].set_index("school_code")
+    assert ret.loc["099", "status"] == STATUS_SET_ASIDE and not ret.loc["099", "usable"]
+    assert "099" not in set(res.tables["scores"]["school_code"])
+    # 003 (registered) is now listed as not submitted
+    assert ret.loc["003", "status"] == STATUS_MISSING
+
+
+def test_unknown_school_from_cleaning_blocks():
+    t = clean_tables()
+    t["issues"] = issues_frame([Issue("clean", "warning", "unknown_school", "077", None, None, None, None,
+                                      "学校代码不在名册中", "已跳过该文件")])
+    res = run(t)
+    assert res.blocking
+    assert only(res, "unknown_school")["stage"].tolist() == ["clean", "checks"]
+
+
+def test_exam_spec_duplicate_and_non_positive_full_marks_block():
+    spec = pd.concat([exam_spec(), exam_spec().iloc[[2]]], ignore_index=True)
+    spec.loc[4, "full_marks"] = 0.0
+    res = run(spec=spec)
+    assert res.blocking
+    dup = only(res, "exam_spec_duplicate")
+    assert sorted(dup["excel_row"].tolist()) == [4, 8]  # CSV lines of both copies
+    bad = only(res, "exam_spec_full_marks_not_positive").iloc[0]
+    assert (bad["excel_row"], bad["value"]) == (6, "0")
+
+
+def test_no_usable_return_blocks():
+    t = clean_tables()
+    t["returns"]["submitted"] = False
+    res = run(t)
+    assert res.blocking and "no_usable_return" in rules(res)
+    assert not res.tables["returns"]["usable"].any()
+
+
+def test_clean_stage_blocking_makes_the_run_blocking():
+    t = clean_tables()
+    t["issues"] = issues_frame([Issue("clean", "blocking", "unreadable", "001", None, None, None, None, "x", "y")])
+    assert run(t).blocking
+
+
+# ---- warning checks -------------------------------------------------------------------------
+def test_score_above_full_marks_sets_the_score_aside(clean_result):
+    t = clean_tables()
+    sc = t["scores"]
+    target = (sc["school_code"] == "001") & (sc["student_id"] == "A02") & (sc["subject"] == "数学")
+    t["scores"] = set_row(sc, target, score=150.0)
+    res = run(t)
+    assert not res.blocking
+    issue = only(res, "score_above_full_marks").iloc[0]
+    assert (issue["school_code"], issue["school_name"], issue["sheet"], issue["excel_row"], issue["column"],
+            issue["value"]) == ("001", "城东小学", "学业成绩", 3, "数学", "150")
+    assert issue["message"] == "数学成绩 150 超过该科满分 100"
+    kept = res.tables["scores"]
+    cell = kept.loc[(kept["student_id"] == "A02") & (kept["subject"] == "数学")].iloc[0]
+    assert cell["status"] == "invalid" and math.isnan(cell["score"])
+    assert len(kept) == 14  # the student's other score and row stay
+    assert res.tables["returns"].set_index("school_code").loc["001", "status"] == STATUS_PARTIAL
+    # 120 on the 120-mark grade-8 paper is fine (boundary)
+    assert "score_above_full_marks" not in rules(clean_result)
+
+
+def test_negative_score():
+    t = clean_tables()
+    t["scores"] = set_row(t["scores"], t["scores"].index == 0, score=-5.0)
+    issue = only(run(t), "score_negative").iloc[0]
+    assert (issue["school_code"], issue["excel_row"], issue["value"]) == ("001", 2, "-5")
+
+
+def test_student_id_conflict_listed_for_both_schools():
+    t = clean_tables()
+    for name in ("students", "scores"):
+        t[name] = set_row(t[name], t[name]["student_id"] == "B02", student_id="A01")
+    res = run(t)
+    conf = only(res, "student_id_conflict_students")
+    assert conf[["school_code", "sheet", "excel_row"]].values.tolist() == [["001", S, 2], ["002", S, 3]]
+    assert "002 城西中学" in conf.loc[0, "message"] and "001 城东小学" in conf.loc[1, "message"]
+    assert "A01" not in set(res.tables["students"]["student_id"])
+    assert "A01" not in set(res.tables["scores"]["student_id"])
+    assert len(res.tables["scores"]) == 10
+    st = res.tables["returns"].set_index("school_code")["status"]
+    assert st["001"] == st["002"] == STATUS_PARTIAL and st["003"] == STATUS_OK
+
+
+def test_grade_not_offered_by_school_type():
+    t = clean_tables()
+    for name in ("students", "scores"):
+        t[name] = set_row(t[name], t[name]["student_id"] == "A03", grade=8)
+    t["scores"] = set_row(t["scores"], t["scores"]["student_id"] == "A03", score=10.0)
+    res = run(t)
+    issue = only(res, "grade_not_offered_students").iloc[0]
+    assert (issue["school_code"], issue["excel_row"], issue["value"]) == ("001", 4, "8")
+    assert issue["message"] == "本校为小学，不设 8 年级"
+    assert "A03" not in set(res.tables["scores"]["student_id"])
+
+
+def test_invalid_sex_fitness_range_and_survey_ranges():
+    t = clean_tables()
+    t["students"] = set_row(t["students"], t["students"].index == 0, sex="未知")
+    t["fitness"] = set_row(t["fitness"], t["fitness"].index == 1, total_score=121.0)
+    t["survey"] = set_row(t["survey"], t["survey"].index == 2, homework_minutes=601.0)
+    t["survey"] = set_row(t["survey"], t["survey"].index == 3, sleep_hours=-1.0)
+    res = run(t)
+    assert {"invalid_sex_students", "fitness_total_out_of_range", "homework_minutes_out_of_range",
+            "sleep_hours_out_of_range"} <= set(rules(res))
+    assert len(res.tables["fitness"]) == 6 and len(res.tables["survey"]) == 5
+    assert only(res, "fitness_total_out_of_range").loc[0, "value"] == "121"
+
+
+def test_negative_routine_numbers():
+    t = clean_tables()
+    t["routine"] = set_row(t["routine"], t["routine"]["school_code"] == "002", research_hours=-2.0)
+    res = run(t)
+    issue = only(res, "routine_negative_research_hours").iloc[0]
+    assert (issue["school_code"], issue["column"], issue["value"]) == ("002", "教研时数", "-2")
+    assert set(res.tables["routine"]["school_code"]) == {"001", "003"}
+
+
+def test_tested_over_enrolled_respects_tolerance():
+    t = clean_tables()
+    en = t["enrolment"]
+    t["enrolment"] = set_row(en, (en["school_code"] == "001") & (en["grade"] == 3), enrolled=1)
+    res = run(t)
+    issue = only(res, "tested_over_enrolled").iloc[0]
+    assert issue["school_code"] == "001" and issue["message"] == "3 年级「学业成绩」中有 3 名学生，多于在籍人数 1"
+    assert len(res.tables["enrolment"]) == 3
+    loose = run(t, params={"checks": {"tested_over_enrolled_tolerance": 2}})
+    assert "tested_over_enrolled" not in rules(loose)
+
+
+def test_lost_sheet_sets_the_measure_aside():
+    t = clean_tables()
+    t["fitness"] = t["fitness"].loc[t["fitness"]["school_code"] != "002"]
+    res = run(t)
+    issue = only(res, "missing_sheet_fitness").iloc[0]
+    assert (issue["school_code"], issue["sheet"]) == ("002", "体质健康")
+    assert res.tables["returns"].set_index("school_code").loc["002", "usable"]
+
+
+def test_lost_scores_sheet_sets_the_school_aside():
+    t = clean_tables()
+    for name in ("students", "scores"):
+        t[name] = t[name].loc[t[name]["school_code"] != "003"]
+    res = run(t)
+    assert "missing_sheet_scores" in rules(res)
+    ret = res.tables["returns"].set_index("school_code")
+    assert ret.loc["003", "status"] == STATUS_SET_ASIDE and not ret.loc["003", "usable"]
+    assert "003" not in set(res.tables["fitness"]["school_code"])
+
+
+# ---- the suites themselves ------------------------------------------------------------------
+def test_every_expectation_is_exercised_by_a_test():
+    """No check that cannot fail: every rule id in checks/*.json appears in this file."""
+    source = Path(__file__).read_text(encoding="utf-8")
+    all_rules = [e["meta"]["rule"] for s in read_suite_files(SUITES).values() for e in s["expectations"]]
+    untested = [r for r in all_rules if f'"{r}"' not in source]
+    assert untested == [], untested
+
+
+def test_remaining_rules_fire():
+    """Checks not covered above, one fixture each."""
+    t = clean_tables()
+    t["returns"] = pd.concat([t["returns"], t["returns"].iloc[[0]].assign(school_code=None)], ignore_index=True)
+    t["fitness"] = set_row(t["fitness"], t["fitness"].index == 0, sex="X", grade=9)
+    t["fitness"] = set_row(t["fitness"], t["fitness"]["student_id"] == "C02", student_id="B01")
+    t["survey"] = set_row(t["survey"], t["survey"].index == 0, grade=9)
+    t["survey"] = set_row(t["survey"], t["survey"]["student_id"] == "A01", student_id="B01")
+    t["routine"] = set_row(t["routine"], t["routine"].index == 0, lessons_observed=-1, lessons_evaluated=-1)
+    en = t["enrolment"]
+    t["enrolment"] = set_row(en, en["school_code"] == "002", grade=2, enrolled=-3)
+    for name in ("survey", "routine"):
+        t[name] = t[name].loc[t[name]["school_code"] != "003"]
+    t["enrolment"] = t["enrolment"].loc[t["enrolment"]["school_code"] != "003"]
+    spec = exam_spec().assign(mode=["等级", "等级", "分数", "分数", "分数", "百分"])
+    res = run(t, spec=spec)
+    expected = {"missing_school_code", "invalid_sex_fitness", "grade_not_offered_fitness",
+                "student_id_conflict_fitness", "student_id_conflict_survey", "grade_not_offered_survey",
+                "routine_negative_lessons_observed", "routine_negative_lessons_evaluated",
+                "grade_not_offered_enrolment", "enrolled_negative", "missing_sheet_survey",
+                "missing_sheet_routine", "missing_sheet_info", "exam_spec_mode_unknown"}
+    assert expected <= set(rules(res)), expected - set(rules(res))
+
+
+# ---- office CSV readers ---------------------------------------------------------------------
+def test_read_registry_and_exam_spec(tmp_path):
+    reg = tmp_path / "registry.csv"
+    reg.write_text("学校代码,学校名称,曾用名或简称,学校类型,学校类别\n1,城东小学,东小|城东,小学,城区\n", encoding="utf-8-sig")
+    spec = tmp_path / "exam_spec.csv"
+    spec.write_text("年级,学科,满分,评价方式\n七年级,语文,120,分数\n1,数学,,等级\n", encoding="utf-8-sig")
+    r = read_registry(reg)
+    assert r.loc[0, "school_code"] == "001" and r.loc[0, "name_variants"] == "东小|城东"
+    s = read_exam_spec(spec)
+    assert s["grade"].tolist() == [7, 1] and s["full_marks"].iloc[0] == 120.0 and math.isnan(s["full_marks"].iloc[1])
+    assert s["mode"].tolist() == ["分数", "等级"]
+
+
+# ---- workbook -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def messy_result():
+    t = clean_tables()
+    sc = t["scores"]
+    t["scores"] = set_row(sc, (sc["student_id"] == "A02") & (sc["subject"] == "数学"), score=150.0)
+    for name in ("students", "scores"):
+        t[name] = set_row(t[name], t[name]["student_id"] == "B02", student_id="A01")
+    t["issues"] = issues_frame([Issue("clean", "fixed", "fullwidth_digits", "003", "学业成绩", 2, "语文", "７０",
+                                      "全角数字已转换为半角", "已自动修正")])
+    return run(t)
+
+
+def test_workbook_is_byte_identical_and_has_expected_sheets(tmp_path, messy_result):
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_quality_workbook(messy_result.issues, messy_result.tables["returns"], a)
+    write_quality_workbook(messy_result.issues, messy_result.tables["returns"], b)
+    assert a.read_bytes() == b.read_bytes()
+    assert zipfile.is_zipfile(a)
+    wb = openpyxl.load_workbook(a)
+    assert wb.sheetnames[0] == SUMMARY_SHEET
+    assert wb.sheetnames[1:] == ["全部问题", "001 城东小学", "002 城西中学", "003 南山九年一贯制学校"]
+    summary = wb[SUMMARY_SHEET]
+    header = [c.value for c in summary[1]]
+    assert header[:2] == ["学校代码", "学校名称"]
+    rows = {r[0]: r for r in summary.iter_rows(min_row=2, values_only=True)}
+    # 001: one score (warning) + one conflict (warning); 004 not submitted
+    assert rows["001"][header.index("警告")] == 2 and rows["001"][header.index("状态")] == STATUS_PARTIAL
+    assert rows["003"][header.index("已自动修正")] == 1 and rows["003"][header.index("状态")] == STATUS_OK
+    assert rows["004"][header.index("是否提交")] == "否" and rows["004"][header.index("状态")] == STATUS_MISSING
+    s001 = wb["001 城东小学"]
+    assert [c.value for c in s001[1]] == list(HEADERS)
+    assert s001.freeze_panes == "A2"
+    body = list(s001.iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[3], r[4], r[5]) for r in body] == [("学业成绩", 2, "学籍号", "A01"),
+                                                      ("学业成绩", 3, "数学", "150")]
+    assert {r[8] for r in body} == {"警告"}
+    assert wb["全部问题"].auto_filter.ref is not None
+
+
+def test_suite_files_are_canonical_and_well_formed():
+    import json
+
+    from tqa.checks.suites import canonical
+
+    suites = read_suite_files(SUITES)
+    assert set(suites) == {"returns", "exam_spec", "tested_subjects", "scores", "students", "fitness", "survey",
+                           "routine", "enrolment", "coverage", "usable_returns"}
+    for name, suite in suites.items():
+        text = Path(SUITES, f"{name}.json").read_text(encoding="utf-8")
+        assert text == json.dumps(canonical(suite), ensure_ascii=False, indent=2) + "\n", name
+
+
+def test_summary_counts_and_statuses(messy_result):
+    text = messy_result.summary()
+    assert "问题：阻断 0 条，警告 4 条，已自动修正 1 条。" in text
+    assert "学校：共 4 所，已提交 3 所，可用 3 所。" in text
+    assert "有问题（已剔除部分记录）：2 所（001、002）" in text and "未提交：1 所（004）" in text
+    assert "没有阻断问题" in text
+    assert list(messy_result.issues.columns) == list(ISSUE_COLUMNS)
+    assert messy_result.issues["stage"].value_counts().to_dict() == {"checks": 4, "clean": 1}
+
+
+def test_conflicting_student_does_not_make_a_school_look_over_enrolled():
+    """A student copied into a second school's 学业成绩 (set aside as a conflict) is not counted as tested."""
+    t = clean_tables()
+    extra = t["students"].loc[t["students"]["student_id"] == "C02"].assign(school_code="002", excel_row=9)
+    t["students"] = pd.concat([t["students"], extra], ignore_index=True)
+    en = t["enrolment"]
+    t["enrolment"] = set_row(en, en["school_code"] == "002", enrolled=2)
+    res = run(t)
+    assert "student_id_conflict_students" in rules(res)
+    assert "tested_over_enrolled" not in rules(res)
