@@ -92,7 +92,7 @@ GRADE_ALIASES = {
     **{v: k for k, v in GRADE_LABELS.items()},
     "初一": 7, "初二": 8, "初三": 9,
     **{str(k): k for k in range(1, 10)},
-    **{f"{n}年级": k for k, n in enumerate("一二三四五六七八九", start=1)},
+    **{f"{k}年级": k for k in range(1, 10)},
 }
 SEXES = ("男", "女")
 ROLES = ("校长", "业务副校长", "中层", "教研组长", "教师")

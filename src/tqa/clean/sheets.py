@@ -1,0 +1,499 @@
+"""Cleaning one sheet of one return: grid in, clean records + rejected rows + issues out.
+
+Row contract: every non-empty row below a sheet's header becomes exactly one clean row or one
+rejected row (with a Chinese reason); `SheetOut.nonempty == clean + len(rejected)` is asserted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import schema
+from ..issues import FIXED, WARNING, Issue
+from . import normalize as nz
+from .headers import (REQUIRED_FIELDS, SHEET_FIELDS, HeaderMap, col_letter, find_header_row,
+                      header_key, map_header)
+from .reader import Sheet
+
+ACT_FIXED = "已自动修正"
+ACT_DROP_ROW = "已剔除该行"
+ACT_DROP_CELL = "该值不纳入统计"
+ACT_IGNORED = "已忽略"
+ACT_SKIPPED = "已跳过"
+ACT_KEPT = "已保留，请核对"
+ACT_NO_DATA = "该校此表无数据"
+
+TOTAL_KEYS = {nz.squash(m) for m in schema.TOTAL_ROW_MARKERS}
+# What a sheet's rows are, for the 合计 reason ("合计行，不是学生记录").
+ROW_NOUN = {schema.SHEET_SCORES: "学生", schema.SHEET_FITNESS: "学生", schema.SHEET_SURVEY: "学生",
+            schema.SHEET_ROUTINE: "教师", schema.SHEET_INFO: "年级"}
+# 学校信息 key/value block: clean key -> accepted labels (the first is canonical).
+INFO_LABELS = {
+    "school_code": (schema.INFO_KEYS["school_code"], "代码", "学校编码", "学校编号"),
+    "school_name": (schema.INFO_KEYS["school_name"], "校名", "学校全称", "单位名称"),
+    "term": (schema.INFO_KEYS["term"], "学年学期"),
+    "filled_by": (schema.INFO_KEYS["filled_by"], "填报人", "填表"),
+    "phone": (schema.INFO_KEYS["phone"], "电话", "联系方式", "手机"),
+}
+_INFO_INDEX = {nz.squash(label): key for key, labels in INFO_LABELS.items() for label in labels}
+
+
+@dataclass
+class Ctx:
+    """Where we are (school, file) and the issue list being filled."""
+    school_code: str
+    school_name: str | None
+    source_file: str
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(self, severity, rule, sheet, row, column, value, message, action):
+        self.issues.append(Issue(stage="clean", severity=severity, rule=rule,
+                                 school_code=self.school_code, sheet=sheet, excel_row=row,
+                                 column=column, value=value, message=message, action=action,
+                                 school_name=self.school_name))
+
+
+@dataclass
+class SheetOut:
+    sheet: str
+    records: list[dict] = field(default_factory=list)  # rows of SHEET_TABLE[sheet]
+    scores: list[dict] = field(default_factory=list)  # 学业成绩 only
+    meta_rows: int = 0  # 学校信息 key/value rows (clean rows of the sheet, landing in `returns`)
+    rejected: list[dict] = field(default_factory=list)
+    nonempty: int = 0
+
+    @property
+    def clean(self) -> int:
+        return len(self.records) + self.meta_rows
+
+    def accounting(self, school_code: str) -> dict:
+        assert self.nonempty == self.clean + len(self.rejected), (school_code, self.sheet)
+        return {"school_code": school_code, "sheet": self.sheet, "nonempty_rows": self.nonempty,
+                "clean_rows": self.clean, "rejected_rows": len(self.rejected)}
+
+
+@dataclass(frozen=True)
+class ExamSpec:
+    """grade -> subject -> (mode, full_marks), from office/exam_spec.csv."""
+    by_grade: dict[int, dict[str, tuple[str, float]]]
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return tuple(sorted({s for subs in self.by_grade.values() for s in subs}))
+
+
+# ---- small helpers ------------------------------------------------------------------------
+def _num(v: float | None) -> str:
+    return "" if v is None else (str(int(v)) if float(v).is_integer() else str(v))
+
+
+def is_blank_row(row: list) -> bool:
+    return all(nz.is_blank(c) for c in row)
+
+
+def first_cell(row: list):
+    return next((c for c in row if not nz.is_blank(c)), None)
+
+
+_TOTAL_FIRST_CHARS = {k[0] for k in TOTAL_KEYS}
+
+
+def is_total_row(row: list) -> bool:
+    first = first_cell(row)
+    if not isinstance(first, str) or first.lstrip()[:1] not in _TOTAL_FIRST_CHARS:
+        return False  # cheap pre-test: this runs on every row
+    return nz.squash(first).rstrip(":") in TOTAL_KEYS
+
+
+def raw_values(row: list, texts: dict[int, str] | None = None) -> str:
+    """A rejected row as text a person can match to the sheet: 姓名=张三 | 数学=85."""
+    texts = texts or {}
+    return " | ".join(f"{texts.get(c) or col_letter(c)}={nz.cell_text(v)}"
+                      for c, v in enumerate(row) if not nz.is_blank(v))
+
+
+def row_signature(row: list) -> tuple:
+    """The row's raw cells without trailing empties: equal signatures mean identical rows."""
+    end = len(row)
+    while end and nz.is_blank(row[end - 1]):
+        end -= 1
+    return tuple(None if nz.is_blank(c) else c for c in row[:end])
+
+
+def report_fixes(ctx: Ctx, sheet: str, row: int, column: str, raw, fixes, value_text: str) -> None:
+    """One `fixed` issue per normalisation applied to a cell."""
+    text = nz.cell_text(raw)
+    for fix in fixes:
+        if fix == nz.FIX_FULLWIDTH:
+            ctx.add(FIXED, "fullwidth_digits", sheet, row, column, text,
+                    f"全角数字“{text}”已按 {value_text} 读取", ACT_FIXED)
+        elif fix == nz.FIX_UNIT:
+            ctx.add(FIXED, "unit_suffix", sheet, row, column, text,
+                    f"数值“{text}”带有单位，已按 {value_text} 读取", ACT_FIXED)
+        elif fix == nz.FIX_ABSENT_VARIANT:
+            ctx.add(FIXED, "absent_variant", sheet, row, column, text,
+                    f"缺考写作“{text}”，已按“{schema.ABSENT}”处理", ACT_FIXED)
+        elif fix == nz.FIX_EXEMPT_VARIANT:
+            ctx.add(FIXED, "exempt_variant", sheet, row, column, text,
+                    f"免考写作“{text}”，已按“{schema.EXEMPT}”处理", ACT_FIXED)
+        elif fix == nz.FIX_LEVEL_VARIANT:
+            ctx.add(FIXED, "level_variant", sheet, row, column, text,
+                    f"等级写作“{text}”，已按“{value_text}”处理", ACT_FIXED)
+
+
+class Reject(Exception):
+    """Raised by a row builder: the row goes to `rejected` with this reason."""
+
+    def __init__(self, reason: str, rule: str, column: str | None = None, value: str | None = None):
+        super().__init__(reason)
+        self.reason, self.rule, self.column, self.value = reason, rule, column, value
+
+
+# ---- the row walk shared by every tabular sheet --------------------------------------------
+@dataclass
+class RowCtx:
+    ctx: Ctx
+    sheet: str
+    hm: HeaderMap
+    excel_row: int
+    cells: dict  # clean field -> raw value
+    cols: dict  # clean field -> column index
+
+    def label(self, name: str) -> str:
+        col = self.cols.get(name)
+        return self.hm.label(col) if col is not None else SHEET_FIELDS[self.sheet][name]
+
+    def number(self, name: str, units=(), integer=False, required_reason: str | None = None):
+        """A numeric field: fixes reported; unreadable -> None with a warning (or Reject when required)."""
+        raw = self.cells.get(name)
+        p = (nz.parse_int if integer else nz.parse_number)(raw, units)
+        label = self.label(name)
+        if p.value is None:
+            if required_reason is not None:
+                why = f"{label}为空" if p.blank else f"{label}“{nz.cell_text(raw)}”无法识别"
+                raise Reject(f"{why}，{required_reason}", "no_value", label, nz.cell_text(raw))
+            if not p.blank:
+                self.ctx.add(WARNING, "unreadable_value", self.sheet, self.excel_row, label,
+                             nz.cell_text(raw), f"{label}“{nz.cell_text(raw)}”无法识别为数值", ACT_DROP_CELL)
+            return None
+        report_fixes(self.ctx, self.sheet, self.excel_row, label, raw, p.fixes, _num(p.value))
+        return p.value
+
+    def grade(self) -> int:
+        raw = self.cells.get("grade")
+        grade, fixes = nz.normalize_grade(raw)
+        label = self.label("grade")
+        if grade is None:
+            why = f"{label}为空" if nz.is_blank(raw) else f"{label}“{nz.cell_text(raw)}”无法识别"
+            raise Reject(why, "bad_grade", label, nz.cell_text(raw))
+        report_fixes(self.ctx, self.sheet, self.excel_row, label, raw, fixes, str(grade))
+        return grade
+
+    def student_id(self) -> str:
+        sid = nz.normalize_student_id(self.cells.get("student_id"))
+        if sid is None:
+            raise Reject("缺少学籍号", "missing_id", self.label("student_id"), "")
+        return sid
+
+    def sex(self) -> str | None:
+        raw = self.cells.get("sex")
+        sex = nz.normalize_sex(raw)
+        if sex is None and "sex" in self.cols:
+            label = self.label("sex")
+            what = f"{label}为空" if nz.is_blank(raw) else f"{label}“{nz.cell_text(raw)}”无法识别"
+            self.ctx.add(WARNING, "bad_sex", self.sheet, self.excel_row, label, nz.cell_text(raw),
+                         f"{what}，应为“男”或“女”", ACT_DROP_CELL)
+        return sex
+
+    def text(self, name: str) -> str | None:
+        raw = self.cells.get(name)
+        return None if nz.is_blank(raw) else nz.cell_text(raw).strip()
+
+
+def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap) -> None:
+    for col, written, canonical in hm.renamed:
+        ctx.add(FIXED, "header_alias", sheet, hrow, written, written,
+                f"表头“{written}”（{col_letter(col)} 列）已按“{canonical}”识别", ACT_FIXED)
+    if hm.reordered:
+        order = "、".join(hm.label(c) for c in sorted(hm.columns))
+        ctx.add(FIXED, "columns_reordered", sheet, hrow, None, None,
+                f"列的顺序与模板不同（{order}），已按表头名称识别", ACT_FIXED)
+    for col, written in hm.ignored:
+        ctx.add(WARNING, "unknown_column", sheet, hrow, written, written,
+                f"无法识别的列“{written}”（{col_letter(col)} 列），不属于本表或不是本学期考试学科", ACT_IGNORED)
+    for col, written, first in hm.duplicated:
+        ctx.add(WARNING, "duplicate_column", sheet, hrow, written, written,
+                f"列“{written}”（{col_letter(col)} 列）与 {col_letter(first)} 列重复，只读取 {col_letter(first)} 列",
+                ACT_IGNORED)
+    for canonical in hm.missing:
+        name = next(n for n, h in SHEET_FIELDS[sheet].items() if h == canonical)
+        required = name in REQUIRED_FIELDS[sheet]
+        ctx.add(WARNING, "missing_column", sheet, hrow, canonical, None,
+                f"缺少{'必需的' if required else ''}列“{canonical}”",
+                "各行因此无法使用" if required else ACT_KEPT)
+
+
+def _merged_issues(ctx: Ctx, sheet: Sheet, from_row: int) -> None:
+    for r0, c0, r1, c1 in sheet.merged:
+        if r1 < from_row:
+            continue  # merged title cells above the data are normal
+        ref = f"{col_letter(c0)}{r0 + 1}:{col_letter(c1)}{r1 + 1}"
+        value = nz.cell_text(sheet.rows[r0][c0]) if c0 < len(sheet.rows[r0]) else ""
+        ctx.add(FIXED, "merged_cells", sheet.name, r0 + 1, col_letter(c0), value,
+                f"合并单元格 {ref} 已按首格的值“{value}”填充到所覆盖的每一格", ACT_FIXED)
+
+
+def _title_issue(ctx: Ctx, sheet: str, rows: list[list], start: int, stop: int) -> None:
+    titles = [i + 1 for i in range(start, stop) if not is_blank_row(rows[i])]
+    if titles:
+        listed = "、".join(str(r) for r in titles)
+        first = nz.cell_text(first_cell(rows[titles[0] - 1]))
+        ctx.add(FIXED, "title_rows", sheet, titles[0], col_letter(0), first,
+                f"表头上方有 {len(titles)} 行标题或说明（第 {listed} 行，首行为“{first}”），不是数据，已跳过",
+                ACT_SKIPPED)
+
+
+def _blank_issue(ctx: Ctx, sheet: str, blanks: list[int], last_row: int) -> None:
+    inner = [r for r in blanks if r < last_row]  # trailing empty rows are normal
+    if inner:
+        listed = "、".join(str(r) for r in inner)
+        ctx.add(FIXED, "blank_rows", sheet, inner[0], None, None,
+                f"数据中间有 {len(inner)} 个空行（第 {listed} 行），已跳过", ACT_SKIPPED)
+
+
+def walk_rows(sheet: Sheet, ctx: Ctx, out: SheetOut, hidx: int, hm: HeaderMap, build,
+              stop: int | None = None, id_field: str | None = "student_id") -> None:
+    """Rows hidx+1 .. stop-1: blank rows skipped, 合计 rows and duplicates rejected, the rest built."""
+    rows = sheet.rows
+    stop = len(rows) if stop is None else stop
+    cols = {name: col for col, name in hm.columns.items()}
+    seen: dict[tuple, int] = {}
+    blanks: list[int] = []
+    last = hidx + 1
+    noun = ROW_NOUN[sheet.name]
+
+    def reject(excel_row, row, reason, rule, column=None, value=None):
+        out.rejected.append({"school_code": ctx.school_code, "sheet": sheet.name, "excel_row": excel_row,
+                             "source_file": ctx.source_file, "reason": reason,
+                             "raw_values": raw_values(row, hm.texts)})
+        ctx.add(WARNING, rule, sheet.name, excel_row, column, value, reason, ACT_DROP_ROW)
+
+    for i in range(hidx + 1, stop):
+        row = rows[i]
+        excel_row = i + 1
+        if is_blank_row(row):
+            blanks.append(excel_row)
+            continue
+        out.nonempty += 1
+        last = excel_row
+        if is_total_row(row):
+            col = next(c for c, v in enumerate(row) if not nz.is_blank(v))
+            reject(excel_row, row, f"合计行，不是{noun}记录", "total_row", hm.label(col), nz.cell_text(row[col]))
+            continue
+        key_col = cols.get(id_field) if id_field else None
+        key = nz.cell_text(row[key_col]).strip() if key_col is not None and key_col < len(row) else ""
+        if key:
+            sig = row_signature(row)
+            if sig in seen:
+                reject(excel_row, row, f"与第 {seen[sig]} 行重复", "duplicate_row", hm.label(key_col), key)
+                continue
+            seen[sig] = excel_row
+        cells = {name: (row[col] if col < len(row) else None) for name, col in cols.items()}
+        rc = RowCtx(ctx, sheet.name, hm, excel_row, cells, cols)
+        try:
+            build(rc, row)
+        except Reject as rj:
+            reject(excel_row, row, rj.reason, rj.rule, rj.column, rj.value)
+    _blank_issue(ctx, sheet.name, blanks, last)
+
+
+def _source(ctx: Ctx, rc: RowCtx) -> dict:
+    return {"school_code": ctx.school_code, "sheet": rc.sheet, "excel_row": rc.excel_row}
+
+
+def _reject_all(sheet: Sheet, ctx: Ctx, out: SheetOut, start: int, reason: str) -> None:
+    for i in range(start, len(sheet.rows)):
+        row = sheet.rows[i]
+        if is_blank_row(row):
+            continue
+        out.nonempty += 1
+        out.rejected.append({"school_code": ctx.school_code, "sheet": sheet.name, "excel_row": i + 1,
+                             "source_file": ctx.source_file, "reason": reason, "raw_values": raw_values(row)})
+
+
+# ---- the tabular sheets -------------------------------------------------------------------
+def clean_table_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
+    """学业成绩 / 体质健康 / 作业与睡眠 / 教学常规."""
+    name = sheet.name
+    fields = SHEET_FIELDS[name]
+    out = SheetOut(name)
+    hidx = find_header_row(sheet.rows, fields)
+    if hidx is None:
+        expected = "、".join(fields.values())
+        ctx.add(WARNING, "header_not_found", name, None, None, None,
+                f"未找到表头行（应包含 {expected} 等列），本表无法读取", ACT_NO_DATA)
+        _reject_all(sheet, ctx, out, 0, "未找到表头行，无法识别各列")
+        return out
+    _title_issue(ctx, name, sheet.rows, 0, hidx)
+    subjects = spec.subjects if name == schema.SHEET_SCORES else ()
+    hm = map_header(sheet.rows[hidx], fields, subjects)
+    _header_issues(ctx, name, hidx + 1, hm)
+    _merged_issues(ctx, sheet, hidx + 1)
+    build = {schema.SHEET_SCORES: _build_student, schema.SHEET_FITNESS: _build_fitness,
+             schema.SHEET_SURVEY: _build_survey, schema.SHEET_ROUTINE: _build_routine}[name]
+    id_field = "staff_name" if name == schema.SHEET_ROUTINE else "student_id"
+    walk_rows(sheet, ctx, out, hidx, hm, lambda rc, row: build(rc, row, out, spec), id_field=id_field)
+    return out
+
+
+def _build_student(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None:
+    ctx = rc.ctx
+    sid = rc.student_id()
+    grade = rc.grade()
+    class_raw = rc.cells.get("class_no")
+    class_no = nz.normalize_class(class_raw)
+    if class_no is None and "class_no" in rc.cols:
+        label = rc.label("class_no")
+        what = f"{label}为空" if nz.is_blank(class_raw) else f"{label}“{nz.cell_text(class_raw)}”无法识别"
+        ctx.add(WARNING, "bad_class", rc.sheet, rc.excel_row, label, nz.cell_text(class_raw),
+                f"{what}，该生不计入分班统计", ACT_DROP_CELL)
+    src = _source(ctx, rc)
+    out.records.append({**src, "student_id": sid, "name": rc.text("name"), "grade": grade,
+                        "class_no": class_no, "sex": rc.sex()})
+    grade_subjects = spec.by_grade.get(grade, {})
+    for col, subject in rc.hm.subjects.items():
+        raw = row[col] if col < len(row) else None
+        label = rc.hm.label(col)
+        if subject not in grade_subjects:
+            if not nz.is_blank(raw):
+                ctx.add(WARNING, "subject_not_in_grade", rc.sheet, rc.excel_row, label, nz.cell_text(raw),
+                        f"{schema.GRADE_LABELS[grade]}本学期没有“{subject}”考试，该成绩不纳入统计", ACT_DROP_CELL)
+            continue
+        mode = grade_subjects[subject][0]
+        cell = nz.parse_score(raw, mode)
+        shown = cell.level or (_num(cell.score) if cell.score is not None else "")
+        report_fixes(ctx, rc.sheet, rc.excel_row, label, raw, cell.fixes, shown)
+        if cell.status == schema.STATUS_INVALID:
+            text = nz.cell_text(raw)
+            ctx.add(WARNING, "invalid_score", rc.sheet, rc.excel_row, label, text,
+                    f"{subject}成绩“{text}”：{cell.reason}" if text else f"{subject}：{cell.reason}", ACT_DROP_CELL)
+        out.scores.append({**src, "student_id": sid, "grade": grade, "class_no": class_no, "subject": subject,
+                           "status": cell.status, "score": cell.score, "level": cell.level,
+                           "raw_value": nz.cell_text(raw)})
+
+
+def _build_fitness(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None:
+    sid = rc.student_id()
+    grade = rc.grade()
+    total = rc.number("total_score", units=("分",), required_reason="没有可用的体测成绩")
+    out.records.append({**_source(rc.ctx, rc), "student_id": sid, "grade": grade, "sex": rc.sex(),
+                        "total_score": total})
+
+
+def _build_survey(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None:
+    sid = rc.student_id()
+    grade = rc.grade()
+    minutes = rc.number("homework_minutes", units=("分钟", "min", "分"))
+    hours = rc.number("sleep_hours", units=("小时", "个小时", "h", "时"))
+    if minutes is None and hours is None:
+        raise Reject("作业时间和睡眠时间都没有可用的数值", "no_value")
+    out.records.append({**_source(rc.ctx, rc), "student_id": sid, "grade": grade,
+                        "homework_minutes": minutes, "sleep_hours": hours})
+
+
+def _build_routine(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None:
+    staff = rc.text("staff_name")
+    if staff is None:
+        raise Reject("缺少教师姓名", "missing_id", rc.label("staff_name"), "")
+    observed = rc.number("lessons_observed", units=("节",), integer=True)
+    evaluated = rc.number("lessons_evaluated", units=("节",), integer=True)
+    research = rc.number("research_hours", units=("小时", "h", "时"))
+    if observed is None and evaluated is None and research is None:
+        raise Reject("听课、评课、教研都没有可用的数值", "no_value")
+    out.records.append({**_source(rc.ctx, rc), "staff_name": staff, "role": rc.text("role"),
+                        "lessons_observed": observed, "lessons_evaluated": evaluated,
+                        "research_hours": research})
+
+
+# ---- 学校信息 --------------------------------------------------------------------------------
+def info_key(row: list) -> tuple[str | None, object, int | None]:
+    """(key, value, value column) of a key/value row, or (None, None, None).
+    Accepts the value in the next non-empty cell or after a colon in the same cell (学校名称：某校)."""
+    cells = [(c, v) for c, v in enumerate(row) if not nz.is_blank(v)]
+    if not cells:
+        return None, None, None
+    col, first = cells[0]
+    text = nz.nfkc(nz.cell_text(first)).strip()
+    label, sep, rest = text.partition(":")
+    key = _INFO_INDEX.get(nz.squash(label))
+    if key is None:
+        return None, None, None
+    if sep and rest.strip():
+        return key, rest.strip(), col
+    # merged value cells are filled to the right; the first one is the value
+    return (key, cells[1][1], cells[1][0]) if len(cells) > 1 else (key, None, None)
+
+
+def read_info_meta(sheet: Sheet) -> dict[str, tuple[int, object]]:
+    """key -> (excel_row, value) for the 学校信息 key/value block (first occurrence wins)."""
+    meta: dict[str, tuple[int, object]] = {}
+    for i, row in enumerate(sheet.rows):
+        key, value, _ = info_key(row)
+        if key and key not in meta:
+            meta[key] = (i + 1, value)
+    return meta
+
+
+def clean_info_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
+    name = sheet.name
+    out = SheetOut(name)
+    rows = sheet.rows
+    fields = SHEET_FIELDS[name]
+    hidx = find_header_row(rows, fields)
+    stop = hidx if hidx is not None else len(rows)
+    first_key = next((i for i in range(stop) if info_key(rows[i])[0]), None)
+    start = first_key if first_key is not None else stop
+    _title_issue(ctx, name, rows, 0, start)
+    seen_keys: set[str] = set()
+    for i in range(start, stop):
+        row = rows[i]
+        if is_blank_row(row):
+            continue
+        out.nonempty += 1
+        key, value, _ = info_key(row)
+        if key is None or key in seen_keys:
+            reason = "无法识别的信息项" if key is None else f"信息项“{INFO_LABELS[key][0]}”重复填写"
+            out.rejected.append({"school_code": ctx.school_code, "sheet": name, "excel_row": i + 1,
+                                 "source_file": ctx.source_file, "reason": reason, "raw_values": raw_values(row)})
+            ctx.add(WARNING, "unknown_info_row", name, i + 1, None, nz.cell_text(first_cell(row)), reason,
+                    ACT_DROP_ROW)
+            continue
+        seen_keys.add(key)
+        out.meta_rows += 1
+        written = nz.cell_text(first_cell(row)).strip()
+        canonical = INFO_LABELS[key][0]
+        if nz.squash(written).rstrip(":").partition(":")[0] != canonical:
+            ctx.add(FIXED, "header_alias", name, i + 1, written, written,
+                    f"信息项“{written}”已按“{canonical}”识别", ACT_FIXED)
+    if hidx is None:
+        ctx.add(WARNING, "header_not_found", name, None, None, None,
+                f"未找到各年级人数表（表头应以“{fields['grade']}”开头，含“{fields['enrolled']}”等列）", ACT_NO_DATA)
+        return out
+    hm = map_header(rows[hidx], fields)
+    _header_issues(ctx, name, hidx + 1, hm)
+    _merged_issues(ctx, sheet, hidx + 1)
+
+    def build(rc: RowCtx, row: list) -> None:
+        grade = rc.grade()
+        counts = {f: rc.number(f, units=("人",), integer=True,
+                               required_reason="该年级没有可用的在籍人数" if f == "enrolled" else None)
+                  for f in ("enrolled", "transferred_in", "transferred_out", "dropped_out", "died")}
+        out.records.append({**_source(ctx, rc), "grade": grade, **counts})
+
+    walk_rows(sheet, ctx, out, hidx, hm, build, id_field="grade")
+    return out
+
+
+def clean_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
+    if sheet.name == schema.SHEET_INFO:
+        return clean_info_sheet(sheet, ctx, spec)
+    return clean_table_sheet(sheet, ctx, spec)
