@@ -146,7 +146,8 @@ $(OUT)/template.xlsx: $(RAW)/office/exam_spec.csv $(CODE) | $(ENV)
 	@echo "==> 空白报表模板：$@"
 
 sample-data: | $(ENV)
-	$(PY) -m tqa.sample --out data/raw --schools 40 --seed 2023 --terms 2023-1,2023-2
+	$(PY) -m tqa.sample --out data/raw --schools 40 --seed 2023 --terms 2023-1,2023-2 \
+	  --defects-json tests/fixtures/sample_defects.json
 
 test: $(ENV) $(SYSDEPS)
 	$(PY) -m pytest -q

@@ -359,10 +359,8 @@ def inject_foreign_student(ret: Return, rng, other: Return, **_):
 
 
 def _unlisted_variant(name: str) -> str:
-    """A close but unregistered way of writing a school name."""
-    if name.startswith("清河区"):
-        return "清河" + name[3:]  # 清河区第一小学 -> 清河第一小学
-    return name.replace("镇", "").replace("乡", "") if ("镇" in name or "乡" in name) else name + "校"
+    """A close but unregistered way of writing a school name (never one of the registry's variants)."""
+    return name + "（本部）"
 
 
 # kinds applied to returns, in this order (structure changes after cell edits).
