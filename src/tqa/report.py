@@ -1,0 +1,221 @@
+"""Helpers used inside report notebooks: tables, charts with Chinese labels, notes, provenance footer.
+
+Imported once per school report, so it must stay light: pandas and matplotlib only (never
+great_expectations). Everything rendered here is plain HTML/PNG styled by the tqa nbconvert template.
+"""
+from __future__ import annotations
+
+import html
+import io
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+FONT_FAMILY = ["DejaVu Sans", "Noto Sans CJK SC"]  # Latin first (U+2212 minus from DejaVu), CJK per glyph
+FIGURE_DPI = 110
+MISSING = "—"
+
+# Named formats; anything else containing "{" is a str.format pattern, or pass a callable.
+NAMED_FORMATS: dict[str, str] = {
+    "rate": "{:.1%}",      # 0.853 -> 85.3%
+    "percent": "{:.1%}",
+    "mean": "{:.1f}",      # 78.26 -> 78.3
+    "float1": "{:.1f}",
+    "float2": "{:.2f}",
+    "int": "{:,.0f}",
+    "count": "{:,.0f}",
+}
+
+
+def setup() -> None:
+    """Matplotlib (CJK fonts, fixed dpi, PNG inline) and pandas display options for a report notebook."""
+    import matplotlib
+
+    matplotlib.rcParams.update({
+        "font.family": FONT_FAMILY,
+        "axes.unicode_minus": True,   # U+2212 exists in DejaVu Sans, so keep the proper minus sign
+        "figure.dpi": FIGURE_DPI,
+        "savefig.dpi": FIGURE_DPI,
+        "svg.hashsalt": "tqa",
+        "figure.figsize": (6.4, 3.6),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    })
+    try:  # only inside IPython: make the inline backend emit PNG
+        from IPython import get_ipython
+
+        if get_ipython() is not None:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+            set_matplotlib_formats("png")
+    except ImportError:  # plain Python (tests): nothing to configure
+        pass
+    pd.set_option("display.max_columns", 50)
+    pd.set_option("display.width", 200)
+    pd.set_option("display.precision", 1)
+
+
+def _display_html(markup: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(markup))
+
+
+def _formatter(spec: str | Callable[[Any], str]) -> Callable[[Any], str]:
+    if callable(spec):
+        fn = spec
+    else:
+        pattern = NAMED_FORMATS.get(spec, spec)
+        if "{" not in pattern:
+            raise ValueError(f"未知的数字格式：{spec!r}（可用：{'、'.join(NAMED_FORMATS)}，或如 '{{:.1f}}' 的格式串）")
+        fn = pattern.format
+
+    def fmt(value: Any) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return MISSING
+        if isinstance(value, str):  # placeholders such as 样本过少 stay as they are
+            return value
+        return fn(value)
+
+    return fmt
+
+
+def _plain(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    return str(value)
+
+
+def _highlight_mask(df: pd.DataFrame, highlight_row: Any) -> list[bool]:
+    """Rows to highlight: a position, positions, a boolean mask, a {column: value} match, or a predicate."""
+    n = len(df)
+    if highlight_row is None:
+        return [False] * n
+    if isinstance(highlight_row, Mapping):
+        mask = pd.Series(True, index=df.index)
+        for col, val in highlight_row.items():
+            mask &= df[col] == val
+        return [bool(x) for x in mask.fillna(False)]
+    if callable(highlight_row):
+        return [bool(highlight_row(row)) for _, row in df.iterrows()]
+    if isinstance(highlight_row, int):
+        return [i == highlight_row for i in range(n)]
+    values = list(highlight_row)
+    if len(values) == n and all(isinstance(v, (bool, np.bool_)) for v in values):
+        return [bool(v) for v in values]          # boolean mask aligned with the rows
+    positions = {int(v) for v in values}
+    return [i in positions for i in range(n)]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def table_html(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
+               formats: Mapping[str, str | Callable[[Any], str]] | None = None,
+               caption: str | None = None, highlight_row: Any = None) -> str:
+    """The HTML of show_table (pure, testable): no index, Chinese headers, numbers right-aligned.
+
+    All of df's columns are shown in df's order (select with df[cols] first); columns renames them
+    ({"pass_rate": "及格率"}) and may hold labels for columns df does not have. formats is keyed by the
+    original names: a named format (NAMED_FORMATS), a str.format pattern or a callable; text values
+    such as 样本过少 are shown as they are, missing values as a dash.
+    """
+    columns = dict(columns or {})
+    formats = {c: _formatter(f) for c, f in (formats or {}).items() if c in df.columns}
+    hl = _highlight_mask(df, highlight_row)
+    cols = list(df.columns)
+    # Column-wise values: iterrows would upcast ints to floats in mixed frames ("12" -> "12.0").
+    values = [df[c].tolist() for c in cols]
+    numeric = [any(_is_number(v) for v in vals) for vals in values]
+
+    out = ['<table class="tqa-table">']
+    if caption:
+        out.append(f"<caption>{html.escape(caption)}</caption>")
+    out.append("<thead><tr>")
+    out += [f"<th>{html.escape(str(columns.get(c, c)))}</th>" for c in cols]
+    out.append("</tr></thead><tbody>")
+    for i in range(len(df)):
+        out.append('<tr class="hl">' if hl[i] else "<tr>")
+        for j, c in enumerate(cols):
+            v = values[j][i]
+            text = formats[c](v) if c in formats else _plain(v)
+            out.append(f'<td class="num">{html.escape(text)}</td>' if numeric[j] else f"<td>{html.escape(text)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def show_table(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
+               formats: Mapping[str, str | Callable[[Any], str]] | None = None,
+               caption: str | None = None, highlight_row: Any = None, *, highlight_rows: Any = None) -> None:
+    """Display a DataFrame as a report table (see table_html); highlight_rows is an alias."""
+    _display_html(table_html(df, columns, formats, caption,
+                             highlight_row if highlight_row is not None else highlight_rows))
+
+
+def heading_html(text: str, level: int = 1, subtitle: str | None = None) -> str:
+    level = min(max(int(level), 1), 6)
+    out = f'<h{level} class="tqa-heading">{html.escape(text)}</h{level}>'
+    if subtitle:
+        out += f'<p class="tqa-subtitle">{html.escape(subtitle)}</p>'
+    return out
+
+
+def show_heading(text: str, level: int = 1, subtitle: str | None = None) -> None:
+    """A heading built from data (school name...); level 1 also becomes the HTML/PDF title."""
+    _display_html(heading_html(text, level, subtitle))
+
+
+def figure_png(fig) -> bytes:
+    """PNG bytes of a figure at the report dpi, without the software-version text chunk."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def show_figure(fig) -> None:
+    """Display a matplotlib figure as an embedded PNG, then close it (so it is not shown twice)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    png = figure_png(fig)
+    # Show at the figure's physical size (CSS has 96 px per inch) rather than at pixel size.
+    width = int.from_bytes(png[16:20], "big") * 96 // FIGURE_DPI
+    try:
+        display(Image(data=png, format="png", width=width))
+    finally:
+        plt.close(fig)
+
+
+def note_html(text: str, title: str = "说明", kind: str = "info") -> str:
+    body = "<br>".join(html.escape(line) for line in str(text).splitlines())
+    cls = "tqa-note warn" if kind in ("warn", "warning") else "tqa-note"
+    return f'<div class="{cls}"><span class="tqa-note-title">{html.escape(title)}：</span>{body}</div>'
+
+
+def show_note(text: str, title: str = "说明", kind: str = "info") -> None:
+    """A call-out box; kind="warn" (or "warning") for a red one (e.g. data caveats)."""
+    _display_html(note_html(text, title, kind))
+
+
+def provenance_html(lines: Mapping[str, str], title: str = "数据与程序来源") -> str:
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in lines.items())
+    return (f'<footer class="tqa-provenance"><div class="tqa-prov-title">{html.escape(title)}</div>'
+            f"<table>{rows}</table></footer>")
+
+
+def show_provenance(lines: Mapping[str, str], title: str = "数据与程序来源") -> None:
+    """Footer block listing term, input hashes, code version… (computed by the caller), in given order."""
+    _display_html(provenance_html(lines, title))
+
+
+__all__ = [
+    "setup", "show_table", "table_html", "show_heading", "heading_html", "show_figure", "figure_png", "show_note", "note_html",
+    "show_provenance", "provenance_html", "NAMED_FORMATS", "FONT_FAMILY", "FIGURE_DPI",
+]
+

@@ -1,0 +1,165 @@
+"""tqa.render and tqa.report: offline Chinese HTML, deterministic PDF with embedded CJK fonts, tables, charts."""
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from tqa import report  # noqa: E402
+from tqa.render import html_to_pdf, notebook_title, notebook_to_html  # noqa: E402
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+
+
+def chart_png() -> bytes:
+    report.setup()
+    fig, ax = plt.subplots()
+    ax.bar(["语文", "数学", "英语"], [3.5, -2.0, -4.25])
+    ax.set_title("各学科与全区均分之差")
+    ax.set_ylabel("分差（分）")
+    try:
+        return report.figure_png(fig)
+    finally:
+        plt.close(fig)
+
+
+def report_nb() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    df = pd.DataFrame({"subject": ["语文", "数学"], "n": [120, 118], "pass_rate": [0.853, 0.9]})
+    table = nbformat.v4.new_code_cell("report.show_table(df)")
+    table.outputs = [nbformat.v4.new_output(
+        "display_data", data={"text/html": report.table_html(df, {"subject": "学科", "n": "人数", "pass_rate": "及格率"},
+                                                             {"pass_rate": "rate"}, caption="表1 测试"),
+                              "text/plain": "<IPython.core.display.HTML object>"})]
+    chart = nbformat.v4.new_code_cell("report.show_figure(fig)  # SECRET_CODE")
+    chart.outputs = [nbformat.v4.new_output(
+        "display_data", data={"image/png": base64.b64encode(chart_png()).decode(), "text/plain": "<Figure>"})]
+    js = nbformat.v4.new_code_cell("display(Javascript('alert(1)'))")
+    js.outputs = [nbformat.v4.new_output("display_data", data={"application/javascript": "alert(1)"})]
+    hidden = nbformat.v4.new_code_cell("print('hidden')")
+    hidden.metadata.tags = ["remove-cell"]
+    hidden.outputs = [nbformat.v4.new_output("stream", name="stdout", text="HIDDEN_OUTPUT\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告\n\n本报告说明一分三率。"),
+                table, chart, js, hidden]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def html() -> str:
+    return notebook_to_html(report_nb())
+
+
+def test_html_is_offline_chinese_and_codeless(html):
+    assert '<html lang="zh-CN">' in html
+    assert "<title>实验小学教学质量分析报告</title>" in html
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
+    assert "@import" not in html and "SECRET_CODE" not in html and "HIDDEN_OUTPUT" not in html
+    assert "alert(1)" not in html and "In&nbsp;[" not in html and "In [" not in html
+    assert "<th>学科</th>" in html and '<td class="num">85.3%</td>' in html
+
+
+def test_chart_is_embedded_png(html):
+    m = re.search(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert m is not None
+    assert base64.b64decode(m.group(1))[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_title_from_metadata_then_h1():
+    nb = report_nb()
+    assert notebook_title(nb) == "实验小学教学质量分析报告"
+    nb.metadata.title = "区域报告"
+    assert notebook_title(nb) == "区域报告"
+    assert notebook_title(nbformat.v4.new_notebook()) == "报告"
+
+
+@needs_poppler
+def test_pdf_is_deterministic_with_embedded_chinese(html, tmp_path):
+    a, b = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    html_to_pdf(html, a)
+    html_to_pdf(html, b)
+    assert a.read_bytes() == b.read_bytes()
+    assert b"CreationDate" not in a.read_bytes()
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(a), "-"], capture_output=True, text=True).stdout
+    assert "实验小学教学质量分析报告" in text and "及格率" in text and "85.3%" in text
+    assert re.search(r"第\s*1\s*页\s*/\s*共\s*1\s*页", text)      # the page footer
+    fonts = subprocess.run(["pdffonts", str(a)], capture_output=True, text=True).stdout.splitlines()[2:]
+    cjk = [line for line in fonts if "Noto-Sans-CJK-SC" in line]
+    assert cjk and all(re.search(r"\byes yes\b", line) for line in cjk)   # embedded, subset
+    assert all(re.match(r"[A-Z]{6}\+", line) for line in cjk)
+
+
+def test_pdf_refuses_network_resources(tmp_path):
+    page = ('<html lang="zh-CN"><body><p>中文</p><img src="http://127.0.0.1:9/x.png">'
+            '<link rel="stylesheet" href="https://example.invalid/x.css"></body></html>')
+    out = html_to_pdf(page, tmp_path / "x.pdf")
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_chinese_chart_has_no_missing_glyphs():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")     # "Glyph ... missing from font(s)" would raise here
+        png = chart_png()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert matplotlib.rcParams["axes.unicode_minus"] is True
+    assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", "Noto Sans CJK SC"]
+    assert chart_png() == png              # same figure, same bytes
+
+
+def test_table_html_formats_and_headers():
+    df = pd.DataFrame({"school": ["一中", "二中", "三中"], "n": [120, 98, 7], "mean": [78.26, 81.04, -3.55],
+                       "pass_rate": [0.853, 0.9, float("nan")]})
+    out = report.table_html(df, {"school": "学校", "mean": "平均分", "pass_rate": "及格率", "n": "人数",
+                                 "absent": "不在表中"},
+                            {"mean": "mean", "pass_rate": "rate", "sd": "{:.1f}"}, caption="表1 <测试>",
+                            highlight_row={"school": "二中"})
+    assert "<caption>表1 &lt;测试&gt;</caption>" in out
+    heads = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", out)
+    assert heads == ["学校", "人数", "平均分", "及格率"]            # df order, renamed, no index
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", out)
+    assert cells == ["一中", "120", "78.3", "85.3%",
+                     "二中", "98", "81.0", "90.0%",
+                     "三中", "7", "-3.5", "—"]                       # ints stay ints, NaN is a dash
+    assert out.count('<tr class="hl">') == 1 and '<tr class="hl"><td>二中' in out
+    assert '<td class="num">78.3</td>' in out and "<td>一中</td>" in out
+    assert report.table_html(df, highlight_row=lambda r: r["n"] < 10).count('class="hl"') == 1
+    mask = df["school"] == "三中"
+    assert '<tr class="hl"><td>三中' in report.table_html(df, highlight_row=mask)
+    assert '<tr class="hl"><td>一中' in report.table_html(df, highlight_row=0)
+    with pytest.raises(ValueError):
+        report.table_html(df, {"n": "人数"}, {"n": "nonsense"})
+
+
+def test_table_html_keeps_text_placeholders_in_numeric_columns():
+    df = pd.DataFrame({"subject": ["语文", "数学"], "mean": pd.Series([81.25, "样本过少"], dtype=object)})
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", report.table_html(df, formats={"mean": "mean"}))
+    assert cells == ["语文", "81.2", "数学", "样本过少"]
+    assert '<td class="num">样本过少</td>' in report.table_html(df, formats={"mean": "mean"})
+
+
+def test_heading_gives_the_title():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("show_heading(...)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/html": report.heading_html("一中 2023 学年教学质量分析报告", 1, subtitle="城区 · 初中")})]
+    nb.cells = [cell]
+    assert notebook_title(nb) == "一中 2023 学年教学质量分析报告"
+    page = notebook_to_html(nb)
+    assert "<title>一中 2023 学年教学质量分析报告</title>" in page and "城区 · 初中" in page
+
+
+def test_note_and_provenance_escape_text():
+    note = report.note_html("数据<仅供>参考\n第二行", kind="warn")
+    assert 'class="tqa-note warn"' in note and "数据&lt;仅供&gt;参考<br>第二行" in note
+    prov = report.provenance_html({"学期": "2023-2", "输入哈希": "sha256:ab"})
+    assert "<tr><th>学期</th><td>2023-2</td></tr><tr><th>输入哈希</th><td>sha256:ab</td></tr>" in prov
