@@ -65,6 +65,8 @@ SYSDEPS := .venv/.system-deps
 TABLES := returns enrolment students scores fitness survey routine
 CLEAN_FILES := $(foreach t,$(TABLES) rejected accounting issues,$(CLEAN)/$(t).parquet) $(CLEAN)/inputs.json
 CHECKED_FILES := $(foreach t,$(TABLES) issues,$(CHECKED)/$(t).parquet) $(OUT)/data-quality.xlsx
+# The data-quality list is written even when the checks stop the run: the office needs it most then.
+.PRECIOUS: $(OUT)/data-quality.xlsx
 SCORE_FILES := $(SCORES)/subject_stats.parquet $(SCORES)/class_stats.parquet
 DISTRICT_FILES := $(OUT)/district.html $(OUT)/district.pdf
 SCHOOLS_INDEX := $(OUT)/schools/index.json

@@ -139,13 +139,27 @@ def test_registered_school_absent_from_returns_counts_as_not_submitted():
 # ---- blocking checks ------------------------------------------------------------------------
 def test_subject_without_full_marks_blocks():
     t = clean_tables()
-    extra = t["scores"].iloc[[0]].assign(subject="英语", score=50.0)
+    # Ten students scored on a paper the spec lacks: the spec is missing the subject.
+    extra = pd.concat([t["scores"].iloc[[0]]] * 10, ignore_index=True).assign(subject="英语", score=50.0)
     t["scores"] = pd.concat([t["scores"], extra], ignore_index=True)
     res = run(t)
+    assert "subject_not_in_grade" not in rules(res)
     issue = only(res, "subject_without_full_marks").iloc[0]
     assert res.blocking and issue["severity"] == "blocking"
     assert "3 年级「英语」" in issue["message"] and "001" in issue["message"]
     assert "阻断问题" in res.summary() and "英语" in res.summary()
+
+
+def test_stray_score_for_unlisted_subject_is_a_warning():
+    t = clean_tables()
+    extra = t["scores"].iloc[[0]].assign(subject="英语", score=50.0)
+    t["scores"] = pd.concat([t["scores"], extra], ignore_index=True)
+    res = run(t)
+    assert not res.blocking and "subject_without_full_marks" not in rules(res)
+    issue = only(res, "subject_not_in_grade").iloc[0]
+    assert issue["severity"] == "warning" and "3 年级本学期考试安排中没有「英语」" in issue["message"]
+    kept = res.tables["scores"]
+    assert not ((kept["subject"] == "英语") & (kept["status"] == "scored")).any()
 
 
 def test_level_graded_subject_needs_no_full_marks():

@@ -165,7 +165,7 @@ def run_checks(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spe
     suites = load_suites(suites_dir)
     parameters = engine.suite_parameters(registry, params)
     names = dict(zip(registry["school_code"], registry["school_name"]))
-    frames = build_frames(tables, registry, exam_spec)
+    frames = build_frames(tables, registry, exam_spec, params)
     failures, new_issues, aside = [], [], SetAside()
 
     def check(name: str, frame: pd.DataFrame) -> None:

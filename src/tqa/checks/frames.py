@@ -55,24 +55,64 @@ def score_spec(exam_spec: pd.DataFrame) -> pd.DataFrame:
     return spec.astype({"grade": "Int64", "full_marks": "float64"})
 
 
-def scores_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame) -> pd.DataFrame:
+UNLISTED_SUBJECT_MIN_STUDENTS = 10  # default of params checks.unlisted_subject_min_students
+
+
+GRADED = (schema.STATUS_SCORED, schema.STATUS_LEVEL)
+
+
+def level_spec(exam_spec: pd.DataFrame) -> pd.DataFrame:
+    """(grade, subject) pairs of level-graded papers."""
+    spec = exam_spec.loc[exam_spec["mode"] == schema.EXAM_MODE_LEVEL, ["grade", "subject"]]
+    return spec.drop_duplicates().astype({"grade": "Int64"}).assign(level_listed=True)
+
+
+def _listed(df: pd.DataFrame, exam_spec: pd.DataFrame) -> pd.Series:
+    """Whether each graded row's paper is in the spec: a score needs full marks, a level a level paper."""
+    lv = df[["grade", "subject"]].merge(level_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
+    level_ok = lv["level_listed"].fillna(False).astype(bool).to_numpy()
+    return pd.Series(((df["status"] == schema.STATUS_SCORED) & df["full_marks"].notna()).to_numpy()
+                     | ((df["status"] == schema.STATUS_LEVEL).to_numpy() & level_ok), index=df.index)
+
+
+def _scored_counts(scores: pd.DataFrame) -> pd.DataFrame:
+    """Students with a score or a level per (grade, subject)."""
+    scored = scores.loc[scores["status"].isin(GRADED), ["grade", "subject"]]
+    scored = scored.assign(grade=as_grade(scored["grade"])).dropna(subset=["grade"])
+    return scored.groupby(["grade", "subject"], sort=True).size().rename("n_scored").reset_index()
+
+
+def scores_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame,
+                 min_students: int = UNLISTED_SUBJECT_MIN_STUDENTS) -> pd.DataFrame:
+    """Scores with their paper's full marks, and `stray_subject`: a score for a subject the exam spec
+    does not list for the grade, too rare to mean the spec is missing the subject."""
     df = with_row(scores)
     df["grade"] = as_grade(df["grade"])
     merged = df.merge(score_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
-    return merged.sort_values("_row", kind="stable").reset_index(drop=True)
+    merged = merged.merge(_scored_counts(scores), on=["grade", "subject"], how="left", sort=False)
+    merged["stray_subject"] = (~_listed(merged, exam_spec) & merged["status"].isin(GRADED)
+                               & (merged["n_scored"].fillna(0) < min_students)).astype(bool)
+    return merged.drop(columns="n_scored").sort_values("_row", kind="stable").reset_index(drop=True)
 
 
-def tested_subjects_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, max_schools: int = 5) -> pd.DataFrame:
-    """One row per (grade, subject) with at least one numeric score, with the spec's full marks."""
-    scored = scores.loc[scores["status"] == schema.STATUS_SCORED, ["grade", "subject", "school_code"]]
-    scored = scored.assign(grade=as_grade(scored["grade"])).dropna(subset=["grade"])
+def tested_subjects_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, max_schools: int = 5,
+                          min_students: int = UNLISTED_SUBJECT_MIN_STUDENTS) -> pd.DataFrame:
+    """One row per (grade, subject, status) graded for at least `min_students` students, with `in_spec`:
+    whether the exam spec has that paper (with full marks for scores, as a level paper for levels)."""
+    graded = scores.loc[scores["status"].isin(GRADED), ["grade", "subject", "status", "school_code"]]
+    graded = graded.assign(grade=as_grade(graded["grade"])).dropna(subset=["grade"])
     rows = []
-    for (grade, subject), g in scored.groupby(["grade", "subject"], sort=True):
+    for (grade, subject, status), g in graded.groupby(["grade", "subject", "status"], sort=True):
+        if len(g) < min_students:
+            continue  # a few stray cells: row-level warnings in the scores suite
         codes = sorted(g["school_code"].dropna().unique())
         more = f" 等 {len(codes)} 所" if len(codes) > max_schools else ""
-        rows.append({"grade": int(grade), "subject": subject, "schools": "、".join(codes[:max_schools]) + more})
-    df = pd.DataFrame(rows, columns=["grade", "subject", "schools"]).astype({"grade": "Int64"})
+        rows.append({"grade": int(grade), "subject": subject, "status": status,
+                     "kind": "分数" if status == schema.STATUS_SCORED else "等级",
+                     "schools": "、".join(codes[:max_schools]) + more})
+    df = pd.DataFrame(rows, columns=["grade", "subject", "status", "kind", "schools"]).astype({"grade": "Int64"})
     df = df.merge(score_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
+    df["in_spec"] = _listed(df, exam_spec).astype(bool)
     return with_row(df)
 
 
@@ -157,14 +197,17 @@ def returns_frame(returns: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame
     return with_row(df)
 
 
-def build_frames(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def build_frames(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame,
+                 params: dict | None = None) -> dict[str, pd.DataFrame]:
     """Every frame a suite checks, except usable_returns (built after the set-asides)."""
     t = {name: conform(tables.get(name), name) for name in ROW_TABLES}
+    min_students = int(((params or {}).get("checks") or {}).get("unlisted_subject_min_students",
+                                                                 UNLISTED_SUBJECT_MIN_STUDENTS))
     frames = {
         "returns": returns_frame(conform(tables.get("returns"), "returns"), registry),
         "exam_spec": exam_spec_frame(exam_spec),
-        "tested_subjects": tested_subjects_frame(t["scores"], exam_spec),
-        "scores": scores_frame(t["scores"], exam_spec),
+        "tested_subjects": tested_subjects_frame(t["scores"], exam_spec, min_students=min_students),
+        "scores": scores_frame(t["scores"], exam_spec, min_students=min_students),
         "routine": with_row(t["routine"]),
         "enrolment": enrolment_frame(t["enrolment"], t["students"], registry),
     }

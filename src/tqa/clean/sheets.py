@@ -363,13 +363,15 @@ def _build_student(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None
     for col, subject in rc.hm.subjects.items():
         raw = row[col] if col < len(row) else None
         label = rc.hm.label(col)
-        if subject not in grade_subjects:
-            if not nz.is_blank(raw):
-                ctx.add(WARNING, "subject_not_in_grade", rc.sheet, rc.excel_row, label, nz.cell_text(raw),
-                        f"{schema.GRADE_LABELS[grade]}本学期没有“{subject}”考试，该成绩不纳入统计", ACT_DROP_CELL)
+        # A subject the exam spec does not list for this grade is still read as a score: the checks
+        # step decides whether the spec is missing it (blocking) or the cell is a stray (warning).
+        mode = grade_subjects[subject][0] if subject in grade_subjects else schema.EXAM_MODE_SCORE
+        if subject not in grade_subjects and nz.is_blank(raw):
             continue
-        mode = grade_subjects[subject][0]
         cell = nz.parse_score(raw, mode)
+        if subject not in grade_subjects and cell.status == schema.STATUS_INVALID:
+            as_level = nz.parse_score(raw, schema.EXAM_MODE_LEVEL)
+            cell = as_level if as_level.status == schema.STATUS_LEVEL else cell
         shown = cell.level or (_num(cell.score) if cell.score is not None else "")
         report_fixes(ctx, rc.sheet, rc.excel_row, label, raw, cell.fixes, shown)
         if cell.status == schema.STATUS_INVALID:

@@ -1,0 +1,198 @@
+"""End to end, as the office runs it: `make report` on a small generated district.
+
+A scratch project links the repository's code, notebooks, params and checks, and holds its own
+generated data/raw/. One school's return is deliberately unreadable: the others must still report.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tqa.sample import generate_district
+
+REPO = Path(__file__).resolve().parents[1]
+LINKED = ("Makefile", "notebooks", "params", "checks", "src", ".venv", "requirements.lock", "pyproject.toml")
+TERM = "2023-2"
+GENERATED = ("outputs", "data/clean", "data/checked", "data/scores")
+
+pytestmark = pytest.mark.e2e
+
+
+def make(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")}
+    return subprocess.run(["make", "--no-print-directory", *args, f"TERM={TERM}"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def scratch_project(root: Path, schools: int, seed: int) -> Path:
+    for name in LINKED:
+        (root / name).symlink_to(REPO / name)
+    generate_district(root / "data" / "raw", schools=schools, seed=seed, terms=("2023-1", TERM))
+    return root
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    files = {}
+    for d in GENERATED:
+        for p in sorted((root / d).rglob("*")):
+            if p.is_file():
+                files[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return files
+
+
+def pdftotext(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    root = scratch_project(tmp_path_factory.mktemp("district"), schools=5, seed=11)
+    returns = sorted((root / "data" / "raw" / TERM).glob("*.xlsx"))
+    broken = returns[-1]
+    broken.write_bytes(b"this is not an xlsx file")  # one school's broken file
+    run = make(root, "report")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return root, broken.stem, run
+
+
+def test_every_report_exists(district):
+    root, broken, _ = district
+    out = root / "outputs" / TERM
+    for name in ("index.html", "district.html", "district.pdf", "data-quality.xlsx", "manifest.json"):
+        assert (out / name).stat().st_size > 0, name
+    returns = pd.read_parquet(root / "data" / "checked" / TERM / "returns.parquet")
+    usable = returns.loc[returns["usable"].astype(bool), "school_code"].tolist()
+    assert len(usable) >= 3 and broken not in usable
+    for code in usable:
+        assert (out / "schools" / f"{code}.html").exists() and (out / "schools" / f"{code}.pdf").exists()
+    assert not (out / "schools" / f"{broken}.pdf").exists()
+    assert len(list((out / "notebooks" / "schools").glob("*.ipynb"))) == len(usable)
+
+
+def test_pdfs_carry_their_school_in_chinese(district):
+    root, _, _ = district
+    out = root / "outputs" / TERM
+    returns = pd.read_parquet(root / "data" / "checked" / TERM / "returns.parquet")
+    for code, name in returns.loc[returns["usable"].astype(bool), ["school_code", "school_name"]].itertuples(index=False):
+        text = pdftotext(out / "schools" / f"{code}.pdf")
+        assert name in text.replace(" ", ""), f"{code}: {name} not found in its PDF"
+        assert "及格率" in text and "数据与程序来源" in text
+    district_text = pdftotext(out / "district.pdf")
+    assert "全区报告" in district_text.replace(" ", "") and "口径说明" in district_text
+
+
+def test_pdf_fonts_are_embedded(district):
+    root, _, _ = district
+    fonts = subprocess.run(["pdffonts", str(root / "outputs" / TERM / "district.pdf")], capture_output=True,
+                           text=True, check=True).stdout.splitlines()[2:]
+    assert fonts, "no fonts in the PDF"
+    assert any("CJK" in line for line in fonts)
+    assert all(line.split()[-5] == "yes" for line in fonts), fonts  # the 'emb' column
+
+
+def test_html_fetches_nothing_external(district):
+    root, _, _ = district
+    out = root / "outputs" / TERM
+    for path in [out / "index.html", out / "district.html", *sorted((out / "schools").glob("*.html"))]:
+        html = path.read_text(encoding="utf-8")
+        assert "<script" not in html.lower(), path.name
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I), path.name
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", html, re.I), path.name
+        assert not re.search(r"@import", html, re.I), path.name
+
+
+def test_index_lists_reports_and_the_broken_return(district):
+    root, broken, _ = district
+    html = (root / "outputs" / TERM / "index.html").read_text(encoding="utf-8")
+    entries = json.loads((root / "outputs" / TERM / "schools" / "index.json").read_text(encoding="utf-8"))
+    for e in entries:
+        assert f'href="schools/{e["school_code"]}.pdf"' in html
+    assert "暂不纳入统计的学校" in html and broken in html
+
+
+def test_broken_file_is_reported_with_its_school(district):
+    root, broken, _ = district
+    issues = pd.read_parquet(root / "data" / "checked" / TERM / "issues.parquet")
+    own = issues[issues["school_code"] == broken]
+    assert len(own) >= 1 and own["message"].str.contains("无法").any(), own.to_dict("records")
+
+
+def test_manifest_lists_every_input_with_its_hash(district):
+    root, _, _ = district
+    manifest = json.loads((root / "outputs" / TERM / "manifest.json").read_text(encoding="utf-8"))
+    raw = sorted(p for p in (root / "data" / "raw" / TERM).rglob("*") if p.is_file())
+    listed = {e["path"]: e["sha256"] for e in manifest["inputs"]}
+    assert sorted(listed) == [p.relative_to(root).as_posix() for p in raw]
+    for p in raw:
+        assert listed[p.relative_to(root).as_posix()] == hashlib.sha256(p.read_bytes()).hexdigest()
+    assert manifest["params_sha256"] and manifest["code_version"].startswith("tqa ")
+    assert {"pandas", "great_expectations", "papermill", "weasyprint"} <= set(manifest["packages"])
+    footer = pdftotext(root / "outputs" / TERM / "district.pdf")
+    assert manifest["params_sha256"][:12] in footer and manifest["code_version"] in footer
+
+
+def test_rerun_is_a_noop(district):
+    root, _, _ = district
+    before = {p: p.stat().st_mtime_ns for p in (root / "outputs" / TERM).rglob("*") if p.is_file()}
+    q = make(root, "-q", f"outputs/{TERM}/manifest.json")
+    assert q.returncode == 0, "make -q says something is out of date"
+    dry = make(root, "-n", "report").stdout.strip().splitlines()
+    assert len(dry) == 1 and "完成" in dry[0], dry  # only the closing message would run
+    run = make(root, "report")
+    assert run.returncode == 0 and "==> [" not in run.stdout, run.stdout
+    after = {p: p.stat().st_mtime_ns for p in (root / "outputs" / TERM).rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_only_affected_steps_rerun(district):
+    root, _, _ = district
+    what_if = lambda f: make(root, "-n", "-W", f, "report").stdout  # noqa: E731 (dry run, touches nothing)
+    school_nb = what_if("notebooks/05_school_report.ipynb")
+    assert "tqa.pipeline schools" in school_nb
+    assert "01_clean" not in school_nb and "04_district" not in school_nb
+    params = what_if("params/methodology.yaml")
+    assert "01_clean" in params and "03_scores" in params
+    # A re-sent return (same bytes, newer file) re-runs cleaning onward, for real, with the same results.
+    before = snapshot(root)
+    os.utime(sorted((root / "data" / "raw" / TERM).glob("*.xlsx"))[0])
+    run = make(root, "report")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert all(f"[{k}/6]" in run.stdout for k in range(1, 7)), run.stdout
+    assert snapshot(root) == before
+
+
+def test_second_cold_run_is_byte_identical(district):
+    root, _, _ = district
+    first = snapshot(root)
+    for d in GENERATED:
+        shutil.rmtree(root / d, ignore_errors=True)
+    run = make(root, "report")
+    assert run.returncode == 0, run.stderr[-3000:]
+    second = snapshot(root)
+    assert sorted(first) == sorted(second)
+    differ = [p for p in first if first[p] != second[p]]
+    assert differ == []
+    assert any(p.endswith(".pdf") for p in first) and any(p.endswith(".parquet") for p in first)
+
+
+def test_blocking_problem_stops_the_run_with_a_summary(tmp_path):
+    root = scratch_project(tmp_path, schools=3, seed=5)
+    spec = root / "data" / "raw" / TERM / "office" / "exam_spec.csv"
+    lines = spec.read_text(encoding="utf-8-sig").splitlines()
+    dropped = next(line for line in lines[1:] if ",数学," in line)
+    spec.write_text("\n".join(line for line in lines if line != dropped) + "\n", encoding="utf-8-sig")
+    run = make(root, "report")
+    assert run.returncode != 0
+    assert "阻断" in run.stderr and "数学" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert (root / "outputs" / TERM / "data-quality.xlsx").exists()
+    assert not (root / "outputs" / TERM / "district.pdf").exists()

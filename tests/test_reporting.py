@@ -1,0 +1,54 @@
+import json
+
+import pandas as pd
+
+from tqa import reporting as rp
+from tqa.catalog import Catalog
+from tqa.provenance import build_manifest, code_hash, inputs_hash, provenance, write_inputs_record
+
+
+def test_suppress_small_and_rank_text():
+    df = pd.DataFrame({"tested_n": [9, 10], "mean": [80.0, 70.0], "pass_rate": [0.9, 0.8]})
+    out = rp.suppress_small(df, 10, ["mean", "pass_rate"])
+    assert out["mean"].tolist() == [rp.TOO_FEW, 70.0]
+    assert out["pass_rate"].tolist() == [rp.TOO_FEW, 0.8]
+    assert rp.rank_text(3, 25) == "3/25"
+    assert rp.rank_text(pd.NA, 25) == "—"
+    masked = rp.mask_small(df.assign(sd=1.0, excellent_rate=0.1, low_rate=0.0), 10)
+    assert masked["mean"].isna().tolist() == [True, False]
+
+
+def test_returns_summary_counts_by_category():
+    returns = pd.DataFrame({"category": ["城区", "城区", "农村"], "submitted": [True, False, True],
+                            "usable": [True, False, False]})
+    out = rp.returns_summary(returns).set_index("类别")
+    assert out.loc["城区"].tolist() == [2, 1, 1, 1, 0]
+    assert out.loc["农村"].tolist() == [1, 1, 0, 0, 1]
+    assert out.loc["全区"].tolist() == [3, 2, 1, 1, 1]
+
+
+def test_flatten_params():
+    out = rp.flatten_params({"rates": {"default": {"pass": 0.6}}, "x": [1, 2]})
+    assert out.values.tolist() == [["rates.default.pass", "0.6"], ["x", "[1, 2]"]]
+
+
+def test_provenance_is_content_based(tmp_path):
+    raw = tmp_path / "data" / "raw" / "2023-2"
+    (raw / "office").mkdir(parents=True)
+    (raw / "001.xlsx").write_bytes(b"a")
+    (raw / "office" / "registry.csv").write_bytes(b"b")
+    params = tmp_path / "params"
+    (params / "terms").mkdir(parents=True)
+    (params / "methodology.yaml").write_text("a: 1\n")
+    cat = Catalog("2023-2", tmp_path)
+    h1 = inputs_hash(cat)
+    (raw / "001.xlsx").write_bytes(b"a2")
+    assert inputs_hash(cat) != h1
+    write_inputs_record(cat)
+    p = provenance(cat, params)
+    assert p["学期"] == "2023-2" and "2 个文件" in p["输入数据"]
+    m1 = build_manifest(cat, [], params)
+    m2 = build_manifest(cat, [], params)
+    assert json.dumps(m1) == json.dumps(m2)
+    assert [e["path"] for e in m1["inputs"]] == ["data/raw/2023-2/001.xlsx", "data/raw/2023-2/office/registry.csv"]
+    assert code_hash(tmp_path) == code_hash(tmp_path)
