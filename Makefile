@@ -91,7 +91,7 @@ $(ENV): requirements.lock pyproject.toml
 	@echo "==> 安装 Python 环境（.venv，依据 requirements.lock）"
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 # Debian packages: CJK fonts for charts and PDFs, HarfBuzz subsetting (fast, deterministic WeasyPrint),
