@@ -8,7 +8,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .issues import BLOCKING, FIXED, SEVERITY_LABELS, WARNING
-from .schema import GRADE_LABELS
+from .schema import EXAM_MODE_LEVEL, GRADE_LABELS
+from .scoring import subject_sort_key
 
 TOO_FEW = "样本过少"
 
@@ -92,7 +93,10 @@ def district_rates(stats: pd.DataFrame, grade: int, subject: str) -> pd.DataFram
     s = stats.loc[(stats["grade"] == grade) & (stats["subject"] == subject)
                   & stats["level"].isin(["district", "category"])].copy()
     s["level_label"] = s["unit_name"]
-    return s[["level_label", "tested_n", "mean", "sd", "pass_rate", "excellent_rate", "low_rate"]]
+    cols = ["level_label", "tested_n", "mean", "sd", "pass_rate", "excellent_rate", "low_rate"]
+    if is_level_graded(s):
+        cols = [c for c in cols if c not in ("mean", "sd")]
+    return s[cols]
 
 
 def with_rank_text(df: pd.DataFrame) -> pd.DataFrame:
@@ -108,8 +112,26 @@ def school_ranking(stats: pd.DataFrame, grade: int, subject: str, min_n: int) ->
     s = stats.loc[(stats["level"] == "school") & (stats["grade"] == grade) & (stats["subject"] == subject)]
     s = with_rank_text(s).sort_values(["mean", "unit_code"], ascending=[False, True], na_position="last")
     s = suppress_small(s, min_n, ["mean", "sd", "pass_rate", "excellent_rate", "low_rate"])
-    return s[["unit_code", "unit_name", "category", "tested_n", "participation", "mean", "sd", "pass_rate",
-              "excellent_rate", "low_rate", "rank_district", "rank_category"]]
+    cols = ["unit_code", "unit_name", "category", "tested_n", "participation", "mean", "sd", "pass_rate",
+            "excellent_rate", "low_rate", "rank_district", "rank_category"]
+    if is_level_graded(s):  # levels have no mean, and grades 1-2 are not ranked (2021 national rule)
+        cols = [c for c in cols if c not in ("mean", "sd", "rank_district", "rank_category")]
+    return s[cols]
+
+
+def is_level_graded(rows: pd.DataFrame) -> bool:
+    return bool(len(rows)) and bool((rows["mode"] == EXAM_MODE_LEVEL).all())
+
+
+def lines_table(stats: pd.DataFrame) -> pd.DataFrame:
+    """Full marks and the three lines per paper, as shown in the 口径说明 appendix."""
+    d = stats.drop_duplicates(["grade", "subject"])
+    level = d["mode"] == EXAM_MODE_LEVEL
+    out = pd.DataFrame({"年级": d["grade"].map(GRADE_LABELS), "学科": d["subject"]})
+    for col, name in (("full_marks", "满分"), ("pass_line", "及格线"), ("excellent_line", "优秀线"),
+                      ("low_line", "低分线（低于）")):
+        out[name] = [("等级评价" if lv else f"{v:g}") for v, lv in zip(d[col], level)]
+    return out.reset_index(drop=True)
 
 
 def school_comparison(stats: pd.DataFrame, school_code: str, category: str) -> pd.DataFrame:
@@ -120,7 +142,8 @@ def school_comparison(stats: pd.DataFrame, school_code: str, category: str) -> p
                        | (stats["level"] == "district")].merge(keys, on=["grade", "subject"])
     out = pd.concat([school, others], ignore_index=True)
     order = {"school": 0, "category": 1, "district": 2}
-    out = out.assign(_o=out["level"].map(order)).sort_values(["grade", "_o"], kind="stable")
+    out = out.assign(_o=out["level"].map(order), _s=subject_sort_key(out["subject"]))
+    out = out.sort_values(["grade", "_s", "_o"], kind="stable").drop(columns="_s")
     out["level_label"] = out["level"].map({"school": "本校", "category": f"同类（{category}）", "district": "全区"})
     out["grade_label"] = out["grade"].map(GRADE_LABELS)
     return out.drop(columns="_o")
