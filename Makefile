@@ -67,22 +67,40 @@ CLEAN_FILES := $(foreach t,$(TABLES) rejected accounting issues,$(CLEAN)/$(t).pa
 CHECKED_FILES := $(foreach t,$(TABLES) issues,$(CHECKED)/$(t).parquet) $(OUT)/data-quality.xlsx
 # The data-quality list is written even when the checks stop the run: the office needs it most then.
 .PRECIOUS: $(OUT)/data-quality.xlsx
-SCORE_FILES := $(SCORES)/subject_stats.parquet $(SCORES)/class_stats.parquet
-DISTRICT_FILES := $(OUT)/district.html $(OUT)/district.pdf
-SCHOOLS_INDEX := $(OUT)/schools/index.json
+SCORE_TABLES := subject_stats class_stats
+SCORE_FILES := $(foreach t,$(SCORE_TABLES),$(SCORES)/$(t).parquet)
+
+# Earlier terms on disk: value-added needs the previous term's checked scores, the trend every
+# earlier term's statistics. Each is built by its own `make scores TERM=...` (a no-op when current).
+PRIOR_TERMS := $(foreach t,$(TERMS_ON_DISK),$(if $(filter-out $(TERM),$(t)),$(if $(filter $(t),$(firstword $(sort $(t) $(TERM)))),$(t))))
+PREV_TERM := $(lastword $(PRIOR_TERMS))
+PRIOR_FILES := $(foreach t,$(PRIOR_TERMS),data/scores/$(t)/subject_stats.parquet)
+
+# MODE=internal (default): ranks and student lists, for the office. MODE=public: bands instead of
+# ranks, no student-level data, small cells suppressed, under outputs/<T>/public/.
+MODE ?= internal
+ifeq ($(MODE),internal)
+  RDIR := $(OUT)
+else ifeq ($(MODE),public)
+  RDIR := $(OUT)/public
+else
+  $(error MODE=$(MODE) 不可用：MODE 只能是 internal（内部版，默认）或 public（公开版）)
+endif
+DISTRICT_FILES := $(RDIR)/district.html $(RDIR)/district.pdf
+SCHOOLS_INDEX := $(RDIR)/schools/index.json
 
 .PHONY: report clean checks scores district schools index install test bench template sample-data clobber help
 .DEFAULT_GOAL := report
 
-report: $(OUT)/manifest.json
-	@echo "==> 完成：$(OUT)/index.html"
+report: $(RDIR)/manifest.json
+	@echo "==> 完成：$(RDIR)/index.html"
 
 clean: $(CLEAN_FILES)
 checks: $(CHECKED_FILES)
 scores: $(SCORE_FILES)
 district: $(DISTRICT_FILES)
 schools: $(SCHOOLS_INDEX)
-index: $(OUT)/index.html
+index: $(RDIR)/index.html
 
 # ---- environment: a virtual environment from the pinned lock, system fonts and libraries ----
 install: $(ENV) $(SYSDEPS)
@@ -118,28 +136,37 @@ $(CHECKED_FILES) &: $(CLEAN_FILES) $(SUITES) $(PARAM_FILES) notebooks/02_checks.
 	$(RUN) notebooks/02_checks.ipynb $(NB_OUT)/02_checks.ipynb -p term $(TERM)
 
 # ---- step 3: scores and ranks ----
-$(SCORE_FILES) &: $(CHECKED_FILES) $(PARAM_FILES) notebooks/03_scores.ipynb $(CODE)
+$(SCORE_FILES) &: $(CHECKED_FILES) $(PRIOR_FILES) $(PARAM_FILES) notebooks/03_scores.ipynb $(CODE)
 	@echo "==> [3/6] 计算一分三率与排名"
 	$(RUN) notebooks/03_scores.ipynb $(NB_OUT)/03_scores.ipynb -p term $(TERM)
 
 # ---- step 4: district report ----
 $(DISTRICT_FILES) &: $(SCORE_FILES) $(CHECKED_FILES) $(PARAM_FILES) notebooks/04_district_report.ipynb $(CODE)
 	@echo "==> [4/6] 全区报告"
-	$(RUN) notebooks/04_district_report.ipynb $(NB_OUT)/04_district_report.ipynb -p term $(TERM) \
-	  --html $(OUT)/district.html --pdf $(OUT)/district.pdf
+	$(RUN) notebooks/04_district_report.ipynb $(NB_OUT)/$(MODE)/04_district_report.ipynb -p term $(TERM) \
+	  -p mode $(MODE) --html $(RDIR)/district.html --pdf $(RDIR)/district.pdf
 
 # ---- step 5: one report per school (parallel workers, one reused kernel each) ----
 $(SCHOOLS_INDEX): $(SCORE_FILES) $(CHECKED_FILES) $(PARAM_FILES) notebooks/05_school_report.ipynb $(CODE)
 	@echo "==> [5/6] 学校报告（$(WORKERS) 个并行进程）"
-	$(PIPE) schools --term $(TERM) --workers $(WORKERS)
+	$(PIPE) schools --term $(TERM) --mode $(MODE) --workers $(WORKERS)
 
 # ---- step 6: index and manifest ----
-$(OUT)/index.html: $(SCHOOLS_INDEX) $(DISTRICT_FILES) $(CHECKED_FILES) $(CODE)
+$(RDIR)/index.html: $(SCHOOLS_INDEX) $(DISTRICT_FILES) $(CHECKED_FILES) $(CODE)
 	@echo "==> [6/6] 索引页与清单"
-	$(PIPE) index --term $(TERM)
+	$(PIPE) index --term $(TERM) --mode $(MODE)
 
-$(OUT)/manifest.json: $(OUT)/index.html $(RAW_FILES) $(PARAM_FILES) $(CODE)
-	$(PIPE) manifest --term $(TERM)
+$(RDIR)/manifest.json: $(RDIR)/index.html $(RAW_FILES) $(PARAM_FILES) $(CODE)
+	$(PIPE) manifest --term $(TERM) --mode $(MODE)
+
+# An earlier term's statistics, for the trend and value-added: rebuilt by a recursive make when that
+# term's own inputs, params or code changed.
+.SECONDEXPANSION:
+data/scores/%/subject_stats.parquet: $$(wildcard data/raw/$$*/*.xlsx) $$(wildcard data/raw/$$*/office/*) \
+    params/methodology.yaml $$(wildcard params/terms/$$*.yaml) $(SUITES) $(CODE) \
+    notebooks/01_clean.ipynb notebooks/02_checks.ipynb notebooks/03_scores.ipynb
+	@echo "==> 先计算较早学期 $* 的统计（用于趋势与增值评价）"
+	@$(MAKE) --no-print-directory scores TERM=$*
 
 # ---- other entry points ----
 template: $(OUT)/template.xlsx

@@ -75,7 +75,7 @@ def test_every_report_exists(district):
     for code in usable:
         assert (out / "schools" / f"{code}.html").exists() and (out / "schools" / f"{code}.pdf").exists()
     assert not (out / "schools" / f"{broken}.pdf").exists()
-    assert len(list((out / "notebooks" / "schools").glob("*.ipynb"))) == len(usable)
+    assert len(list((out / "notebooks" / "internal" / "schools").glob("*.ipynb"))) == len(usable)
 
 
 def test_pdfs_carry_their_school_in_chinese(district):

@@ -6,7 +6,7 @@ import pytest
 
 NOTEBOOKS = sorted(Path(__file__).resolve().parents[1].joinpath("notebooks").glob("*.ipynb"))
 REQUIRED_PARAMS = {"01_clean": {"term"}, "02_checks": {"term"}, "03_scores": {"term"},
-                   "04_district_report": {"term"}, "05_school_report": {"term", "school_code"}}
+                   "04_district_report": {"term", "mode"}, "05_school_report": {"term", "school_code", "mode"}}
 
 
 def test_all_steps_present():

@@ -15,6 +15,12 @@ from .issues import BLOCKING, FIXED, WARNING
 from .terms import TermError, parse_term, require_term
 
 SCHOOL_NOTEBOOK = Path("notebooks/05_school_report.ipynb")
+MODES = ("internal", "public")
+
+
+def report_dir(catalog: Catalog, mode: str) -> Path:
+    """Internal reports sit in outputs/<T>/, the public edition in outputs/<T>/public/."""
+    return catalog.outputs if mode == "internal" else catalog.outputs / "public"
 
 
 def usable_schools(returns: pd.DataFrame) -> pd.DataFrame:
@@ -25,16 +31,18 @@ def usable_schools(returns: pd.DataFrame) -> pd.DataFrame:
     return returns.loc[mask].sort_values("school_code").reset_index(drop=True)
 
 
-def school_jobs(catalog: Catalog, schools: pd.DataFrame, notebook: Path = SCHOOL_NOTEBOOK):
+def school_jobs(catalog: Catalog, schools: pd.DataFrame, mode: str = "internal",
+                notebook: Path = SCHOOL_NOTEBOOK):
     from .runner import NotebookJob
 
+    out = report_dir(catalog, mode) / "schools"
     return [
         NotebookJob(
             notebook=notebook,
-            output=catalog.notebooks_out / "schools" / f"{code}.ipynb",
-            parameters={"term": catalog.term, "school_code": code},
-            html=catalog.schools_out / f"{code}.html",
-            pdf=catalog.schools_out / f"{code}.pdf",
+            output=catalog.notebooks_out / mode / "schools" / f"{code}.ipynb",
+            parameters={"term": catalog.term, "school_code": code, "mode": mode},
+            html=out / f"{code}.html",
+            pdf=out / f"{code}.pdf",
         )
         for code in schools["school_code"]
     ]
@@ -51,24 +59,26 @@ def remove_stale(directory: Path, keep: set[str], suffixes: tuple[str, ...]) -> 
     return removed
 
 
-def cmd_schools(catalog: Catalog, workers: int) -> int:
+def cmd_schools(catalog: Catalog, workers: int, mode: str) -> int:
     from .runner import run_jobs
 
     returns = pd.read_parquet(catalog.table("checked", "returns"))
     schools = usable_schools(returns)
     codes = set(schools["school_code"])
-    remove_stale(catalog.schools_out, codes, (".html", ".pdf"))
-    remove_stale(catalog.notebooks_out / "schools", codes, (".ipynb",))
-    results = run_jobs(school_jobs(catalog, schools), workers=workers, desc="学校报告")
+    out = report_dir(catalog, mode) / "schools"
+    remove_stale(out, codes, (".html", ".pdf"))
+    remove_stale(catalog.notebooks_out / mode / "schools", codes, (".ipynb",))
+    jobs = school_jobs(catalog, schools, mode)
+    results = run_jobs(jobs, workers=workers, desc="学校报告" if mode == "internal" else "学校报告（公开版）")
     names = dict(zip(schools["school_code"], schools["school_name"]))
     entries = []
-    for job, res in zip(school_jobs(catalog, schools), results):
+    for job, res in zip(jobs, results):
         code = job.parameters["school_code"]
         entries.append({"school_code": code, "school_name": names[code], "ok": bool(res.ok),
                         "html": job.html.name, "pdf": job.pdf.name,
                         "error": None if res.ok else res.error})
     failed = [e for e in entries if not e["ok"]]
-    index = catalog.schools_out / "index.json"
+    index = out / "index.json"
     index.parent.mkdir(parents=True, exist_ok=True)
     if failed:
         for e in failed:
@@ -76,7 +86,7 @@ def cmd_schools(catalog: Catalog, workers: int) -> int:
         print(f"{len(failed)} 所学校的报告生成失败，其余 {len(entries) - len(failed)} 所已生成。", file=sys.stderr)
         return 1
     index.write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"学校报告：{len(entries)} 份，位于 {catalog.schools_out}/")
+    print(f"学校报告：{len(entries)} 份，位于 {out}/")
     return 0
 
 
@@ -94,14 +104,15 @@ def return_overview(returns: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame
     return out.sort_values("school_code").reset_index(drop=True)
 
 
-def cmd_index(catalog: Catalog) -> int:
+def cmd_index(catalog: Catalog, mode: str) -> int:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     from .provenance import provenance
 
     returns = pd.read_parquet(catalog.table("checked", "returns"))
     issues = pd.read_parquet(catalog.table("checked", "issues"))
-    reports = json.loads((catalog.schools_out / "index.json").read_text(encoding="utf-8"))
+    rdir = report_dir(catalog, mode)
+    reports = json.loads((rdir / "schools" / "index.json").read_text(encoding="utf-8"))
     overview = return_overview(returns, issues)
     has_report = {r["school_code"] for r in reports if r["ok"]}
     env = Environment(loader=PackageLoader("tqa", "templates"), autoescape=select_autoescape())
@@ -114,17 +125,21 @@ def cmd_index(catalog: Catalog) -> int:
         n_submitted=int(overview["submitted"].sum()),
         n_registry=int(len(overview)),
         provenance=provenance(catalog),
-        has_template=(catalog.outputs / "template.xlsx").exists(),
+        public=(mode == "public"),
     )
-    (catalog.outputs / "index.html").write_text(html, encoding="utf-8")
+    (rdir / "index.html").write_text(html, encoding="utf-8")
     return 0
 
 
-def cmd_manifest(catalog: Catalog) -> int:
+def cmd_manifest(catalog: Catalog, mode: str) -> int:
     from .provenance import build_manifest, write_manifest
 
-    target = catalog.outputs / "manifest.json"
-    outputs = [p for p in catalog.outputs.rglob("*") if p.is_file() and p != target]
+    rdir = report_dir(catalog, mode)
+    target = rdir / "manifest.json"
+    public = catalog.outputs / "public"
+    outputs = [p for p in rdir.rglob("*") if p.is_file() and p != target
+               and (mode == "public" or public not in p.parents)
+               and "template.xlsx" != p.name]
     write_manifest(build_manifest(catalog, outputs), target)
     return 0
 
@@ -134,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("command", choices=["schools", "index", "manifest"])
     ap.add_argument("--term", required=True)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--mode", choices=MODES, default="internal")
     args = ap.parse_args(argv)
     try:
         term = require_term(args.term)
@@ -142,10 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     catalog = Catalog(term.name)
     if args.command == "schools":
-        return cmd_schools(catalog, args.workers)
+        return cmd_schools(catalog, args.workers, args.mode)
     if args.command == "index":
-        return cmd_index(catalog)
-    return cmd_manifest(catalog)
+        return cmd_index(catalog, args.mode)
+    return cmd_manifest(catalog, args.mode)
 
 
 if __name__ == "__main__":
