@@ -106,3 +106,57 @@ def school_profile_chart(rows: pd.DataFrame, title: str) -> Figure:
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def school_gap_chart(cmp: pd.DataFrame, title: str) -> Figure:
+    """Every paper the school sat, in one figure: the school minus the district, with 95 % intervals.
+
+    Left: mean as a share of full marks (score-graded papers); right: pass rate (all papers).
+    ``cmp`` is reporting.school_comparison output (levels school / district). A dot whose interval
+    clears zero is coloured; one whose interval contains zero is grey: no difference shown.
+    """
+    school = cmp[cmp["level"] == "school"].reset_index(drop=True)
+    district = (cmp[cmp["level"] == "district"].set_index(["grade", "subject"])
+                .reindex(pd.MultiIndex.from_frame(school[["grade", "subject"]])).reset_index(drop=True))
+    labels = [f"{g}年级{s}" if isinstance(g, str) else f"{GRADE_SHORT.get(int(g), g)}{s}"
+              for g, s in zip(school["grade"], school["subject"])]
+    full = school["full_marks"].astype(float)
+    lo, hi = mean_ci(school["mean"].astype(float), school["sd"].astype(float), school["tested_n"])
+    mean_gap = (school["mean"] - district["mean"]) / full * 100
+    mean_lo, mean_hi = (lo - district["mean"]) / full * 100, (hi - district["mean"]) / full * 100
+    p_lo, p_hi = wilson_interval(school["pass_n"].astype(float), school["tested_n"].astype(float))
+    pass_gap = (school["pass_rate"] - district["pass_rate"]) * 100
+    pass_lo, pass_hi = (p_lo - district["pass_rate"]) * 100, (p_hi - district["pass_rate"]) * 100
+    n = len(school)
+    fig = Figure(figsize=(7.2, 0.9 + 0.2 * max(n, 4)))
+    axes = fig.subplots(1, 2, sharey=True)
+    y = np.arange(n)[::-1]
+    for ax, gap, glo, ghi, name in ((axes[0], mean_gap, mean_lo, mean_hi, "平均分与全区之差（占满分 %）"),
+                                    (axes[1], pass_gap, pass_lo, pass_hi, "及格率与全区之差（百分点）")):
+        above, below = glo > 0, ghi < 0
+        colours = np.where(above, GAP_ABOVE, np.where(below, GAP_BELOW, GAP_NONE))
+        ok = gap.notna().to_numpy()
+        ax.hlines(y[ok], glo[ok], ghi[ok], colors=colours[ok], linewidth=2, alpha=0.6)
+        ax.scatter(gap[ok], y[ok], c=colours[ok], s=14, zorder=3)
+        ax.axvline(0, color="#555555", linewidth=0.8)
+        ax.set_title(name, fontsize=8.5)
+        ax.tick_params(labelsize=7.5)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, labels)
+    axes[0].set_ylim(-0.7, n - 0.3)
+    fig.suptitle(title, fontsize=9.5)
+    fig.subplots_adjust(left=0.16, right=0.98, top=1 - 0.55 / fig.get_figheight(),
+                        bottom=0.35 / fig.get_figheight(), wspace=0.08)
+    return fig
+
+
+GRADE_SHORT = {1: "一年级", 2: "二年级", 3: "三年级", 4: "四年级", 5: "五年级", 6: "六年级", 7: "七年级",
+               8: "八年级", 9: "九年级"}
+GAP_ABOVE, GAP_BELOW, GAP_NONE = "#2b6cb0", "#c53030", "#9e9e9e"
+
+
+def wilson_interval(k: pd.Series, n: pd.Series, level: float = 0.95) -> tuple[pd.Series, pd.Series]:
+    """Wilson score interval for k successes of n (NaN where n = 0)."""
+    from .uncertainty import wilson_ci
+
+    return wilson_ci(k, n, level)
