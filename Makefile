@@ -137,7 +137,7 @@ $(CHECKED_FILES) &: $(CLEAN_FILES) $(SUITES) $(PARAM_FILES) notebooks/02_checks.
 
 # ---- step 3: scores and ranks ----
 $(SCORE_FILES) &: $(CHECKED_FILES) $(PRIOR_FILES) $(PARAM_FILES) notebooks/03_scores.ipynb $(CODE)
-	@echo "==> [3/6] 计算一分三率与排名"
+	@echo "==> [3/6] 统计与评价（一分三率、区间、增值、趋势）"
 	$(RUN) notebooks/03_scores.ipynb $(NB_OUT)/03_scores.ipynb -p term $(TERM)
 
 # ---- step 4: district report ----

@@ -256,6 +256,11 @@ def targets(stats: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
 
 VA_EFFECT_COLUMNS = ("school_code", "grade", "subject", "tested_n", "matched_n", "match_rate", "n_j",
                      "shrinkage", "effect", "se", "lo", "hi", "band", "va_withheld", "note")
+VA_MODEL_COLUMNS = ("grade", "subject", "n_obs", "n_groups", "b_prior", "b_prior_se", "sigma2_u", "sigma2_e",
+                    "icc", "method", "notes")
+CHANGE_COLUMNS = ("unit_code", "unit_name", "category", "grade", "subject", "metric", "prior_tested_n",
+                  "tested_n", "prior_value", "current_value", "change", "prior_rank", "current_rank",
+                  "rank_change", "status_level", "change_level", "colour", "colour_label", "note")
 
 
 def value_added(current_scores: pd.DataFrame, prior_scores: pd.DataFrame,
@@ -341,10 +346,7 @@ def change_since(current_stats: pd.DataFrame, prior_stats: pd.DataFrame, params:
     no_prior = out["prior_value"].isna() & out["current_value"].notna()
     note = np.where(no_prior, NOTE_NO_PRIOR, np.where(out["current_value"].notna() & ~big_both, NOTE_SMALL, ""))
     out["note"] = pd.Series(note, index=out.index, dtype="string")
-    cols = ["unit_code", "unit_name", "category", *PAPER, "metric", "prior_tested_n", "tested_n", "prior_value",
-            "current_value", "change", "prior_rank", "current_rank", "rank_change", "status_level",
-            "change_level", "colour", "colour_label", "note"]
-    return _sort(out[cols], PAPER + ["unit_code"])
+    return _sort(out[list(CHANGE_COLUMNS)], PAPER + ["unit_code"])
 
 
 # ---- trend over terms --------------------------------------------------------------------------------
