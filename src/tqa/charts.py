@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from scipy import stats as st
 
 LABELLED_MAX = 45
@@ -160,3 +160,137 @@ def wilson_interval(k: pd.Series, n: pd.Series, level: float = 0.95) -> tuple[pd
     from .uncertainty import wilson_ci
 
     return wilson_ci(k, n, level)
+
+
+# ---- methodology charts: small multiples, one figure per grade, readable for 300 schools ----------
+
+def _grid(n_panels: int, height_per_row: float = 2.1, ncols: int = 3):
+    ncols = min(ncols, max(n_panels, 1))
+    nrows = int(np.ceil(n_panels / ncols))
+    fig = Figure(figsize=(7.2, 0.6 + height_per_row * nrows))
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def funnel_chart(points: pd.DataFrame, curves: pd.DataFrame, title: str, highlight: str | None = None) -> Figure:
+    """Funnel plots (Spiegelhalter 2005), one panel per subject: each school's rate against its number
+    tested, with the district rate and its 95 % (inner) and 99.8 % (outer) control limits."""
+    subjects = list(dict.fromkeys(points["subject"]))
+    fig, axes = _grid(len(subjects))
+    for ax, subject in zip(axes, subjects):
+        pt = points[points["subject"] == subject]
+        cv = curves[curves["subject"] == subject].sort_values("n")
+        ax.plot(cv["n"], cv["inner_lo"] * 100, color="#888888", linewidth=0.8, linestyle="--")
+        ax.plot(cv["n"], cv["inner_hi"] * 100, color="#888888", linewidth=0.8, linestyle="--")
+        ax.plot(cv["n"], cv["outer_lo"] * 100, color="#444444", linewidth=0.8)
+        ax.plot(cv["n"], cv["outer_hi"] * 100, color="#444444", linewidth=0.8)
+        if len(cv):
+            ax.axhline(float(cv["p"].iloc[0]) * 100, color=DISTRICT_COLOUR, linewidth=0.8)
+        colours = [HIGHLIGHT_COLOUR if c == highlight else CATEGORY_COLOURS.get(cat, OTHER_COLOUR)
+                   for c, cat in zip(pt["unit_code"], pt["category"])]
+        sizes = [40 if c == highlight else 12 for c in pt["unit_code"]]
+        ax.scatter(pt["n"], pt["value"] * 100, c=colours, s=sizes, zorder=3)
+        ax.set_title(subject, fontsize=8.5)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("实考人数", fontsize=7)
+    axes[0].set_ylabel("%", fontsize=7)
+    fig.suptitle(title, fontsize=9.5)
+    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.5 / fig.get_figheight(), bottom=0.4 / fig.get_figheight() + 0.02,
+                        hspace=0.55, wspace=0.25)
+    return fig
+
+
+def caterpillar_chart(effects: pd.DataFrame, title: str, highlight: str | None = None) -> Figure:
+    """Value-added school effects with 95 % intervals, sorted, one panel per subject."""
+    subjects = list(dict.fromkeys(effects["subject"]))
+    fig, axes = _grid(len(subjects))
+    for ax, subject in zip(axes, subjects):
+        e = effects[(effects["subject"] == subject) & effects["effect"].notna()].sort_values(["effect", "school_code"])
+        x = np.arange(len(e))
+        colours = np.where(e["lo"] > 0, GAP_ABOVE, np.where(e["hi"] < 0, GAP_BELOW, GAP_NONE))
+        colours = [HIGHLIGHT_COLOUR if c == highlight else col for c, col in zip(e["school_code"], colours)]
+        ax.vlines(x, e["lo"], e["hi"], colors=colours, linewidth=1.2, alpha=0.7)
+        ax.scatter(x, e["effect"], c=colours, s=[36 if c == highlight else 8 for c in e["school_code"]], zorder=3)
+        ax.axhline(0, color="#555555", linewidth=0.8)
+        ax.set_xticks([])
+        ax.set_title(subject, fontsize=8.5)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel("学校效应（标准分）", fontsize=7)
+    fig.suptitle(title, fontsize=9.5)
+    fig.subplots_adjust(left=0.1, right=0.98, top=1 - 0.5 / fig.get_figheight(), bottom=0.05, hspace=0.45, wspace=0.25)
+    return fig
+
+
+def score_band_chart(bands: pd.DataFrame, title: str) -> Figure:
+    """分数段 histograms (shares of students per 10 % band), one panel per subject, district vs school
+    (when a school's rows are present) ."""
+    subjects = list(dict.fromkeys(bands["subject"]))
+    fig, axes = _grid(len(subjects), height_per_row=1.8)
+    for ax, subject in zip(axes, subjects):
+        b = bands[bands["subject"] == subject]
+        for level, colour, offset, label in (("district", DISTRICT_COLOUR_CMP, 0.2, "全区"), ("school", SCHOOL_COLOUR, -0.2, "本校")):
+            rows = b[b["level"] == level].sort_values("band_no")
+            if len(rows):
+                ax.bar(rows["band_no"] + offset, rows["share"] * 100, width=0.4, color=colour, label=label)
+        ticks = b.drop_duplicates("band_no").sort_values("band_no")
+        ax.set_xticks(ticks["band_no"], [f"{int(v * 100)}" for v in ticks["lower"]], fontsize=6.5)
+        ax.set_title(subject, fontsize=8.5)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel("学生占比 %", fontsize=7)
+    axes[0].legend(fontsize=7, frameon=False)
+    fig.suptitle(title + "（横轴：得分占满分的百分比下限）", fontsize=9.5)
+    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.5 / fig.get_figheight(), bottom=0.05, hspace=0.55, wspace=0.25)
+    return fig
+
+
+def trend_chart(trend: pd.DataFrame, title: str, value: str = "pass_rate") -> Figure:
+    """Rates over the terms on disk, one line per paper (district rows, or one school's rows)."""
+    fig = Figure(figsize=(7.2, 3.0))
+    ax = fig.subplots()
+    terms = sorted(trend["term"].unique())
+    for (grade, subject), rows in trend.groupby(["grade", "subject"], sort=True):
+        rows = rows.set_index("term").reindex(terms)
+        ax.plot(range(len(terms)), rows[value] * 100, marker="o", markersize=3, linewidth=1,
+                label=f"{GRADE_SHORT.get(int(grade), grade)}{subject}")
+    ax.set_xticks(range(len(terms)), terms)
+    ax.set_ylabel("%")
+    ax.grid(alpha=0.3)
+    if trend[["grade", "subject"]].drop_duplicates().shape[0] <= 12:
+        ax.legend(fontsize=6.5, frameon=False, ncol=3)
+    ax.set_title(title, fontsize=9.5)
+    fig.tight_layout()
+    return fig
+
+
+DASHBOARD_COLOURS = {"Blue": "#2166ac", "Green": "#4dac26", "Yellow": "#fee08b", "Orange": "#f4a582", "Red": "#d6604d"}
+
+
+def change_grid_chart(counts: pd.DataFrame, grid: list[list[str]], status_labels, change_labels,
+                      title: str) -> Figure:
+    """The status x change grid (California School Dashboard manner): each cell in its colour, with the
+    number of school x paper results that fall in it."""
+    fig = Figure(figsize=(6.0, 3.4))
+    ax = fig.subplots()
+    values = counts.set_index(counts.columns[0]).reindex(index=list(status_labels), columns=list(change_labels))
+    for i, status in enumerate(status_labels):
+        for j, change in enumerate(change_labels):
+            colour = DASHBOARD_COLOURS.get(grid[i][j], "#dddddd")
+            ax.add_patch(Rectangle(
+                (j, len(status_labels) - 1 - i), 1, 1, facecolor=colour, edgecolor="white", linewidth=2))
+            v = values.loc[status, change]
+            ax.text(j + 0.5, len(status_labels) - 0.5 - i, f"{int(v) if pd.notna(v) else 0}", ha="center",
+                    va="center", fontsize=9, color="black")
+    ax.set_xlim(0, len(change_labels))
+    ax.set_ylim(0, len(status_labels))
+    ax.set_xticks(np.arange(len(change_labels)) + 0.5, list(change_labels), fontsize=8)
+    ax.set_yticks(np.arange(len(status_labels)) + 0.5, list(status_labels)[::-1], fontsize=8)
+    ax.set_xlabel("与上学期相比的变化（及格率）", fontsize=8)
+    ax.set_ylabel("本学期现状（及格率）", fontsize=8)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, fontsize=9.5)
+    fig.tight_layout()
+    return fig

@@ -192,3 +192,105 @@ def flatten_params(params: dict, prefix: str = "") -> pd.DataFrame:
         else:
             rows.append((name, str(value)))
     return pd.DataFrame(rows, columns=["参数", "取值"])
+
+
+# ---- methodology tables ----------------------------------------------------------------------------
+
+def interval_text(est, lo, hi, fmt: str = "{:.1f}", scale: float = 1.0) -> list[str]:
+    """'85.3（83.1–87.5）' per row; '—' where missing."""
+    out = []
+    for e, a, b in zip(est, lo, hi):
+        if pd.isna(e):
+            out.append("—")
+        elif pd.isna(a) or pd.isna(b):
+            out.append(fmt.format(e * scale))
+        else:
+            out.append(f"{fmt.format(e * scale)}（{fmt.format(a * scale)}–{fmt.format(b * scale)}）")
+    return out
+
+
+def rank_range_text(lo, hi) -> list[str]:
+    return ["—" if pd.isna(a) or pd.isna(b) else (f"{int(a)}" if int(a) == int(b) else f"{int(a)}–{int(b)}")
+            for a, b in zip(lo, hi)]
+
+
+def ranking_with_uncertainty(results: pd.DataFrame, grade: int, subject: str, public: bool) -> pd.DataFrame:
+    """Schools on one paper: estimates with 95 % intervals, the band against the district and, internally,
+    the rank beside its plausible range. Small cohorts show their sample status instead."""
+    s = results.loc[(results["level"] == "school") & (results["grade"] == grade) & (results["subject"] == subject)]
+    s = s.sort_values(["mean", "pass_rate", "unit_code"], ascending=[False, False, True], na_position="last")
+    pub = s["publishable"].fillna(False).astype(bool)
+    out = pd.DataFrame({
+        "代码": s["unit_code"], "学校": s["unit_name"], "类别": s["category"], "实考": s["tested_n"],
+        "平均分（95%区间）": interval_text(s["mean"], s["mean_lo"], s["mean_hi"]),
+        "及格率（95%区间）": interval_text(s["pass_rate"], s["pass_rate_lo"], s["pass_rate_hi"], "{:.0f}", 100),
+        "优秀率": [f"{v:.1%}" if pd.notna(v) else "—" for v in s["excellent_rate"]],
+        "低分率": [f"{v:.1%}" if pd.notna(v) else "—" for v in s["low_rate"]],
+        "与全区比较": s["mean_band"].fillna(s["pass_rate_band"]).fillna("—"),
+    })
+    if not public:
+        out["区排名"] = [rank_text(r, n) for r, n in zip(s["rank_district"], s["n_ranked_district"])]
+        out["名次区间"] = rank_range_text(s["rank_lo"], s["rank_hi"])
+        out["综合得分"] = [f"{v:.1f}" if pd.notna(v) else "—" for v in s["composite"]]
+    for col in out.columns[4:]:
+        out[col] = out[col].astype(object).where(pub.to_numpy(), s["sample_status"].to_numpy())
+    if is_level_graded(s):
+        out = out.drop(columns=[c for c in ("平均分（95%区间）", "区排名", "名次区间", "综合得分") if c in out])
+    return out.reset_index(drop=True)
+
+
+def change_grid_counts(change: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """The 5x5 status-by-change grid: how many school x paper cells fall in each colour cell."""
+    from .analysis import CHANGE_LABELS, STATUS_LABELS
+
+    c = change.dropna(subset=["status_level", "change_level"])
+    table = pd.crosstab(c["status_level"], c["change_level"]).reindex(index=list(STATUS_LABELS),
+                                                                      columns=list(CHANGE_LABELS), fill_value=0)
+    table.index.name = "现状＼变化"
+    return table.reset_index()
+
+
+def targets_summary(targets: pd.DataFrame) -> pd.DataFrame:
+    """Per paper and indicator: the district's value against its target, and how many schools met it."""
+    d = targets[targets["level"] == "district"].set_index(["grade", "subject", "indicator"])
+    s = targets[(targets["level"] == "school") & targets["met"].notna()]
+    met = s.groupby(["grade", "subject", "indicator"])["met"].agg(["sum", "count"])
+    out = d.join(met, how="left").reset_index()
+    return pd.DataFrame({
+        "年级": out["grade"].map(GRADE_LABELS), "学科": out["subject"], "指标": out["indicator_label"],
+        "目标": [f"{k}{t:.0%}" for k, t in zip(out["kind"], out["target"])],
+        "全区": [f"{v:.1%}" if pd.notna(v) else "—" for v in out["actual"]],
+        "全区达成": out["met"].map({True: "达成", False: "未达成"}).fillna("—"),
+        "达成学校": [f"{int(a)}/{int(b)}" if pd.notna(b) else "—" for a, b in zip(out["sum"], out["count"])],
+    })
+
+
+def sensitivity_summary(sens: pd.DataFrame, top: int = 15) -> pd.DataFrame:
+    """Schools whose composite rank moves most under the alternative weightings."""
+    s = sens.dropna(subset=["max_rank_change"]).drop_duplicates(["unit_code", "grade", "subject"])
+    s = s.sort_values(["max_rank_change", "unit_code"], ascending=[False, True]).head(top)
+    return pd.DataFrame({"代码": s["unit_code"], "学校": s["unit_name"], "年级": s["grade"].map(GRADE_LABELS),
+                         "学科": s["subject"], "最大名次变动": s["max_rank_change"].astype(int)})
+
+
+def va_model_table(models: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "年级": models["grade"].map(GRADE_LABELS), "学科": models["subject"], "学生数": models["n_obs"],
+        "学校数": models["n_groups"],
+        "b1（上学期成绩）": [f"{b:.3f}（{se:.3f}）" for b, se in zip(models["b_prior"], models["b_prior_se"])],
+        "校间方差 σ²u": models["sigma2_u"].map("{:.4f}".format), "校内方差 σ²e": models["sigma2_e"].map("{:.4f}".format),
+        "ICC": models["icc"].map("{:.3f}".format), "拟合方法": models["method"]})
+
+
+def school_rank_trend(trend: pd.DataFrame, school_code: str) -> pd.DataFrame:
+    """One school's district rank per paper across the terms on disk (排名统计表)."""
+    t = trend[(trend["level"] == "school") & (trend["unit_code"] == school_code)].copy()
+    t["名次"] = [rank_text(r, n) for r, n in zip(t["rank_district"], t["n_ranked_district"])]
+    t["及格率"] = [f"{v:.1%}" if pd.notna(v) else "—" for v in t["pass_rate"]]
+    t["cell"] = t["及格率"] + " / " + t["名次"]
+    wide = t.pivot_table(index=["grade", "subject"], columns="term", values="cell", aggfunc="first")
+    wide = wide.reset_index()
+    wide = wide.assign(_s=subject_sort_key(wide["subject"])).sort_values(["grade", "_s"]).drop(columns="_s")
+    wide["grade"] = wide["grade"].map(GRADE_LABELS)
+    wide.columns.name = None
+    return wide.rename(columns={"grade": "年级", "subject": "学科"})
