@@ -219,3 +219,11 @@ __all__ = [
     "show_provenance", "provenance_html", "NAMED_FORMATS", "FONT_FAMILY", "FIGURE_DPI",
 ]
 
+
+
+def show_paragraphs(items: list[tuple[str, str]]) -> None:
+    """Labelled paragraphs ("三年级1班", "语文 临界及格：…"): long lists of names read (and typeset) far
+    better as running text than as a table of hundreds of rows."""
+    body = "".join(f'<p class="tqa-list"><strong>{html.escape(label)}</strong>　{html.escape(text)}</p>'
+                   for label, text in items)
+    _display_html(f'<div class="tqa-lists">{body}</div>')

@@ -294,3 +294,103 @@ def school_rank_trend(trend: pd.DataFrame, school_code: str) -> pd.DataFrame:
     wide["grade"] = wide["grade"].map(GRADE_LABELS)
     wide.columns.name = None
     return wide.rename(columns={"grade": "年级", "subject": "学科"})
+
+
+# ---- school report tables -----------------------------------------------------------------------
+
+def _pct(values, digits: int = 1) -> list[str]:
+    return [f"{v:.{digits}%}" if pd.notna(v) else "—" for v in values]
+
+
+def school_standing(results: pd.DataFrame, school_code: str, public: bool) -> pd.DataFrame:
+    """Per paper: the school's band against the district and (internally) its rank with the rank range."""
+    s = results[(results["level"] == "school") & (results["unit_code"] == school_code)]
+    s = s.assign(_s=subject_sort_key(s["subject"])).sort_values(["grade", "_s"])
+    out = pd.DataFrame({
+        "年级": s["grade"].map(GRADE_LABELS), "学科": s["subject"], "实考": s["tested_n"],
+        "平均标准分": [f"{v:+.2f}" if pd.notna(v) else "—" for v in s["mean_z"]],
+        "比均率": [f"{v:.2f}" if pd.notna(v) else "—" for v in s["ratio_to_mean"]],
+        "平均分分档": s["mean_band"].fillna("—"), "及格率分档": s["pass_rate_band"].fillna("—"),
+    })
+    if not public:
+        out["区排名"] = [rank_text(r, n) for r, n in zip(s["rank_district"], s["n_ranked_district"])]
+        out["名次区间"] = rank_range_text(s["rank_lo"], s["rank_hi"])
+        out["综合得分"] = [f"{v:.1f}" if pd.notna(v) else "—" for v in s["composite"]]
+    small = ~s["publishable"].fillna(False).astype(bool).to_numpy()
+    for col in out.columns[3:]:
+        out[col] = out[col].astype(object).where(~small, s["sample_status"].to_numpy())
+    return out.reset_index(drop=True)
+
+
+def school_targets(targets: pd.DataFrame, school_code: str) -> pd.DataFrame:
+    """One row per paper; per indicator "本校值（目标 ≥90%：达成 / 差 −3.2）"."""
+    t = targets[(targets["level"] == "school") & (targets["unit_code"] == school_code) & targets["target"].notna()]
+    t = t.assign(_s=subject_sort_key(t["subject"]))
+    sign = {"不低于": "≥", "不高于": "≤"}
+
+    def cell(r) -> str:
+        if pd.isna(r["actual"]) or pd.isna(r["met"]):
+            return str(r["sample_status"])
+        verdict = "达成" if r["met"] else f"未达成，差 {abs(r['gap']) * 100:.1f} 个百分点"
+        return f"{r['actual']:.1%}（目标{sign.get(r['kind'], r['kind'])}{r['target']:.0%}，{verdict}）"
+
+    t = t.assign(cell=[cell(r) for _, r in t.iterrows()])
+    wide = t.pivot_table(index=["grade", "_s", "subject"], columns="indicator_label", values="cell", aggfunc="first")
+    wide = wide.reset_index().sort_values(["grade", "_s"]).drop(columns="_s")
+    wide["grade"] = wide["grade"].map(GRADE_LABELS)
+    wide.columns.name = None
+    cols = ["grade", "subject"] + [c for c in ("及格率", "优秀率", "低分率") if c in wide]
+    return wide[cols].rename(columns={"grade": "年级", "subject": "学科"}).reset_index(drop=True)
+
+
+def school_value_added(value_added: pd.DataFrame, school_code: str) -> pd.DataFrame:
+    v = value_added[value_added["school_code"] == school_code]
+    return pd.DataFrame({
+        "年级": v["grade"].map(GRADE_LABELS), "学科": v["subject"], "实考": v["tested_n"],
+        "匹配率": _pct(v["match_rate"]),
+        "增值（95%区间）": interval_text(v["effect"], v["lo"], v["hi"], "{:+.2f}"),
+        "分档": v["band"].fillna("—"),
+    }).reset_index(drop=True)
+
+
+def school_change(change: pd.DataFrame, school_code: str, public: bool) -> pd.DataFrame:
+    c = change[(change["unit_code"] == school_code) & (change["metric"] == "pass_rate")]
+    out = pd.DataFrame({
+        "年级": c["grade"].map(GRADE_LABELS), "学科": c["subject"], "上学期及格率": _pct(c["prior_value"]),
+        "本学期及格率": _pct(c["current_value"]),
+        "变化（百分点）": [f"{v * 100:+.1f}" if pd.notna(v) else "—" for v in c["change"]],
+        "现状": c["status_level"].fillna("—"), "变化": c["change_level"].fillna("—"),
+        "颜色": c["colour_label"].fillna(c["note"]),
+    })
+    if not public:
+        out.insert(5, "名次变化", [f"{int(a)}→{int(b)}" if pd.notna(a) and pd.notna(b) else "—"
+                               for a, b in zip(c["prior_rank"], c["current_rank"])])
+    return out.reset_index(drop=True)
+
+
+def class_table(classes: pd.DataFrame, tiers: pd.DataFrame, school_code: str, grade: int) -> pd.DataFrame:
+    """班级对比 for one grade: each class's statistics with intervals, and its students by tier."""
+    c = classes[(classes["school_code"] == school_code) & (classes["grade"] == grade)]
+    c = c.merge(tiers.drop(columns=["tested_n"]), on=["school_code", "grade", "class_no", "subject"], how="left")
+    c = c.assign(_s=subject_sort_key(c["subject"])).sort_values(["_s", "class_no"])
+    return pd.DataFrame({
+        "学科": c["subject"], "班级": c["class_no"].astype(str) + "班", "实考": c["tested_n"],
+        "平均分（95%区间）": interval_text(c["mean"], c["mean_lo"], c["mean_hi"]),
+        "及格率": _pct(c["pass_rate"]), "优秀率": _pct(c["excellent_rate"]), "低分率": _pct(c["low_rate"]),
+        "与本校平均之差": [f"{v:+.1f}" if pd.notna(v) else "—" for v in c["mean_vs_school"]],
+        "优生": c["top_n"].astype("Int64"), "中等生": c["middle_n"].astype("Int64"),
+        "学困生": c["struggling_n"].astype("Int64"),
+    }).reset_index(drop=True)
+
+
+def borderline_lines(borderline: pd.DataFrame, school_code: str) -> list[tuple[str, str]]:
+    """临界生 per class, as (class label, "语文 临界及格：张三 57、李四 58；…") lines, closest to the line first."""
+    b = borderline[borderline["school_code"] == school_code]
+    b = b.assign(_s=subject_sort_key(b["subject"])).sort_values(["grade", "class_no", "_s", "borderline", "gap",
+                                                                  "student_id"])
+    lines = []
+    for (grade, class_no), rows in b.groupby(["grade", "class_no"], sort=False):
+        parts = [f"{subject} {kind}：" + "、".join(f"{n} {s:g}" for n, s in zip(g["name"], g["score"]))
+                 for (_, subject, kind), g in rows.groupby(["_s", "subject", "borderline"], sort=False)]
+        lines.append((f"{GRADE_LABELS[int(grade)]}{int(class_no)}班", "；".join(parts)))
+    return lines
