@@ -184,6 +184,28 @@ def test_second_cold_run_is_byte_identical(district):
     assert any(p.endswith(".pdf") for p in first) and any(p.endswith(".parquet") for p in first)
 
 
+def test_public_mode_has_bands_not_ranks_and_no_students(district):
+    root, _, _ = district
+    run = make(root, "report", "MODE=public")
+    assert run.returncode == 0, run.stderr[-3000:]
+    pub = root / "outputs" / TERM / "public"
+    entries = json.loads((pub / "schools" / "index.json").read_text(encoding="utf-8"))
+    assert entries and all((pub / "schools" / f"{e['school_code']}.pdf").exists() for e in entries)
+    scores = pd.read_parquet(root / "data" / "checked" / TERM / "scores.parquet")
+    students = pd.read_parquet(root / "data" / "checked" / TERM / "students.parquet")
+    for path in [pub / "index.html", pub / "district.html", *sorted((pub / "schools").glob("*.html"))]:
+        html = path.read_text(encoding="utf-8")
+        for header in ("区排名", "名次区间", "类别排名", "综合得分"):  # no rank column in any table
+            assert not re.search(rf"<th[^>]*>\s*{header}", html), f"{path.name} has a {header} column"
+        assert "临界生名单" not in html and 'href="data-quality.xlsx"' not in html, path.name
+        assert not re.search(r"G\d{18}", html), f"{path.name} shows a student ID"
+        assert not any(name in html for name in students["name"].head(200)), f"{path.name} shows a student name"
+    assert "与全区比较" in (pub / "district.html").read_text(encoding="utf-8")
+    internal = (root / "outputs" / TERM / "district.html").read_text(encoding="utf-8")
+    assert re.search(r"<th[^>]*>\s*区排名", internal) and re.search(r"<th[^>]*>\s*名次区间", internal)
+    assert len(scores) > 0
+
+
 def test_blocking_problem_stops_the_run_with_a_summary(tmp_path):
     root = scratch_project(tmp_path, schools=3, seed=5)
     spec = root / "data" / "raw" / TERM / "office" / "exam_spec.csv"
