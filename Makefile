@@ -62,12 +62,12 @@ SUITES := $(sort $(wildcard checks/*.json))
 ENV := .venv/.installed
 SYSDEPS := .venv/.system-deps
 
-TABLES := returns enrolment students scores fitness survey routine
+TABLES := returns enrolment students scores fitness survey routine items
 CLEAN_FILES := $(foreach t,$(TABLES) rejected accounting issues,$(CLEAN)/$(t).parquet) $(CLEAN)/inputs.json
 CHECKED_FILES := $(foreach t,$(TABLES) issues,$(CHECKED)/$(t).parquet) $(OUT)/data-quality.xlsx
 # The data-quality list is written even when the checks stop the run: the office needs it most then.
 .PRECIOUS: $(OUT)/data-quality.xlsx
-SCORE_TABLES := subject_stats class_stats
+SCORE_TABLES := subject_stats results class_stats item_stats paper_stats item_gaps
 SCORE_FILES := $(foreach t,$(SCORE_TABLES),$(SCORES)/$(t).parquet)
 
 # Earlier terms on disk: value-added needs the previous term's checked scores, the trend every

@@ -420,7 +420,7 @@ def test_suite_files_are_canonical_and_well_formed():
 
     suites = read_suite_files(SUITES)
     assert set(suites) == {"returns", "exam_spec", "tested_subjects", "scores", "students", "fitness", "survey",
-                           "routine", "enrolment", "coverage", "usable_returns"}
+                           "routine", "enrolment", "coverage", "usable_returns", "items"}
     for name, suite in suites.items():
         text = Path(SUITES, f"{name}.json").read_text(encoding="utf-8")
         assert text == json.dumps(canonical(suite), ensure_ascii=False, indent=2) + "\n", name
@@ -446,3 +446,106 @@ def test_conflicting_student_does_not_make_a_school_look_over_enrolled():
     res = run(t)
     assert "student_id_conflict_students" in rules(res)
     assert "tested_over_enrolled" not in rules(res)
+
+
+# ---- 小题得分 (items suite) ---------------------------------------------------------------------
+I = schema.SHEET_ITEMS
+# (school, excel_row, student, item, score): grade 8 数学 of school 002, items 1 (objective, 3) and 2 (subjective, 5)
+ITEM_ROWS = [("002", 2, "B01", "1", 3.0), ("002", 2, "B01", "2", 5.0),
+             ("002", 3, "B02", "1", 0.0), ("002", 3, "B02", "2", 4.0)]
+
+
+def item_spec() -> pd.DataFrame:
+    return pd.DataFrame({"grade": [8, 8], "subject": ["数学", "数学"], "item": ["1", "2"],
+                         "full_marks": [3.0, 5.0], "type": ["objective", "subjective"]})
+
+
+def item_tables(rows=ITEM_ROWS) -> dict[str, pd.DataFrame]:
+    t = clean_tables()
+    t["items"] = pd.DataFrame([(c, I, r, sid, 8, "数学", item, score) for c, r, sid, item, score in rows],
+                              columns=schema.CLEAN_TABLES["items"])
+    return t
+
+
+def run_items(rows=ITEM_ROWS, spec="default"):
+    return run_checks(item_tables(rows), registry(), exam_spec(), PARAMS, suites_dir=SUITES,
+                      item_spec=item_spec() if spec == "default" else spec)
+
+
+def _items_kept(res) -> list[tuple]:
+    it = res.tables["items"]
+    return list(zip(it["excel_row"], it["student_id"], it["item"], it["score"]))
+
+
+def test_items_clean_data_passes_and_table_is_kept():
+    res = run_items()
+    assert rules(res) == ["missing_return"]
+    assert _items_kept(res) == [(2, "B01", "1", 3.0), (2, "B01", "2", 5.0), (3, "B02", "1", 0.0), (3, "B02", "2", 4.0)]
+    assert res.tables["returns"].set_index("school_code").loc["002", "status"] == STATUS_OK
+    from tqa import items as ia  # the checked table is what the item analysis takes
+    assert len(ia.check_item_scores(res.tables["items"], item_spec())) == 0
+
+
+def test_item_score_above_full_marks_and_negative_set_the_cell_aside():
+    rows = [*ITEM_ROWS[:1], ("002", 2, "B01", "2", 6.0), ("002", 3, "B02", "1", -3.0), ITEM_ROWS[3]]
+    res = run_items(rows)
+    assert rules(res) == ["item_score_above_full_marks", "item_score_negative", "missing_return"]
+    above = only(res, "item_score_above_full_marks").iloc[0]
+    assert (above["school_code"], above["sheet"], above["excel_row"], above["column"], above["value"]) == (
+        "002", I, 2, "2", "6")
+    assert above["message"] == "数学第 2 题得分 6 超过该题满分 5" and above["severity"] == "warning"
+    assert only(res, "item_score_negative").iloc[0]["message"] == "数学第 1 题得分 -3 为负数"
+    # only those two cells go; the rest of both rows stays
+    assert _items_kept(res) == [(2, "B01", "1", 3.0), (3, "B02", "2", 4.0)]
+    assert res.tables["returns"].set_index("school_code").loc["002", "status"] == STATUS_PARTIAL
+
+
+def test_item_not_in_spec():
+    res = run_items([*ITEM_ROWS, ("002", 3, "B02", "13(1)", 2.0)])
+    issue = only(res, "item_not_in_spec")
+    assert issue[["excel_row", "column", "message"]].values.tolist() == [
+        [3, "13(1)", "试卷结构表（item_spec.csv）中没有 8 年级数学第 13(1) 题"]]
+    assert len(res.tables["items"]) == 4
+
+
+def test_items_without_an_item_spec_skip_the_spec_rules():
+    rows = [("002", 2, "B01", "1", 30.0), ("002", 2, "B01", "9", 1.0)]
+    res = run_items(rows, spec=None)
+    assert rules(res) == ["missing_return"]
+    assert len(res.tables["items"]) == 2
+
+
+def test_item_student_not_in_scores_sets_the_row_aside():
+    # B09 is not in school 002's 学业成绩; A01 is, but in school 001, not 002
+    rows = [*ITEM_ROWS, ("002", 4, "B09", "1", 3.0), ("002", 4, "B09", "2", 1.0), ("002", 5, "A01", "1", 3.0)]
+    res = run_items(rows)
+    issue = only(res, "item_student_not_in_scores")
+    assert issue[["excel_row", "column", "value"]].values.tolist() == [
+        [4, "全国学籍号", "B09"], [4, "全国学籍号", "B09"], [5, "全国学籍号", "A01"]]
+    assert issue["message"].iloc[0] == "学籍号 B09 不在本校「学业成绩」中，小题得分无法对应到学生"
+    assert _items_kept(res) == _items_kept(run_items())
+
+
+def test_item_score_duplicate():
+    res = run_items([*ITEM_ROWS, ("002", 4, "B02", "1", 3.0)])
+    issue = only(res, "item_score_duplicate")
+    assert issue[["excel_row", "message"]].values.tolist() == [
+        [3, "学籍号 B02 的数学第 1 题有 2 条记录"], [4, "学籍号 B02 的数学第 1 题有 2 条记录"]]
+    assert _items_kept(res) == [(2, "B01", "1", 3.0), (2, "B01", "2", 5.0)]  # both rows of B02 set aside
+
+
+def test_read_item_spec(tmp_path):
+    from tqa.checks import read_item_spec
+
+    path = tmp_path / schema.ITEM_SPEC_FILE
+    path.write_bytes(b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n9,数学,第1题,3,客观\n九年级,数学,13（1）,6,主观题\n,,,,\n"
+                     .encode())
+    spec = read_item_spec(path)
+    assert spec.values.tolist() == [[9, "数学", "1", 3.0, "objective"], [9, "数学", "13(1)", 6.0, "subjective"]]
+    assert str(spec["grade"].dtype) == "int64" and str(spec["full_marks"].dtype) == "float64"
+    path.write_bytes(b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n9,数学,1,3,客观\n9,数学,2,3,填空\n".encode())
+    with pytest.raises(ValueError, match="第 3 行：题型“填空”应为“客观”或“主观”"):
+        read_item_spec(path)
+    path.write_bytes(b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n9,数学,1,0,客观\n".encode())
+    with pytest.raises(ValueError, match="第 2 行：满分“0”应为正数"):
+        read_item_spec(path)

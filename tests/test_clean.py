@@ -420,3 +420,93 @@ def test_sample_district_defects_are_reported(tmp_path):
     assert (acc["nonempty_rows"] == acc["clean_rows"] + acc["rejected_rows"]).all()
     kinds = {d.kind for d in summary["defects"]}
     assert tables["rejected"]["reason"].str.startswith("合计行").any() == ("total_row" in kinds)
+
+
+# ---- the optional 小题得分 sheet ----------------------------------------------------------------
+ITEMS_SHEET = [
+    ["七年级数学小题得分"],  # 1 title
+    ["全国学籍号", "年级", "科目", "第1题", "２", "3 (1)", "3(2)", "备注"],  # 2 header: alias, label variants
+    ["G900", "七年级", "数学", 3, "２", 4, 5],  # 3 full-width score
+    ["G900", "七年级", "数学", 3, "２", 4, 5],  # 4 duplicate of 3
+    ["G901", "七年级", "数学", "缺考", "缺考"],  # 5 absent: read, no item rows
+    [],  # 6 blank
+    ["G902", "七年级", "数学", None, 1, "缺", 2],  # 7 blank cell and an absent variant
+    [None, "七年级", "数学", 1, 1, 1, 1],  # 8 no 学籍号
+    ["G903", "七年级", None, 1, 1, 1, 1],  # 9 no subject
+    ["G904", "初一", "数学", "八", 1],  # 10 unreadable score, the rest kept
+    ["合计", None, None, 9, 5, 8, 7],  # 11 total row
+]
+
+
+@pytest.fixture(scope="module")
+def item_tables(tmp_path_factory):
+    root = tmp_path_factory.mktemp("items")
+    term_dir = root / "data" / "raw" / fx.TERM
+    fx.write_office(term_dir, registry=fx.REGISTRY[:2])
+    with_items = fx.simple_return("001", "清河区实验学校")
+    with_items[" 小题得分"] = ITEMS_SHEET  # a stray space in the tab name is tolerated
+    fx.write_workbook(term_dir / "001.xlsx", with_items)
+    fx.write_workbook(term_dir / "002.xlsx", fx.simple_return("002", "清河区第一小学"))
+    return clean_term(Catalog(fx.TERM, root))
+
+
+def test_item_sheet_long_table(item_tables):
+    it = item_tables["items"]
+    assert tuple(it.columns) == schema.CLEAN_TABLES["items"]
+    assert str(it["grade"].dtype) == "Int64" and str(it["score"].dtype) == "float64"
+    assert it[["excel_row", "student_id", "grade", "subject", "item", "score"]].values.tolist() == [
+        [3, "G900", 7, "数学", "1", 3.0], [3, "G900", 7, "数学", "2", 2.0], [3, "G900", 7, "数学", "3(1)", 4.0],
+        [3, "G900", 7, "数学", "3(2)", 5.0],
+        [7, "G902", 7, "数学", "2", 1.0], [7, "G902", 7, "数学", "3(2)", 2.0],
+        [10, "G904", 7, "数学", "2", 1.0]]
+    assert set(it["school_code"]) == {"001"} and set(it["sheet"]) == {schema.SHEET_ITEMS}
+
+
+def test_item_sheet_row_accounting(item_tables):
+    acc = item_tables["accounting"]
+    got = acc[acc["sheet"] == schema.SHEET_ITEMS].drop(columns="sheet").to_dict("records")
+    # rows 3-11 less blank row 6; read 3, 5, 7, 10 (row 5 gives no item row); rejected 4, 8, 9, 11
+    assert got == [{"school_code": "001", "nonempty_rows": 8, "clean_rows": 4, "rejected_rows": 4}]
+    rej = item_tables["rejected"]
+    rej = rej[rej["sheet"] == schema.SHEET_ITEMS]
+    assert rej[["excel_row", "reason"]].values.tolist() == [
+        [4, "与第 3 行重复"], [8, "缺少学籍号"], [9, "科目为空，无法确定是哪一科的试卷"], [11, "合计行，不是学生记录"]]
+    assert rej["raw_values"].iloc[0] == "全国学籍号=G900 | 年级=七年级 | 科目=数学 | 第1题=3 | ２=２ | 3 (1)=4 | 3(2)=5"
+    # school 002 sent no item sheet: no accounting row, no warning (the sheet is optional)
+    assert "002" not in set(acc.loc[acc["sheet"] == schema.SHEET_ITEMS, "school_code"])
+    assert not len(item_tables["issues"].query("school_code == '002'"))
+
+
+def test_item_sheet_warnings_exact(item_tables):
+    W1 = "【警告】学校 001 清河区实验学校，工作表「小题得分」，"
+    F1 = "【已自动修正】学校 001 清河区实验学校，工作表「小题得分」，"
+    got = _texts(item_tables["issues"], school_code="001", sheet=schema.SHEET_ITEMS)
+    assert got == [
+        "【已自动修正】学校 001 清河区实验学校，工作表「小题得分」：工作表名“ 小题得分”已按“小题得分”识别（已自动修正）",
+        F1 + "第 1 行，A=“七年级数学小题得分”：表头上方有 1 行标题或说明（第 1 行，首行为“七年级数学小题得分”），不是数据，已跳过（已跳过）",
+        # same row: sorted by column text
+        F1 + "第 2 行，3 (1)=“3 (1)”：题号“3 (1)”（F 列）已按“3(1)”识别（已自动修正）",
+        W1 + "第 2 行，备注=“备注”：无法识别的列“备注”（H 列），不属于本表或不是本学期考试学科（已忽略）",
+        F1 + "第 2 行，科目=“科目”：表头“科目”（C 列）已按“学科”识别（已自动修正）",
+        F1 + "第 2 行，第1题=“第1题”：题号“第1题”（D 列）已按“1”识别（已自动修正）",
+        F1 + "第 2 行，２=“２”：题号“２”（E 列）已按“2”识别（已自动修正）",
+        F1 + "第 3 行，２=“２”：全角数字“２”已按 2 读取（已自动修正）",
+        W1 + "第 4 行，全国学籍号=“G900”：与第 3 行重复（已剔除该行）",
+        F1 + "第 6 行：数据中间有 1 个空行（第 6 行），已跳过（已跳过）",
+        F1 + "第 7 行，3 (1)=“缺”：缺考写作“缺”，已按“缺考”处理（已自动修正）",
+        W1 + "第 8 行，全国学籍号=“”：缺少学籍号（已剔除该行）",
+        W1 + "第 9 行，科目=“”：科目为空，无法确定是哪一科的试卷（已剔除该行）",
+        W1 + "第 10 行，第1题=“八”：数学第 1 题得分“八”：无法识别的成绩（该值不纳入统计）",
+        W1 + "第 11 行，全国学籍号=“合计”：合计行，不是学生记录（已剔除该行）",
+    ]
+    assert not item_tables["issues"]["sheet"].eq(" 小题得分").any()
+
+
+@pytest.mark.parametrize("value, label", [
+    ("1", "1"), (1, "1"), (1.0, "1"), ("第1题", "1"), ("第２题", "2"), (" 13（1） ", "13(1)"), ("13 (2)", "13(2)"),
+    ("01", "1"), ("第13(2)题", "13(2)"), ("总分", None), ("备注", None), ("0", None), (2.5, None), (None, None),
+])
+def test_normalize_item_label(value, label):
+    from tqa.clean.normalize import normalize_item_label
+
+    assert normalize_item_label(value) == label

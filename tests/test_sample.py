@@ -41,7 +41,7 @@ def test_same_arguments_give_identical_bytes(tmp_path, messy):
     first_root, first = messy
     again = generate_district(tmp_path, schools=4, seed=1, messy=True, jobs=2)  # parallel writer, same bytes
     a, b = _files(first_root), _files(tmp_path)
-    assert list(a) == list(b) and len(a) == 2 * 3 + 4 + 3  # 4 returns, then 3 (one not submitted), office CSVs
+    assert list(a) == list(b) and len(a) == 2 * 4 + 4 + 3  # 4 returns, then 3 (one not submitted), office CSVs
     assert all(a[k] == b[k] for k in a)
     assert again["defects"] == first["defects"]
 
@@ -174,7 +174,7 @@ def test_each_defect_is_where_the_record_says(messy):
                 assert row[:2] == ("职务", "姓名")
         elif x.kind.startswith("school_name"):
             assert row == (schema.INFO_KEYS["school_name"], x.value) + (None,) * (len(row) - 2)
-        elif x.kind == "header_alias":
+        elif x.kind in ("header_alias", "item_label_variant"):
             assert x.column in row and x.value not in row
         else:
             header = next(r for r in rows if sum(v is not None for v in r) >= 3)  # below any title rows
@@ -199,7 +199,11 @@ def test_clean_district_is_canonical(tmp_path):
     s = generate_district(tmp_path, schools=3, seed=7, terms=("2023-2",), messy=False, jobs=1)
     assert s["defects"] == [] and s["files"]["2023-2"] == 3
     wb = openpyxl.load_workbook(tmp_path / "2023-2" / "001.xlsx", read_only=True)
-    assert wb.sheetnames == list(schema.REQUIRED_SHEETS)
+    # every school of this district teaches grade 6 or 9, so every return has the item sheet
+    assert wb.sheetnames == [*schema.REQUIRED_SHEETS, schema.SHEET_ITEMS]
+    items = list(wb[schema.SHEET_ITEMS].iter_rows(values_only=True))
+    assert list(items[0][:5]) == ["全国学籍号", "年级", "学科", "1", "2"] and items[0][-1] == "19"
+    assert {r[1] for r in items[1:]} == {"六年级"} and {r[2] for r in items[1:]} == {"数学"}
     header = next(wb[schema.SHEET_SCORES].iter_rows(values_only=True))
     assert list(header[:5]) == list(schema.SCORE_ID_COLUMNS.values())
     info = list(wb[schema.SHEET_INFO].iter_rows(values_only=True))
@@ -211,6 +215,12 @@ def test_clean_district_is_canonical(tmp_path):
     spec = pd.read_csv(tmp_path / "2023-2" / "office" / schema.EXAM_SPEC_FILE, encoding="utf-8-sig")
     assert len(spec) == 2 + 2 + 4 * 4 + 7 + 8 + 7
     assert spec.query("年级 == 9 and 学科 == '化学'")["满分"].item() == 100
+    raw = (tmp_path / "2023-2" / "office" / schema.ITEM_SPEC_FILE).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n6,数学,1,3,客观\n".encode())
+    ispec = pd.read_csv(tmp_path / "2023-2" / "office" / schema.ITEM_SPEC_FILE, encoding="utf-8-sig", dtype=str)
+    assert ispec.groupby(["年级", "学科"])["满分"].apply(lambda s: s.astype(int).sum()).to_dict() == {
+        ("6", "数学"): 100, ("9", "数学"): 120}
+    assert set(ispec["题型"]) == {"客观", "主观"}
     ratings = pd.read_csv(tmp_path / "2023-2" / "office" / schema.RATINGS_FILE, encoding="utf-8-sig", dtype=str)
     assert list(ratings.columns) == list(schema.RATINGS_COLUMNS.values()) and len(ratings) == 30
     assert set(ratings["等级"]) <= {"A", "B", "C"}
@@ -220,3 +230,93 @@ def test_cli_rejects_terms_of_two_school_years(tmp_path, capsys):
     assert sample_main(["--out", str(tmp_path), "--schools", "2", "--terms", "2023-2,2024-1"]) == 2
     assert "同一学年" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+# ---- item-level scores (小题得分) ------------------------------------------------------------------
+def _long_items(d, term) -> pd.DataFrame:
+    """The generated wide item sheets as tqa.items input (absent students: no rows)."""
+    parts = []
+    for (grade, subject), w in d.items[term].items():
+        labels = [c for c in w.columns if c not in ("school_code", "student_id", "grade", "subject")]
+        long = w.melt(id_vars=["school_code", "student_id", "grade", "subject"], value_vars=labels,
+                      var_name="item", value_name="score")
+        parts.append(long[long["score"] != schema.ABSENT].astype({"score": "float64"}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _item_spec(d) -> pd.DataFrame:
+    return d.item_spec.assign(type=d.item_spec["type"].map(schema.ITEM_TYPES))
+
+
+def test_item_scores_add_up_to_the_math_score(default_district):
+    d = default_district
+    for term in d.terms:
+        sc = d.scores[term]
+        long = _long_items(d, term)
+        assert set(zip(long["grade"], long["subject"])) == {(6, "数学"), (9, "数学")}
+        total = long.groupby("student_id")["score"].sum()
+        maths = _num(sc.set_index("student_id")["数学"])
+        assert (total == maths.loc[total.index]).all()  # exactly, student by student
+        # every scored grade 6 / 9 student is listed; absent ones with 缺考 in every cell; exempt ones not at all
+        papers = sc[sc["grade"].isin([6, 9])]
+        scored = set(papers.loc[_num(papers["数学"]).notna(), "student_id"])
+        assert set(total.index) == scored
+        wide = pd.concat(d.items[term].values())
+        absent = set(papers.loc[papers["数学"] == schema.ABSENT, "student_id"])
+        assert absent and set(wide["student_id"]) == scored | absent
+        cells = wide.loc[wide["student_id"].isin(absent), "1"]
+        assert (cells == schema.ABSENT).all()
+        # within 0..item full marks; objective items are 0 or full
+        spec = d.item_spec.rename(columns={"full_marks": "full"})
+        m = long.merge(spec, on=["grade", "subject", "item"])
+        assert len(m) == len(long) and m["score"].between(0, m["full"]).all()
+        obj = m[m["type"] == schema.ITEM_TYPE_OBJECTIVE]
+        assert ((obj["score"] == 0) | (obj["score"] == obj["full"])).all()
+        subj = m[m["type"] == schema.ITEM_TYPE_SUBJECTIVE]
+        assert ((subj["score"] > 0) & (subj["score"] < subj["full"])).mean() > 0.3  # partial credit
+
+
+def test_item_analysis_finds_the_planted_items(default_district):
+    from tqa import items as ia
+    from tqa.sample.items import FLAWED_ITEM, PAPERS, TOO_EASY_ITEM
+
+    d = default_district
+    st = ia.item_stats(_long_items(d, "2023-2"), _item_spec(d)).set_index(["grade", "subject", "item"])
+    assert len(st) == sum(len(v) for v in PAPERS.values())
+    flawed, easy = st.loc[FLAWED_ITEM], st.loc[TOO_EASY_ITEM]
+    assert flawed["discrimination"] < -0.2 and flawed["flag_negative"] and flawed["item_total_r"] < 0
+    assert easy["difficulty"] > 0.95 and easy["flag_too_easy"]
+    others = st.drop(index=[FLAWED_ITEM, TOO_EASY_ITEM])
+    assert (others["discrimination"] > 0.1).all() and not others["flag_negative"].any()
+    assert not others["flag_too_easy"].any() and not st["flag_too_hard"].any()
+    # discrimination differs from item to item (own a per item), difficulty spans a range
+    jun = others.loc[9]
+    assert jun["discrimination"].max() - jun["discrimination"].min() > 0.3
+    assert jun["difficulty"].min() < 0.5 < 0.85 < jun["difficulty"].max()
+    papers = ia.paper_stats(_long_items(d, "2023-2"), _item_spec(d)).set_index("grade")
+    assert (papers["alpha"] > 0.85).all() and (papers["n_incomplete"] == 0).all()
+
+
+def test_draw_items_hits_every_total_and_is_seeded():
+    from tqa.sample.items import PAPERS, draw_items
+
+    paper = PAPERS[(9, "数学")]
+    totals = np.array([0, 1, 2, 60, 117, 118, 119, 120] * 50)
+    a = draw_items(totals, paper, np.random.default_rng(5))
+    b = draw_items(totals, paper, np.random.default_rng(5))
+    assert (a == b).all() and (a.sum(axis=1) == totals).all()
+    full = np.array([it.full for it in paper])
+    assert (a[totals == 0] == 0).all() and (a[totals == 120] == full).all()
+    assert ((a >= 0) & (a <= full)).all()
+    with pytest.raises(ValueError):
+        draw_items(np.array([121]), paper, np.random.default_rng(5))
+
+
+def test_item_sheet_defects(messy):
+    root, summary = messy
+    found = [x for x in summary["defects"] if x.sheet == schema.SHEET_ITEMS]
+    assert {(x.kind, x.excel_row) for x in found if x.kind == "item_label_variant"} == {
+        ("item_label_variant", 1)}
+    assert sorted(x.value for x in found if x.kind == "item_label_variant") == ["1", "2"]
+    assert sum(x.kind == "fullwidth_digits" for x in found) == 2
+    assert {x.term for x in found} == {"2023-2"}

@@ -36,6 +36,10 @@ class Catalog:
         return self.office / schema.EXAM_SPEC_FILE
 
     @property
+    def item_spec(self) -> Path:
+        return self.office / schema.ITEM_SPEC_FILE
+
+    @property
     def ratings(self) -> Path:
         return self.office / schema.RATINGS_FILE
 

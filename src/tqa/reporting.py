@@ -394,3 +394,39 @@ def borderline_lines(borderline: pd.DataFrame, school_code: str) -> list[tuple[s
                  for (_, subject, kind), g in rows.groupby(["_s", "subject", "borderline"], sort=False)]
         lines.append((f"{GRADE_LABELS[int(grade)]}{int(class_no)}班", "；".join(parts)))
     return lines
+
+
+# ---- item analysis (试卷分析) ----------------------------------------------------------------------
+
+TYPE_LABELS = {"objective": "客观", "subjective": "主观"}
+
+
+def paper_table(papers: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "年级": papers["grade"].map(GRADE_LABELS), "学科": papers["subject"], "学生数": papers["n"],
+        "题数": papers["k"], "满分": papers["full_marks"].map("{:g}".format),
+        "平均分": papers["mean"].map("{:.1f}".format), "标准差": papers["sd"].map("{:.1f}".format),
+        "难度": papers["difficulty"].map("{:.2f}".format), "α 系数": papers["alpha"].map("{:.3f}".format),
+        "SEM": papers["sem"].map("{:.2f}".format), "提示": papers["flags"].fillna(""),
+    }).reset_index(drop=True)
+
+
+def item_table(items: pd.DataFrame) -> pd.DataFrame:
+    items = items.sort_values("item_no")
+    return pd.DataFrame({
+        "题号": items["item"], "题型": items["type"].map(TYPE_LABELS).fillna(items["type"]),
+        "满分": items["full_marks"].map("{:g}".format), "难度 P": items["difficulty"].map("{:.2f}".format),
+        "区分度 D": items["discrimination"].map("{:.2f}".format),
+        "题总相关": items["item_total_r"].map("{:.2f}".format), "评价": items["ebel_band"].fillna(""),
+        "提示": items["flags"].fillna(""),
+    }).reset_index(drop=True)
+
+
+def item_gap_table(gaps: pd.DataFrame) -> pd.DataFrame:
+    gaps = gaps.sort_values(["weakness_rank", "item_no"])
+    return pd.DataFrame({
+        "题号": gaps["item"], "题型": gaps["type"].map(TYPE_LABELS).fillna(gaps["type"]),
+        "满分": gaps["full_marks"].map("{:g}".format), "本校得分率": _pct(gaps["school_rate"]),
+        "全区得分率": _pct(gaps["district_rate"]),
+        "差距（百分点）": [f"{v * 100:+.1f}" for v in gaps["gap"]],
+    }).reset_index(drop=True)

@@ -61,6 +61,14 @@ ROUTINE_COLUMNS = {
     "research_hours": "教研时数",
 }
 
+# 小题得分 (optional): fixed columns, then one column per item (header = item label: "1", "13(1)", ...);
+# one row per student and paper; a cell holds the item score, or is blank / 缺考 for an absent student.
+ITEM_ID_COLUMNS = {
+    "student_id": "全国学籍号",
+    "grade": "年级",
+    "subject": "学科",
+}
+
 # Header variants seen in returns, per clean column name (canonical header is accepted too).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "student_id": ("全国学籍号", "学籍号", "学生学籍号", "学籍编号", "全国学籍号码"),
@@ -81,6 +89,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "transferred_out": ("转出", "转出人数"),
     "dropped_out": ("辍学", "辍学人数"),
     "died": ("死亡", "死亡人数"),
+    "subject": ("学科", "科目", "考试科目", "学科名称"),
 }
 
 # ---- vocabularies ----------------------------------------------------------------------
@@ -138,6 +147,19 @@ EXAM_SPEC_COLUMNS = {
 }
 EXAM_MODE_SCORE = "分数"
 EXAM_MODE_LEVEL = "等级"
+# Item specification of the papers with item-level scores (one row per item, in paper order).
+ITEM_SPEC_FILE = "item_spec.csv"
+ITEM_SPEC_COLUMNS = {
+    "grade": "年级",
+    "subject": "学科",
+    "item": "题号",
+    "full_marks": "满分",
+    "type": "题型",  # 客观 or 主观
+}
+ITEM_TYPE_OBJECTIVE = "客观"
+ITEM_TYPE_SUBJECTIVE = "主观"
+# 题型 as written -> the English type tqa.items uses.
+ITEM_TYPES = {ITEM_TYPE_OBJECTIVE: "objective", ITEM_TYPE_SUBJECTIVE: "subjective"}
 RATINGS_FILE = "inspection_ratings.csv"
 RATINGS_COLUMNS = {
     "school_code": "学校代码",
@@ -166,6 +188,8 @@ CLEAN_TABLES = {
                 "research_hours"),
     "rejected": (*SOURCE_COLUMNS, "source_file", "reason", "raw_values"),
     "accounting": ("school_code", "sheet", "nonempty_rows", "clean_rows", "rejected_rows"),
+    # long: one row per student and item with a score (blank and 缺考 cells give no row)
+    "items": (*SOURCE_COLUMNS, "student_id", "grade", "subject", "item", "score"),
 }
 # Sheets whose rows become rows of a clean table (for the row accounting).
 SHEET_TABLE = {
@@ -174,4 +198,5 @@ SHEET_TABLE = {
     SHEET_SURVEY: "survey",
     SHEET_ROUTINE: "routine",
     SHEET_INFO: "enrolment",
+    SHEET_ITEMS: "items",  # clean_rows counts the sheet's accepted rows, not the long table's item rows
 }

@@ -102,6 +102,7 @@ def escalated_unknown_schools(clean_issues: pd.DataFrame, flagged: set[str], nam
 class SetAside:
     rows: set = field(default_factory=set)  # (school_code, sheet, excel_row) sheet rows
     cells: set = field(default_factory=set)  # _row positions in scores
+    item_cells: set = field(default_factory=set)  # _row positions in items (one item score each)
     schools: set = field(default_factory=set)
     measures: set = field(default_factory=set)  # (school_code, table)
 
@@ -111,7 +112,7 @@ class SetAside:
             return
         sub = frame.iloc[list(failure.rows)]
         if scope == "cell":
-            self.cells.update(int(r) for r in sub["_row"])
+            (self.item_cells if failure.frame == "items" else self.cells).update(int(r) for r in sub["_row"])
         elif scope == "row":
             sub = sub.dropna(subset=["school_code", "sheet", "excel_row"])
             self.rows.update((str(c), str(s), int(r)) for c, s, r in
@@ -138,6 +139,8 @@ def apply_set_asides(tables: dict[str, pd.DataFrame], aside: SetAside) -> dict[s
             df.loc[hit, "status"] = schema.STATUS_INVALID
             df.loc[hit, "score"] = float("nan")
         keep = ~df["school_code"].isin(sorted(aside.schools))
+        if name == "items" and aside.item_cells:
+            keep &= ~df.index.isin(sorted(aside.item_cells))  # a long row is one cell of the sheet
         keep &= ~df["school_code"].isin(sorted(c for c, t in aside.measures if t == name))
         if aside.rows and len(df):
             keep &= ~_source_keys(df).isin(aside.rows)
@@ -161,11 +164,13 @@ def returns_status(returns: pd.DataFrame, issues: pd.DataFrame, aside: SetAside)
 
 # ---- the step ------------------------------------------------------------------------------
 def run_checks(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame,
-               params: dict, suites_dir: str | Path = "checks") -> CheckResult:
+               params: dict, suites_dir: str | Path = "checks", item_spec: pd.DataFrame | None = None) -> CheckResult:
+    """item_spec (``read_item_spec``): without it the item scores are checked for range only against 0
+    and for the student's 学业成绩 row, not against the item spec."""
     suites = load_suites(suites_dir)
     parameters = engine.suite_parameters(registry, params)
     names = dict(zip(registry["school_code"], registry["school_name"]))
-    frames = build_frames(tables, registry, exam_spec, params)
+    frames = build_frames(tables, registry, exam_spec, params, item_spec)
     failures, new_issues, aside = [], [], SetAside()
 
     def check(name: str, frame: pd.DataFrame) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .. import schema
 
-ROW_TABLES = ("enrolment", "students", "scores", "fitness", "survey", "routine")
+ROW_TABLES = ("enrolment", "students", "scores", "fitness", "survey", "routine", "items")
 STUDENT_TABLES = ("students", "fitness", "survey")
 EXAM_SPEC_SHEET = "考试安排（exam_spec.csv）"
 # coverage column -> the clean table whose rows show that the sheet arrived
@@ -197,8 +197,31 @@ def returns_frame(returns: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame
     return with_row(df)
 
 
+def items_frame(items: pd.DataFrame, students: pd.DataFrame, item_spec: pd.DataFrame | None) -> pd.DataFrame:
+    """Item scores with the item's full marks and type from the item spec, and per row:
+    `in_item_spec` (NA when no spec was given: the spec checks then do not apply), `in_scores` (the
+    student is in the same school's 学业成绩) and `dup_count` (records of the same student, paper and item)."""
+    df = with_row(items)
+    df["grade"] = as_grade(df["grade"])
+    if item_spec is None:
+        df["full_marks"] = float("nan")
+        df["in_item_spec"] = pd.Series(pd.NA, index=df.index, dtype="boolean")
+    else:
+        spec = item_spec[["grade", "subject", "item", "full_marks"]].drop_duplicates(
+            ["grade", "subject", "item"]).astype({"grade": "Int64", "full_marks": "float64"})
+        spec = spec.assign(item=spec["item"].astype("str"), _listed=True)
+        df = df.merge(spec, on=["grade", "subject", "item"], how="left", sort=False)
+        df["in_item_spec"] = df["_listed"].fillna(False).astype("boolean")
+        df = df.drop(columns="_listed")
+    listed = set(zip(students["school_code"].astype(str), students["student_id"].astype(str)))
+    df["in_scores"] = [(str(c), str(s)) in listed for c, s in zip(df["school_code"], df["student_id"])]
+    keys = ["student_id", "grade", "subject", "item"]
+    df["dup_count"] = df.groupby(keys, dropna=False, sort=False)["_row"].transform("size").astype("int64")
+    return df.sort_values("_row", kind="stable").reset_index(drop=True)
+
+
 def build_frames(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame,
-                 params: dict | None = None) -> dict[str, pd.DataFrame]:
+                 params: dict | None = None, item_spec: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every frame a suite checks, except usable_returns (built after the set-asides)."""
     t = {name: conform(tables.get(name), name) for name in ROW_TABLES}
     min_students = int(((params or {}).get("checks") or {}).get("unlisted_subject_min_students",
@@ -210,6 +233,7 @@ def build_frames(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_s
         "scores": scores_frame(t["scores"], exam_spec, min_students=min_students),
         "routine": with_row(t["routine"]),
         "enrolment": enrolment_frame(t["enrolment"], t["students"], registry),
+        "items": items_frame(t["items"], t["students"], item_spec),
     }
     for name in STUDENT_TABLES:
         frames[name] = student_frame(t[name], registry)

@@ -58,3 +58,40 @@ def read_exam_spec(path: str | Path) -> pd.DataFrame:
     df["grade"] = df["grade"].map(parse_grade).astype("int64")
     df["full_marks"] = pd.to_numeric(df["full_marks"].replace("", None), errors="coerce").astype("float64")
     return df
+
+
+def read_item_spec(path: str | Path) -> pd.DataFrame:
+    """item_spec.csv -> grade (int), subject, item (label as cleaning writes it: "1", "13(1)"), full_marks
+    (float), type (objective / subjective, the input of tqa.items). Row order (= paper order) is kept.
+
+    A missing file is FileNotFoundError (the item sheet is optional: the caller decides); an unreadable
+    row is ValueError with a Chinese message naming the CSV line.
+    """
+    from ..clean.normalize import normalize_item_label
+
+    df = _read_office_csv(path, schema.ITEM_SPEC_COLUMNS, "试卷结构表")
+    where = Path(path).name
+    df["grade"] = df["grade"].map(parse_grade).astype("int64")
+    labels = df["item"].map(normalize_item_label)
+    if labels.isna().any():
+        i = int(labels.isna().to_numpy().argmax())
+        raise ValueError(f"试卷结构表（{where}）第 {i + 2} 行：题号“{df['item'].iloc[i]}”无法识别")
+    df["item"] = labels.astype("str")
+    full = pd.to_numeric(df["full_marks"].replace("", None), errors="coerce")
+    if (full.isna() | (full <= 0)).any():
+        i = int((full.isna() | (full <= 0)).to_numpy().argmax())
+        raise ValueError(f"试卷结构表（{where}）第 {i + 2} 行：满分“{df['full_marks'].iloc[i]}”应为正数")
+    df["full_marks"] = full.astype("float64")
+    types = {**schema.ITEM_TYPES, **{f"{k}题": v for k, v in schema.ITEM_TYPES.items()},
+             **{v: v for v in schema.ITEM_TYPES.values()}}
+    kind = df["type"].map(types)
+    if kind.isna().any():
+        i = int(kind.isna().to_numpy().argmax())
+        raise ValueError(f"试卷结构表（{where}）第 {i + 2} 行：题型“{df['type'].iloc[i]}”应为“客观”或“主观”")
+    df["type"] = kind.astype("str")
+    dup = df.duplicated(["grade", "subject", "item"])
+    if dup.any():
+        i = int(dup.to_numpy().argmax())
+        raise ValueError(f"试卷结构表（{where}）第 {i + 2} 行：{df['grade'].iloc[i]} 年级{df['subject'].iloc[i]}"
+                         f"第 {df['item'].iloc[i]} 题重复")
+    return df.reset_index(drop=True)

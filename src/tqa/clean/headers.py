@@ -13,6 +13,7 @@ SHEET_FIELDS: dict[str, dict[str, str]] = {
     schema.SHEET_SURVEY: schema.SURVEY_COLUMNS,
     schema.SHEET_ROUTINE: schema.ROUTINE_COLUMNS,
     schema.SHEET_INFO: schema.ENROLMENT_COLUMNS,
+    schema.SHEET_ITEMS: schema.ITEM_ID_COLUMNS,
 }
 # Without these a row cannot become a clean row.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -21,6 +22,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     schema.SHEET_SURVEY: ("student_id", "grade"),
     schema.SHEET_ROUTINE: ("staff_name",),
     schema.SHEET_INFO: ("grade", "enrolled"),
+    schema.SHEET_ITEMS: ("student_id", "grade", "subject"),
 }
 
 

@@ -227,6 +227,29 @@ def normalize_code(value) -> str | None:
     return squash(cell_text(value)) or None
 
 
+_ITEM_LABEL = re.compile(r"^\d+(\(\d+\))*$")
+_ITEM_DECOR = re.compile(r"^(第)?(.+?)(题|小题)?$")
+
+
+def normalize_item_label(value) -> str | None:
+    """An item label as the item spec writes it: "1", "13(1)". Accepts full-width digits and brackets,
+    spaces, 第1题 / 1题, leading zeros, and Excel numbers (1.0). None when the cell is not an item label."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() and value > 0 else None
+    text = squash(str(value)).replace("（", "(").replace("）", ")")
+    m = _ITEM_DECOR.match(text)
+    text = m.group(2) if m else text
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    if not _ITEM_LABEL.match(text) or int(re.match(r"\d+", text).group(0)) == 0:
+        return None
+    return re.sub(r"\d+", lambda d: str(int(d.group(0))), text)
+
+
 def _subject_key(text: str) -> str:
     key = re.sub(r"\(.*?\)", "", squash(text))
     for suffix in ("成绩", "分数", "得分", "等级"):

@@ -25,7 +25,7 @@ ACT_NO_DATA = "该校此表无数据"
 TOTAL_KEYS = {nz.squash(m) for m in schema.TOTAL_ROW_MARKERS}
 # What a sheet's rows are, for the 合计 reason ("合计行，不是学生记录").
 ROW_NOUN = {schema.SHEET_SCORES: "学生", schema.SHEET_FITNESS: "学生", schema.SHEET_SURVEY: "学生",
-            schema.SHEET_ROUTINE: "教师", schema.SHEET_INFO: "年级"}
+            schema.SHEET_ROUTINE: "教师", schema.SHEET_INFO: "年级", schema.SHEET_ITEMS: "学生"}
 # 学校信息 key/value block: clean key -> accepted labels (the first is canonical).
 INFO_LABELS = {
     "school_code": (schema.INFO_KEYS["school_code"], "代码", "学校编码", "学校编号"),
@@ -57,13 +57,15 @@ class SheetOut:
     sheet: str
     records: list[dict] = field(default_factory=list)  # rows of SHEET_TABLE[sheet]
     scores: list[dict] = field(default_factory=list)  # 学业成绩 only
+    items: list[dict] = field(default_factory=list)  # 小题得分 only: one record per item score
     meta_rows: int = 0  # 学校信息 key/value rows (clean rows of the sheet, landing in `returns`)
+    item_rows: int = 0  # 小题得分 rows read (a row of blank / 缺考 cells gives no item record)
     rejected: list[dict] = field(default_factory=list)
     nonempty: int = 0
 
     @property
     def clean(self) -> int:
-        return len(self.records) + self.meta_rows
+        return len(self.records) + self.meta_rows + self.item_rows
 
     def accounting(self, school_code: str) -> dict:
         assert self.nonempty == self.clean + len(self.rejected), (school_code, self.sheet)
@@ -416,6 +418,88 @@ def _build_routine(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None
                         "research_hours": research})
 
 
+# ---- 小题得分 (optional) -----------------------------------------------------------------------
+def _item_columns(ctx: Ctx, sheet: str, hrow: int, header: list, hm: HeaderMap) -> dict[int, str]:
+    """col -> item label for the header cells that are not fixed fields; the rest stay ignored.
+    A label written another way (第1题, full-width digits) is fixed; a repeated label is a duplicate column."""
+    items: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    ignored = []
+    for col, written in hm.ignored:
+        label = nz.normalize_item_label(header[col])
+        if label is None:
+            ignored.append((col, written))
+            continue
+        if label in seen:
+            hm.duplicated.append((col, written, seen[label]))
+            continue
+        seen[label] = col
+        items[col] = label
+        if written != label:
+            ctx.add(FIXED, "item_label_variant", sheet, hrow, written, written,
+                    f"题号“{written}”（{col_letter(col)} 列）已按“{label}”识别", ACT_FIXED)
+    hm.ignored = ignored
+    return items
+
+
+def clean_items_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
+    """小题得分: one row per student and paper -> one item record per scored cell. Blank, 缺考 and 免考 cells
+    give no record (the student did not answer / sit the paper); an unreadable cell is a warning."""
+    name = sheet.name
+    fields = SHEET_FIELDS[name]
+    out = SheetOut(name)
+    hidx = find_header_row(sheet.rows, fields)
+    if hidx is None:
+        expected = "、".join(fields.values())
+        ctx.add(WARNING, "header_not_found", name, None, None, None,
+                f"未找到表头行（应包含 {expected} 及各题题号），本表无法读取", ACT_NO_DATA)
+        _reject_all(sheet, ctx, out, 0, "未找到表头行，无法识别各列")
+        return out
+    _title_issue(ctx, name, sheet.rows, 0, hidx)
+    hm = map_header(sheet.rows[hidx], fields)
+    items = _item_columns(ctx, name, hidx + 1, sheet.rows[hidx], hm)
+    _header_issues(ctx, name, hidx + 1, hm)
+    if not items:
+        ctx.add(WARNING, "no_item_columns", name, hidx + 1, None, None,
+                "表头中没有题号列（应为 1、2、13(1) 等），本表没有可用的小题得分", ACT_NO_DATA)
+    _merged_issues(ctx, sheet, hidx + 1)
+    walk_rows(sheet, ctx, out, hidx, hm, lambda rc, row: _build_item_row(rc, row, out, spec, items))
+    return out
+
+
+def _build_item_row(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec, items: dict[int, str]) -> None:
+    ctx = rc.ctx
+    sid = rc.student_id()
+    grade = rc.grade()
+    raw_subject = rc.cells.get("subject")
+    label = rc.label("subject")
+    if nz.is_blank(raw_subject):
+        raise Reject(f"{label}为空，无法确定是哪一科的试卷", "missing_subject", label, "")
+    written = nz.cell_text(raw_subject).strip()
+    subject = nz.canonical_subject(written, spec.subjects) or written  # unknown: the checks say so
+    if subject != written:
+        ctx.add(FIXED, "subject_variant", rc.sheet, rc.excel_row, label, written,
+                f"学科“{written}”已按“{subject}”识别", ACT_FIXED)
+    out.item_rows += 1
+    src = _source(ctx, rc)
+    for col, item in items.items():
+        raw = row[col] if col < len(row) else None
+        if nz.is_blank(raw):
+            continue
+        cell = nz.parse_score(raw, schema.EXAM_MODE_SCORE)
+        column = rc.hm.label(col)
+        report_fixes(ctx, rc.sheet, rc.excel_row, column, raw, cell.fixes, _num(cell.score))
+        if cell.status in (schema.STATUS_ABSENT, schema.STATUS_EXEMPT):
+            continue
+        if cell.status != schema.STATUS_SCORED:
+            text = nz.cell_text(raw)
+            ctx.add(WARNING, "invalid_item_score", rc.sheet, rc.excel_row, column, text,
+                    f"{subject}第 {item} 题得分“{text}”：{cell.reason}", ACT_DROP_CELL)
+            continue
+        out.items.append({**src, "student_id": sid, "grade": grade, "subject": subject, "item": item,
+                          "score": cell.score})
+
+
 # ---- 学校信息 --------------------------------------------------------------------------------
 def info_key(row: list) -> tuple[str | None, object, int | None]:
     """(key, value, value column) of a key/value row, or (None, None, None).
@@ -498,4 +582,6 @@ def clean_info_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
 def clean_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
     if sheet.name == schema.SHEET_INFO:
         return clean_info_sheet(sheet, ctx, spec)
+    if sheet.name == schema.SHEET_ITEMS:
+        return clean_items_sheet(sheet, ctx, spec)
     return clean_table_sheet(sheet, ctx, spec)

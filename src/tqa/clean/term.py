@@ -20,7 +20,7 @@ from .sheets import ACT_FIXED, ACT_KEPT, ACT_NO_DATA, Ctx, ExamSpec, clean_sheet
 from .store import issues_to_frame, to_frame
 
 ACT_DATA_KEPT = "已保留数据，待核对"
-_SHEET_KEYS = {nz.squash(s): s for s in schema.REQUIRED_SHEETS}
+_SHEET_KEYS = {nz.squash(s): s for s in (*schema.REQUIRED_SHEETS, schema.SHEET_ITEMS)}
 
 
 # ---- office inputs ------------------------------------------------------------------------
@@ -169,16 +169,22 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, engine: str =
             ctx.add(WARNING, "missing_sheet", sheet_name, None, None, None,
                     f"文件“{path.name}”缺少工作表“{sheet_name}”", ACT_NO_DATA)
             continue
-        so = clean_sheet(by_name[sheet_name], ctx, spec)
-        records[schema.SHEET_TABLE[sheet_name]].extend(so.records)
-        records["scores"].extend(so.scores)
-        records["rejected"].extend(so.rejected)
-        records["accounting"].append(so.accounting(ctx.school_code))
+        _add_sheet(records, clean_sheet(by_name[sheet_name], ctx, spec), ctx)
+    if schema.SHEET_ITEMS in by_name:  # optional: no sheet, no rows and no warning
+        _add_sheet(records, clean_sheet(by_name[schema.SHEET_ITEMS], ctx, spec), ctx)
     filled = meta.get("filled_by", (0, None))[1]
     ret.update(school_code=match.code, school_name=ctx.school_name, school_type=reg.get("school_type"),
                category=reg.get("category"), name_in_return=name_in_return,
                filled_by=None if nz.is_blank(filled) else nz.cell_text(filled).strip(), known=match.known)
     return _pack(ret, records, ctx)
+
+
+def _add_sheet(records: dict, so, ctx: Ctx) -> None:
+    records[schema.SHEET_TABLE[so.sheet]].extend(so.records)
+    records["scores"].extend(so.scores)
+    records["items"].extend(so.items)
+    records["rejected"].extend(so.rejected)
+    records["accounting"].append(so.accounting(ctx.school_code))
 
 
 def _pack(ret: dict, records: dict, ctx: Ctx) -> dict:

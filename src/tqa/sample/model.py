@@ -106,6 +106,9 @@ class District:
     routine: dict[str, pd.DataFrame] = field(default_factory=dict)
     enrolment: dict[str, pd.DataFrame] = field(default_factory=dict)
     ratings: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # per term: (grade, subject) -> wide item scores of that paper (tqa.sample.items)
+    items: dict[str, dict] = field(default_factory=dict)
+    item_spec: pd.DataFrame | None = None
 
 
 # ---- schools -------------------------------------------------------------------------------
@@ -447,10 +450,12 @@ def check_terms(terms) -> list[Term]:
 
 def build_district(schools: int = 40, seed: int = 2023, terms=("2023-1", "2023-2")) -> District:
     """The whole district in memory (nothing written)."""
+    from .items import build_item_scores, item_spec  # items draws with key_rng from this module
     parsed = check_terms(terms)
     year = parsed[0].year
     sch = build_schools(schools, seed)
-    dist = District(seed=seed, terms=tuple(t.name for t in parsed), schools=sch, exam_spec=exam_spec())
+    dist = District(seed=seed, terms=tuple(t.name for t in parsed), schools=sch, exam_spec=exam_spec(),
+                    item_spec=item_spec())
     first = build_students(sch, seed, year)
     staff = build_staff(first, sch, seed)
     for sem in (1, 2):
@@ -468,4 +473,5 @@ def build_district(schools: int = 40, seed: int = 2023, terms=("2023-1", "2023-2
         dist.routine[name] = build_routine(staff, seed, name)
         dist.enrolment[name] = build_enrolment(studs, sch, seed, name, events)
         dist.ratings[name] = build_ratings(sch, seed, name)
+        dist.items[name] = build_item_scores(dist.scores[name], seed, name)
     return dist

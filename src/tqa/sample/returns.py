@@ -20,7 +20,7 @@ KINDS = (
     "header_alias", "columns_reordered", "title_rows", "fullwidth_digits", "score_with_unit",
     "marker_variant", "blank_rows", "total_row", "school_name_listed_variant",
     "school_name_unlisted_variant", "duplicate_row", "impossible_score", "not_submitted",
-    "student_in_two_schools",
+    "student_in_two_schools", "item_label_variant",
 )
 
 
@@ -93,12 +93,15 @@ class Sheet:
 class Return:
     term: str
     school_code: str
-    sheets: list  # of Sheet, in schema.REQUIRED_SHEETS order
+    sheets: list  # of Sheet, in schema.REQUIRED_SHEETS order, then the optional 小题得分
     submitted: bool = True
     file_defects: list = field(default_factory=list)  # Defect without a sheet (not_submitted)
 
     def sheet(self, name: str) -> Sheet:
         return next(s for s in self.sheets if s.name == name)
+
+    def has_sheet(self, name: str) -> bool:
+        return any(s.name == name for s in self.sheets)
 
     def defects(self) -> list[Defect]:
         out = list(self.file_defects)
@@ -116,6 +119,44 @@ def _grade_labels(s: pd.Series) -> pd.Series:
     return s.map(schema.GRADE_LABELS).astype(object)
 
 
+def item_label_key(label: str) -> tuple[int, int]:
+    """Paper order of an item label: "13" < "13(1)" < "13(2)" < "14"."""
+    main, _, sub = label.partition("(")
+    return int(main), int(sub.rstrip(")") or 0)
+
+
+def items_sheets(papers: dict) -> dict[str, Sheet]:
+    """Each school's 小题得分 sheet (schools without a paper with item scores have none): one row per
+    student and paper; the header is the union of the school's papers' item labels, a paper's other items
+    left blank. Rows are converted once per paper (per-school pandas slicing is slow on 300 schools)."""
+    fixed = ["school_code", *schema.ITEM_ID_COLUMNS]
+    by_school: dict[str, list[tuple[list[str], list]]] = {}
+    for w in papers.values():
+        labels = [c for c in w.columns if c not in fixed]
+        w = w.assign(grade=_grade_labels(w["grade"]))
+        codes = w["school_code"].to_numpy()
+        rows = w[[*schema.ITEM_ID_COLUMNS, *labels]].to_numpy(dtype=object).tolist()
+        for code, row in zip(codes, rows):
+            entry = by_school.setdefault(code, [])
+            if not entry or entry[-1][0] is not labels:
+                entry.append((labels, []))
+            entry[-1][1].append(row)
+    out = {}
+    for code, blocks in by_school.items():
+        union = sorted({lab for labels, _ in blocks for lab in labels}, key=item_label_key)
+        pos = {lab: i for i, lab in enumerate(union)}
+        body = []
+        for labels, rows in blocks:
+            where = [pos[lab] for lab in labels]
+            for row in rows:
+                cells = list(row[:3]) + [None] * len(union)
+                for j, v in zip(where, row[3:]):
+                    cells[3 + j] = v
+                body.append(Row(cells))
+        out[code] = Sheet(schema.SHEET_ITEMS, [*schema.ITEM_ID_COLUMNS.values(), *union], body)
+    return out
+
+
 def clean_returns(d: District, term: str) -> dict[str, Return]:
     """Canonical returns for every registered school, keyed by school code."""
     label = parse_term(term).label
@@ -123,6 +164,7 @@ def clean_returns(d: District, term: str) -> dict[str, Return]:
     by = {name: tab.groupby("school_code", sort=True) for name, tab in (
         ("scores", d.scores[term]), ("fitness", d.fitness[term]), ("survey", d.survey[term]),
         ("routine", d.routine[term]), ("enrolment", d.enrolment[term]))}
+    item_sheets = items_sheets(d.items.get(term, {}))
     rng = key_rng(d.seed, "contacts")
     fillers = names.person_names(len(d.schools), rng)
     phones = rng.integers(1000000, 9999999, len(d.schools))
@@ -149,7 +191,10 @@ def clean_returns(d: District, term: str) -> dict[str, Return]:
         survey = Sheet(schema.SHEET_SURVEY, list(schema.SURVEY_COLUMNS.values()), _rows(sv[list(schema.SURVEY_COLUMNS)]))
         rt = by["routine"].get_group(code)
         routine = Sheet(schema.SHEET_ROUTINE, list(schema.ROUTINE_COLUMNS.values()), _rows(rt[list(schema.ROUTINE_COLUMNS)]))
-        out[code] = Return(term, code, [info, scores, fitness, survey, routine])
+        sheets = [info, scores, fitness, survey, routine]
+        if code in item_sheets:
+            sheets.append(item_sheets[code])
+        out[code] = Return(term, code, sheets)
     return out
 
 
@@ -358,6 +403,26 @@ def inject_foreign_student(ret: Return, rng, other: Return, **_):
     mine.body.insert(at, row)
 
 
+_ITEM_LABELS_WRITTEN = {"1": "第1题", "2": "第２题"}
+
+
+def inject_item_label_variant(ret: Return, rng, **_):
+    """小题得分: item labels written as 第1题 / 第２题, and two scores in full-width digits."""
+    sh = ret.sheet(schema.SHEET_ITEMS)
+    for label, written in _ITEM_LABELS_WRITTEN.items():
+        if label in sh.header:
+            sh.rename(label, written)
+            sh.header_marks.append(("item_label_variant", f"题号“{label}”写成“{written}”", written, label))
+    fixed = set(schema.ITEM_ID_COLUMNS.values())
+    cand = [(i, j) for i, r in enumerate(sh.body) if not r.marks for j, v in enumerate(r.cells)
+            if sh.header[j] not in fixed and isinstance(v, int) and not isinstance(v, bool)]
+    for p in sorted(rng.choice(len(cand), size=min(2, len(cand)), replace=False)):
+        i, j = cand[p]
+        v = str(sh.body[i].cells[j]).translate(_FULLWIDTH)
+        sh.body[i].cells[j] = v
+        _mark(sh.body[i], "fullwidth_digits", f"小题得分写成全角数字“{v}”", sh.header[j], v)
+
+
 def _unlisted_variant(name: str) -> str:
     """A close but unregistered way of writing a school name (never one of the registry's variants)."""
     return name + "（本部）"
@@ -366,13 +431,13 @@ def _unlisted_variant(name: str) -> str:
 # kinds applied to returns, in this order (structure changes after cell edits).
 _CELL_KINDS = ("fullwidth_digits", "score_with_unit", "marker_variant", "impossible_score")
 _STRUCT_KINDS = ("duplicate_row", "columns_reordered", "header_alias",
-                 "blank_rows", "total_row", "title_rows")
+                 "blank_rows", "total_row", "title_rows", "item_label_variant")
 _INJECT = {
     "header_alias": inject_header_alias, "columns_reordered": inject_columns_reordered,
     "title_rows": inject_title_rows, "fullwidth_digits": inject_fullwidth_digits,
     "score_with_unit": inject_score_with_unit, "marker_variant": inject_marker_variant,
     "blank_rows": inject_blank_rows, "total_row": inject_total_row, "duplicate_row": inject_duplicate_row,
-    "impossible_score": inject_impossible_score,
+    "impossible_score": inject_impossible_score, "item_label_variant": inject_item_label_variant,
 }
 # A few defects in the autumn term too.
 _AUTUMN_KINDS = ("header_alias", "fullwidth_digits", "marker_variant", "title_rows")
@@ -413,6 +478,11 @@ def make_messy(returns: dict[str, Return], d: District, term: str) -> None:
             code = next((c for c in cycle[start:] + cycle[:start]
                          if any(_overlap(sch, c, o) for o in submitting if o != c)), None)
             if code is None:  # e.g. a primary and a junior school only: no grade in common
+                continue
+        if k == "item_label_variant":  # needs a school with a 小题得分 sheet
+            start = n % len(cycle)
+            code = next((c for c in cycle[start:] + cycle[:start] if returns[c].has_sheet(schema.SHEET_ITEMS)), None)
+            if code is None:
                 continue
         if k == "school_name_unlisted_variant" and code == listed_school:  # one name per school
             code = next((c for c in cycle if c != listed_school), None)

@@ -47,6 +47,8 @@ def write_office(d: District, term: str, term_dir: Path) -> None:
     write_csv(d.schools, schema.REGISTRY_COLUMNS, office / schema.REGISTRY_FILE)
     write_csv(d.exam_spec, schema.EXAM_SPEC_COLUMNS, office / schema.EXAM_SPEC_FILE)
     write_csv(d.ratings[term], schema.RATINGS_COLUMNS, office / schema.RATINGS_FILE)
+    if d.item_spec is not None:
+        write_csv(d.item_spec, schema.ITEM_SPEC_COLUMNS, office / schema.ITEM_SPEC_FILE)
 
 
 # Returns handed to forked workers through module state (cheaper than pickling 100k rows).
