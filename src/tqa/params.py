@@ -53,16 +53,25 @@ def grade_band(grade: int, params: dict) -> str | None:
     return None
 
 
-def rate_thresholds(grade: int, subject: str, params: dict) -> dict[str, float]:
-    """The pass / excellent / low thresholds (shares of full marks) for one grade and subject."""
-    out = dict(params["rates"]["default"])
-    band = grade_band(grade, params)
-    for rule in params["rates"].get("overrides") or []:
+def resolve_overrides(default: dict, overrides: list[dict] | None, keys, grade: int, subject: str,
+                      params: dict) -> dict:
+    """`default`, then each override rule in order whose band / grade / subject (each optional) match."""
+    out = dict(default or {})
+    band = grade_band(grade, params) if params.get("grade_bands") else None
+    for rule in overrides or []:
         if rule.get("band") not in (None, band):
             continue
         if rule.get("grade") not in (None, int(grade)):
             continue
         if rule.get("subject") not in (None, subject):
             continue
-        out.update({k: float(rule[k]) for k in ("pass", "excellent", "low") if k in rule})
+        out.update({k: rule[k] for k in keys if k in rule})
     return out
+
+
+def rate_thresholds(grade: int, subject: str, params: dict) -> dict[str, float]:
+    """The pass / excellent / low thresholds (shares of full marks) for one grade and subject."""
+    rates = params["rates"]
+    out = resolve_overrides(rates["default"], rates.get("overrides"), ("pass", "excellent", "low"), grade,
+                            subject, params)
+    return {k: float(v) for k, v in out.items()}

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .params import grade_band
+from .params import resolve_overrides
 
 DECIMALS = 6  # as scoring.LINE_DECIMALS: lines in marks are rounded to remove float noise
 RATE_DECIMALS = 9
@@ -122,16 +122,7 @@ def targets_for(grade: int, subject: str, params: dict[str, Any]) -> dict[str, f
     """The targets for one grade and subject: targets.default, then targets.overrides in order (each with
     optional band / grade / subject, as rates.overrides). A key set to null removes that target."""
     t = (params or {}).get("targets") or {}
-    out = dict(t.get("default") or {})
-    band = grade_band(grade, params) if params.get("grade_bands") else None
-    for rule in t.get("overrides") or []:
-        if rule.get("band") not in (None, band):
-            continue
-        if rule.get("grade") not in (None, int(grade)):
-            continue
-        if rule.get("subject") not in (None, subject):
-            continue
-        out.update({k: rule[k] for k in TARGET_INDICATORS if k in rule})
+    out = resolve_overrides(t.get("default"), t.get("overrides"), TARGET_INDICATORS, grade, subject, params)
     return {k: float(v) for k, v in out.items() if k in TARGET_INDICATORS and v is not None}
 
 
