@@ -12,22 +12,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from scipy import stats as st
+
+from .schema import GRADE_LABELS
+from .uncertainty import mean_ci, wilson_ci
 
 LABELLED_MAX = 45
 CATEGORY_COLOURS = {"城区": "#3b6ea5", "乡镇": "#e0a030", "农村": "#5a9e5a"}
 OTHER_COLOUR = "#999999"
 DISTRICT_COLOUR = "#b22222"
 HIGHLIGHT_COLOUR = "#d62728"
-SCHOOL_COLOUR, CATEGORY_COLOUR_CMP, DISTRICT_COLOUR_CMP = "#d62728", "#f0a35e", "#7f7f7f"
-
-
-def mean_ci(mean: pd.Series, sd: pd.Series, n: pd.Series, level: float = 0.95) -> tuple[pd.Series, pd.Series]:
-    """t-interval for a mean: mean ± t(n-1) · sd / sqrt(n); NaN where n < 2."""
-    n = n.astype(float)
-    t = pd.Series(st.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)), index=n.index).where(n >= 2)
-    half = t * sd.astype(float) / np.sqrt(n)
-    return mean - half, mean + half
+SCHOOL_COLOUR, DISTRICT_COLOUR_CMP = "#d62728", "#7f7f7f"
 
 
 def school_means_chart(schools: pd.DataFrame, district_mean: float, title: str,
@@ -74,40 +68,6 @@ def school_means_chart(schools: pd.DataFrame, district_mean: float, title: str,
     return fig
 
 
-def school_profile_chart(rows: pd.DataFrame, title: str) -> Figure:
-    """One grade: the school against its category and the district, per subject.
-
-    ``rows`` has level (school/category/district), subject, mean, full_marks, pass_rate,
-    excellent_rate, low_rate. Means are shown as a share of full marks so that subjects with
-    different full marks sit on one axis.
-    """
-    subjects = list(dict.fromkeys(rows["subject"]))
-    has_means = rows["mean"].notna().any()
-    panels = ([("mean_share", "平均分 / 满分")] if has_means else []) + [
-        ("pass_rate", "及格率"), ("excellent_rate", "优秀率"), ("low_rate", "低分率")]
-    rows = rows.assign(mean_share=rows["mean"] / rows["full_marks"])
-    fig = Figure(figsize=(7.2, 2.3))
-    axes = fig.subplots(1, len(panels), sharey=True)
-    width = 0.26
-    x = np.arange(len(subjects))
-    series = (("school", "本校", SCHOOL_COLOUR), ("category", "同类学校", CATEGORY_COLOUR_CMP),
-              ("district", "全区", DISTRICT_COLOUR_CMP))
-    for ax, (col, label) in zip(np.atleast_1d(axes), panels):
-        for k, (level, name, colour) in enumerate(series):
-            vals = (rows.loc[rows["level"] == level].set_index("subject")[col]
-                    .reindex(subjects).astype(float).to_numpy())
-            ax.bar(x + (k - 1) * width, np.nan_to_num(vals * 100), width, color=colour, label=name)
-        ax.set_xticks(x, subjects, fontsize=7.5, rotation=0 if len(subjects) <= 4 else 45)
-        ax.set_title(label, fontsize=9)
-        ax.set_ylim(0, 100)
-        ax.grid(axis="y", alpha=0.3)
-    np.atleast_1d(axes)[0].set_ylabel("%")
-    np.atleast_1d(axes)[-1].legend(fontsize=7, frameon=False, loc="upper right")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
 def school_gap_chart(cmp: pd.DataFrame, title: str) -> Figure:
     """Every paper the school sat, in one figure: the school minus the district, with 95 % intervals.
 
@@ -118,13 +78,13 @@ def school_gap_chart(cmp: pd.DataFrame, title: str) -> Figure:
     school = cmp[cmp["level"] == "school"].reset_index(drop=True)
     district = (cmp[cmp["level"] == "district"].set_index(["grade", "subject"])
                 .reindex(pd.MultiIndex.from_frame(school[["grade", "subject"]])).reset_index(drop=True))
-    labels = [f"{g}年级{s}" if isinstance(g, str) else f"{GRADE_SHORT.get(int(g), g)}{s}"
+    labels = [f"{g}年级{s}" if isinstance(g, str) else f"{GRADE_LABELS.get(int(g), g)}{s}"
               for g, s in zip(school["grade"], school["subject"])]
     full = school["full_marks"].astype(float)
     lo, hi = mean_ci(school["mean"].astype(float), school["sd"].astype(float), school["tested_n"])
     mean_gap = (school["mean"] - district["mean"]) / full * 100
     mean_lo, mean_hi = (lo - district["mean"]) / full * 100, (hi - district["mean"]) / full * 100
-    p_lo, p_hi = wilson_interval(school["pass_n"].astype(float), school["tested_n"].astype(float))
+    p_lo, p_hi = wilson_ci(school["pass_n"].astype(float), school["tested_n"].astype(float))
     pass_gap = (school["pass_rate"] - district["pass_rate"]) * 100
     pass_lo, pass_hi = (p_lo - district["pass_rate"]) * 100, (p_hi - district["pass_rate"]) * 100
     n = len(school)
@@ -150,16 +110,7 @@ def school_gap_chart(cmp: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
-GRADE_SHORT = {1: "一年级", 2: "二年级", 3: "三年级", 4: "四年级", 5: "五年级", 6: "六年级", 7: "七年级",
-               8: "八年级", 9: "九年级"}
 GAP_ABOVE, GAP_BELOW, GAP_NONE = "#2b6cb0", "#c53030", "#9e9e9e"
-
-
-def wilson_interval(k: pd.Series, n: pd.Series, level: float = 0.95) -> tuple[pd.Series, pd.Series]:
-    """Wilson score interval for k successes of n (NaN where n = 0)."""
-    from .uncertainty import wilson_ci
-
-    return wilson_ci(k, n, level)
 
 
 # ---- methodology charts: small multiples, one figure per grade, readable for 300 schools ----------
@@ -253,7 +204,7 @@ def trend_chart(trend: pd.DataFrame, title: str, value: str = "pass_rate") -> Fi
     for (grade, subject), rows in trend.groupby(["grade", "subject"], sort=True):
         rows = rows.set_index("term").reindex(terms)
         ax.plot(range(len(terms)), rows[value] * 100, marker="o", markersize=3, linewidth=1,
-                label=f"{GRADE_SHORT.get(int(grade), grade)}{subject}")
+                label=f"{GRADE_LABELS.get(int(grade), grade)}{subject}")
     ax.set_xticks(range(len(terms)), terms)
     ax.set_ylabel("%")
     ax.grid(alpha=0.3)

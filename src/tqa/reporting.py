@@ -107,18 +107,6 @@ def with_rank_text(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def school_ranking(stats: pd.DataFrame, grade: int, subject: str, min_n: int) -> pd.DataFrame:
-    """Every school on one paper, by district rank (unranked last)."""
-    s = stats.loc[(stats["level"] == "school") & (stats["grade"] == grade) & (stats["subject"] == subject)]
-    s = with_rank_text(s).sort_values(["mean", "unit_code"], ascending=[False, True], na_position="last")
-    s = suppress_small(s, min_n, ["mean", "sd", "pass_rate", "excellent_rate", "low_rate"])
-    cols = ["unit_code", "unit_name", "category", "tested_n", "participation", "mean", "sd", "pass_rate",
-            "excellent_rate", "low_rate", "rank_district", "rank_category"]
-    if is_level_graded(s):  # levels have no mean, and grades 1-2 are not ranked (2021 national rule)
-        cols = [c for c in cols if c not in ("mean", "sd", "rank_district", "rank_category")]
-    return s[cols]
-
-
 def is_level_graded(rows: pd.DataFrame) -> bool:
     return bool(len(rows)) and bool((rows["mode"] == EXAM_MODE_LEVEL).all())
 
