@@ -323,19 +323,28 @@ def _reject_all(sheet: Sheet, ctx: Ctx, out: SheetOut, start: int, reason: str) 
 
 
 # ---- the tabular sheets -------------------------------------------------------------------
+def _locate_header(sheet: Sheet, ctx: Ctx, out: SheetOut, fields: dict, expected_more: str) -> int | None:
+    """The header row's index; without one, every non-empty row is rejected and the sheet is unreadable.
+    Title rows above the header are reported."""
+    hidx = find_header_row(sheet.rows, fields)
+    if hidx is None:
+        expected = "、".join(fields.values())
+        ctx.add(WARNING, "header_not_found", sheet.name, None, None, None,
+                f"未找到表头行（应包含 {expected} {expected_more}），本表无法读取", ACT_NO_DATA)
+        _reject_all(sheet, ctx, out, 0, "未找到表头行，无法识别各列")
+        return None
+    _title_issue(ctx, sheet.name, sheet.rows, 0, hidx)
+    return hidx
+
+
 def clean_table_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
     """学业成绩 / 体质健康 / 作业与睡眠 / 教学常规."""
     name = sheet.name
     fields = SHEET_FIELDS[name]
     out = SheetOut(name)
-    hidx = find_header_row(sheet.rows, fields)
+    hidx = _locate_header(sheet, ctx, out, fields, "等列")
     if hidx is None:
-        expected = "、".join(fields.values())
-        ctx.add(WARNING, "header_not_found", name, None, None, None,
-                f"未找到表头行（应包含 {expected} 等列），本表无法读取", ACT_NO_DATA)
-        _reject_all(sheet, ctx, out, 0, "未找到表头行，无法识别各列")
         return out
-    _title_issue(ctx, name, sheet.rows, 0, hidx)
     subjects = spec.subjects if name == schema.SHEET_SCORES else ()
     hm = map_header(sheet.rows[hidx], fields, subjects)
     _header_issues(ctx, name, hidx + 1, hm)
@@ -448,14 +457,9 @@ def clean_items_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
     name = sheet.name
     fields = SHEET_FIELDS[name]
     out = SheetOut(name)
-    hidx = find_header_row(sheet.rows, fields)
+    hidx = _locate_header(sheet, ctx, out, fields, "及各题题号")
     if hidx is None:
-        expected = "、".join(fields.values())
-        ctx.add(WARNING, "header_not_found", name, None, None, None,
-                f"未找到表头行（应包含 {expected} 及各题题号），本表无法读取", ACT_NO_DATA)
-        _reject_all(sheet, ctx, out, 0, "未找到表头行，无法识别各列")
         return out
-    _title_issue(ctx, name, sheet.rows, 0, hidx)
     hm = map_header(sheet.rows[hidx], fields)
     items = _item_columns(ctx, name, hidx + 1, sheet.rows[hidx], hm)
     _header_issues(ctx, name, hidx + 1, hm)
