@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -18,7 +19,7 @@ from .params import param_files, params_hash
 # Files whose bytes make up "the code": the package, the step notebooks, the expectation suites.
 CODE_GLOBS = ("src/tqa/**/*.py", "src/tqa/templates/**/*", "notebooks/*.ipynb", "checks/*.json")
 KEY_PACKAGES = ("pandas", "numpy", "pyarrow", "scipy", "statsmodels", "great_expectations", "papermill",
-                "nbconvert", "nbclient", "ipykernel", "matplotlib", "weasyprint", "openpyxl",
+                "nbconvert", "nbclient", "ipykernel", "matplotlib", "openpyxl",
                 "python-calamine")
 SHORT = 12
 
@@ -85,7 +86,20 @@ def package_versions() -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "未安装"
+    out["chromium"] = browser_version()   # prints the PDFs: its version decides their bytes
     return out
+
+
+def browser_version() -> str:
+    """The PDF engine's version, e.g. "Chromium 156.0.8078.79"; "未安装" when there is none."""
+    from .pdf import PdfError, find_browser
+
+    try:
+        out = subprocess.run([find_browser(), "--version"], capture_output=True, text=True, timeout=30)
+    except (PdfError, OSError, subprocess.TimeoutExpired):
+        return "未安装"
+    lines = [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    return re.sub(r"\s+built on .*$", "", lines[-1]) if lines else "未知"
 
 
 INPUTS_RECORD = "inputs.json"

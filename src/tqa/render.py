@@ -1,18 +1,20 @@
-"""Offline HTML (nbconvert, own template) and PDF (WeasyPrint) for executed notebooks.
+"""Offline HTML (nbconvert, own template) and PDF (headless Chromium, tqa.pdf) for executed notebooks.
 
 The HTML has no code, no prompts, no JavaScript and no network references; images are data URIs.
-One HTMLExporter and one WeasyPrint font configuration are built per process and reused (building them
-costs far more than rendering a page).
+One HTMLExporter per process is built once and reused (building it costs far more than a page).
 """
 from __future__ import annotations
 
 import html
 import os
 import re
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import nbformat
+
+from . import pdf
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "tqa"
@@ -76,50 +78,36 @@ def notebook_to_html(nb: nbformat.NotebookNode | str | Path) -> str:
     return body
 
 
-@lru_cache(maxsize=1)
-def _font_config():
-    from weasyprint.text.fonts import FontConfiguration
-
-    return FontConfiguration()
-
-
-@lru_cache(maxsize=1)
-def _fetcher():
-    """Only data: URIs: a report must never reach the network or the disk by URL."""
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher(allowed_protocols={"data"})
-
-
 def html_to_pdf(html: str, path: str | Path) -> Path:
-    """Render HTML to an A4 PDF with embedded subset CJK fonts; same input gives the same bytes.
-
-    WeasyPrint writes no dates and no /ID unless asked, so the bytes depend only on the HTML, the
-    fonts and the WeasyPrint version.
-    """
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")  # belt and braces for any date-stamping library
-    from weasyprint import HTML
-
+    """Render an HTML string to an A4 PDF (tqa.pdf: headless Chromium); same input gives the same bytes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = HTML(string=html, url_fetcher=_fetcher(), base_url=None)
-    pdf = doc.write_pdf(font_config=_font_config(), pdf_identifier=False, custom_metadata=False)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(pdf)
-    tmp.replace(path)  # atomic: a half-written PDF never looks finished
-    return path
+    with tempfile.NamedTemporaryFile("w", suffix=".html", dir=path.parent, encoding="utf-8",
+                                     delete=False) as tmp:
+        tmp.write(html)
+    try:
+        return pdf.html_file_to_pdf(tmp.name, path)
+    finally:
+        os.unlink(tmp.name)
 
 
 def export(nb: nbformat.NotebookNode, html_path: str | Path | None = None,
            pdf_path: str | Path | None = None) -> str | None:
-    """Write HTML and/or PDF for an executed notebook; returns the HTML (None if neither was asked)."""
+    """Write HTML and/or PDF for an executed notebook; returns the HTML (None if neither was asked).
+
+    The PDF is printed from the HTML file just written, so the two always show the same report.
+    """
     if html_path is None and pdf_path is None:
         return None
     html = notebook_to_html(nb)
-    if html_path is not None:
-        html_path = Path(html_path)
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(html, encoding="utf-8")
-    if pdf_path is not None:
+    if html_path is None:
         html_to_pdf(html, pdf_path)
+        return html
+    html_path = Path(html_path)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = html_path.with_name(html_path.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(html_path)
+    if pdf_path is not None:
+        pdf.html_file_to_pdf(html_path, pdf_path)
     return html

@@ -354,9 +354,16 @@ def run_notebook(job: NotebookJob, timeout: float | None = STEP_TIMEOUT) -> JobR
     return result
 
 
+def _shutdown_browser() -> None:
+    from . import pdf
+
+    pdf.shutdown()
+
+
 def _worker_init() -> None:
     # Workers leave through os._exit, which skips atexit: use multiprocessing's finaliser instead.
     multiprocessing.util.Finalize(None, shutdown_kernels, exitpriority=100)
+    multiprocessing.util.Finalize(None, _shutdown_browser, exitpriority=90)
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
 
 
@@ -389,6 +396,7 @@ def run_jobs(jobs: list[NotebookJob], workers: int = 2, desc: str = "学校报�
                     bar.update(1)
             finally:
                 shutdown_kernels()
+                _shutdown_browser()
         else:
             ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold zmq threads
             with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
@@ -419,6 +427,20 @@ def summarize_failures(results: list[JobResult]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
+# Step timings (for make bench only; never written into outputs, which must not depend on the clock)
+# --------------------------------------------------------------------------------------------------
+TIMINGS_ENV = "TQA_TIMINGS"
+
+
+def record_step_time(label: str, seconds: float) -> None:
+    """Append 'label<TAB>seconds' to the file named by $TQA_TIMINGS, if set (make bench sets it)."""
+    path = os.environ.get(TIMINGS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{label}\t{seconds:.3f}\n")
+
+
+# --------------------------------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
@@ -433,11 +455,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cwd", type=Path)
     args = ap.parse_args(argv)
     job = NotebookJob(args.notebook, args.output, dict(args.parameter), args.html, args.pdf, args.cwd)
+    start = time.perf_counter()
     try:
         run_notebook(job)
     except NotebookFailed as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    finally:
+        label = " ".join([args.notebook.stem, *(f"{k}={v}" for k, v in args.parameter)])
+        record_step_time(label, time.perf_counter() - start)
     return 0
 
 
