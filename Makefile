@@ -26,6 +26,10 @@ ifeq ($(origin TERM),undefined)
   TERM := $(lastword $(TERMS_ON_DISK))
 endif
 WORKERS ?= 2
+# Independent steps run side by side (the earlier term's statistics beside this term's cleaning and
+# checks; the district report beside the school reports). JOBS=1 runs them one after another.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += --jobs=$(JOBS)
 SCHOOLS ?= 300
 SEED ?= 2023
 
@@ -112,9 +116,9 @@ $(ENV): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# Debian packages: CJK fonts for charts and PDFs, HarfBuzz subsetting (fast, deterministic WeasyPrint),
-# Pango for WeasyPrint, poppler-utils for the tests' pdftotext/pdffonts. Installed only when missing.
-SYS_PACKAGES := fonts-noto-cjk fonts-dejavu-core libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+# Debian packages: CJK fonts for charts and PDFs, Chromium (prints the PDFs, tqa.pdf), poppler-utils
+# for the tests' pdftotext/pdffonts. Installed only when missing.
+SYS_PACKAGES := fonts-noto-cjk fonts-dejavu-core chromium poppler-utils
 $(SYSDEPS): | $(ENV)
 	@missing=$$(for p in $(SYS_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -132,12 +136,12 @@ $(CLEAN_FILES) &: $(RAW_FILES) $(PARAM_FILES) notebooks/01_clean.ipynb $(CODE) $
 
 # ---- step 2: data-quality checks (Great Expectations suites in checks/) ----
 $(CHECKED_FILES) &: $(CLEAN_FILES) $(SUITES) $(PARAM_FILES) notebooks/02_checks.ipynb $(CODE)
-	@echo "==> [2/6] 数据质量检查"
+	@echo "==> [2/6] 数据质量检查：$(TERM)"
 	$(RUN) notebooks/02_checks.ipynb $(NB_OUT)/02_checks.ipynb -p term $(TERM)
 
 # ---- step 3: scores and ranks ----
 $(SCORE_FILES) &: $(CHECKED_FILES) $(PRIOR_FILES) $(PARAM_FILES) notebooks/03_scores.ipynb $(CODE)
-	@echo "==> [3/6] 统计与评价（一分三率、区间、增值、趋势）"
+	@echo "==> [3/6] 统计与评价（一分三率、区间、增值、趋势）：$(TERM)"
 	$(RUN) notebooks/03_scores.ipynb $(NB_OUT)/03_scores.ipynb -p term $(TERM)
 
 # ---- step 4: district report ----
@@ -164,7 +168,7 @@ $(RDIR)/manifest.json: $(RDIR)/index.html $(RAW_FILES) $(PARAM_FILES) $(CODE)
 .SECONDEXPANSION:
 data/scores/%/subject_stats.parquet: $$(wildcard data/raw/$$*/*.xlsx) $$(wildcard data/raw/$$*/office/*) \
     params/methodology.yaml $$(wildcard params/terms/$$*.yaml) $(SUITES) $(CODE) \
-    notebooks/01_clean.ipynb notebooks/02_checks.ipynb notebooks/03_scores.ipynb
+    notebooks/01_clean.ipynb notebooks/02_checks.ipynb notebooks/03_scores.ipynb | $(ENV) $(SYSDEPS)
 	@echo "==> 先计算较早学期 $* 的统计（用于趋势与增值评价）"
 	@$(MAKE) --no-print-directory scores TERM=$*
 

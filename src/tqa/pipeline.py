@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -157,11 +158,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误：{e}", file=sys.stderr)
         return 2
     catalog = Catalog(term.name)
-    if args.command == "schools":
-        return cmd_schools(catalog, args.workers, args.mode)
-    if args.command == "index":
-        return cmd_index(catalog, args.mode)
-    return cmd_manifest(catalog, args.mode)
+    command = {"schools": lambda: cmd_schools(catalog, args.workers, args.mode),
+               "index": lambda: cmd_index(catalog, args.mode),
+               "manifest": lambda: cmd_manifest(catalog, args.mode)}[args.command]
+    start = time.perf_counter()
+    try:
+        return command()
+    finally:
+        from .runner import record_step_time
+
+        record_step_time(f"{args.command} term={term.name} mode={args.mode}", time.perf_counter() - start)
 
 
 if __name__ == "__main__":
