@@ -28,8 +28,11 @@ endif
 WORKERS ?= 2
 # Independent steps run side by side (the earlier term's statistics beside this term's cleaning and
 # checks; the district report beside the school reports). JOBS=1 runs them one after another.
+# (Only the top-level make sets it: a recursive make shares its parent's job slots.)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-MAKEFLAGS += --jobs=$(JOBS)
+ifeq ($(MAKELEVEL),0)
+  MAKEFLAGS += --jobs=$(JOBS)
+endif
 SCHOOLS ?= 300
 SEED ?= 2023
 
@@ -116,9 +119,9 @@ $(ENV): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# Debian packages: CJK fonts for charts and PDFs, Chromium (prints the PDFs, tqa.pdf), poppler-utils
+# Debian packages: CJK fonts for charts and PDFs, Chromium's headless shell (prints the PDFs, tqa.pdf), poppler-utils
 # for the tests' pdftotext/pdffonts. Installed only when missing.
-SYS_PACKAGES := fonts-noto-cjk fonts-dejavu-core chromium poppler-utils
+SYS_PACKAGES := fonts-noto-cjk fonts-dejavu-core chromium-headless-shell poppler-utils
 $(SYSDEPS): | $(ENV)
 	@missing=$$(for p in $(SYS_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

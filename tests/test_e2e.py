@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 
 def make(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     return subprocess.run(["make", "--no-print-directory", *args, f"TERM={TERM}"], cwd=root, env=env,
                           capture_output=True, text=True, timeout=900)
 

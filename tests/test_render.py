@@ -85,7 +85,14 @@ def test_title_from_metadata_then_h1():
     assert notebook_title(nbformat.v4.new_notebook()) == "报告"
 
 
-needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
+def _has_browser() -> bool:
+    try:
+        return bool(pdf.find_browser())
+    except pdf.PdfError:
+        return False
+
+
+needs_chromium = pytest.mark.skipif(not _has_browser(), reason="chromium not installed")
 
 
 @needs_poppler

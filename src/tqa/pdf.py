@@ -30,7 +30,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# The headless shell (Debian: chromium-headless-shell) prints the same pages as the full browser with half
+# the CPU (0.32 s against 0.65 s per school report, docs/performance.md); the full browser also works.
+BROWSER_CANDIDATES = ("chromium-headless-shell", "chrome-headless-shell", "chromium", "chromium-browser",
+                      "google-chrome", "google-chrome-stable")
 BLOCKED_URLS = ["http://*", "https://*", "ws://*", "wss://*", "ftp://*"]
 PRINT_OPTIONS = {
     "printBackground": True,
@@ -58,7 +61,7 @@ def find_browser() -> str:
         path = shutil.which(name)
         if path:
             return path
-    raise PdfError("找不到 Chromium 浏览器（生成 PDF 需要）：请运行 make install，或 apt-get install chromium")
+    raise PdfError("找不到 Chromium 浏览器（生成 PDF 需要）：请运行 make install，或 apt-get install chromium-headless-shell")
 
 
 def pdf_date(epoch: int | None = None) -> bytes:
