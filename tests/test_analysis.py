@@ -253,6 +253,40 @@ def test_change_grid_hand_cases(params):
     assert v["change_level"] == "显著上升" and v["colour"] == "Green"
 
 
+def test_change_grid_level_graded_papers_are_coloured_but_not_ranked(params):
+    # grade 1 (等级): 0.96 >= 0.95 = 很高 (小学低段 uses the default cuts); +0.02 = 上升 -> Blue; ranks gone
+    # grade 3 (分数) beside it keeps its ranks: 0.86 中等, +0.06 显著上升 -> Green, rank 3 -> 2
+    cur = _cstats([("L", 1, 40, 0.96, 4), ("S", 3, 40, 0.86, 2)]).assign(mode=["等级", "分数"])
+    pri = _cstats([("L", 1, 40, 0.94, 7), ("S", 3, 40, 0.80, 3)]).assign(mode=["等级", "分数"])
+    out = an.change_since(cur, pri, params).set_index("unit_code")
+    lv = out.loc["L"]
+    assert (lv["status_level"], lv["change_level"], lv["colour"]) == ("很高", "上升", "Blue")
+    assert lv["change"] == pytest.approx(0.02)
+    assert pd.isna(lv["prior_rank"]) and pd.isna(lv["current_rank"]) and pd.isna(lv["rank_change"])
+    sc = out.loc["S"]
+    assert (sc["colour"], sc["prior_rank"], sc["current_rank"], sc["rank_change"]) == ("Green", 3, 2, -1)
+    # level-graded in the prior term only (a paper that changed mode) is not ranked either
+    out2 = an.change_since(cur.assign(mode="分数"), pri, params).set_index("unit_code")
+    assert pd.isna(out2.loc["L", "current_rank"]) and out2.loc["S", "current_rank"] == 2
+    # the 5 x 5 counts take the level-graded cell too (one Blue 很高 x 上升, one 中等 x 显著上升)
+    from tqa import reporting as rp
+    grid = rp.change_grid_counts(out.reset_index(), {}).set_index("现状＼变化")
+    assert grid.loc["很高", "上升"] == 1 and grid.loc["中等", "显著上升"] == 1 and grid.to_numpy().sum() == 2
+
+
+def test_drop_level_ranks():
+    df = pd.DataFrame({"mode": ["等级", "分数", None], "rank_district": pd.array([pd.NA, 2, 3], dtype="Int64"),
+                       "pass_rate_rank_district": pd.array([5, 1, 4], dtype="Int64"),
+                       "n_ranked_district": pd.array([0, 12, 12], dtype="Int64"), "pass_rate": [0.9, 0.8, 0.7]})
+    out = an.drop_level_ranks(df)
+    assert out["pass_rate_rank_district"].tolist() == [pd.NA, 1, 4]
+    assert out["rank_district"].tolist() == [pd.NA, 2, 3]
+    assert out["n_ranked_district"].tolist() == [0, 12, 12] and out["pass_rate"].tolist() == [0.9, 0.8, 0.7]
+    assert an.level_graded(df).tolist() == [True, False, False]
+    assert an.level_graded(df.drop(columns="mode")).tolist() == [False, False, False]
+    assert an.drop_level_ranks(df.drop(columns="mode"))["pass_rate_rank_district"].tolist() == [5, 1, 4]
+
+
 def test_change_metric_must_be_higher_is_better(params):
     bad = {**params, "change": {**params["change"], "metric": "low_rate"}}
     with pytest.raises(ValueError, match="change.metric"):
@@ -270,6 +304,15 @@ def test_trend_combines_terms(stats):
     assert list(a["pass_rate"]) == pytest.approx([0.9, 1.0])
     assert t["composite"].isna().all()  # absent in subject_stats: kept as NA
     assert list(t.columns) == list(an.TREND_COLUMNS)
+
+
+def test_trend_level_graded_terms_lose_their_ranks(stats):
+    # a term written before the rule: the same paper marked 等级 still carries rate ranks on disk
+    old = stats.assign(mode="等级")
+    t = an.trend({"2023-1": old, "2023-2": stats})
+    a = t[(t["level"] == "school") & (t["unit_code"] == "A")].set_index("term")
+    assert pd.isna(a.loc["2023-1", "pass_rate_rank_district"]) and a.loc["2023-1", "pass_rate"] == 1.0
+    assert a.loc["2023-2", "pass_rate_rank_district"] == 1  # 40/40 = 100 %: first (ties share rank 1)
 
 
 # ---- funnel --------------------------------------------------------------------------------------------

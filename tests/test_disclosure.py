@@ -140,6 +140,19 @@ def test_mean_band():
     assert disclosure.mean_band(0.6, 0.05, 29, p) == "人数不足，不分档"
 
 
+def test_band_z_follows_uncertainty_level():
+    # the public bands' quantile is derived, not a second copy of the confidence level
+    assert disclosure.public_params({})["band_z"] == pytest.approx(1.959963985)
+    p90 = disclosure.public_params({"uncertainty": {"level": 0.90}})
+    assert p90["band_z"] == pytest.approx(1.644853627)
+    assert disclosure.band_z({"uncertainty": {"level": 0.99}}) == pytest.approx(2.575829304)
+    # d 0.3, se 0.17: at 95 % the interval is 0.3 -/+ 0.3332 (holds 0); at 90 % 0.3 - 0.2796 = 0.0204 > 0
+    assert disclosure.mean_band(0.3, 0.17, 40, disclosure.public_params({})) == "与全区相当"
+    assert disclosure.mean_band(0.3, 0.17, 40, p90) == "高于全区"
+    with pytest.raises(ValueError, match="uncertainty.level"):
+        disclosure.public_params({"public": {"band_z": 1.96}})
+
+
 def test_public_view():
     st = _stats({"A1": ("城区", 5), "A2": ("城区", 40), "A3": ("城区", 36)}, with_categories=False)
     # means / sds: district 75 / 10; A2 mean 80 sd 10 n 40 -> d 0.5, se 10/(10*sqrt 40) = 0.158

@@ -198,3 +198,20 @@ def test_school_value_added_withholds():
     assert e.drop(index="S003")["effect"].notna().all()
     assert len(fits) == 1 and fits.loc[0, "n_obs"] == 480 and fits.loc[0, "n_groups"] == 12
     assert fits.loc[0, "b_prior"] == pytest.approx(B1, abs=0.1)
+
+
+def test_code_defaults_equal_methodology_yaml():
+    """params/methodology.yaml is the one place for the numbers: the code's fallbacks say the same."""
+    from pathlib import Path
+
+    from tqa.params import load_params
+
+    yaml_block = load_params("1999-1", params_dir=Path(__file__).resolve().parents[1] / "params")["valueadded"]
+    assert va.VA_DEFAULTS == {k: yaml_block[k] for k in va.VA_DEFAULTS}
+    assert va.VA_DEFAULTS["fit_methods"] == []
+
+
+def test_default_fit_is_the_exact_reml_alone():
+    df = simulate([40] * 8, seed=5)
+    r = va.fit_random_intercept(df)  # no params, no methods: the code default (no statsmodels candidates)
+    assert list(r.candidates["method"]) == ["profiled_reml"] and r.method == "profiled_reml"

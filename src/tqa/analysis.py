@@ -22,6 +22,7 @@ from scipy import stats as sps
 
 from . import composite, scoring, students as stu, uncertainty as unc, valueadded as va
 from .params import grade_band
+from .schema import EXAM_MODE_LEVEL
 
 PAPER = ["grade", "subject"]
 UNIT = ["unit_code", "grade", "subject"]
@@ -95,6 +96,37 @@ def _rankable_only(stats: pd.DataFrame, params: dict[str, Any] | None) -> pd.Dat
     return out
 
 
+# Rank columns of every table here (results, change, trend); blanked on level-graded papers.
+LEVEL_BLANKED_RANKS = (*(c for c in RANK_COLUMNS if not c.startswith("n_ranked")), "composite_rank_district",
+                       "composite_rank_category", "rank_lo", "rank_hi", "rank_median", "rank_n",
+                       "prior_rank", "current_rank", "rank_change")
+
+
+def level_graded(df: pd.DataFrame) -> pd.Series:
+    """True on rows of a level-graded paper (grades 1-2: 优秀/良好/合格/待合格, ``mode`` 等级); False where the
+    table has no ``mode`` column."""
+    if "mode" not in df.columns:
+        return pd.Series(False, index=df.index)
+    return (df["mode"].astype("string") == EXAM_MODE_LEVEL).fillna(False).astype(bool)
+
+
+def drop_level_ranks(df: pd.DataFrame, level_rows: pd.Series | None = None) -> pd.DataFrame:
+    """Every rank column set to NA on level-graded rows (default ``level_graded(df)``).
+
+    教育部 2021: grades 1-2 are assessed by levels and not ranked. scoring ranks the three rates on every
+    paper; this is where the level-graded papers lose those ranks (their rates, bands and colours stay).
+    """
+    rows = (level_graded(df) if level_rows is None else level_rows).to_numpy(dtype=bool)
+    if not rows.any():
+        return df
+    out = df.copy()
+    for col in LEVEL_BLANKED_RANKS:
+        if col in out.columns:
+            values = out[col].astype("Int64") if pd.api.types.is_integer_dtype(out[col]) else out[col]
+            out[col] = values.mask(rows)
+    return out
+
+
 # ---- per school: the main result table --------------------------------------------------------------
 
 def _student_mean_z(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.DataFrame,
@@ -128,7 +160,8 @@ def school_results(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.Data
         rank_metric, rank_lo, rank_hi, rank_median, rank_n (simulated rank interval);
       sample_status, publishable (n >= min_published_n), rankable (school and n >= min_rank_n).
     Every rank column (scoring's, composite's, the rank interval) ranks only the rankable schools; the
-    others get NA. Statistics of small rows are kept (internal table): the public view suppresses them.
+    others get NA. Level-graded papers (grades 1-2) have no rank at all (``drop_level_ranks``).
+    Statistics of small rows are kept (internal table): the public view suppresses them.
     """
     level = float(unc.param(params, "uncertainty", "level"))
     base = unc.add_intervals(stats, level)
@@ -147,7 +180,7 @@ def school_results(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.Data
             *(f"{r}_rate_{e}" for r in unc.RATE_NAMES for e in ("lo", "hi")),
             "mean_share", "mean_z", "mean_t", "ratio_to_mean", "composite", "composite_rank_district",
             "composite_rank_category", *BAND_COLUMNS, "sample_status", "publishable", "rankable"]
-    out = out[cols].assign(_cat=out["unit_code"].astype("string"))
+    out = drop_level_ranks(out[cols]).assign(_cat=out["unit_code"].astype("string"))
     return _sort(out, ["level", "_cat", "grade", "subject"]).drop(columns="_cat")
 
 
@@ -314,6 +347,10 @@ def change_since(current_stats: pd.DataFrame, prior_stats: pd.DataFrame, params:
     metric), rank_change (current - prior; positive = falls back), status_level (很高 … 很低, cut-offs per
     grade band), change_level (显著下降 … 显著上升), colour (Blue/Green/Yellow/Orange/Red), colour_label (蓝 …
     红), note. Status needs n >= min_rank_n this term; change and colour need it in both terms.
+
+    Level-graded papers (grades 1-2, ``mode`` 等级 in either term) stay in the grid: their pass rate (合格 and
+    above) is a legitimate rate and the colour compares it with fixed cut-offs, not with other schools. They
+    get no ranks: prior_rank, current_rank and rank_change are NA (``drop_level_ranks``).
     """
     cfg = _block(params, "change", CHANGE_DEFAULTS)
     metric = cfg["metric"]
@@ -325,11 +362,14 @@ def change_since(current_stats: pd.DataFrame, prior_stats: pd.DataFrame, params:
     def school(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["level"] == scoring.LEVEL_SCHOOL]
 
-    cur = school(current_stats)[["unit_code", "unit_name", "category", *PAPER, "tested_n", metric, rank_col]]
+    cur, pri = school(current_stats), school(prior_stats)
+    cur = cur.assign(_level=level_graded(cur))[["unit_code", "unit_name", "category", *PAPER, "tested_n", metric,
+                                                 rank_col, "_level"]]
     cur = cur.rename(columns={metric: "current_value", rank_col: "current_rank"})
-    pri = school(prior_stats)[[*UNIT, "tested_n", metric, rank_col]].rename(
+    pri = pri.assign(_prior_level=level_graded(pri))[[*UNIT, "tested_n", metric, rank_col, "_prior_level"]].rename(
         columns={"tested_n": "prior_tested_n", metric: "prior_value", rank_col: "prior_rank"})
     out = cur.merge(pri, on=UNIT, how="left", validate="one_to_one")
+    level_rows = out["_level"] | out["_prior_level"].astype("boolean").fillna(False).astype(bool)
     out["metric"] = metric
     out["prior_tested_n"] = out["prior_tested_n"].astype("Int64")
     out["change"] = out["current_value"] - out["prior_value"]
@@ -346,6 +386,7 @@ def change_since(current_stats: pd.DataFrame, prior_stats: pd.DataFrame, params:
     no_prior = out["prior_value"].isna() & out["current_value"].notna()
     note = np.where(no_prior, NOTE_NO_PRIOR, np.where(out["current_value"].notna() & ~big_both, NOTE_SMALL, ""))
     out["note"] = pd.Series(note, index=out.index, dtype="string")
+    out = drop_level_ranks(out, level_rows)  # grades 1-2: rates, status and colour, but never ranks
     return _sort(out[list(CHANGE_COLUMNS)], PAPER + ["unit_code"])
 
 
@@ -361,11 +402,12 @@ def trend(stats_by_term: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """排名统计表: every unit's rates and ranks in every term, one long table (term as a column).
 
     Takes subject_stats or school_results per term; columns of TREND_COLUMNS that a term lacks are NA.
+    Level-graded papers (``mode`` 等级) keep their rates but no rank, also for terms written before that rule.
     Sorted by level, unit, grade, subject, term (terms sort as text: 2023-1 < 2023-2 < 2024-1).
     """
     parts = []
     for term in sorted(stats_by_term):
-        df = stats_by_term[term]
+        df = drop_level_ranks(stats_by_term[term])
         parts.append(df.reindex(columns=[c for c in TREND_COLUMNS if c != "term"]).assign(term=term))
     if not parts:
         return pd.DataFrame(columns=list(TREND_COLUMNS))

@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
+
+from . import uncertainty as unc
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -36,7 +39,6 @@ STUDENT_COLUMNS = ("student_id", "name")
 DEFAULTS: dict[str, Any] = {
     "marker": "*",
     "min_band_n": 30,
-    "band_z": 1.96,
     "band_strong": 0.5,
     "drop_columns": ["min", "max"],
 }
@@ -48,12 +50,25 @@ BAND_WELL_BELOW = "明显低于全区"
 BAND_SMALL = "人数不足，不分档"
 
 
+def band_z(params: dict[str, Any] | None) -> float:
+    """The normal quantile of the public bands' interval, from uncertainty.level (0.95 -> 1.959964...)."""
+    level = float(unc.param(params, "uncertainty", "level"))
+    return float(sps.norm.ppf(0.5 + level / 2))
+
+
 def public_params(params: dict[str, Any] | None) -> dict[str, Any]:
-    """The ``public`` block with defaults; min_published_n comes from reporting.min_published_n."""
+    """The ``public`` block with defaults, plus two derived values: min_published_n (reporting.min_published_n)
+    and band_z (``band_z``: from uncertainty.level, so the public bands use the same confidence level as
+    every other interval). A ``public.band_z`` key is refused: the number has one place."""
     params = params or {}
+    block = params.get("public") or {}
+    if "band_z" in block:
+        raise ValueError("public.band_z 已取消：公开版分档的正态分位数由 uncertainty.level 推出，"
+                         "请删除该键，需要时修改 uncertainty.level")
     out = dict(DEFAULTS)
-    out.update(params.get("public") or {})
-    out["min_published_n"] = int((params.get("reporting") or {}).get("min_published_n", 10))
+    out.update(block)
+    out["min_published_n"] = int(unc.param(params, "reporting", "min_published_n"))
+    out["band_z"] = band_z(params)
     return out
 
 

@@ -17,7 +17,8 @@
 
 Parameters (dict; defaults in brackets): ``valueadded.min_match_rate`` [0.80], ``valueadded.well_cut_z``
 [0.2] (band cut for a school effect, in units of y; z-scores by default), ``valueadded.fit_methods``
-[["default", "powell", "nm"]] (statsmodels optimisers tried; "default" = MixedLM's own chain),
+[[]] (statsmodels optimisers tried besides the exact REML, e.g. "default" = MixedLM's own chain, "powell",
+"nm"; none by default: the exact fit alone, as params/methodology.yaml says),
 ``valueadded.standardise`` [true], ``reporting.min_rank_n`` [30], ``uncertainty.level`` [0.95].
 """
 from __future__ import annotations
@@ -33,8 +34,8 @@ from scipy import stats as sps
 
 from . import uncertainty as unc
 
-VA_DEFAULTS = {"min_match_rate": 0.80, "well_cut_z": 0.2, "fit_methods": ["default", "powell", "nm"],
-               "standardise": True}
+# The same values as params/methodology.yaml (the one place for the numbers; tests check they agree).
+VA_DEFAULTS = {"min_match_rate": 0.80, "well_cut_z": 0.2, "fit_methods": [], "standardise": True}
 NOTE_WITHHELD = "匹配率不足，不计算增值"
 LLF_TIE = 1e-6  # candidates within this REML log-likelihood count as equally good (keep the earlier one)
 BOUNDARY = 1e-8  # s2_u / s2_e below this is "at the boundary"
