@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .composite import MAIN_SCHEME
 from .issues import BLOCKING, FIXED, SEVERITY_LABELS, WARNING
 from .schema import EXAM_MODE_LEVEL, GRADE_LABELS
 from .scoring import subject_sort_key
@@ -270,12 +271,17 @@ def va_model_table(models: pd.DataFrame) -> pd.DataFrame:
         "ICC": models["icc"].map("{:.3f}".format), "拟合方法": models["method"]})
 
 
+def _trend_cells(t: pd.DataFrame) -> pd.Series:
+    """'85.3% / 3/25' per trend row: the pass rate and the district rank (ranking.rank_by) among ranked schools."""
+    rate = [f"{v:.1%}" if pd.notna(v) else "—" for v in t["pass_rate"]]
+    rank = [rank_text(r, n) for r, n in zip(t["rank_district"], t["n_ranked_district"])]
+    return pd.Series([f"{a} / {b}" for a, b in zip(rate, rank)], index=t.index, dtype=object)
+
+
 def school_rank_trend(trend: pd.DataFrame, school_code: str) -> pd.DataFrame:
     """One school's district rank per paper across the terms on disk (排名统计表)."""
     t = trend[(trend["level"] == "school") & (trend["unit_code"] == school_code)].copy()
-    t["名次"] = [rank_text(r, n) for r, n in zip(t["rank_district"], t["n_ranked_district"])]
-    t["及格率"] = [f"{v:.1%}" if pd.notna(v) else "—" for v in t["pass_rate"]]
-    t["cell"] = t["及格率"] + " / " + t["名次"]
+    t["cell"] = _trend_cells(t)
     wide = t.pivot_table(index=["grade", "subject"], columns="term", values="cell", aggfunc="first")
     wide = wide.reset_index()
     wide = wide.assign(_s=subject_sort_key(wide["subject"])).sort_values(["grade", "_s"]).drop(columns="_s")
@@ -418,3 +424,115 @@ def item_gap_table(gaps: pd.DataFrame) -> pd.DataFrame:
         "全区得分率": _pct(gaps["district_rate"]),
         "差距（百分点）": [f"{v * 100:+.1f}" for v in gaps["gap"]],
     }).reset_index(drop=True)
+
+
+def district_rank_trend(trend: pd.DataFrame, grade: int, subject: str) -> pd.DataFrame:
+    """排名统计表 for one paper: every school's pass rate / district rank in each term on disk (internal only).
+
+    Rows: schools by their rank in the latest term (unranked or absent then: last, by code); columns 代码, 学校,
+    类别 (from the school's latest row), then one per term ("85.3% / 3/25"; "—" where the school has no row that
+    term). A paper on which no school was ever ranked (level-graded grades 1-2, or only small schools) gives an
+    empty table: there is nothing to rank.
+    """
+    t = trend[(trend["level"] == "school") & (trend["grade"] == grade) & (trend["subject"] == subject)]
+    if t.empty or t["rank_district"].isna().all():
+        return pd.DataFrame(columns=["代码", "学校", "类别"])
+    t = t.assign(cell=_trend_cells(t))
+    terms = sorted(t["term"].unique())
+    wide = t.pivot_table(index="unit_code", columns="term", values="cell", aggfunc="first").reindex(columns=terms)
+    latest = t.sort_values("term").drop_duplicates("unit_code", keep="last").set_index("unit_code")
+    now = t[t["term"] == terms[-1]].set_index("unit_code")["rank_district"].astype("Float64")
+    order = pd.DataFrame({"rank": now.reindex(wide.index), "code": wide.index},
+                         index=wide.index).sort_values(["rank", "code"], na_position="last")
+    wide = wide.loc[order.index].fillna("—")
+    out = pd.DataFrame({"代码": wide.index, "学校": latest["unit_name"].reindex(wide.index).to_numpy(),
+                        "类别": latest["category"].reindex(wide.index).to_numpy()})
+    for term in terms:
+        out[term] = wide[term].to_numpy()
+    return out.reset_index(drop=True)
+
+
+# ---- school report: the school among all schools (figures and the weighting sensitivity) --------------
+
+def _paper_order(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by grade and subject order, with a ``panel`` label (三年级语文) for the small-multiple charts."""
+    df = df.assign(_s=subject_sort_key(df["subject"])).sort_values(["grade", "_s"], kind="stable")
+    panel = [f"{GRADE_LABELS.get(int(g), g)}{s}" for g, s in zip(df["grade"], df["subject"])]
+    return df.drop(columns="_s").assign(panel=panel)
+
+
+def _on_papers(df: pd.DataFrame, papers: pd.DataFrame) -> pd.DataFrame:
+    keys = papers[["grade", "subject"]].drop_duplicates()
+    return df.merge(keys, on=["grade", "subject"], how="inner")
+
+
+def published_papers(results: pd.DataFrame, school_code: str, min_n: int) -> pd.DataFrame:
+    """The school's papers whose figures this report shows: tested_n >= min_n. After public suppression a
+    hidden row has no tested_n, so complementary-suppressed papers drop out too. Columns grade, subject."""
+    own = results[(results["level"] == "school") & (results["unit_code"] == school_code)]
+    shown = own["tested_n"].astype("Float64").fillna(0) >= min_n
+    return own.loc[shown.to_numpy(), ["grade", "subject"]].reset_index(drop=True)
+
+
+def school_funnel(points: pd.DataFrame, curves: pd.DataFrame, school_code: str, papers: pd.DataFrame,
+                  rate: str = "pass_rate", others: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Funnel-plot rows for one school's report: the papers in ``papers`` (``published_papers``) for one rate,
+    with a ``panel`` label. ``others``: keep the other schools' points (internal report); without them (public
+    report) only the school's own point and the control limits remain, so nothing ranks the school.
+    Papers where the school has no point are left out. Returns (points, curves), in grade / subject order."""
+    pts = _on_papers(points[points["rate"] == rate], papers)
+    own = pts.loc[pts["unit_code"] == school_code, ["grade", "subject"]]
+    pts = _on_papers(pts, own)
+    if not others:
+        pts = pts[pts["unit_code"] == school_code]
+    cvs = _on_papers(curves[curves["rate"] == rate], own)
+    pts = _paper_order(pts.sort_values(["unit_code"], kind="stable"))
+    cvs = _paper_order(cvs.sort_values("n", kind="stable"))
+    return pts.reset_index(drop=True), cvs.reset_index(drop=True)
+
+
+def school_caterpillar(value_added: pd.DataFrame, school_code: str) -> pd.DataFrame:
+    """Every school's value-added effect on the papers where this school has one (not withheld), with a
+    ``panel`` label; for the caterpillar with the school highlighted."""
+    va = value_added[value_added["effect"].notna()]
+    own = va.loc[va["school_code"] == school_code, ["grade", "subject"]]
+    return _paper_order(_on_papers(va, own).sort_values("school_code", kind="stable")).reset_index(drop=True)
+
+
+def school_score_bands(bands: pd.DataFrame, school_code: str, papers: pd.DataFrame) -> pd.DataFrame:
+    """分数段 of the school and of the district on the papers in ``papers`` that have bands (score-graded),
+    with a ``panel`` label; for score_band_chart (school beside district)."""
+    b = bands[((bands["level"] == "school") & (bands["unit_code"] == school_code)) | (bands["level"] == "district")]
+    b = _on_papers(b, papers)
+    own = b.loc[b["level"] == "school", ["grade", "subject"]]
+    b = _on_papers(b, own)
+    return _paper_order(b.sort_values(["level", "band_no"], kind="stable")).reset_index(drop=True)
+
+
+def school_sensitivity(sens: pd.DataFrame, school_code: str) -> pd.DataFrame:
+    """The school's composite district rank under each weighting (internal only): one row per paper it is
+    ranked on; per scheme "名次/参与排名学校数", the alternatives with the move against the main scheme
+    (前进 = a better rank, 后退 = a worse one), and the largest move."""
+    schemes = [MAIN_SCHEME, *(c for c in dict.fromkeys(sens["scheme"]) if c != MAIN_SCHEME)]
+    if sens.empty:
+        return pd.DataFrame(columns=["年级", "学科", *schemes, "最大名次变动"])
+    n_ranked = sens.groupby(["grade", "subject", "scheme"], sort=False)["composite_rank"].count()
+    own = sens[(sens["unit_code"] == school_code) & sens["composite_rank"].notna()]
+    if own.empty:
+        return pd.DataFrame(columns=["年级", "学科", *schemes, "最大名次变动"])
+    def cell(r) -> str:
+        text = rank_text(r["composite_rank"], n_ranked.get((r["grade"], r["subject"], r["scheme"])))
+        if r["scheme"] == MAIN_SCHEME or pd.isna(r["rank_change"]):
+            return text
+        move = int(r["rank_change"])
+        return text + ("（不变）" if move == 0 else f"（{'后退' if move > 0 else '前进'} {abs(move)}）")
+
+    own = own.assign(cell=[cell(r) for _, r in own.iterrows()])
+    wide = own.pivot_table(index=["grade", "subject"], columns="scheme", values="cell", aggfunc="first")
+    wide = wide.reindex(columns=[c for c in schemes if c in wide.columns]).reset_index()
+    biggest = own.groupby(["grade", "subject"])["max_rank_change"].max()
+    wide["最大名次变动"] = [int(biggest[(g, sub)]) for g, sub in zip(wide["grade"], wide["subject"])]
+    wide = _paper_order(wide).drop(columns="panel")
+    wide["grade"] = wide["grade"].map(GRADE_LABELS)
+    wide.columns.name = None
+    return wide.rename(columns={"grade": "年级", "subject": "学科"}).reset_index(drop=True)

@@ -1,0 +1,140 @@
+"""Tests for the small-multiple charts (tqa.charts): layout by hand, what is drawn where, and that the school
+report's highlight shows the school and nothing that names another school."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.colors import to_hex
+from matplotlib.patches import Patch
+
+from tqa import charts
+from tqa.report import figure_png, setup
+
+setup()
+
+
+def _scatters(fig):
+    """(colour, xy in inches) of every marker collection of the one hidden Axes."""
+    ax = fig.axes[0]
+    out = []
+    for c in ax.collections:
+        if isinstance(c, PathCollection) and len(c.get_offsets()) and c.get_facecolor().shape[0] == 1 \
+                and c.get_transform() is not None and c.get_sizes().size:
+            out.append((to_hex(c.get_facecolor()[0]), np.asarray(c.get_offsets())))
+    return out
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+
+
+def test_nice_ticks_and_tick_text():
+    assert charts.nice_ticks(58, 101) == [60.0, 80.0, 100.0]
+    assert charts.nice_ticks(0, 230) == [0.0, 100.0, 200.0]
+    assert charts.nice_ticks(-0.62, 0.48) == [-0.5, 0.0]
+    assert charts.nice_ticks(5, 5) == [5]
+    assert charts._tick_text(-0.5) == "\u22120.5" and charts._tick_text(100.0) == "100"
+    assert charts._span([60, 100]) == pytest.approx((57.6, 102.4))          # 6 % of the width each side
+    assert charts._span([98, 101], floor=-2, ceil=102) == pytest.approx((97.82, 101.18))
+
+
+def test_small_multiples_layout_by_hand():
+    sm = charts.SmallMultiples(list("ABCDE"), "t", ncols=4, cell_height=1.6)
+    # width 7.2: cells (7.2 - 0.3) / 4 = 1.725 wide; header 0.34, 2 rows, footer 0.08
+    assert (sm.nrows, sm.cell_w, sm.height) == (2, pytest.approx(1.725), pytest.approx(0.34 + 3.2 + 0.08))
+    assert sm.fig.get_figheight() == pytest.approx(3.62)
+    # panel 5 (i = 4): row 1, col 0; cell top 3.28 - 1.6 = 1.68; margins 0.36 / 0.1 / 0.2 / 0.2
+    assert sm.rect(4) == pytest.approx((0.66, 0.28, 1.925, 1.48))
+    to = sm.panel(4, (0.0, 10.0), (50.0, 100.0))
+    x, y = to([0.0, 10.0], [50.0, 100.0])
+    assert list(x) == pytest.approx([0.66, 1.925]) and list(y) == pytest.approx([0.28, 1.48])
+    assert sm.panel(0, (0, 1), (0, 1))(0.5, 0.5)[0] == pytest.approx((0.66 + 1.925) / 2)
+
+
+def test_small_multiples_fit_one_page():
+    legend = [Patch(label="x")]
+    # 42 panels (a 九年一贯制 school): 4 columns would need 11 rows (0.58 + 16.5 + 0.3 inches); 5 columns 9 rows
+    # (14.38); 6 columns (the most) 7 rows, then the cells shrink to (9.8 - 0.88) / 7 inches
+    sm = charts.SmallMultiples([str(i) for i in range(42)], "t", ncols=4, cell_height=1.5, xlabel="x", legend=legend)
+    assert (sm.ncols, sm.nrows) == (6, 7)
+    assert sm.cell_h == pytest.approx(8.92 / 7) and sm.height == pytest.approx(9.8)
+    # 21 panels (a junior school): 4 columns, 6 rows = 9.88 inches > 9.8 -> 5 columns, 5 rows, cells kept
+    sm = charts.SmallMultiples([str(i) for i in range(21)], "t", ncols=4, cell_height=1.5, xlabel="x", legend=legend)
+    assert (sm.ncols, sm.nrows, sm.cell_h) == (5, 5, 1.5) and sm.height == pytest.approx(8.38)
+    # 20 panels: 4 x 5 fits (8.38 inches)
+    assert charts.SmallMultiples([str(i) for i in range(20)], "t", 4, 1.5, xlabel="x", legend=legend).ncols == 4
+
+
+def _funnel_frames():
+    pts = pd.DataFrame({"panel": ["三年级语文"] * 3 + ["三年级数学"] * 3, "subject": ["语文"] * 3 + ["数学"] * 3,
+                        "unit_code": ["001", "002", "003"] * 2, "category": ["城区", "乡镇", "农村"] * 2,
+                        "n": [40, 80, 120] * 2, "value": [0.9, 0.8, 0.85] * 2})
+    cvs = pd.DataFrame([{"panel": p, "subject": s, "p": 0.85, "n": n, "inner_lo": 0.7, "inner_hi": 0.95,
+                         "outer_lo": 0.6, "outer_hi": 0.99} for p, s in (("三年级语文", "语文"), ("三年级数学", "数学"))
+                        for n in (40, 80, 120)])
+    return pts, cvs
+
+
+def test_funnel_chart_highlights_the_school_only():
+    pts, cvs = _funnel_frames()
+    fig = charts.funnel_chart(pts, cvs, "漏斗", highlight="001", ncols=4)
+    marks = dict(_scatters(fig))
+    own = marks[charts.HIGHLIGHT_COLOUR]
+    grey = marks[charts.OTHER_SCHOOLS]
+    assert len(own) == 2 and len(grey) == 4               # one own diamond per panel, the others grey
+    # panel 0: x range 0 .. 120 x 1.04, so n 40 sits at 0.66 + 40 / 124.8 x (1.925 - 0.66)
+    x0, _, x1, _ = charts.SmallMultiples(["a", "b"], "t", 4, 1.5, legend=[Patch(label="x")]).rect(0)
+    assert own[0][0] == pytest.approx(x0 + 40 / 124.8 * (x1 - x0))
+    texts = _texts(fig)
+    assert "本校" in texts and "其他学校" in texts
+    assert not any(code in t for t in texts for code in ("002", "003"))  # other schools are never named
+    # the public report passes the school's own points only: no grey points, no "其他学校" in the legend
+    fig = charts.funnel_chart(pts[pts["unit_code"] == "001"], cvs, "漏斗", highlight="001")
+    assert set(dict(_scatters(fig))) == {charts.HIGHLIGHT_COLOUR} and "其他学校" not in _texts(fig)
+    # the district view colours by category
+    fig = charts.funnel_chart(pts.drop(columns="panel"), cvs.drop(columns="panel"), "漏斗")
+    assert {charts.CATEGORY_COLOURS[c] for c in ("城区", "乡镇", "农村")} <= set(dict(_scatters(fig)))
+
+
+def test_caterpillar_colours_and_highlight():
+    eff = pd.DataFrame({"school_code": ["A", "B", "C", "D"], "subject": "数学", "effect": [0.3, -0.3, 0.0, np.nan],
+                        "lo": [0.1, -0.5, -0.2, np.nan], "hi": [0.5, -0.1, 0.2, np.nan]})
+    marks = dict(_scatters(charts.caterpillar_chart(eff, "增值")))
+    # above 0 blue, below red, across grey; D (no effect) not drawn
+    assert {k: len(v) for k, v in marks.items()} == {charts.GAP_ABOVE: 1, charts.GAP_BELOW: 1, charts.GAP_NONE: 1}
+    marks = dict(_scatters(charts.caterpillar_chart(eff, "增值", highlight="B")))
+    assert {k: len(v) for k, v in marks.items()} == {charts.OTHER_SCHOOLS: 2, charts.HIGHLIGHT_COLOUR: 1}
+    # sorted by effect: B (-0.3) is first, at x = 0 of the range -1 .. 3
+    x0, _, x1, _ = charts.SmallMultiples(["a"], "t", 3, 1.4, legend=[Patch(label="x")]).rect(0)
+    assert marks[charts.HIGHLIGHT_COLOUR][0][0] == pytest.approx(x0 + 1 / 4 * (x1 - x0))
+
+
+def test_score_band_chart_bars():
+    rows = [{"panel": p, "subject": "语文", "level": lv, "band_no": b, "lower": b / 10, "share": share}
+            for p in ("三年级语文", "四年级语文") for lv, share in (("school", 0.5), ("district", 0.25))
+            for b in (0, 1)]
+    fig = charts.score_band_chart(pd.DataFrame(rows), "分数段", ncols=4)
+    polys = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+    assert sorted(len(c.get_paths()) for c in polys) == [4, 4]          # 2 panels x 2 bands, per level
+    school = next(c for c in polys if to_hex(c.get_facecolor()[0]) == charts.SCHOOL_COLOUR)
+    ys = [p.vertices[:, 1] for p in school.get_paths()]
+    x0, y0, x1, y1 = charts.SmallMultiples(["a"], "t", 4, 1.3, xlabel="x", legend=[Patch(label="x")]).rect(0)
+    # y range 0 .. 50 x 1.08: a 50 % bar reaches y0 + 1 / 1.08 of the panel height
+    assert max(ys[0]) == pytest.approx(y0 + (y1 - y0) / 1.08)
+    assert "本校" in _texts(fig) and "全区" in _texts(fig)
+
+
+def test_figures_render_deterministically():
+    pts, cvs = _funnel_frames()
+    a = figure_png(charts.funnel_chart(pts, cvs, "漏斗", highlight="001"))
+    b = figure_png(charts.funnel_chart(pts, cvs, "漏斗", highlight="001"))
+    assert a == b and a[:8] == b"\x89PNG\r\n\x1a\n"
+    collections = charts.funnel_chart(pts, cvs, "漏斗").axes[0].collections
+    labels = [c for c in collections if isinstance(c, PathCollection) and not c.get_sizes().size]
+    # 2 titles + y ticks (2 x 60 80 100) + x ticks (2 x 0 50 100): one glyph collection for all of them
+    assert len(labels) == 1 and len(labels[0].get_paths()) == 2 + 2 * 3 + 2 * 3
+    assert len(fig_axes := charts.funnel_chart(pts, cvs, "漏斗").axes) == 1  # one hidden Axes, not one per panel
+    assert not fig_axes[0].axison
+    assert any(isinstance(c, LineCollection) for c in collections)
