@@ -171,9 +171,13 @@ def show_heading(text: str, level: int = 1, subtitle: str | None = None) -> None
 
 
 def figure_png(fig) -> bytes:
-    """PNG bytes of a figure at the report dpi, without the software-version text chunk."""
+    """PNG bytes of a figure at the report dpi, without the software-version text chunk.
+
+    Every chart lays itself out (tight_layout, subplots_adjust or inch margins), so no bbox_inches="tight":
+    that draws the figure twice, about 0.08 s per chart, 300 school reports over.
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
     return buf.getvalue()
 
 
