@@ -177,7 +177,7 @@ data/scores/%/subject_stats.parquet: $$(wildcard data/raw/$$*/*.xlsx) $$(wildcar
 
 # ---- other entry points ----
 template: $(OUT)/template.xlsx
-$(OUT)/template.xlsx: $(RAW)/office/exam_spec.csv $(CODE) | $(ENV)
+$(OUT)/template.xlsx: $(RAW)/office/exam_spec.csv $(wildcard $(RAW)/office/item_spec.csv) $(CODE) | $(ENV)
 	$(PY) -m tqa.template --term $(TERM) --out $@
 	@echo "==> 空白报表模板：$@"
 

@@ -99,3 +99,43 @@ def test_read_exam_spec_and_missing_file(raw_root, tmp_path, capsys):
     assert template_main(["--term", TERM, "--raw-root", str(tmp_path), "--out", str(tmp_path / "x.xlsx")]) == 2
     assert "找不到考试安排表" in capsys.readouterr().err
     assert template_main(["--term", "2023-3", "--raw-root", str(raw_root)]) == 2
+
+
+@pytest.fixture(scope="module")
+def template_with_items(tmp_path_factory) -> Path:
+    from tqa.sample.items import item_spec
+
+    root = tmp_path_factory.mktemp("raw_items")
+    office = root / TERM / schema.OFFICE_DIR
+    write_csv(exam_spec(), schema.EXAM_SPEC_COLUMNS, office / schema.EXAM_SPEC_FILE)
+    write_csv(item_spec(), schema.ITEM_SPEC_COLUMNS, office / schema.ITEM_SPEC_FILE)
+    return write_template(TERM, tmp_path_factory.mktemp("out_items") / "template.xlsx", root)
+
+
+def test_no_item_sheet_without_an_item_spec(template):
+    assert schema.SHEET_ITEMS not in openpyxl.load_workbook(template).sheetnames
+
+
+def test_item_sheet_follows_the_item_spec(template_with_items):
+    from openpyxl.utils import get_column_letter
+
+    from tqa.sample.items import item_spec
+
+    spec = item_spec()
+    wb = openpyxl.load_workbook(template_with_items)
+    assert wb.sheetnames[-1] == schema.SHEET_ITEMS
+    ws = wb[schema.SHEET_ITEMS]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["全国学籍号", "年级", "学科"]
+    assert header[3:] == list(dict.fromkeys(spec["item"].astype(str)))     # union of both papers' items
+    dv = _validations(ws)
+    assert dv["B2:B5000"].formula1 == '"六年级,九年级"'
+    assert dv["C2:C5000"].formula1 == '"数学"'
+    assert dv["D2:D5000"].formula1 == 'OR(D2="缺考",AND(ISNUMBER(D2),D2>=0,D2<=3))'   # item 1: 3 marks
+    # every column takes up to the largest full marks its label has in any paper
+    for j, label in enumerate(header[3:], start=4):
+        top = spec.loc[spec["item"].astype(str) == label, "full_marks"].max()
+        col = get_column_letter(j)
+        assert dv[f"{col}2:{col}5000"].formula1.endswith(f"{col}2<={top:g}))"), label
+    help_text = "\n".join(str(c.value) for row in wb["填表说明"].iter_rows() for c in row if c.value)
+    assert "小题得分" in help_text and "六年级数学" in help_text and "九年级数学" in help_text

@@ -2,7 +2,9 @@
 
 Five required sheets with the canonical headers (tqa.schema), a 填表说明 sheet, and Excel data
 validation (drop-down lists and numeric ranges) so that most mistakes are caught while typing.
-Subject columns and full marks come from the office's exam spec for the term.
+Subject columns and full marks come from the office's exam spec for the term. When the office's item
+spec (item_spec.csv) lists papers for item analysis, the optional 小题得分 sheet is added too, with one
+column per item of those papers and each item's score range.
 """
 from __future__ import annotations
 
@@ -206,11 +208,56 @@ def build_template(term: str, spec: pd.DataFrame) -> openpyxl.Workbook:
     return wb
 
 
+def item_columns(items: pd.DataFrame) -> list[tuple[str, float]]:
+    """The 小题得分 item columns: every item label of the papers in paper order (first paper first, then
+    labels only later papers have), each with the largest full marks it has in any paper."""
+    order = list(dict.fromkeys(items["item"]))
+    top = items.groupby("item", sort=False)["full_marks"].max()
+    return [(label, float(top[label])) for label in order]
+
+
+def add_item_sheet(wb: openpyxl.Workbook, items: pd.DataFrame) -> None:
+    """The optional 小题得分 sheet: 全国学籍号, 年级, 学科, then one column per item; each item cell takes 0 to
+    the item's full marks, or 缺考."""
+    ws = wb.create_sheet(schema.SHEET_ITEMS)
+    columns = item_columns(items)
+    ids = list(schema.ITEM_ID_COLUMNS.values())
+    _header(ws, ids + [label for label, _ in columns])
+    ws.column_dimensions["A"].width = 24
+    grades = [schema.GRADE_LABELS[int(g)] for g in sorted(items["grade"].unique())]
+    subjects = list(dict.fromkeys(items["subject"]))
+    ws.add_data_validation(_dv("textLength", _col_range(1, 2), "G 加 18 位数字，共 19 位", "全国学籍号应为 19 位",
+                               "19", "19", "equal"))
+    ws.add_data_validation(_dv("list", _col_range(2, 2), "做试卷分析的年级", "请从下拉列表选择年级", _list(grades)))
+    ws.add_data_validation(_dv("list", _col_range(3, 2), "做试卷分析的学科", "请从下拉列表选择学科", _list(subjects)))
+    for j, (label, full) in enumerate(columns, start=len(ids) + 1):
+        cell = f"{get_column_letter(j)}2"
+        formula = f'OR({cell}="{schema.ABSENT}",AND(ISNUMBER({cell}),{cell}>=0,{cell}<={full:g}))'
+        ws.add_data_validation(_dv("custom", _col_range(j, 2), f"第 {label} 题得分：0 到 {full:g}；缺考填“{schema.ABSENT}”",
+                                   f"第 {label} 题得分应在 0 到 {full:g} 之间，或填“{schema.ABSENT}”", formula))
+    ws.freeze_panes = "D2"
+    help_ws = wb[SHEET_HELP]
+    papers = "、".join(f"{schema.GRADE_LABELS[int(g)]}{s}" for g, s in items[["grade", "subject"]].drop_duplicates()
+                      .itertuples(index=False))
+    row = help_ws.max_row + 1
+    help_ws.cell(row=row, column=1, value=schema.SHEET_ITEMS).font = Font(bold=True)
+    text = (f"可选，只有参加全区试卷分析的试卷（{papers}）填写：每名学生每份试卷一行，填全国学籍号、年级、学科和每道小题的得分"
+            f"（0 到该题满分）；缺考的学生各题填“{schema.ABSENT}”，免考学生不列入。本卷没有的题留空。")
+    help_ws.cell(row=row, column=2, value=text).alignment = Alignment(wrap_text=True, vertical="top")
+
+
 def write_template(term: str, out: str | Path, raw_root: str | Path = "data/raw") -> Path:
-    spec_path = Path(raw_root) / term / schema.OFFICE_DIR / schema.EXAM_SPEC_FILE
+    office = Path(raw_root) / term / schema.OFFICE_DIR
+    spec_path = office / schema.EXAM_SPEC_FILE
     if not spec_path.is_file():
         raise FileNotFoundError(f"找不到考试安排表 {spec_path}：模板的学科列来自该文件")
-    return save_workbook(build_template(term, read_exam_spec(spec_path)), out)
+    wb = build_template(term, read_exam_spec(spec_path))
+    item_path = office / schema.ITEM_SPEC_FILE
+    if item_path.is_file():  # optional: only terms with item analysis get the 小题得分 sheet
+        from .checks.office import read_item_spec
+
+        add_item_sheet(wb, read_item_spec(item_path))
+    return save_workbook(wb, out)
 
 
 def main(argv=None) -> int:
