@@ -526,6 +526,18 @@ def test_item_student_not_in_scores_sets_the_row_aside():
     assert _items_kept(res) == _items_kept(run_items())
 
 
+def test_items_follow_their_student_when_the_student_is_set_aside():
+    # B02 of school 002 also appears in school 001's 学业成绩: a conflict, both 学业成绩 rows are set aside,
+    # and so are B02's item scores; B01's stay.
+    t = item_tables()
+    extra = t["students"].loc[t["students"]["student_id"] == "B02"].assign(school_code="001", excel_row=9)
+    t["students"] = pd.concat([t["students"], extra], ignore_index=True)
+    res = run_checks(t, registry(), exam_spec(), PARAMS, suites_dir=SUITES, item_spec=item_spec())
+    assert "student_id_conflict_students" in rules(res)
+    assert "B02" not in set(res.tables["students"]["student_id"])
+    assert _items_kept(res) == [(2, "B01", "1", 3.0), (2, "B01", "2", 5.0)]
+
+
 def test_item_score_duplicate():
     res = run_items([*ITEM_ROWS, ("002", 4, "B02", "1", 3.0)])
     issue = only(res, "item_score_duplicate")

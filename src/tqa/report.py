@@ -174,10 +174,11 @@ def figure_png(fig) -> bytes:
     """PNG bytes of a figure at the report dpi, without the software-version text chunk.
 
     Every chart lays itself out (tight_layout, subplots_adjust or inch margins), so no bbox_inches="tight":
-    that draws the figure twice, about 0.08 s per chart, 300 school reports over.
+    that draws the figure twice, about 0.08 s per chart, 300 school reports over. zlib level 3 instead of 6:
+    a fifth less encoding time for 3 % more bytes (measured on the caterpillar chart).
     """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
     return buf.getvalue()
 
 

@@ -145,6 +145,22 @@ def apply_set_asides(tables: dict[str, pd.DataFrame], aside: SetAside) -> dict[s
         if aside.rows and len(df):
             keep &= ~_source_keys(df).isin(aside.rows)
         out[name] = df.loc[keep].reset_index(drop=True)
+    return _without_set_aside_students(tables, out)
+
+
+def _student_keys(df: pd.DataFrame) -> pd.Series:
+    return df["school_code"].astype(str) + "\0" + df["student_id"].astype(str)
+
+
+def _without_set_aside_students(tables: dict[str, pd.DataFrame], out: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Item scores follow their student: when a student's 学业成绩 row is set aside (a 学籍号 in two schools,
+    a duplicate row, ...), that student's 小题得分 rows leave the item analysis too, for the same reason."""
+    before, after, items = conform(tables.get("students"), "students"), out.get("students"), out.get("items")
+    if items is None or after is None or not len(items) or not len(before):
+        return out
+    gone = set(_student_keys(before)) - set(_student_keys(after))
+    if gone:
+        out["items"] = items.loc[~_student_keys(items).isin(gone)].reset_index(drop=True)
     return out
 
 
