@@ -133,12 +133,30 @@ $(SYSDEPS): | $(ENV)
 	touch $@
 
 # ---- step 1: clean ----
-$(CLEAN_FILES) &: $(RAW_FILES) $(PARAM_FILES) notebooks/01_clean.ipynb $(CODE) $(ENV) | $(SYSDEPS)
+# Cleaning and checks read only their own sections of params/ (tqa.params.STEP_SECTIONS). Each has a
+# stamp, rewritten only when those sections change: a new pass threshold re-runs the statistics and the
+# reports, not the cleaning of every return. The stamps are brought up to date while make reads this file
+# (only when params/ is newer than the last look, .params.checked), so `make -q` and `make -n` see them.
+STAMP_INPUTS := $(PARAM_FILES) src/tqa/params.py
+param_stamp = $(shell if [ -x $(PY) ] && { [ ! -e $(2)/.params.checked ] || \
+  [ -n "$$(find $(STAMP_INPUTS) -newer $(2)/.params.checked 2>/dev/null)" ]; }; then \
+  $(PY) -m tqa.params stamp --term $(TERM) --step $(1) --out $(2)/.params.json && touch $(2)/.params.checked; fi)
+ifneq ($(filter $(TERM_GOALS),$(or $(MAKECMDGOALS),report)),)
+  $(call param_stamp,clean,$(CLEAN))
+  $(call param_stamp,checks,$(CHECKED))
+endif
+# First run (no virtual environment yet while make read this file): write them once it exists.
+$(CLEAN)/.params.json: | $(ENV)
+	$(PY) -m tqa.params stamp --term $(TERM) --step clean --out $@
+$(CHECKED)/.params.json: | $(ENV)
+	$(PY) -m tqa.params stamp --term $(TERM) --step checks --out $@
+
+$(CLEAN_FILES) &: $(RAW_FILES) $(CLEAN)/.params.json notebooks/01_clean.ipynb $(CODE) $(ENV) | $(SYSDEPS)
 	@echo "==> [1/6] 清洗原始报表：$(RAW)"
 	$(RUN) notebooks/01_clean.ipynb $(NB_OUT)/01_clean.ipynb -p term $(TERM)
 
 # ---- step 2: data-quality checks (Great Expectations suites in checks/) ----
-$(CHECKED_FILES) &: $(CLEAN_FILES) $(SUITES) $(PARAM_FILES) notebooks/02_checks.ipynb $(CODE)
+$(CHECKED_FILES) &: $(CLEAN_FILES) $(SUITES) $(CHECKED)/.params.json notebooks/02_checks.ipynb $(CODE)
 	@echo "==> [2/6] 数据质量检查：$(TERM)"
 	$(RUN) notebooks/02_checks.ipynb $(NB_OUT)/02_checks.ipynb -p term $(TERM)
 

@@ -72,3 +72,26 @@ def test_term_file_overrides_and_changes_hash(tmp_path):
 def test_shipped_params_defaults():
     p = load_params("2023-2", Path(__file__).resolve().parents[1] / "params")
     assert p["rates"]["default"] == {"pass": 0.60, "excellent": 0.85, "low": 0.40}
+
+
+def test_step_stamp_is_rewritten_only_when_its_sections_change(tmp_path):
+    import os
+
+    from tqa.params import load_step_params, write_step_stamp
+
+    d = tmp_path / "params"
+    (d / "terms").mkdir(parents=True)
+    (d / "methodology.yaml").write_text("checks:\n  tested_over_enrolled_tolerance: 0\nrates:\n  x: 1\n",
+                                        encoding="utf-8")
+    out = tmp_path / "stamp.json"
+    assert write_step_stamp("2023-2", "checks", out, d) is True
+    assert load_step_params("2023-2", "checks", d) == {"checks": {"tested_over_enrolled_tolerance": 0}}
+    os.utime(out, ns=(1, 1))
+    (d / "methodology.yaml").write_text("checks:\n  tested_over_enrolled_tolerance: 0\nrates:\n  x: 2\n",
+                                        encoding="utf-8")
+    assert write_step_stamp("2023-2", "checks", out, d) is False       # rates are not the checks' business
+    assert out.stat().st_mtime_ns == 1
+    (d / "terms" / "2023-2.yaml").write_text("checks:\n  tested_over_enrolled_tolerance: 3\n", encoding="utf-8")
+    assert write_step_stamp("2023-2", "checks", out, d) is True        # a term override of its own section
+    assert '"tested_over_enrolled_tolerance": 3' in out.read_text(encoding="utf-8")
+    assert load_step_params("2023-2", "clean", d) == {}

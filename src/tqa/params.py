@@ -75,3 +75,51 @@ def rate_thresholds(grade: int, subject: str, params: dict) -> dict[str, float]:
     out = resolve_overrides(rates["default"], rates.get("overrides"), ("pass", "excellent", "low"), grade,
                             subject, params)
     return {k: float(v) for k, v in out.items()}
+
+
+# ---- per-step parameter stamps (Makefile) ------------------------------------------------------
+# The sections of params/ each early step reads. Cleaning and checks read only these, through
+# load_step_params, so a change to (say) a pass threshold re-runs the statistics and the reports but not
+# the cleaning and checks of 300 returns. A step that needs another section lists it here.
+STEP_SECTIONS: dict[str, tuple[str, ...]] = {
+    "clean": ("clean",),
+    "checks": ("checks",),
+}
+
+
+def load_step_params(term: str, step: str, params_dir: str | Path = "params") -> dict[str, Any]:
+    """Only the sections of the term's params that ``step`` may use (STEP_SECTIONS)."""
+    full = load_params(term, params_dir)
+    return {k: copy.deepcopy(full[k]) for k in STEP_SECTIONS[step] if k in full}
+
+
+def write_step_stamp(term: str, step: str, out: str | Path, params_dir: str | Path = "params") -> bool:
+    """Write the step's effective params as canonical JSON, only if they differ from what ``out`` holds
+    (an unchanged file keeps its mtime, so make does not re-run the step). Returns True if written."""
+    import json
+
+    out = Path(out)
+    text = json.dumps(load_step_params(term, step, params_dir), ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    if out.exists() and out.read_text(encoding="utf-8") == text:
+        return False
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m tqa.params")
+    sub = ap.add_subparsers(dest="command", required=True)
+    stamp = sub.add_parser("stamp", help="write a step's effective params if they changed (for make)")
+    stamp.add_argument("--term", required=True)
+    stamp.add_argument("--step", required=True, choices=sorted(STEP_SECTIONS))
+    stamp.add_argument("--out", required=True, type=Path)
+    args = ap.parse_args(argv)
+    write_step_stamp(args.term, args.step, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
