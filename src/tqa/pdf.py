@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import atexit
 import base64
+import fcntl
 import json
 import os
 import re
 import select
 import shutil
-import subprocess
+import signal
 import tempfile
 import threading
 import time
@@ -56,7 +57,7 @@ def find_browser() -> str:
     """Path of the Chromium executable (TQA_CHROMIUM overrides); PdfError if there is none."""
     override = os.environ.get("TQA_CHROMIUM")
     if override:
-        return override
+        return shutil.which(override) or override
     for name in BROWSER_CANDIDATES:
         path = shutil.which(name)
         if path:
@@ -96,11 +97,6 @@ class Browser:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
 
-        def child_fds():  # the protocol pipe must sit on fds 3 (browser reads) and 4 (browser writes)
-            r, w = os.dup(to_browser_r), os.dup(from_browser_w)
-            os.dup2(r, 3)
-            os.dup2(w, 4)
-
         args = [
             self.executable, "--headless", "--remote-debugging-pipe", f"--user-data-dir={self.profile}",
             "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -111,15 +107,14 @@ class Browser:
         env = {**os.environ, "TZ": "UTC"}
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         try:
-            self.process = subprocess.Popen(args, pass_fds=(3, 4), preexec_fn=child_fds, env=env,
-                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL)
+            self.pid = _spawn(self.executable, args, env, {3: to_browser_r, 4: from_browser_w})
         except OSError as exc:
             shutil.rmtree(self.profile, ignore_errors=True)
             raise PdfError(f"无法启动 Chromium（{self.executable}）：{exc}") from exc
         finally:
             os.close(to_browser_r)
             os.close(from_browser_w)
+        self._status: int | None = None
         try:
             target = self.call("Target.createTarget", {"url": "about:blank"}, timeout=LOAD_TIMEOUT)["targetId"]
             self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True},
@@ -179,8 +174,16 @@ class Browser:
             result = self.call("Page.printToPDF", PRINT_OPTIONS, session=True, timeout=PRINT_TIMEOUT)
         return fix_dates(base64.b64decode(result["data"]))
 
+    def _reap(self, block: bool) -> bool:
+        """Collect the browser's exit status; True once it has exited."""
+        if self._status is None:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+            if pid:
+                self._status = status
+        return self._status is not None
+
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return not self._reap(block=False)
 
     def close(self) -> None:
         for fd in (self._to_browser, self._from_browser):
@@ -188,12 +191,33 @@ class Browser:
                 os.close(fd)
             except OSError:
                 pass
-        try:
-            self.process.wait(timeout=5)   # closing the pipe makes Chromium exit
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        deadline = time.monotonic() + 5      # closing the pipe makes Chromium exit
+        while not self._reap(block=False) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not self._reap(block=False):
+            os.kill(self.pid, signal.SIGKILL)
+            self._reap(block=True)
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def _spawn(executable: str, args: list[str], env: dict, fds: dict[int, int]) -> int:
+    """Start a process with ``fds`` (child fd -> our fd) and stdin/out/err on /dev/null; returns its pid.
+
+    posix_spawn, not subprocess's preexec_fn: the school-report workers run threads (zmq, tornado), and
+    Python code between fork and exec can deadlock there. Our fds are first moved above 9 so that placing
+    them on 3 and 4 can never overwrite one another.
+    """
+    devnull = os.open(os.devnull, os.O_RDWR)
+    high = {child: fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for child, fd in fds.items()}
+    high_null = fcntl.fcntl(devnull, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(devnull)
+    try:
+        actions = [(os.POSIX_SPAWN_DUP2, high_null, n) for n in (0, 1, 2)]
+        actions += [(os.POSIX_SPAWN_DUP2, fd, child) for child, fd in sorted(high.items())]
+        return os.posix_spawn(executable, args, env, file_actions=actions)
+    finally:
+        for fd in (*high.values(), high_null):
+            os.close(fd)
 
 
 _BROWSER: Browser | None = None
