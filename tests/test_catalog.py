@@ -43,3 +43,12 @@ def test_read_does_not_reread_an_unchanged_file(tmp_path, monkeypatch):
     for _ in range(3):
         assert c.read("scores", "trend")["x"].tolist() == [1]
     assert len(calls) == 1
+
+
+def test_write_atomic_leaves_no_temporary_file(tmp_path):
+    from tqa.catalog import write_atomic
+
+    text = write_atomic(tmp_path / "a" / "r.html", "<p>中文</p>")
+    data = write_atomic(tmp_path / "a" / "r.pdf", b"%PDF-1.4")
+    assert text.read_text(encoding="utf-8") == "<p>中文</p>" and data.read_bytes() == b"%PDF-1.4"
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["r.html", "r.pdf"]

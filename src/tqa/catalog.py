@@ -90,6 +90,20 @@ class Catalog:
         return _read_parquet(path, stat.st_size, stat.st_mtime_ns).copy(deep=False)
 
 
+def write_atomic(path: str | Path, data: bytes | str) -> Path:
+    """Write a file through a temporary sibling and a rename: a half-written report, notebook or
+    workbook never looks finished (make would take it for done)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8")
+    else:
+        tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
+
+
 @lru_cache(maxsize=64)
 def _read_parquet(path: Path, size: int, mtime_ns: int) -> pd.DataFrame:
     return pd.read_parquet(path)

@@ -31,6 +31,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .catalog import write_atomic
+
 # The headless shell (Debian: chromium-headless-shell) prints the same pages as the full browser with half
 # the CPU (0.32 s against 0.65 s per school report, docs/performance.md); the full browser also works.
 BROWSER_CANDIDATES = ("chromium-headless-shell", "chrome-headless-shell", "chromium", "chromium-browser",
@@ -246,14 +248,9 @@ atexit.register(shutdown)
 
 def html_file_to_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
     """Print a local HTML file to an A4 PDF (atomic write: a half-written PDF never looks finished)."""
-    pdf_path = Path(pdf_path)
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         data = browser().print_pdf(html_path)
     except PdfError:
         shutdown()      # the browser's state is unknown: the next report starts a fresh one
         raise
-    tmp = pdf_path.with_name(pdf_path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(pdf_path)
-    return pdf_path
+    return write_atomic(pdf_path, data)

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from . import pdf
+from .catalog import write_atomic
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "tqa"
@@ -141,11 +142,7 @@ def export(nb: nbformat.NotebookNode, html_path: str | Path | None = None,
     if html_path is None:
         html_to_pdf(html, pdf_path)
         return html
-    html_path = Path(html_path)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = html_path.with_name(html_path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(html_path)
+    write_atomic(html_path, html)
     if pdf_path is not None:
         pdf.html_file_to_pdf(html_path, pdf_path)
     return html

@@ -38,6 +38,8 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 from papermill.execute import execute_notebook
 
+from .catalog import write_atomic
+
 ENGINE_NAME = "tqa_reuse"
 STEP_TIMEOUT = None        # pipeline steps may legitimately run long
 JOB_CELL_TIMEOUT = 600     # a school report cell running 10 min is stuck: fail that job, keep going
@@ -111,10 +113,7 @@ def normalize_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def _write(nb: nbformat.NotebookNode, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(nbformat.writes(nb), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, nbformat.writes(nb))
 
 
 def _renormalize_file(path: Path) -> None:

@@ -11,6 +11,8 @@ import re
 import zipfile
 from pathlib import Path
 
+from .catalog import write_atomic
+
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 FIXED_ISO_TIME = "2000-01-01T00:00:00Z"
 _W3CDTF = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
@@ -32,12 +34,7 @@ def save_workbook(wb, path: str | Path) -> Path:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16
             zout.writestr(info, data)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(out.getvalue())
-    tmp.replace(path)
-    return path
+    return write_atomic(path, out.getvalue())
 
 
 def _entry_order(name: str) -> tuple[int, str]:
