@@ -121,25 +121,24 @@ def row_signature(row: list) -> tuple:
     return tuple(None if nz.is_blank(c) else c for c in row[:end])
 
 
+# Each normalisation applied to a cell: its rule name and message ({text}: the cell as written,
+# {value}: what it was read as).
+FIX_MESSAGES = {
+    nz.FIX_FULLWIDTH: ("fullwidth_digits", "全角数字“{text}”已按 {value} 读取"),
+    nz.FIX_UNIT: ("unit_suffix", "数值“{text}”带有单位，已按 {value} 读取"),
+    nz.FIX_ABSENT_VARIANT: ("absent_variant", "缺考写作“{text}”，已按“" + schema.ABSENT + "”处理"),
+    nz.FIX_EXEMPT_VARIANT: ("exempt_variant", "免考写作“{text}”，已按“" + schema.EXEMPT + "”处理"),
+    nz.FIX_LEVEL_VARIANT: ("level_variant", "等级写作“{text}”，已按“{value}”处理"),
+}
+
+
 def report_fixes(ctx: Ctx, sheet: str, row: int, column: str, raw, fixes, value_text: str) -> None:
     """One `fixed` issue per normalisation applied to a cell."""
     text = nz.cell_text(raw)
     for fix in fixes:
-        if fix == nz.FIX_FULLWIDTH:
-            ctx.add(FIXED, "fullwidth_digits", sheet, row, column, text,
-                    f"全角数字“{text}”已按 {value_text} 读取", ACT_FIXED)
-        elif fix == nz.FIX_UNIT:
-            ctx.add(FIXED, "unit_suffix", sheet, row, column, text,
-                    f"数值“{text}”带有单位，已按 {value_text} 读取", ACT_FIXED)
-        elif fix == nz.FIX_ABSENT_VARIANT:
-            ctx.add(FIXED, "absent_variant", sheet, row, column, text,
-                    f"缺考写作“{text}”，已按“{schema.ABSENT}”处理", ACT_FIXED)
-        elif fix == nz.FIX_EXEMPT_VARIANT:
-            ctx.add(FIXED, "exempt_variant", sheet, row, column, text,
-                    f"免考写作“{text}”，已按“{schema.EXEMPT}”处理", ACT_FIXED)
-        elif fix == nz.FIX_LEVEL_VARIANT:
-            ctx.add(FIXED, "level_variant", sheet, row, column, text,
-                    f"等级写作“{text}”，已按“{value_text}”处理", ACT_FIXED)
+        if fix in FIX_MESSAGES:
+            rule, message = FIX_MESSAGES[fix]
+            ctx.add(FIXED, rule, sheet, row, column, text, message.format(text=text, value=value_text), ACT_FIXED)
 
 
 class Reject(Exception):
