@@ -1,6 +1,9 @@
-"""Tests for the small-multiple charts (tqa.charts): layout by hand, what is drawn where, and that the school
-report's highlight shows the school and nothing that names another school."""
+"""Tests for the small-multiple charts (tqa.charts): layout by hand, what is drawn where, that the school
+report's highlight shows the school and nothing that names another school, and that a chart drawn on a
+cached background is the same picture, byte for byte, whichever school a process drew first."""
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import pandas as pd
@@ -10,16 +13,19 @@ from matplotlib.colors import to_hex
 from matplotlib.patches import Patch
 
 from tqa import charts
-from tqa.report import figure_png, setup
+from tqa.report import FIGURE_DPI, figure_png, setup
 
 setup()
 
 
+def _collections(fig):
+    return [a for a in fig.artists if isinstance(a, (LineCollection, PathCollection, PolyCollection))]
+
+
 def _scatters(fig):
-    """(colour, xy in inches) of every marker collection of the one hidden Axes."""
-    ax = fig.axes[0]
+    """(colour, xy in inches) of every marker collection of the figure (drawn in inches, no Axes)."""
     out = []
-    for c in ax.collections:
+    for c in _collections(fig):
         if isinstance(c, PathCollection) and len(c.get_offsets()) and c.get_facecolor().shape[0] == 1 \
                 and c.get_transform() is not None and c.get_sizes().size:
             out.append((to_hex(c.get_facecolor()[0]), np.asarray(c.get_offsets())))
@@ -77,38 +83,106 @@ def _funnel_frames():
     return pts, cvs
 
 
-def test_funnel_chart_highlights_the_school_only():
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+@pytest.fixture
+def backgrounds(monkeypatch):
+    """The figures rendered as shared backgrounds during a test (the cache starts empty)."""
+    drawn = []
+    render = charts._render
+    monkeypatch.setattr(charts, "_render", lambda fig: drawn.append(fig) or render(fig))
+    charts._BACKGROUNDS.clear()
+    yield drawn
+    charts._BACKGROUNDS.clear()
+
+
+def test_funnel_chart_highlights_the_school_only(backgrounds):
     pts, cvs = _funnel_frames()
     fig = charts.funnel_chart(pts, cvs, "漏斗", highlight="001", ncols=4)
     marks = dict(_scatters(fig))
     own = marks[charts.HIGHLIGHT_COLOUR]
-    grey = marks[charts.OTHER_SCHOOLS]
-    assert len(own) == 2 and len(grey) == 4               # one own diamond per panel, the others grey
+    assert list(marks) == [charts.HIGHLIGHT_COLOUR] and len(own) == 2   # one own diamond per panel, on top
     # panel 0: x range 0 .. 120 x 1.04, so n 40 sits at 0.66 + 40 / 124.8 x (1.925 - 0.66)
     x0, _, x1, _ = charts.SmallMultiples(["a", "b"], "t", 4, 1.5, legend=[Patch(label="x")]).rect(0)
     assert own[0][0] == pytest.approx(x0 + 40 / 124.8 * (x1 - x0))
-    texts = _texts(fig)
-    assert "本校" in texts and "其他学校" in texts
-    assert not any(code in t for t in texts for code in ("002", "003"))  # other schools are never named
-    # the public report passes the school's own points only: no grey points, no "其他学校" in the legend
-    fig = charts.funnel_chart(pts[pts["unit_code"] == "001"], cvs, "漏斗", highlight="001")
-    assert set(dict(_scatters(fig))) == {charts.HIGHLIGHT_COLOUR} and "其他学校" not in _texts(fig)
-    # the district view colours by category
+    assert "漏斗" in _texts(fig)
+    assert not any(code in t for t in _texts(fig) for code in ("002", "003"))  # other schools are never named
+    # the background: every school a grey dot (its own one lies under the diamond), the legend, no title
+    (background,) = backgrounds
+    assert {k: len(v) for k, v in _scatters(background)} == {charts.OTHER_SCHOOLS: 6}
+    assert "其他学校" in _texts(background) and "本校" in _texts(background) and "漏斗" not in _texts(background)
+    # the public report passes the school's own points only: no grey points, no "其他学校"
+    public = charts.funnel_chart(pts[pts["unit_code"] == "001"], cvs, "漏斗", highlight="001")
+    assert set(dict(_scatters(public))) == {charts.HIGHLIGHT_COLOUR}
+    assert _scatters(backgrounds[1]) == [] and "其他学校" not in _texts(backgrounds[1])
+    # the district view colours by category, everything drawn in the figure itself
     fig = charts.funnel_chart(pts.drop(columns="panel"), cvs.drop(columns="panel"), "漏斗")
     assert {charts.CATEGORY_COLOURS[c] for c in ("城区", "乡镇", "农村")} <= set(dict(_scatters(fig)))
+    assert "其他学校" not in _texts(fig) and "乡镇" in _texts(fig)
 
 
-def test_caterpillar_colours_and_highlight():
+def test_caterpillar_colours_and_highlight(backgrounds):
     eff = pd.DataFrame({"school_code": ["A", "B", "C", "D"], "subject": "数学", "effect": [0.3, -0.3, 0.0, np.nan],
                         "lo": [0.1, -0.5, -0.2, np.nan], "hi": [0.5, -0.1, 0.2, np.nan]})
     marks = dict(_scatters(charts.caterpillar_chart(eff, "增值")))
     # above 0 blue, below red, across grey; D (no effect) not drawn
     assert {k: len(v) for k, v in marks.items()} == {charts.GAP_ABOVE: 1, charts.GAP_BELOW: 1, charts.GAP_NONE: 1}
-    marks = dict(_scatters(charts.caterpillar_chart(eff, "增值", highlight="B")))
-    assert {k: len(v) for k, v in marks.items()} == {charts.OTHER_SCHOOLS: 2, charts.HIGHLIGHT_COLOUR: 1}
+    fig = charts.caterpillar_chart(eff, "增值", highlight="B")
+    marks = dict(_scatters(fig))
+    assert {k: len(v) for k, v in marks.items()} == {charts.HIGHLIGHT_COLOUR: 1}
+    assert {k: len(v) for k, v in _scatters(backgrounds[-1])} == {charts.OTHER_SCHOOLS: 3}   # A, B, C grey
     # sorted by effect: B (-0.3) is first, at x = 0 of the range -1 .. 3
     x0, _, x1, _ = charts.SmallMultiples(["a"], "t", 3, 1.4, legend=[Patch(label="x")]).rect(0)
     assert marks[charts.HIGHLIGHT_COLOUR][0][0] == pytest.approx(x0 + 1 / 4 * (x1 - x0))
+    # C (0.0) is second: one place to the right, on the same shared background
+    c = dict(_scatters(charts.caterpillar_chart(eff, "增值", highlight="C")))[charts.HIGHLIGHT_COLOUR]
+    assert c[0][0] == pytest.approx(x0 + 2 / 4 * (x1 - x0))
+
+
+def test_background_is_shared_and_bytes_do_not_depend_on_order(backgrounds):
+    pts, cvs = _funnel_frames()
+    first = figure_png(charts.funnel_chart(pts, cvs, "漏斗 001", highlight="001"))   # renders the background
+    other = figure_png(charts.funnel_chart(pts, cvs, "漏斗 002", highlight="002"))   # same papers: reuses it
+    assert len(charts._BACKGROUNDS) == 1 and first != other
+    assert figure_png(charts.funnel_chart(pts, cvs, "漏斗 001", highlight="001")) == first   # from the cache
+    # other data, other background
+    moved = pts.assign(value=pts["value"].where(pts["unit_code"] != "003", 0.5))
+    charts.funnel_chart(moved, cvs, "漏斗 001", highlight="001")
+    assert len(charts._BACKGROUNDS) == 2 and len(backgrounds) == 2
+    charts._BACKGROUNDS.clear()
+    assert figure_png(charts.funnel_chart(pts, cvs, "漏斗 001", highlight="001")) == first
+
+
+def test_school_marks_land_on_the_background():
+    eff = pd.DataFrame({"school_code": list("ABCDE"), "panel": "数学", "subject": "数学",
+                        "effect": [0.3, -0.3, 0.0, 0.1, -0.1], "lo": [0.1, -0.5, -0.2, -0.1, -0.3],
+                        "hi": [0.5, -0.1, 0.2, 0.3, 0.1]})
+    fig = charts.caterpillar_chart(eff, "增值", highlight="C")
+    img = _pixels(figure_png(fig))
+    assert img.shape == (int(fig.get_figheight() * FIGURE_DPI), round(7.2 * FIGURE_DPI), 3)
+    # the own diamond is drawn where the mapper puts it
+    (x, y), = dict(_scatters(fig))[charts.HIGHLIGHT_COLOUR]
+    row, col = int(img.shape[0] - y * FIGURE_DPI), int(x * FIGURE_DPI)
+    assert tuple(img[row, col]) == tuple(int(charts.HIGHLIGHT_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
+    assert (img[:5, :5] == 255).all()                   # white paper, the background kept exactly
+
+
+def test_school_gap_chart_rows_and_colours():
+    cmp = pd.DataFrame([
+        {"level": lv, "grade": 3, "subject": s, "full_marks": 100.0, "mean": m, "sd": 10.0, "tested_n": n,
+         "pass_n": round(r * n), "pass_rate": r}
+        for s, (school, district) in {"语文": ((80.0, 0.95), (70.0, 0.80)), "数学": ((70.0, 0.80), (70.5, 0.81))}.items()
+        for lv, (m, r), n in (("school", school, 100), ("district", district, 5000))])
+    fig = charts.school_gap_chart(cmp, "差异")
+    marks = dict(_scatters(fig))
+    # 语文: 10 points above the district, interval clear of 0 -> blue in both panels; 数学: within noise -> grey
+    assert {k: len(v) for k, v in marks.items()} == {charts.GAP_ABOVE: 2, charts.GAP_NONE: 2}
+    assert marks[charts.GAP_ABOVE][0][1] > marks[charts.GAP_NONE][0][1]   # first paper on the top row
+    assert fig.axes == [] and "差异" in _texts(fig)
 
 
 def test_score_band_chart_bars():
@@ -116,7 +190,7 @@ def test_score_band_chart_bars():
             for p in ("三年级语文", "四年级语文") for lv, share in (("school", 0.5), ("district", 0.25))
             for b in (0, 1)]
     fig = charts.score_band_chart(pd.DataFrame(rows), "分数段", ncols=4)
-    polys = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+    polys = [c for c in _collections(fig) if isinstance(c, PolyCollection)]
     assert sorted(len(c.get_paths()) for c in polys) == [4, 4]          # 2 panels x 2 bands, per level
     school = next(c for c in polys if to_hex(c.get_facecolor()[0]) == charts.SCHOOL_COLOUR)
     ys = [p.vertices[:, 1] for p in school.get_paths()]
@@ -131,10 +205,10 @@ def test_figures_render_deterministically():
     a = figure_png(charts.funnel_chart(pts, cvs, "漏斗", highlight="001"))
     b = figure_png(charts.funnel_chart(pts, cvs, "漏斗", highlight="001"))
     assert a == b and a[:8] == b"\x89PNG\r\n\x1a\n"
-    collections = charts.funnel_chart(pts, cvs, "漏斗").axes[0].collections
+    fig = charts.funnel_chart(pts, cvs, "漏斗")
+    collections = _collections(fig)
     labels = [c for c in collections if isinstance(c, PathCollection) and not c.get_sizes().size]
     # 2 titles + y ticks (2 x 60 80 100) + x ticks (2 x 0 50 100): one glyph collection for all of them
     assert len(labels) == 1 and len(labels[0].get_paths()) == 2 + 2 * 3 + 2 * 3
-    assert len(fig_axes := charts.funnel_chart(pts, cvs, "漏斗").axes) == 1  # one hidden Axes, not one per panel
-    assert not fig_axes[0].axison
+    assert fig.axes == []                                   # no Axes at all: panels are drawn in inches
     assert any(isinstance(c, LineCollection) for c in collections)

@@ -171,14 +171,22 @@ def show_heading(text: str, level: int = 1, subtitle: str | None = None) -> None
 
 
 def figure_png(fig) -> bytes:
-    """PNG bytes of a figure at the report dpi, without the software-version text chunk.
+    """PNG bytes of a figure at the report dpi: RGB (the figures are opaque), no software-version chunk.
 
     Every chart lays itself out (tight_layout, subplots_adjust or inch margins), so no bbox_inches="tight":
-    that draws the figure twice, about 0.08 s per chart, 300 school reports over. zlib level 3 instead of 6:
-    a fifth less encoding time for 3 % more bytes (measured on the caterpillar chart).
+    that draws the figure twice, about 0.08 s per chart, 300 school reports over. RGB instead of matplotlib's
+    RGBA and zlib level 1: a third less encoding time for about the same size (measured on the funnel chart:
+    23 ms and 206 KB as RGBA at level 3, 17 ms and 199 KB as RGB at level 1).
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = FigureCanvasAgg(fig)
+    fig.set_dpi(FIGURE_DPI)
+    canvas.draw()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
+    Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(
+        buf, format="png", dpi=(FIGURE_DPI, FIGURE_DPI), compress_level=1)
     return buf.getvalue()
 
 

@@ -365,7 +365,8 @@ def school_change(change: pd.DataFrame, school_code: str, public: bool) -> pd.Da
 def class_table(classes: pd.DataFrame, tiers: pd.DataFrame, school_code: str, grade: int) -> pd.DataFrame:
     """班级对比 for one grade: each class's statistics with intervals, and its students by tier."""
     c = classes[(classes["school_code"] == school_code) & (classes["grade"] == grade)]
-    c = c.merge(tiers.drop(columns=["tested_n"]), on=["school_code", "grade", "class_no", "subject"], how="left")
+    t = tiers[(tiers["school_code"] == school_code) & (tiers["grade"] == grade)]   # not all schools' tiers
+    c = c.merge(t.drop(columns=["tested_n"]), on=["school_code", "grade", "class_no", "subject"], how="left")
     c = c.assign(_s=subject_sort_key(c["subject"])).sort_values(["_s", "class_no"])
     return pd.DataFrame({
         "学科": c["subject"], "班级": c["class_no"].astype(str) + "班", "实考": c["tested_n"],
@@ -457,8 +458,8 @@ def district_rank_trend(trend: pd.DataFrame, grade: int, subject: str) -> pd.Dat
 def _paper_order(df: pd.DataFrame) -> pd.DataFrame:
     """Rows sorted by grade and subject order, with a ``panel`` label (三年级语文) for the small-multiple charts."""
     df = df.assign(_s=subject_sort_key(df["subject"])).sort_values(["grade", "_s"], kind="stable")
-    panel = [f"{GRADE_LABELS.get(int(g), g)}{s}" for g, s in zip(df["grade"], df["subject"])]
-    return df.drop(columns="_s").assign(panel=panel)
+    grade = df["grade"].map({g: GRADE_LABELS.get(int(g), str(g)) for g in pd.unique(df["grade"])})
+    return df.drop(columns="_s").assign(panel=grade.astype("string") + df["subject"].astype("string"))
 
 
 def _on_papers(df: pd.DataFrame, papers: pd.DataFrame) -> pd.DataFrame:
@@ -513,7 +514,7 @@ def school_sensitivity(sens: pd.DataFrame, school_code: str) -> pd.DataFrame:
     """The school's composite district rank under each weighting (internal only): one row per paper it is
     ranked on; per scheme "名次/参与排名学校数", the alternatives with the move against the main scheme
     (前进 = a better rank, 后退 = a worse one), and the largest move."""
-    schemes = [MAIN_SCHEME, *(c for c in dict.fromkeys(sens["scheme"]) if c != MAIN_SCHEME)]
+    schemes = [MAIN_SCHEME, *(c for c in pd.unique(sens["scheme"]) if c != MAIN_SCHEME)]
     if sens.empty:
         return pd.DataFrame(columns=["年级", "学科", *schemes, "最大名次变动"])
     n_ranked = sens.groupby(["grade", "subject", "scheme"], sort=False)["composite_rank"].count()

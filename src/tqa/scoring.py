@@ -62,12 +62,14 @@ CLASS_STATS_COLUMNS = (
 def subject_sort_key(subjects: pd.Series) -> pd.Series:
     """A sortable key: the fixed subject order first, then other subjects alphabetically."""
     known = {s: f"{i:02d}" for i, s in enumerate(SUBJECT_ORDER)}
-    return subjects.astype("string").map(lambda s: known.get(s, f"99{s}"))
+    subjects = subjects.astype("string")
+    return subjects.map(known).fillna("99" + subjects)   # a dict map is vectorised; a lambda runs per row
 
 
 def _category_key(values: pd.Series) -> pd.Series:
     known = {c: f"{i:02d}" for i, c in enumerate(schema.SCHOOL_CATEGORIES)}
-    return values.astype("string").map(lambda c: known.get(c, f"99{c}"))
+    values = values.astype("string")
+    return values.map(known).fillna("99" + values)
 
 
 def _sorted(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
