@@ -143,6 +143,20 @@ def test_caterpillar_colours_and_highlight(backgrounds):
     assert c[0][0] == pytest.approx(x0 + 2 / 4 * (x1 - x0))
 
 
+def test_public_funnel_axes_follow_each_schools_own_point(backgrounds):
+    """Public edition: only the school's own point is shown, and it sets the axes, so schools with the same
+    papers but different points must not share a background drawn for another school's point."""
+    pts, cvs = _funnel_frames()
+    first = pts[pts["unit_code"] == "001"]
+    charts.funnel_chart(first, cvs, "漏斗", highlight="001")
+    outlier = pts[pts["unit_code"] == "002"].assign(value=0.05)   # far below the control limits
+    fig = charts.funnel_chart(outlier, cvs, "漏斗", highlight="002")
+    assert len(backgrounds) == 2
+    x0, y0, x1, y1 = charts.SmallMultiples(["a", "b"], "t", 3, 1.5, legend=[Patch(label="x")]).rect(0)
+    (x, y), _ = dict(_scatters(fig))[charts.HIGHLIGHT_COLOUR]
+    assert y0 <= y <= y1                                  # inside its panel, not drawn below it
+
+
 def test_background_is_shared_and_bytes_do_not_depend_on_order(backgrounds):
     pts, cvs = _funnel_frames()
     first = figure_png(charts.funnel_chart(pts, cvs, "漏斗 001", highlight="001"))   # renders the background

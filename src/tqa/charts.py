@@ -486,8 +486,9 @@ def funnel_chart(points: pd.DataFrame, curves: pd.DataFrame, title: str, highlig
     others = bool((points["unit_code"] != highlight).any())
     layout = dict(labels=panels, ncols=ncols, cell_height=cell_height, xlabel=FUNNEL_XLABEL,
                   legend=_own_legend(others, limits))
+    # The points set the axes even when only the school's own point is shown (public edition): always in the key.
     shown = points[["panel", "n", "value"]] if "panel" in points else points[["subject", "n", "value"]]
-    key = ("funnel", tuple(panels), _digest(shown) if others else None,
+    key = ("funnel", tuple(panels), others, _digest(shown),
            _digest(curves.drop(columns=["grade", "rate"], errors="ignore")), ncols, cell_height)
 
     def background(bg):
