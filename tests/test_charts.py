@@ -93,8 +93,8 @@ def _pixels(png: bytes) -> np.ndarray:
 def backgrounds(monkeypatch):
     """The figures rendered as shared backgrounds during a test (the cache starts empty)."""
     drawn = []
-    render = charts._render
-    monkeypatch.setattr(charts, "_render", lambda fig: drawn.append(fig) or render(fig))
+    render = charts.figure_pixels
+    monkeypatch.setattr(charts, "figure_pixels", lambda fig: drawn.append(fig) or render(fig))
     charts._BACKGROUNDS.clear()
     yield drawn
     charts._BACKGROUNDS.clear()

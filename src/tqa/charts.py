@@ -19,7 +19,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.path import Path
 from matplotlib.text import Text
 
-from .report import FIGURE_DPI
+from .report import FIGURE_DPI, figure_pixels
 from .schema import GRADE_LABELS
 from .uncertainty import mean_ci, wilson_ci
 
@@ -170,6 +170,7 @@ class SmallMultiples:
             self.ncols += 1
         self.nrows = int(np.ceil(n / self.ncols))
         cell_height = min(cell_height, (self.MAX_HEIGHT - self.header - footer) / self.nrows)
+        self.width = width
         self.cell_w, self.cell_h = (width - 0.3) / self.ncols, cell_height
         self.height = self.header + self.nrows * cell_height + footer
         self.fig = Figure(figsize=(width, self.height), dpi=FIGURE_DPI)
@@ -355,13 +356,11 @@ class _RowsSideBySide(SmallMultiples):
 
     def __init__(self, panel_titles: list[str], title: str, n_rows: int, width: float = 7.2):
         super().__init__(panel_titles, title, ncols=2, cell_height=0.2 * max(n_rows, 4) + 0.48, width=width)
-        self.width = width
 
     def rect(self, i: int) -> tuple[float, float, float, float]:
         w = (self.width - self.LABELS - self.GAP - self.RIGHT_EDGE) / 2
         x0 = self.LABELS + i * (w + self.GAP)
         return x0, self.BOTTOM_EDGE, x0 + w, self.height - self.TOP_EDGE
-
 
 
 def _panels(df: pd.DataFrame) -> tuple[list, dict]:
@@ -400,16 +399,6 @@ def _digest(df: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
-def _render(fig: Figure) -> np.ndarray:
-    """The figure's pixels at FIGURE_DPI, as show_figure's PNG would have them."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(fig)
-    fig.set_dpi(FIGURE_DPI)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba()).copy()
-
-
 def _on_background(key: tuple, draw_background, title: str, **layout) -> tuple[SmallMultiples, list]:
     """A SmallMultiples showing the background that ``draw_background(sm) -> extras`` draws (rendered once per
     process and key) under ``title``; returns it with the extras (per panel: limits, positions...)."""
@@ -417,7 +406,7 @@ def _on_background(key: tuple, draw_background, title: str, **layout) -> tuple[S
     if entry is None:
         sm = SmallMultiples(title=None, **layout)
         extras = draw_background(sm)
-        entry = _BACKGROUNDS[key] = (_render(sm.finish()), extras)
+        entry = _BACKGROUNDS[key] = (figure_pixels(sm.finish()).copy(), extras)
         while len(_BACKGROUNDS) > BACKGROUND_CACHE_SIZE:
             _BACKGROUNDS.popitem(last=False)
     else:

@@ -59,17 +59,20 @@ CLASS_STATS_COLUMNS = (
 
 # ---- ordering ----------------------------------------------------------------------------
 
+def _order_key(values: pd.Series, order) -> pd.Series:
+    """A sortable key: the values in ``order`` first, in that order, then any others alphabetically."""
+    known = {v: f"{i:02d}" for i, v in enumerate(order)}
+    values = values.astype("string")
+    return values.map(known).fillna("99" + values)   # a dict map is vectorised; a lambda runs per row
+
+
 def subject_sort_key(subjects: pd.Series) -> pd.Series:
-    """A sortable key: the fixed subject order first, then other subjects alphabetically."""
-    known = {s: f"{i:02d}" for i, s in enumerate(SUBJECT_ORDER)}
-    subjects = subjects.astype("string")
-    return subjects.map(known).fillna("99" + subjects)   # a dict map is vectorised; a lambda runs per row
+    """The fixed subject order first, then other subjects alphabetically."""
+    return _order_key(subjects, SUBJECT_ORDER)
 
 
 def _category_key(values: pd.Series) -> pd.Series:
-    known = {c: f"{i:02d}" for i, c in enumerate(schema.SCHOOL_CATEGORIES)}
-    values = values.astype("string")
-    return values.map(known).fillna("99" + values)
+    return _order_key(values, schema.SCHOOL_CATEGORIES)
 
 
 def _sorted(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
