@@ -13,7 +13,7 @@ from matplotlib.colors import to_hex
 from matplotlib.patches import Patch
 
 from tqa import charts
-from tqa.report import FIGURE_DPI, figure_png, setup
+from tqa.report import FIGURE_DPI, figure_jpeg, figure_pixels, setup
 
 setup()
 
@@ -83,10 +83,10 @@ def _funnel_frames():
     return pts, cvs
 
 
-def _pixels(png: bytes) -> np.ndarray:
+def _pixels(image: bytes) -> np.ndarray:
     from PIL import Image
 
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    return np.asarray(Image.open(io.BytesIO(image)).convert("RGB"))
 
 
 @pytest.fixture
@@ -159,16 +159,16 @@ def test_public_funnel_axes_follow_each_schools_own_point(backgrounds):
 
 def test_background_is_shared_and_bytes_do_not_depend_on_order(backgrounds):
     pts, cvs = _funnel_frames()
-    first = figure_png(charts.funnel_chart(pts, cvs, "漏斗 001", highlight="001"))   # renders the background
-    other = figure_png(charts.funnel_chart(pts, cvs, "漏斗 002", highlight="002"))   # same papers: reuses it
+    first = figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗 001", highlight="001"))   # renders the background
+    other = figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗 002", highlight="002"))   # same papers: reuses it
     assert len(charts._BACKGROUNDS) == 1 and first != other
-    assert figure_png(charts.funnel_chart(pts, cvs, "漏斗 001", highlight="001")) == first   # from the cache
+    assert figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗 001", highlight="001")) == first   # from the cache
     # other data, other background
     moved = pts.assign(value=pts["value"].where(pts["unit_code"] != "003", 0.5))
     charts.funnel_chart(moved, cvs, "漏斗 001", highlight="001")
     assert len(charts._BACKGROUNDS) == 2 and len(backgrounds) == 2
     charts._BACKGROUNDS.clear()
-    assert figure_png(charts.funnel_chart(pts, cvs, "漏斗 001", highlight="001")) == first
+    assert figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗 001", highlight="001")) == first
 
 
 def test_school_marks_land_on_the_background():
@@ -176,13 +176,29 @@ def test_school_marks_land_on_the_background():
                         "effect": [0.3, -0.3, 0.0, 0.1, -0.1], "lo": [0.1, -0.5, -0.2, -0.1, -0.3],
                         "hi": [0.5, -0.1, 0.2, 0.3, 0.1]})
     fig = charts.caterpillar_chart(eff, "增值", highlight="C")
-    img = _pixels(figure_png(fig))
+    img = figure_pixels(fig)[..., :3]                   # the raster itself (the JPEG is checked below)
     assert img.shape == (int(fig.get_figheight() * FIGURE_DPI), round(7.2 * FIGURE_DPI), 3)
     # the own diamond is drawn where the mapper puts it
     (x, y), = dict(_scatters(fig))[charts.HIGHLIGHT_COLOUR]
     row, col = int(img.shape[0] - y * FIGURE_DPI), int(x * FIGURE_DPI)
     assert tuple(img[row, col]) == tuple(int(charts.HIGHLIGHT_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
     assert (img[:5, :5] == 255).all()                   # white paper, the background kept exactly
+
+
+def test_jpeg_keeps_the_chart_exact_where_it_matters():
+    """Quality 95 without chroma subsampling: white paper stays white, the school's red diamond stays red,
+    and elsewhere only faint halos at sharp edges differ from the raster."""
+    pts, cvs = _funnel_frames()
+    fig = charts.funnel_chart(pts, cvs, "漏斗", highlight="001")
+    raster = figure_pixels(fig)[..., :3].astype(int)
+    decoded = _pixels(figure_jpeg(fig)).astype(int)
+    assert decoded.shape == raster.shape
+    assert (decoded[:5, :5] == 255).all()
+    (x, y), *_ = dict(_scatters(fig))[charts.HIGHLIGHT_COLOUR]
+    row, col = int(raster.shape[0] - y * FIGURE_DPI), int(x * FIGURE_DPI)
+    red = np.array([int(charts.HIGHLIGHT_COLOUR[i:i + 2], 16) for i in (1, 3, 5)])
+    assert np.abs(decoded[row, col] - red).max() <= 8
+    assert np.abs(decoded - raster).mean() < 1.0
 
 
 def test_school_gap_chart_rows_and_colours():
@@ -216,9 +232,9 @@ def test_score_band_chart_bars():
 
 def test_figures_render_deterministically():
     pts, cvs = _funnel_frames()
-    a = figure_png(charts.funnel_chart(pts, cvs, "漏斗", highlight="001"))
-    b = figure_png(charts.funnel_chart(pts, cvs, "漏斗", highlight="001"))
-    assert a == b and a[:8] == b"\x89PNG\r\n\x1a\n"
+    a = figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗", highlight="001"))
+    b = figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗", highlight="001"))
+    assert a == b and a[:3] == b"\xff\xd8\xff"
     fig = charts.funnel_chart(pts, cvs, "漏斗")
     collections = _collections(fig)
     labels = [c for c in collections if isinstance(c, PathCollection) and not c.get_sizes().size]

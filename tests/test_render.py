@@ -23,14 +23,14 @@ from tqa.render import html_to_pdf, notebook_title, notebook_to_html  # noqa: E4
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 
 
-def chart_png() -> bytes:
+def chart_jpeg() -> bytes:
     report.setup()
     fig, ax = plt.subplots()
     ax.bar(["语文", "数学", "英语"], [3.5, -2.0, -4.25])
     ax.set_title("各学科与全区均分之差")
     ax.set_ylabel("分差（分）")
     try:
-        return report.figure_png(fig)
+        return report.figure_jpeg(fig)
     finally:
         plt.close(fig)
 
@@ -45,7 +45,8 @@ def report_nb() -> nbformat.NotebookNode:
                               "text/plain": "<IPython.core.display.HTML object>"})]
     chart = nbformat.v4.new_code_cell("report.show_figure(fig)  # SECRET_CODE")
     chart.outputs = [nbformat.v4.new_output(
-        "display_data", data={"image/png": base64.b64encode(chart_png()).decode(), "text/plain": "<Figure>"})]
+        "display_data", data={"image/jpeg": base64.b64encode(chart_jpeg()).decode(), "text/plain": "<Figure>"},
+        metadata={"image/jpeg": {"width": 480}})]
     js = nbformat.v4.new_code_cell("display(Javascript('alert(1)'))")
     js.outputs = [nbformat.v4.new_output("display_data", data={"application/javascript": "alert(1)"})]
     hidden = nbformat.v4.new_code_cell("print('hidden')")
@@ -71,10 +72,10 @@ def test_html_is_offline_chinese_and_codeless(html):
     assert "<th>学科</th>" in html and '<td class="num">85.3%</td>' in html
 
 
-def test_chart_is_embedded_png(html):
-    m = re.search(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+def test_chart_is_embedded_jpeg_at_its_size(html):
+    m = re.search(r'<img [^>]*src="data:image/jpeg;base64,([A-Za-z0-9+/=]+)" alt="图表" style="width: 480px">', html)
     assert m is not None
-    assert base64.b64decode(m.group(1))[:8] == b"\x89PNG\r\n\x1a\n"
+    assert base64.b64decode(m.group(1))[:3] == b"\xff\xd8\xff"
 
 
 def test_title_from_metadata_then_h1():
@@ -160,11 +161,11 @@ def test_missing_browser_is_a_readable_error(monkeypatch):
 def test_chinese_chart_has_no_missing_glyphs():
     with warnings.catch_warnings():
         warnings.simplefilter("error")     # "Glyph ... missing from font(s)" would raise here
-        png = chart_png()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        jpeg = chart_jpeg()
+    assert jpeg[:3] == b"\xff\xd8\xff"
     assert matplotlib.rcParams["axes.unicode_minus"] is True
     assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", "Noto Sans CJK SC"]
-    assert chart_png() == png              # same figure, same bytes
+    assert chart_jpeg() == jpeg            # same figure, same bytes
 
 
 def test_table_html_formats_and_headers():

@@ -1,7 +1,7 @@
 """Helpers used inside report notebooks: tables, charts with Chinese labels, notes, provenance footer.
 
 Imported once per school report, so it must stay light: pandas and matplotlib only (never
-great_expectations). Everything rendered here is plain HTML/PNG styled by the tqa nbconvert template.
+great_expectations). Everything rendered here is plain HTML/JPEG styled by the tqa nbconvert template.
 """
 from __future__ import annotations
 
@@ -180,32 +180,35 @@ def figure_pixels(fig) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())
 
 
-def figure_png(fig) -> bytes:
-    """PNG bytes of a figure at the report dpi: RGB (the figures are opaque), no software-version chunk.
+def figure_jpeg(fig) -> bytes:
+    """JPEG bytes of a figure at the report dpi: quality 95 with full-resolution colour (4:4:4).
 
-    Every chart lays itself out (tight_layout, subplots_adjust or inch margins), so no bbox_inches="tight":
-    that draws the figure twice, about 0.08 s per chart, 300 school reports over. RGB instead of matplotlib's
-    RGBA and zlib level 1: a third less encoding time for about the same size (measured on the funnel chart:
-    23 ms and 206 KB as RGBA at level 3, 17 ms and 199 KB as RGB at level 1).
+    JPEG rather than PNG because of what Chromium does with images when it prints: it re-compresses a PNG's
+    pixels with zlib for the PDF, but embeds a JPEG as it is. Measured on a 300-school district's school
+    report (4 charts, 3 megapixels): the browser's print time falls from 0.35 to 0.27 CPU-s and encoding from
+    about 50 to 11 ms. At quality 95 without chroma subsampling the difference from the PNG is at most a
+    faint halo at sharp edges (mean 0.35 of 255 per channel); nothing shows on paper or on screen. The
+    figures are opaque and every chart lays itself out, so no alpha and no bbox_inches="tight" (that draws
+    the figure twice). libjpeg is deterministic: the same figure gives the same bytes.
     """
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(figure_pixels(fig)[..., :3]).save(buf, format="png", dpi=(FIGURE_DPI, FIGURE_DPI),
-                                                      compress_level=1)
+    Image.fromarray(figure_pixels(fig)[..., :3]).save(buf, format="jpeg", quality=95, subsampling=0,
+                                                      dpi=(FIGURE_DPI, FIGURE_DPI))
     return buf.getvalue()
 
 
 def show_figure(fig) -> None:
-    """Display a matplotlib figure as an embedded PNG, then close it (so it is not shown twice)."""
+    """Display a matplotlib figure as an embedded JPEG, then close it (so it is not shown twice)."""
     import matplotlib.pyplot as plt
     from IPython.display import Image, display
 
-    png = figure_png(fig)
-    # Show at the figure's physical size (CSS has 96 px per inch) rather than at pixel size.
-    width = int.from_bytes(png[16:20], "big") * 96 // FIGURE_DPI
     try:
-        display(Image(data=png, format="png", width=width))
+        jpeg = figure_jpeg(fig)
+        # Show at the figure's physical size (CSS has 96 px per inch) rather than at pixel size.
+        width = int(fig.get_figwidth() * FIGURE_DPI) * 96 // FIGURE_DPI
+        display(Image(data=jpeg, format="jpeg", width=width))
     finally:
         plt.close(fig)
 
@@ -234,7 +237,7 @@ def show_provenance(lines: Mapping[str, str], title: str = "数据与程序来�
 
 
 __all__ = [
-    "setup", "show_table", "table_html", "show_heading", "heading_html", "show_figure", "figure_png", "figure_pixels", "show_note", "note_html",
+    "setup", "show_table", "table_html", "show_heading", "heading_html", "show_figure", "figure_jpeg", "figure_pixels", "show_note", "note_html",
     "show_provenance", "provenance_html", "NAMED_FORMATS", "FONT_FAMILY", "FIGURE_DPI",
 ]
 
