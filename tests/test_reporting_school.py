@@ -1,11 +1,11 @@
-"""Tests for the reporting tables and chart inputs of the school report's new sections (funnel, value-added
-caterpillar, score bands, weighting sensitivity) and the district 排名统计表. Small frames, values by hand."""
+"""Tests for the school report's tables and chart inputs (tqa.school_tables: built for every school at once,
+picked per school) and the district 排名统计表. Small frames, values by hand."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from tqa import reporting as rp
+from tqa import reporting as rp, school_tables as st
 
 
 # ---- which papers the school report shows ---------------------------------------------------------
@@ -18,9 +18,10 @@ def test_published_papers_needs_min_n_and_survives_public_suppression():
         # 40 shown; 9 below min_published_n; NA = blanked by the public (complementary) suppression
         "tested_n": pd.array([40, 9, pd.NA, 50, 139], dtype="Int64"),
     })
-    out = rp.published_papers(results, "001", 10)
-    assert out.to_dict("records") == [{"grade": 3, "subject": "语文"}]
-    assert rp.published_papers(results, "009", 10).empty
+    out = st.published_papers(results, 10)
+    assert out["001"].to_dict("records") == [{"grade": 3, "subject": "语文"}]
+    assert out["002"].to_dict("records") == [{"grade": 3, "subject": "语文"}]
+    assert "009" not in out
 
 
 # ---- funnel --------------------------------------------------------------------------------------------
@@ -45,7 +46,8 @@ def _curves():
 
 def test_school_funnel_keeps_the_school_papers_in_report_order():
     papers = pd.DataFrame({"grade": [3, 3, 4], "subject": ["数学", "语文", "语文"]})
-    pts, cvs = rp.school_funnel(_points(), _curves(), "001", papers)
+    panels = st.funnel_panels(_points(), _curves())
+    pts, cvs = panels.for_school("001", papers)
     # grade 4 语文: the school has no point there -> no panel; 语文 before 数学 (subject order)
     assert list(dict.fromkeys(pts["panel"])) == ["三年级语文", "三年级数学"]
     assert set(pts["rate"]) == {"pass_rate"} and len(pts) == 2 + 3
@@ -53,9 +55,10 @@ def test_school_funnel_keeps_the_school_papers_in_report_order():
     assert list(dict.fromkeys(cvs["panel"])) == ["三年级语文", "三年级数学"]
     assert list(cvs.loc[cvs["panel"] == "三年级语文", "n"]) == [30, 50]  # sorted by n, one rate only
     # a paper not in ``papers`` (not published) is left out; without others only the school's own points remain
-    pts, cvs = rp.school_funnel(_points(), _curves(), "001", papers.iloc[[0]], others=False)
+    pts, cvs = panels.for_school("001", papers.iloc[[0]], others=False)
     assert list(pts["unit_code"]) == ["001"] and list(pts["panel"]) == ["三年级数学"]
     assert set(cvs["panel"]) == {"三年级数学"}
+    assert panels.for_school("001", st.NO_PAPERS)[0].empty and panels.for_school("999")[0].empty
 
 
 # ---- value-added caterpillar --------------------------------------------------------------------------
@@ -64,7 +67,7 @@ def test_school_caterpillar_only_papers_where_the_school_has_an_effect():
     va = pd.DataFrame({"school_code": ["001", "002", "003", "001", "002", "002"],
                        "grade": [5, 5, 5, 6, 6, 7], "subject": ["数学"] * 6,
                        "effect": [0.1, None, -0.2, None, 0.3, 0.0], "lo": 0.0, "hi": 0.0})
-    out = rp.school_caterpillar(va, "001")
+    out, _ = st.caterpillar_panels(va).for_school("001")
     # grade 6: 001 withheld (no effect) -> no panel; grade 5: 002's missing effect dropped
     assert list(out["school_code"]) == ["001", "003"] and set(out["panel"]) == {"五年级数学"}
 
@@ -81,11 +84,16 @@ def test_school_score_bands_school_beside_district():
                 rows.append({"level": level, "unit_code": unit, "grade": grade, "subject": subject,
                              "band_no": band_no, "share": 0.5})
     bands = pd.DataFrame(rows)
-    papers = pd.DataFrame({"grade": [3, 4], "subject": ["语文", "语文"]})  # 英语 not published for this school
-    out = rp.school_score_bands(bands, "001", papers)
+    # published: 001 三年级语文 (英语 too few tested); 002 everything
+    results = pd.DataFrame({"level": "school", "unit_code": ["001", "001", "002", "002", "002"],
+                            "grade": [3, 3, 3, 3, 4], "subject": ["语文", "英语", "语文", "英语", "语文"],
+                            "tested_n": [40, 5, 40, 40, 40]})
+    by_school = st.score_bands(bands, results, 10)
+    out = by_school["001"]
     assert set(out["panel"]) == {"三年级语文"}
     assert list(zip(out["level"], out["band_no"])) == [("district", 0), ("district", 1), ("school", 0), ("school", 1)]
     assert set(out.loc[out["level"] == "school", "unit_code"]) == {"001"}
+    assert list(dict.fromkeys(by_school["002"]["panel"])) == ["三年级语文", "三年级英语", "四年级语文"]
 
 
 # ---- weighting sensitivity --------------------------------------------------------------------------
@@ -112,16 +120,17 @@ def _sens():
 
 
 def test_school_sensitivity_ranks_under_each_weighting():
-    out = rp.school_sensitivity(_sens(), "A")
+    by_school = st.sensitivities(_sens())
+    out = by_school["A"]
     assert list(out.columns) == ["年级", "学科", "主方案", "均分为主", "关注后进", "最大名次变动"]
     assert out.to_dict("records") == [{"年级": "三年级", "学科": "语文", "主方案": "2/3", "均分为主": "1/3（前进 1）",
                                        "关注后进": "2/3（不变）", "最大名次变动": 1}]
-    c = rp.school_sensitivity(_sens(), "C").iloc[0]
+    c = by_school["C"].iloc[0]
     assert (c["均分为主"], c["最大名次变动"]) == ("3/3（不变）", 0)
-    b = rp.school_sensitivity(_sens(), "B").iloc[0]
+    b = by_school["B"].iloc[0]
     assert b["均分为主"] == "2/3（后退 1）"
-    assert rp.school_sensitivity(_sens(), "D").empty  # never ranked: nothing to show
-    assert rp.school_sensitivity(_sens().iloc[0:0], "A").empty
+    assert "D" not in by_school  # never ranked: nothing to show
+    assert st.sensitivities(_sens().iloc[0:0]) == {}
 
 
 # ---- 排名统计表 ---------------------------------------------------------------------------------------------
@@ -158,7 +167,11 @@ def test_district_rank_trend_every_school_every_term():
 
 
 def test_school_rank_trend_same_cells():
-    out = rp.school_rank_trend(_trend(), "C")
+    by_school = st.rank_trends(_trend())
+    out = by_school["C"]
     assert list(out.columns) == ["年级", "学科", "2023-1", "2023-2"]
     assert out.set_index("年级").loc["三年级", "2023-2"] == "60.0% / —"
     assert out.set_index("年级").loc["一年级", "2023-1"] == "70.0% / —"
+    # a school with rows in one term only has that term's column only (as its own pivot would)
+    assert list(by_school["E"].columns) == ["年级", "学科", "2023-2"]
+    assert list(by_school["F"].columns) == ["年级", "学科", "2023-1"]

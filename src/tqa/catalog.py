@@ -8,9 +8,13 @@ outputs/<T>/           reports, executed notebooks, data-quality.xlsx, manifest.
 """
 from __future__ import annotations
 
+import json
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -87,7 +91,36 @@ class Catalog:
         """
         path = self.table(stage, name).resolve()
         stat = path.stat()
-        return _read_parquet(path, stat.st_size, stat.st_mtime_ns).copy(deep=False)
+        return _remember(_read_parquet(path, stat.st_size, stat.st_mtime_ns).copy(deep=False),
+                         (str(path), stat.st_size, stat.st_mtime_ns))
+
+    @staticmethod
+    def derive(build: Callable[..., Any], *frames: pd.DataFrame, **options: Any) -> Any:
+        """``build(*frames, **options)``, computed once per process for frames this catalog read (or derived).
+
+        The school reports each show one school's slice of district-wide tables. Shaping those tables for
+        every school at once and picking the school's part is far cheaper than shaping them school by
+        school, but only if the result outlives one report: a worker's kernel runs a few hundred reports
+        (its namespace is reset between them; imported modules and this cache stay). The key is the
+        builder, the source files (path, size, mtime) behind the frames and the options (as JSON), so a
+        re-written table or other options build afresh. A frame of unknown origin (made in the notebook)
+        is simply built on each call. Results are shared: treat them as read-only (pandas copies on write).
+        """
+        origins = [_origin(f) for f in frames]
+        if any(o is None for o in origins):
+            return build(*frames, **options)
+        key = (build, tuple(origins),
+               json.dumps(options, sort_keys=True, default=str, ensure_ascii=False))
+        if key in _DERIVED:
+            _DERIVED.move_to_end(key)
+            return _DERIVED[key]
+        value = build(*frames, **options)
+        _DERIVED[key] = value
+        if len(_DERIVED) > DERIVED_CACHE_SIZE:
+            _DERIVED.popitem(last=False)
+        if isinstance(value, pd.DataFrame):
+            _remember(value, key)       # a derived frame can feed another derivation
+        return value
 
 
 def write_atomic(path: str | Path, data: bytes | str) -> Path:
@@ -102,6 +135,23 @@ def write_atomic(path: str | Path, data: bytes | str) -> Path:
         tmp.write_bytes(data)
     tmp.replace(path)
     return path
+
+
+DERIVED_CACHE_SIZE = 64
+_DERIVED: OrderedDict[tuple, Any] = OrderedDict()
+# id(frame) -> (weak reference, origin key); an entry leaves with its frame, so an id is never mistaken.
+_ORIGINS: dict[int, tuple[weakref.ref, tuple]] = {}
+
+
+def _remember(df: pd.DataFrame, origin: tuple) -> pd.DataFrame:
+    i = id(df)
+    _ORIGINS[i] = (weakref.ref(df, lambda _ref, i=i: _ORIGINS.pop(i, None)), origin)
+    return df
+
+
+def _origin(df: Any) -> tuple | None:
+    entry = _ORIGINS.get(id(df))
+    return entry[1] if entry is not None and entry[0]() is df else None
 
 
 @lru_cache(maxsize=64)

@@ -80,7 +80,7 @@ GAP_ABOVE, GAP_BELOW, GAP_NONE = "#2b6cb0", "#c53030", "#9e9e9e"
 
 # ---- methodology charts: small multiples, readable for 300 schools ----------------------------------
 # One panel per subject (district report, one figure per grade) or, when the rows carry a ``panel`` column
-# (reporting.school_funnel & co.), one panel per label: the school report puts every grade x subject it
+# (school_tables.funnel_panels & co.), one panel per label: the school report puts every grade x subject it
 # sat (up to 42) into one figure, 300 times. A matplotlib Axes costs ~25 ms to create and as much again to
 # draw its ticks, so the panels are not Axes: ``SmallMultiples`` lays them out in one hidden Axes measured
 # in inches and draws frames, a few nice ticks and the data as a handful of batched collections.
@@ -316,7 +316,7 @@ def school_gap_chart(cmp: pd.DataFrame, title: str) -> Figure:
     """Every paper the school sat, in one figure: the school minus the district, with 95 % intervals.
 
     Left: mean as a share of full marks (score-graded papers); right: pass rate (all papers).
-    ``cmp`` is reporting.school_comparison output (levels school / district). A dot whose interval
+    ``cmp`` is school_tables.comparisons chart rows (levels school / category / district). A dot whose interval
     clears zero is coloured; one whose interval contains zero is grey: no difference shown.
     """
     school = cmp[cmp["level"] == "school"].reset_index(drop=True)

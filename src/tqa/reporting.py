@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .composite import MAIN_SCHEME
 from .issues import BLOCKING, FIXED, SEVERITY_LABELS, WARNING
 from .schema import EXAM_MODE_LEVEL, GRADE_LABELS
-from .scoring import subject_sort_key
 
 TOO_FEW = "样本过少"
 
@@ -123,23 +121,9 @@ def lines_table(stats: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def school_comparison(stats: pd.DataFrame, school_code: str, category: str) -> pd.DataFrame:
-    """One school's rows beside its category's and the district's, for every paper it sat."""
-    school = stats.loc[(stats["level"] == "school") & (stats["unit_code"] == school_code)]
-    keys = school[["grade", "subject"]]
-    others = stats.loc[((stats["level"] == "category") & (stats["unit_code"] == category))
-                       | (stats["level"] == "district")].merge(keys, on=["grade", "subject"])
-    out = pd.concat([school, others], ignore_index=True)
-    order = {"school": 0, "category": 1, "district": 2}
-    out = out.assign(_o=out["level"].map(order), _s=subject_sort_key(out["subject"]))
-    out = out.sort_values(["grade", "_s", "_o"], kind="stable").drop(columns="_s")
-    out["level_label"] = out["level"].map({"school": "本校", "category": f"同类（{category}）", "district": "全区"})
-    out["grade_label"] = out["grade"].map(GRADE_LABELS)
-    return out.drop(columns="_o")
-
-
 def comparison_table(cmp: pd.DataFrame, min_n: int) -> pd.DataFrame:
-    """school_comparison rows ready to show: small cohorts suppressed, ranks as text."""
+    """School / category / district rows (school_tables.comparisons) ready to show: small cohorts
+    suppressed, ranks as text."""
     shown = suppress_small(cmp, min_n, ["mean", "sd", "pass_rate", "excellent_rate", "low_rate"])
     return with_rank_text(shown)
 
@@ -271,124 +255,15 @@ def va_model_table(models: pd.DataFrame) -> pd.DataFrame:
         "ICC": models["icc"].map("{:.3f}".format), "拟合方法": models["method"]})
 
 
-def _trend_cells(t: pd.DataFrame) -> pd.Series:
+def trend_cells(t: pd.DataFrame) -> pd.Series:
     """'85.3% / 3/25' per trend row: the pass rate and the district rank (ranking.rank_by) among ranked schools."""
     rate = [f"{v:.1%}" if pd.notna(v) else "—" for v in t["pass_rate"]]
     rank = [rank_text(r, n) for r, n in zip(t["rank_district"], t["n_ranked_district"])]
     return pd.Series([f"{a} / {b}" for a, b in zip(rate, rank)], index=t.index, dtype=object)
 
 
-def school_rank_trend(trend: pd.DataFrame, school_code: str) -> pd.DataFrame:
-    """One school's district rank per paper across the terms on disk (排名统计表)."""
-    t = trend[(trend["level"] == "school") & (trend["unit_code"] == school_code)].copy()
-    t["cell"] = _trend_cells(t)
-    wide = t.pivot_table(index=["grade", "subject"], columns="term", values="cell", aggfunc="first")
-    wide = wide.reset_index()
-    wide = wide.assign(_s=subject_sort_key(wide["subject"])).sort_values(["grade", "_s"]).drop(columns="_s")
-    wide["grade"] = wide["grade"].map(GRADE_LABELS)
-    wide.columns.name = None
-    return wide.rename(columns={"grade": "年级", "subject": "学科"})
-
-
-# ---- school report tables -----------------------------------------------------------------------
-
-def _pct(values, digits: int = 1) -> list[str]:
+def pct_text(values, digits: int = 1) -> list[str]:
     return [f"{v:.{digits}%}" if pd.notna(v) else "—" for v in values]
-
-
-def school_standing(results: pd.DataFrame, school_code: str, public: bool) -> pd.DataFrame:
-    """Per paper: the school's band against the district and (internally) its rank with the rank range."""
-    s = results[(results["level"] == "school") & (results["unit_code"] == school_code)]
-    s = s.assign(_s=subject_sort_key(s["subject"])).sort_values(["grade", "_s"])
-    out = pd.DataFrame({
-        "年级": s["grade"].map(GRADE_LABELS), "学科": s["subject"], "实考": s["tested_n"],
-        "平均标准分": [f"{v:+.2f}" if pd.notna(v) else "—" for v in s["mean_z"]],
-        "比均率": [f"{v:.2f}" if pd.notna(v) else "—" for v in s["ratio_to_mean"]],
-        "平均分分档": s["mean_band"].fillna("—"), "及格率分档": s["pass_rate_band"].fillna("—"),
-    })
-    if not public:
-        out["区排名"] = [rank_text(r, n) for r, n in zip(s["rank_district"], s["n_ranked_district"])]
-        out["名次区间"] = rank_range_text(s["rank_lo"], s["rank_hi"])
-        out["综合得分"] = [f"{v:.1f}" if pd.notna(v) else "—" for v in s["composite"]]
-    small = ~s["publishable"].fillna(False).astype(bool).to_numpy()
-    for col in out.columns[3:]:
-        out[col] = out[col].astype(object).where(~small, s["sample_status"].to_numpy())
-    return out.reset_index(drop=True)
-
-
-def school_targets(targets: pd.DataFrame, school_code: str) -> pd.DataFrame:
-    """One row per paper; per indicator "本校值（目标 ≥90%：达成 / 差 −3.2）"."""
-    t = targets[(targets["level"] == "school") & (targets["unit_code"] == school_code) & targets["target"].notna()]
-    t = t.assign(_s=subject_sort_key(t["subject"]))
-    sign = {"不低于": "≥", "不高于": "≤"}
-
-    def cell(r) -> str:
-        if pd.isna(r["actual"]) or pd.isna(r["met"]):
-            return str(r["sample_status"])
-        verdict = "达成" if r["met"] else f"未达成，差 {abs(r['gap']) * 100:.1f} 个百分点"
-        return f"{r['actual']:.1%}（目标{sign.get(r['kind'], r['kind'])}{r['target']:.0%}，{verdict}）"
-
-    t = t.assign(cell=[cell(r) for _, r in t.iterrows()])
-    wide = t.pivot_table(index=["grade", "_s", "subject"], columns="indicator_label", values="cell", aggfunc="first")
-    wide = wide.reset_index().sort_values(["grade", "_s"]).drop(columns="_s")
-    wide["grade"] = wide["grade"].map(GRADE_LABELS)
-    wide.columns.name = None
-    cols = ["grade", "subject"] + [c for c in ("及格率", "优秀率", "低分率") if c in wide]
-    return wide[cols].rename(columns={"grade": "年级", "subject": "学科"}).reset_index(drop=True)
-
-
-def school_value_added(value_added: pd.DataFrame, school_code: str) -> pd.DataFrame:
-    v = value_added[value_added["school_code"] == school_code]
-    return pd.DataFrame({
-        "年级": v["grade"].map(GRADE_LABELS), "学科": v["subject"], "实考": v["tested_n"],
-        "匹配率": _pct(v["match_rate"]),
-        "增值（95%区间）": interval_text(v["effect"], v["lo"], v["hi"], "{:+.2f}"),
-        "分档": v["band"].fillna("—"),
-    }).reset_index(drop=True)
-
-
-def school_change(change: pd.DataFrame, school_code: str, public: bool) -> pd.DataFrame:
-    c = change[(change["unit_code"] == school_code) & (change["metric"] == "pass_rate")]
-    out = pd.DataFrame({
-        "年级": c["grade"].map(GRADE_LABELS), "学科": c["subject"], "上学期及格率": _pct(c["prior_value"]),
-        "本学期及格率": _pct(c["current_value"]),
-        "变化（百分点）": [f"{v * 100:+.1f}" if pd.notna(v) else "—" for v in c["change"]],
-        "现状": c["status_level"].fillna("—"), "变化": c["change_level"].fillna("—"),
-        "颜色": c["colour_label"].fillna(c["note"]),
-    })
-    if not public:
-        out.insert(5, "名次变化", [f"{int(a)}→{int(b)}" if pd.notna(a) and pd.notna(b) else "—"
-                               for a, b in zip(c["prior_rank"], c["current_rank"])])
-    return out.reset_index(drop=True)
-
-
-def class_table(classes: pd.DataFrame, tiers: pd.DataFrame, school_code: str, grade: int) -> pd.DataFrame:
-    """班级对比 for one grade: each class's statistics with intervals, and its students by tier."""
-    c = classes[(classes["school_code"] == school_code) & (classes["grade"] == grade)]
-    t = tiers[(tiers["school_code"] == school_code) & (tiers["grade"] == grade)]   # not all schools' tiers
-    c = c.merge(t.drop(columns=["tested_n"]), on=["school_code", "grade", "class_no", "subject"], how="left")
-    c = c.assign(_s=subject_sort_key(c["subject"])).sort_values(["_s", "class_no"])
-    return pd.DataFrame({
-        "学科": c["subject"], "班级": c["class_no"].astype(str) + "班", "实考": c["tested_n"],
-        "平均分（95%区间）": interval_text(c["mean"], c["mean_lo"], c["mean_hi"]),
-        "及格率": _pct(c["pass_rate"]), "优秀率": _pct(c["excellent_rate"]), "低分率": _pct(c["low_rate"]),
-        "与本校平均之差": [f"{v:+.1f}" if pd.notna(v) else "—" for v in c["mean_vs_school"]],
-        "优生": c["top_n"].astype("Int64"), "中等生": c["middle_n"].astype("Int64"),
-        "学困生": c["struggling_n"].astype("Int64"),
-    }).reset_index(drop=True)
-
-
-def borderline_lines(borderline: pd.DataFrame, school_code: str) -> list[tuple[str, str]]:
-    """临界生 per class, as (class label, "语文 临界及格：张三 57、李四 58；…") lines, closest to the line first."""
-    b = borderline[borderline["school_code"] == school_code]
-    b = b.assign(_s=subject_sort_key(b["subject"])).sort_values(["grade", "class_no", "_s", "borderline", "gap",
-                                                                  "student_id"])
-    lines = []
-    for (grade, class_no), rows in b.groupby(["grade", "class_no"], sort=False):
-        parts = [f"{subject} {kind}：" + "、".join(f"{n} {s:g}" for n, s in zip(g["name"], g["score"]))
-                 for (_, subject, kind), g in rows.groupby(["_s", "subject", "borderline"], sort=False)]
-        lines.append((f"{GRADE_LABELS[int(grade)]}{int(class_no)}班", "；".join(parts)))
-    return lines
 
 
 # ---- item analysis (试卷分析) ----------------------------------------------------------------------
@@ -421,8 +296,8 @@ def item_gap_table(gaps: pd.DataFrame) -> pd.DataFrame:
     gaps = gaps.sort_values(["weakness_rank", "item_no"])
     return pd.DataFrame({
         "题号": gaps["item"], "题型": gaps["type"].map(TYPE_LABELS).fillna(gaps["type"]),
-        "满分": gaps["full_marks"].map("{:g}".format), "本校得分率": _pct(gaps["school_rate"]),
-        "全区得分率": _pct(gaps["district_rate"]),
+        "满分": gaps["full_marks"].map("{:g}".format), "本校得分率": pct_text(gaps["school_rate"]),
+        "全区得分率": pct_text(gaps["district_rate"]),
         "差距（百分点）": [f"{v * 100:+.1f}" for v in gaps["gap"]],
     }).reset_index(drop=True)
 
@@ -438,7 +313,7 @@ def district_rank_trend(trend: pd.DataFrame, grade: int, subject: str) -> pd.Dat
     t = trend[(trend["level"] == "school") & (trend["grade"] == grade) & (trend["subject"] == subject)]
     if t.empty or t["rank_district"].isna().all():
         return pd.DataFrame(columns=["代码", "学校", "类别"])
-    t = t.assign(cell=_trend_cells(t))
+    t = t.assign(cell=trend_cells(t))
     terms = sorted(t["term"].unique())
     wide = t.pivot_table(index="unit_code", columns="term", values="cell", aggfunc="first").reindex(columns=terms)
     latest = t.sort_values("term").drop_duplicates("unit_code", keep="last").set_index("unit_code")
@@ -451,89 +326,3 @@ def district_rank_trend(trend: pd.DataFrame, grade: int, subject: str) -> pd.Dat
     for term in terms:
         out[term] = wide[term].to_numpy()
     return out.reset_index(drop=True)
-
-
-# ---- school report: the school among all schools (figures and the weighting sensitivity) --------------
-
-def _paper_order(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows sorted by grade and subject order, with a ``panel`` label (三年级语文) for the small-multiple charts."""
-    df = df.assign(_s=subject_sort_key(df["subject"])).sort_values(["grade", "_s"], kind="stable")
-    grade = df["grade"].map({g: GRADE_LABELS.get(int(g), str(g)) for g in pd.unique(df["grade"])})
-    return df.drop(columns="_s").assign(panel=grade.astype("string") + df["subject"].astype("string"))
-
-
-def _on_papers(df: pd.DataFrame, papers: pd.DataFrame) -> pd.DataFrame:
-    keys = papers[["grade", "subject"]].drop_duplicates()
-    return df.merge(keys, on=["grade", "subject"], how="inner")
-
-
-def published_papers(results: pd.DataFrame, school_code: str, min_n: int) -> pd.DataFrame:
-    """The school's papers whose figures this report shows: tested_n >= min_n. After public suppression a
-    hidden row has no tested_n, so complementary-suppressed papers drop out too. Columns grade, subject."""
-    own = results[(results["level"] == "school") & (results["unit_code"] == school_code)]
-    shown = own["tested_n"].astype("Float64").fillna(0) >= min_n
-    return own.loc[shown.to_numpy(), ["grade", "subject"]].reset_index(drop=True)
-
-
-def school_funnel(points: pd.DataFrame, curves: pd.DataFrame, school_code: str, papers: pd.DataFrame,
-                  rate: str = "pass_rate", others: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Funnel-plot rows for one school's report: the papers in ``papers`` (``published_papers``) for one rate,
-    with a ``panel`` label. ``others``: keep the other schools' points (internal report); without them (public
-    report) only the school's own point and the control limits remain, so nothing ranks the school.
-    Papers where the school has no point are left out. Returns (points, curves), in grade / subject order."""
-    pts = _on_papers(points[points["rate"] == rate], papers)
-    own = pts.loc[pts["unit_code"] == school_code, ["grade", "subject"]]
-    pts = _on_papers(pts, own)
-    if not others:
-        pts = pts[pts["unit_code"] == school_code]
-    cvs = _on_papers(curves[curves["rate"] == rate], own)
-    pts = _paper_order(pts.sort_values(["unit_code"], kind="stable"))
-    cvs = _paper_order(cvs.sort_values("n", kind="stable"))
-    return pts.reset_index(drop=True), cvs.reset_index(drop=True)
-
-
-def school_caterpillar(value_added: pd.DataFrame, school_code: str) -> pd.DataFrame:
-    """Every school's value-added effect on the papers where this school has one (not withheld), with a
-    ``panel`` label; for the caterpillar with the school highlighted."""
-    va = value_added[value_added["effect"].notna()]
-    own = va.loc[va["school_code"] == school_code, ["grade", "subject"]]
-    return _paper_order(_on_papers(va, own).sort_values("school_code", kind="stable")).reset_index(drop=True)
-
-
-def school_score_bands(bands: pd.DataFrame, school_code: str, papers: pd.DataFrame) -> pd.DataFrame:
-    """分数段 of the school and of the district on the papers in ``papers`` that have bands (score-graded),
-    with a ``panel`` label; for score_band_chart (school beside district)."""
-    b = bands[((bands["level"] == "school") & (bands["unit_code"] == school_code)) | (bands["level"] == "district")]
-    b = _on_papers(b, papers)
-    own = b.loc[b["level"] == "school", ["grade", "subject"]]
-    b = _on_papers(b, own)
-    return _paper_order(b.sort_values(["level", "band_no"], kind="stable")).reset_index(drop=True)
-
-
-def school_sensitivity(sens: pd.DataFrame, school_code: str) -> pd.DataFrame:
-    """The school's composite district rank under each weighting (internal only): one row per paper it is
-    ranked on; per scheme "名次/参与排名学校数", the alternatives with the move against the main scheme
-    (前进 = a better rank, 后退 = a worse one), and the largest move."""
-    schemes = [MAIN_SCHEME, *(c for c in pd.unique(sens["scheme"]) if c != MAIN_SCHEME)]
-    if sens.empty:
-        return pd.DataFrame(columns=["年级", "学科", *schemes, "最大名次变动"])
-    n_ranked = sens.groupby(["grade", "subject", "scheme"], sort=False)["composite_rank"].count()
-    own = sens[(sens["unit_code"] == school_code) & sens["composite_rank"].notna()]
-    if own.empty:
-        return pd.DataFrame(columns=["年级", "学科", *schemes, "最大名次变动"])
-    def cell(r) -> str:
-        text = rank_text(r["composite_rank"], n_ranked.get((r["grade"], r["subject"], r["scheme"])))
-        if r["scheme"] == MAIN_SCHEME or pd.isna(r["rank_change"]):
-            return text
-        move = int(r["rank_change"])
-        return text + ("（不变）" if move == 0 else f"（{'后退' if move > 0 else '前进'} {abs(move)}）")
-
-    own = own.assign(cell=[cell(r) for _, r in own.iterrows()])
-    wide = own.pivot_table(index=["grade", "subject"], columns="scheme", values="cell", aggfunc="first")
-    wide = wide.reindex(columns=[c for c in schemes if c in wide.columns]).reset_index()
-    biggest = own.groupby(["grade", "subject"])["max_rank_change"].max()
-    wide["最大名次变动"] = [int(biggest[(g, sub)]) for g, sub in zip(wide["grade"], wide["subject"])]
-    wide = _paper_order(wide).drop(columns="panel")
-    wide["grade"] = wide["grade"].map(GRADE_LABELS)
-    wide.columns.name = None
-    return wide.rename(columns={"grade": "年级", "subject": "学科"}).reset_index(drop=True)
