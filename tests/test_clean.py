@@ -15,6 +15,8 @@ from tqa.clean import (canonical_subject, clean_term, find_header_row, map_heade
                        name_match, normalize_class, normalize_grade, normalize_sex,
                        normalize_student_id, parse_number, parse_score, read_tables, read_workbook,
                        write_tables)
+from tqa.clean.store import records_frame, to_frame
+from tqa.clean.term import batches
 from tqa.issues import ISSUE_COLUMNS, Issue
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -355,6 +357,57 @@ def test_write_tables_is_deterministic_and_round_trips(tables, term_root, tmp_pa
     back = read_tables(a)
     for name, df in tables.items():
         pd.testing.assert_frame_equal(back[name], df, check_dtype=True)
+
+
+def test_second_file_of_a_school_is_set_aside_whichever_batch_it_is_in(tmp_path):
+    """Worker processes clean runs of consecutive files (batches); a school's second file is still found
+    and dropped when the two files land in different batches."""
+    term_dir = tmp_path / "data" / "raw" / fx.TERM
+    fx.write_office(term_dir)
+    fx.write_workbook(term_dir / "002.xlsx", fx.simple_return("002", "清河区第一小学"))
+    fx.write_workbook(term_dir / "003.xlsx", fx.simple_return("003", "清河区第二小学"))
+    fx.write_workbook(term_dir / "003_2.xlsx", fx.simple_return("003", "清河区第二小学",
+                                                                students=(("G777", "丁", "七年级", 1, "男", 1, 2, 3, 4),)))
+    one = clean_term(Catalog(fx.TERM, tmp_path), {"clean": {"workers": 1}})
+    two = clean_term(Catalog(fx.TERM, tmp_path), {"clean": {"workers": 3}})  # 3 files: one batch each
+    for name, df in one.items():
+        pd.testing.assert_frame_equal(df, two[name], check_exact=True)
+    dup = one["issues"][one["issues"]["rule"] == "duplicate_return"]
+    assert dup[["school_code", "value"]].values.tolist() == [["003", "003_2.xlsx"]]
+    assert "G777" not in set(one["students"]["student_id"])
+    assert one["returns"]["source_file"].dropna().tolist() == ["002.xlsx", "003.xlsx"]
+
+
+def test_batches_keep_file_order():
+    files = list("abcdefghij")
+    for n in (1, 3, 4, 10, 25):
+        parts = batches(files, n)
+        assert sum(parts, []) == files and len(parts) == min(n, len(files))
+        assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert batches([], 4) == []
+
+
+def test_records_frame_matches_inference_then_cast():
+    """Building columns with their dtypes gives what from_records + to_frame's cast gave, missing values
+    and a non-text value in a text column included."""
+    rows = {"enrolment": [("001", "学校信息", 9, 7, 120.0, None, 0.0, None, 1.0),
+                          ("001", "学校信息", 10, 1, None, None, None, None, None)],
+            "scores": [("001", "学业成绩", 3, "G1", 7, None, "数学", "invalid", None, None, ""),
+                       ("001", "学业成绩", 4, "G2", 7, 3, "数学", "scored", 85.5, None, "85.5")],
+            "returns": [("001", None, None, None, False, None, None, None, None),
+                        ("002", "某校", "小学", "城区", True, "002.xlsx", 12, None, 1.5)],
+            "items": []}
+    for name, recs in rows.items():
+        inferred = pd.DataFrame.from_records(recs, columns=list(schema.CLEAN_TABLES[name]))
+        pd.testing.assert_frame_equal(to_frame(records_frame(recs, name), name), to_frame(inferred, name),
+                                      check_exact=True)
+
+
+def test_read_tables_by_name(tables, tmp_path):
+    write_tables(tables, tmp_path)
+    got = read_tables(tmp_path, ["scores", "returns", "no_such_table"])
+    assert sorted(got) == ["returns", "scores"]
+    pd.testing.assert_frame_equal(got["scores"], tables["scores"])
 
 
 def test_openpyxl_engine_gives_the_same_tables(tables, term_root):

@@ -8,8 +8,11 @@ Reader choice: python-calamine, not openpyxl. Measured on the project's 2-core m
 with other jobs, load average 2-5) on sample returns (tqa.sample, 300 schools, ~385 students each):
 reading one return took 0.025-0.033 s with calamine and 0.40-0.50 s with openpyxl in normal mode
 (~15x; openpyxl's read-only mode would be faster but hides merged ranges, which we fill down).
-The whole term (299 returns, 115k students, 521k score cells) cleaned in 16-25 s in one process and
-17-18 s with two worker processes on that loaded machine (the default uses 2 workers from 20 files).
+The whole term (299 returns, 119k students, 520k score cells, 567k item scores) takes about 8 CPU
+seconds, 5 s on the clock with two worker processes (the default from 20 files; idle 2-core machine):
+reading the workbooks is about 2.3 of those seconds. Rows become tuples (not dicts), repeated cell
+values are parsed once (lru caches), the garbage collector is paused while a return is cleaned, and
+the workers send back typed columns, not a million tuples.
 Row numbers: calamine's default `to_python()` drops leading empty rows and columns (its `start` is
 then not (0, 0)), which would shift every reported Excel row; we call
 `to_python(skip_empty_area=False)` so that list index i is Excel row i + 1. A test checks that both

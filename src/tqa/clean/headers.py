@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .. import schema
 from .normalize import canonical_subject, cell_text, is_blank, squash
@@ -32,9 +33,15 @@ def header_key(text) -> str:
 
 
 def alias_index(fields: dict[str, str]) -> dict[str, str]:
-    """header key -> clean name, for one sheet's fields (canonical header and its aliases)."""
+    """header key -> clean name, for one sheet's fields (canonical header and its aliases). Treat the
+    result as read-only: it is shared (built once per set of fields, not for every sheet of every return)."""
+    return _alias_index(tuple(fields.items()))
+
+
+@lru_cache(maxsize=64)
+def _alias_index(fields: tuple[tuple[str, str], ...]) -> dict[str, str]:
     index: dict[str, str] = {}
-    for name, canonical in fields.items():
+    for name, canonical in fields:
         for alias in (canonical, *schema.HEADER_ALIASES.get(name, ())):
             index.setdefault(header_key(alias), name)
     return index

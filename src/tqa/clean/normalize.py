@@ -47,6 +47,8 @@ def nfkc(text: str) -> str:
 
 def squash(text: str) -> str:
     """NFKC and no whitespace at all: the key used to compare labels people type."""
+    if text.isascii() and text.isalnum():
+        return text  # already its own key (NFKC leaves ASCII alone): most 学籍号 and codes
     return _WS.sub("", nfkc(text))
 
 
@@ -76,6 +78,7 @@ class Parsed:
     blank: bool = False
 
 
+@lru_cache(maxsize=65536, typed=True)  # a district repeats the same few thousand values
 def parse_number(value, units: tuple[str, ...] = ()) -> Parsed:
     """A number from a cell: Excel numbers as they are; text with full-width digits, spaces or a
     unit suffix (e.g. "85分", "８５", "60 分钟") is read and the fix reported."""
@@ -190,6 +193,7 @@ def _cn_number(text: str) -> int | None:
 _CLASS_PAREN = re.compile(r"\((\d+|[一二三四五六七八九十]+)\)")
 
 
+@lru_cache(maxsize=4096, typed=True)
 def normalize_class(value) -> int | None:
     """3 from 3 / "3" / "03" / "3班" / "（3）班" / "七(3)班" / "三班" / "第3班"."""
     if is_blank(value):
@@ -208,6 +212,7 @@ def normalize_class(value) -> int | None:
     return _cn_number(text)
 
 
+@lru_cache(maxsize=1024, typed=True)
 def normalize_sex(value) -> str | None:
     return None if is_blank(value) else SEX_VARIANTS.get(squash(str(value)))
 

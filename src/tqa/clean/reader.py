@@ -35,6 +35,15 @@ def _fill_merged(rows: list[list], merged) -> None:
                     row[c] = top
 
 
+def _calamine_cells(row: list) -> list:
+    """A calamine row with None for its empty cells (calamine writes ""), trailing ones dropped (as
+    read_workbook would). Rows are as wide as the sheet, so most end in empty cells but have none
+    inside: trimming first leaves the cell-by-cell rewrite to the few rows that need it."""
+    while row and row[-1] == "":
+        row.pop()
+    return [None if v == "" else v for v in row] if "" in row else row
+
+
 def _read_calamine(path: Path) -> list[Sheet]:
     from python_calamine import CalamineWorkbook
 
@@ -45,7 +54,7 @@ def _read_calamine(path: Path) -> list[Sheet]:
             cs = wb.get_sheet_by_name(name)
             # skip_empty_area=False keeps leading empty rows and columns, so index i is Excel row i + 1
             # (the default drops them and shifts every row number: checked in tests/test_clean.py).
-            rows = [[None if v == "" else v for v in r] for r in cs.to_python(skip_empty_area=False)]
+            rows = [_calamine_cells(r) for r in cs.to_python(skip_empty_area=False)]
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (cs.merged_cell_ranges or [])]
             sheets.append(Sheet(name, rows, merged))
         return sheets

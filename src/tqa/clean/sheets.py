@@ -2,10 +2,15 @@
 
 Row contract: every non-empty row below a sheet's header becomes exactly one clean row or one
 rejected row (with a Chinese reason); `SheetOut.nonempty == clean + len(rejected)` is asserted.
+
+Records are tuples in the column order of their table in `schema.CLEAN_TABLES`, not dicts: a term
+has about 1.3 million of them (one per score and item cell), and tuples are much cheaper to build,
+to send back from a worker process and to turn into columns.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache, partial
 
 from .. import schema
 from ..issues import FIXED, WARNING, Issue
@@ -54,23 +59,26 @@ class Ctx:
 
 @dataclass
 class SheetOut:
+    """Record tuples in schema.CLEAN_TABLES column order (see the module docstring)."""
     sheet: str
-    records: list[dict] = field(default_factory=list)  # rows of SHEET_TABLE[sheet]
-    scores: list[dict] = field(default_factory=list)  # 学业成绩 only
-    items: list[dict] = field(default_factory=list)  # 小题得分 only: one record per item score
+    records: list[tuple] = field(default_factory=list)  # rows of SHEET_TABLE[sheet]
+    scores: list[tuple] = field(default_factory=list)  # 学业成绩 only
+    items: list[tuple] = field(default_factory=list)  # 小题得分 only: one record per item score
     meta_rows: int = 0  # 学校信息 key/value rows (clean rows of the sheet, landing in `returns`)
     item_rows: int = 0  # 小题得分 rows read (a row of blank / 缺考 cells gives no item record)
-    rejected: list[dict] = field(default_factory=list)
+    rejected: list[tuple] = field(default_factory=list)
     nonempty: int = 0
 
     @property
     def clean(self) -> int:
         return len(self.records) + self.meta_rows + self.item_rows
 
-    def accounting(self, school_code: str) -> dict:
+    def accounting(self, school_code: str) -> tuple:
         assert self.nonempty == self.clean + len(self.rejected), (school_code, self.sheet)
-        return {"school_code": school_code, "sheet": self.sheet, "nonempty_rows": self.nonempty,
-                "clean_rows": self.clean, "rejected_rows": len(self.rejected)}
+        return (school_code, self.sheet, self.nonempty, self.clean, len(self.rejected))
+
+    def reject(self, ctx: Ctx, excel_row: int, reason: str, raw: str) -> None:
+        self.rejected.append((ctx.school_code, self.sheet, excel_row, ctx.source_file, reason, raw))
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ class ExamSpec:
     """grade -> subject -> (mode, full_marks), from office/exam_spec.csv."""
     by_grade: dict[int, dict[str, tuple[str, float]]]
 
-    @property
+    @cached_property  # asked for on every 小题得分 row
     def subjects(self) -> tuple[str, ...]:
         return tuple(sorted({s for subs in self.by_grade.values() for s in subs}))
 
@@ -88,19 +96,29 @@ def _num(v: float | None) -> str:
     return "" if v is None else (str(int(v)) if float(v).is_integer() else str(v))
 
 
+def first_filled(row: list) -> int:
+    """Index of the row's first non-blank cell, -1 for a blank row. One plain loop (it runs on every
+    row, and the first cell is nearly always filled): the same test as nz.is_blank, inlined."""
+    for i, c in enumerate(row):
+        if c is not None and not (isinstance(c, str) and c.strip() == ""):
+            return i
+    return -1
+
+
 def is_blank_row(row: list) -> bool:
-    return all(nz.is_blank(c) for c in row)
+    return first_filled(row) < 0
 
 
 def first_cell(row: list):
-    return next((c for c in row if not nz.is_blank(c)), None)
+    i = first_filled(row)
+    return row[i] if i >= 0 else None
 
 
 _TOTAL_FIRST_CHARS = {k[0] for k in TOTAL_KEYS}
 
 
-def is_total_row(row: list) -> bool:
-    first = first_cell(row)
+def is_total_cell(first) -> bool:
+    """Whether a row whose first non-blank cell is `first` is a 合计 row."""
     if not isinstance(first, str) or first.lstrip()[:1] not in _TOTAL_FIRST_CHARS:
         return False  # cheap pre-test: this runs on every row
     return nz.squash(first).rstrip(":") in TOTAL_KEYS
@@ -152,12 +170,23 @@ class Reject(Exception):
 # ---- the row walk shared by every tabular sheet --------------------------------------------
 @dataclass
 class RowCtx:
+    """The row being built. One per sheet, moved from row to row by walk_rows (set `row` and
+    `excel_row`); labels and issue texts are only worked out when a cell has something to report."""
     ctx: Ctx
     sheet: str
     hm: HeaderMap
-    excel_row: int
-    cells: dict  # clean field -> raw value
     cols: dict  # clean field -> column index
+    excel_row: int = 0
+    row: list = field(default_factory=list)
+
+    def raw(self, name: str):
+        """The row's cell for a clean field (None when the sheet lacks the column or the row is short)."""
+        col = self.cols.get(name)
+        return self.row[col] if col is not None and col < len(self.row) else None
+
+    def head(self) -> tuple:
+        """(school_code, sheet, excel_row): the first columns of every clean record."""
+        return (self.ctx.school_code, self.sheet, self.excel_row)
 
     def label(self, name: str) -> str:
         col = self.cols.get(name)
@@ -165,10 +194,10 @@ class RowCtx:
 
     def number(self, name: str, units=(), integer=False, required_reason: str | None = None):
         """A numeric field: fixes reported; unreadable -> None with a warning (or Reject when required)."""
-        raw = self.cells.get(name)
+        raw = self.raw(name)
         p = (nz.parse_int if integer else nz.parse_number)(raw, units)
-        label = self.label(name)
         if p.value is None:
+            label = self.label(name)
             if required_reason is not None:
                 why = f"{label}为空" if p.blank else f"{label}“{nz.cell_text(raw)}”无法识别"
                 raise Reject(f"{why}，{required_reason}", "no_value", label, nz.cell_text(raw))
@@ -176,27 +205,29 @@ class RowCtx:
                 self.ctx.add(WARNING, "unreadable_value", self.sheet, self.excel_row, label,
                              nz.cell_text(raw), f"{label}“{nz.cell_text(raw)}”无法识别为数值", ACT_DROP_CELL)
             return None
-        report_fixes(self.ctx, self.sheet, self.excel_row, label, raw, p.fixes, _num(p.value))
+        if p.fixes:
+            report_fixes(self.ctx, self.sheet, self.excel_row, self.label(name), raw, p.fixes, _num(p.value))
         return p.value
 
     def grade(self) -> int:
-        raw = self.cells.get("grade")
+        raw = self.raw("grade")
         grade, fixes = nz.normalize_grade(raw)
-        label = self.label("grade")
         if grade is None:
+            label = self.label("grade")
             why = f"{label}为空" if nz.is_blank(raw) else f"{label}“{nz.cell_text(raw)}”无法识别"
             raise Reject(why, "bad_grade", label, nz.cell_text(raw))
-        report_fixes(self.ctx, self.sheet, self.excel_row, label, raw, fixes, str(grade))
+        if fixes:
+            report_fixes(self.ctx, self.sheet, self.excel_row, self.label("grade"), raw, fixes, str(grade))
         return grade
 
     def student_id(self) -> str:
-        sid = nz.normalize_student_id(self.cells.get("student_id"))
+        sid = nz.normalize_student_id(self.raw("student_id"))
         if sid is None:
             raise Reject("缺少学籍号", "missing_id", self.label("student_id"), "")
         return sid
 
     def sex(self) -> str | None:
-        raw = self.cells.get("sex")
+        raw = self.raw("sex")
         sex = nz.normalize_sex(raw)
         if sex is None and "sex" in self.cols:
             label = self.label("sex")
@@ -206,7 +237,7 @@ class RowCtx:
         return sex
 
     def text(self, name: str) -> str | None:
-        raw = self.cells.get(name)
+        raw = self.raw(name)
         return None if nz.is_blank(raw) else nz.cell_text(raw).strip()
 
 
@@ -261,54 +292,73 @@ def _blank_issue(ctx: Ctx, sheet: str, blanks: list[int], last_row: int) -> None
                 f"数据中间有 {len(inner)} 个空行（第 {listed} 行），已跳过", ACT_SKIPPED)
 
 
+class _Repeats:
+    """Finds a row identical to an earlier one (same signature). Identical rows have equal key cells
+    (the 学籍号), so a row's signature is only worked out once a second row with its key cell turns up:
+    most rows never need one."""
+
+    def __init__(self, rows: list[list]):
+        self.rows = rows
+        self.first_by_key: dict = {}  # key cell -> index of the first row with it, -1 once signed
+        self.first_by_sig: dict[tuple, int] = {}  # signature -> Excel row of its first row
+
+    def earlier(self, i: int, key_cell) -> int | None:
+        """The Excel row that row i repeats, or None (row i is then remembered)."""
+        first = self.first_by_key.get(key_cell)
+        if first is None:
+            self.first_by_key[key_cell] = i
+            return None
+        if first >= 0:
+            self.first_by_sig[row_signature(self.rows[first])] = first + 1
+            self.first_by_key[key_cell] = -1
+        sig = row_signature(self.rows[i])
+        if sig in self.first_by_sig:
+            return self.first_by_sig[sig]
+        self.first_by_sig[sig] = i + 1
+        return None
+
+
 def walk_rows(sheet: Sheet, ctx: Ctx, out: SheetOut, hidx: int, hm: HeaderMap, build,
               stop: int | None = None, id_field: str | None = "student_id") -> None:
     """Rows hidx+1 .. stop-1: blank rows skipped, 合计 rows and duplicates rejected, the rest built."""
     rows = sheet.rows
     stop = len(rows) if stop is None else stop
     cols = {name: col for col, name in hm.columns.items()}
-    seen: dict[tuple, int] = {}
+    key_col = cols.get(id_field) if id_field else None
+    repeats = _Repeats(rows)
     blanks: list[int] = []
     last = hidx + 1
     noun = ROW_NOUN[sheet.name]
+    rc = RowCtx(ctx, sheet.name, hm, cols)
 
     def reject(excel_row, row, reason, rule, column=None, value=None):
-        out.rejected.append({"school_code": ctx.school_code, "sheet": sheet.name, "excel_row": excel_row,
-                             "source_file": ctx.source_file, "reason": reason,
-                             "raw_values": raw_values(row, hm.texts)})
+        out.reject(ctx, excel_row, reason, raw_values(row, hm.texts))
         ctx.add(WARNING, rule, sheet.name, excel_row, column, value, reason, ACT_DROP_ROW)
 
     for i in range(hidx + 1, stop):
         row = rows[i]
         excel_row = i + 1
-        if is_blank_row(row):
+        first = first_filled(row)
+        if first < 0:
             blanks.append(excel_row)
             continue
         out.nonempty += 1
         last = excel_row
-        if is_total_row(row):
-            col = next(c for c, v in enumerate(row) if not nz.is_blank(v))
-            reject(excel_row, row, f"合计行，不是{noun}记录", "total_row", hm.label(col), nz.cell_text(row[col]))
+        if is_total_cell(row[first]):
+            reject(excel_row, row, f"合计行，不是{noun}记录", "total_row", hm.label(first), nz.cell_text(row[first]))
             continue
-        key_col = cols.get(id_field) if id_field else None
-        key = nz.cell_text(row[key_col]).strip() if key_col is not None and key_col < len(row) else ""
-        if key:
-            sig = row_signature(row)
-            if sig in seen:
-                reject(excel_row, row, f"与第 {seen[sig]} 行重复", "duplicate_row", hm.label(key_col), key)
+        if key_col is not None and key_col < len(row):
+            key = nz.cell_text(row[key_col]).strip()
+            earlier = repeats.earlier(i, row[key_col]) if key else None
+            if earlier is not None:
+                reject(excel_row, row, f"与第 {earlier} 行重复", "duplicate_row", hm.label(key_col), key)
                 continue
-            seen[sig] = excel_row
-        cells = {name: (row[col] if col < len(row) else None) for name, col in cols.items()}
-        rc = RowCtx(ctx, sheet.name, hm, excel_row, cells, cols)
+        rc.row, rc.excel_row = row, excel_row
         try:
             build(rc, row)
         except Reject as rj:
             reject(excel_row, row, rj.reason, rj.rule, rj.column, rj.value)
     _blank_issue(ctx, sheet.name, blanks, last)
-
-
-def _source(ctx: Ctx, rc: RowCtx) -> dict:
-    return {"school_code": ctx.school_code, "sheet": rc.sheet, "excel_row": rc.excel_row}
 
 
 def _reject_all(sheet: Sheet, ctx: Ctx, out: SheetOut, start: int, reason: str) -> None:
@@ -317,8 +367,7 @@ def _reject_all(sheet: Sheet, ctx: Ctx, out: SheetOut, start: int, reason: str) 
         if is_blank_row(row):
             continue
         out.nonempty += 1
-        out.rejected.append({"school_code": ctx.school_code, "sheet": sheet.name, "excel_row": i + 1,
-                             "source_file": ctx.source_file, "reason": reason, "raw_values": raw_values(row)})
+        out.reject(ctx, i + 1, reason, raw_values(row))
 
 
 # ---- the tabular sheets -------------------------------------------------------------------
@@ -348,71 +397,96 @@ def clean_table_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
     hm = map_header(sheet.rows[hidx], fields, subjects)
     _header_issues(ctx, name, hidx + 1, hm)
     _merged_issues(ctx, sheet, hidx + 1)
-    build = {schema.SHEET_SCORES: _build_student, schema.SHEET_FITNESS: _build_fitness,
-             schema.SHEET_SURVEY: _build_survey, schema.SHEET_ROUTINE: _build_routine}[name]
+    if name == schema.SHEET_SCORES:
+        build = _student_builder(out, spec)
+    else:
+        build = {schema.SHEET_FITNESS: _build_fitness, schema.SHEET_SURVEY: _build_survey,
+                 schema.SHEET_ROUTINE: _build_routine}[name]
+        build = partial(build, out=out)
     id_field = "staff_name" if name == schema.SHEET_ROUTINE else "student_id"
-    walk_rows(sheet, ctx, out, hidx, hm, lambda rc, row: build(rc, row, out, spec), id_field=id_field)
+    walk_rows(sheet, ctx, out, hidx, hm, build, id_field=id_field)
     return out
 
 
-def _build_student(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None:
-    ctx = rc.ctx
-    sid = rc.student_id()
-    grade = rc.grade()
-    class_raw = rc.cells.get("class_no")
-    class_no = nz.normalize_class(class_raw)
-    if class_no is None and "class_no" in rc.cols:
-        label = rc.label("class_no")
-        what = f"{label}为空" if nz.is_blank(class_raw) else f"{label}“{nz.cell_text(class_raw)}”无法识别"
-        ctx.add(WARNING, "bad_class", rc.sheet, rc.excel_row, label, nz.cell_text(class_raw),
-                f"{what}，该生不计入分班统计", ACT_DROP_CELL)
-    src = _source(ctx, rc)
-    out.records.append({**src, "student_id": sid, "name": rc.text("name"), "grade": grade,
-                        "class_no": class_no, "sex": rc.sex()})
-    grade_subjects = spec.by_grade.get(grade, {})
-    for col, subject in rc.hm.subjects.items():
-        raw = row[col] if col < len(row) else None
-        label = rc.hm.label(col)
-        # A subject the exam spec does not list for this grade is still read as a score: the checks
-        # step decides whether the spec is missing it (blocking) or the cell is a stray (warning).
-        mode = grade_subjects[subject][0] if subject in grade_subjects else schema.EXAM_MODE_SCORE
-        if subject not in grade_subjects and nz.is_blank(raw):
-            continue
-        cell = nz.parse_score(raw, mode)
-        if subject not in grade_subjects and cell.status == schema.STATUS_INVALID:
-            as_level = nz.parse_score(raw, schema.EXAM_MODE_LEVEL)
-            cell = as_level if as_level.status == schema.STATUS_LEVEL else cell
-        shown = cell.level or (_num(cell.score) if cell.score is not None else "")
-        report_fixes(ctx, rc.sheet, rc.excel_row, label, raw, cell.fixes, shown)
-        if cell.status == schema.STATUS_INVALID:
-            text = nz.cell_text(raw)
-            ctx.add(WARNING, "invalid_score", rc.sheet, rc.excel_row, label, text,
-                    f"{subject}成绩“{text}”：{cell.reason}" if text else f"{subject}：{cell.reason}", ACT_DROP_CELL)
-        out.scores.append({**src, "student_id": sid, "grade": grade, "class_no": class_no, "subject": subject,
-                           "status": cell.status, "score": cell.score, "level": cell.level,
-                           "raw_value": nz.cell_text(raw)})
+def score_plan(hm: HeaderMap, grade_subjects: dict) -> list[tuple[int, str, str, bool]]:
+    """(col, subject, mode, listed) per subject column, for one grade's rows: the paper's mode from the
+    exam spec, and whether the spec lists the subject for that grade."""
+    return [(col, subject, grade_subjects[subject][0] if subject in grade_subjects else schema.EXAM_MODE_SCORE,
+             subject in grade_subjects) for col, subject in hm.subjects.items()]
 
 
-def _build_fitness(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None:
+def _student_builder(out: SheetOut, spec: ExamSpec):
+    """The 学业成绩 row builder: a student record and one score record per subject column."""
+    plans: dict[int, list] = {}  # grade -> score_plan, worked out once per sheet
+
+    def build(rc: RowCtx, row: list) -> None:
+        ctx = rc.ctx
+        sid = rc.student_id()
+        grade = rc.grade()
+        class_raw = rc.raw("class_no")
+        class_no = nz.normalize_class(class_raw)
+        if class_no is None and "class_no" in rc.cols:
+            label = rc.label("class_no")
+            what = f"{label}为空" if nz.is_blank(class_raw) else f"{label}“{nz.cell_text(class_raw)}”无法识别"
+            ctx.add(WARNING, "bad_class", rc.sheet, rc.excel_row, label, nz.cell_text(class_raw),
+                    f"{what}，该生不计入分班统计", ACT_DROP_CELL)
+        head = rc.head()
+        out.records.append((*head, sid, rc.text("name"), grade, class_no, rc.sex()))
+        plan = plans.get(grade)
+        if plan is None:
+            plan = plans[grade] = score_plan(rc.hm, spec.by_grade.get(grade, {}))
+        student = (*head, sid, grade, class_no)
+        width = len(row)
+        for col, subject, mode, listed in plan:
+            raw = row[col] if col < width else None
+            # A subject the exam spec does not list for this grade is still read as a score: the checks
+            # step decides whether the spec is missing it (blocking) or the cell is a stray (warning).
+            if not listed and nz.is_blank(raw):
+                continue
+            cell, tail = score_cell(raw, mode, subject, listed)
+            if cell.fixes:
+                shown = cell.level or (_num(cell.score) if cell.score is not None else "")
+                report_fixes(ctx, rc.sheet, rc.excel_row, rc.hm.label(col), raw, cell.fixes, shown)
+            if cell.status == schema.STATUS_INVALID:
+                text = tail[-1]
+                ctx.add(WARNING, "invalid_score", rc.sheet, rc.excel_row, rc.hm.label(col), text,
+                        f"{subject}成绩“{text}”：{cell.reason}" if text else f"{subject}：{cell.reason}",
+                        ACT_DROP_CELL)
+            out.scores.append(student + tail)
+
+    return build
+
+
+@lru_cache(maxsize=65536, typed=True)
+def score_cell(raw, mode: str, subject: str, listed: bool) -> tuple[nz.ScoreCell, tuple]:
+    """A subject cell read (``parse_score``; a subject the spec does not list for the grade may also hold
+    a level) and the end of its score record: (subject, status, score, level, raw_value). The same
+    few thousand values fill a district's half a million cells, so both are worked out once per value."""
+    cell = nz.parse_score(raw, mode)
+    if not listed and cell.status == schema.STATUS_INVALID:
+        as_level = nz.parse_score(raw, schema.EXAM_MODE_LEVEL)
+        cell = as_level if as_level.status == schema.STATUS_LEVEL else cell
+    return cell, (subject, cell.status, cell.score, cell.level, nz.cell_text(raw))
+
+
+def _build_fitness(rc: RowCtx, row: list, out: SheetOut) -> None:
     sid = rc.student_id()
     grade = rc.grade()
     total = rc.number("total_score", units=("分",), required_reason="没有可用的体测成绩")
-    out.records.append({**_source(rc.ctx, rc), "student_id": sid, "grade": grade, "sex": rc.sex(),
-                        "total_score": total})
+    out.records.append((*rc.head(), sid, grade, rc.sex(), total))
 
 
-def _build_survey(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None:
+def _build_survey(rc: RowCtx, row: list, out: SheetOut) -> None:
     sid = rc.student_id()
     grade = rc.grade()
     minutes = rc.number("homework_minutes", units=("分钟", "min", "分"))
     hours = rc.number("sleep_hours", units=("小时", "个小时", "h", "时"))
     if minutes is None and hours is None:
         raise Reject("作业时间和睡眠时间都没有可用的数值", "no_value")
-    out.records.append({**_source(rc.ctx, rc), "student_id": sid, "grade": grade,
-                        "homework_minutes": minutes, "sleep_hours": hours})
+    out.records.append((*rc.head(), sid, grade, minutes, hours))
 
 
-def _build_routine(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None:
+def _build_routine(rc: RowCtx, row: list, out: SheetOut) -> None:
     staff = rc.text("staff_name")
     if staff is None:
         raise Reject("缺少教师姓名", "missing_id", rc.label("staff_name"), "")
@@ -421,9 +495,7 @@ def _build_routine(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec) -> None
     research = rc.number("research_hours", units=("小时", "h", "时"))
     if observed is None and evaluated is None and research is None:
         raise Reject("听课、评课、教研都没有可用的数值", "no_value")
-    out.records.append({**_source(rc.ctx, rc), "staff_name": staff, "role": rc.text("role"),
-                        "lessons_observed": observed, "lessons_evaluated": evaluated,
-                        "research_hours": research})
+    out.records.append((*rc.head(), staff, rc.text("role"), observed, evaluated, research))
 
 
 # ---- 小题得分 (optional) -----------------------------------------------------------------------
@@ -466,41 +538,47 @@ def clean_items_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
         ctx.add(WARNING, "no_item_columns", name, hidx + 1, None, None,
                 "表头中没有题号列（应为 1、2、13(1) 等），本表没有可用的小题得分", ACT_NO_DATA)
     _merged_issues(ctx, sheet, hidx + 1)
-    walk_rows(sheet, ctx, out, hidx, hm, lambda rc, row: _build_item_row(rc, row, out, spec, items))
+    walk_rows(sheet, ctx, out, hidx, hm, partial(_build_item_row, out=out, spec=spec, items=items))
     return out
+
+
+@lru_cache(maxsize=1024)
+def paper_subject(written: str, subjects: tuple[str, ...]) -> str:
+    """The exam-spec subject a 小题得分 row's 学科 cell names; an unknown one as written (the checks say so)."""
+    return nz.canonical_subject(written, subjects) or written
 
 
 def _build_item_row(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec, items: dict[int, str]) -> None:
     ctx = rc.ctx
     sid = rc.student_id()
     grade = rc.grade()
-    raw_subject = rc.cells.get("subject")
-    label = rc.label("subject")
+    raw_subject = rc.raw("subject")
     if nz.is_blank(raw_subject):
+        label = rc.label("subject")
         raise Reject(f"{label}为空，无法确定是哪一科的试卷", "missing_subject", label, "")
     written = nz.cell_text(raw_subject).strip()
-    subject = nz.canonical_subject(written, spec.subjects) or written  # unknown: the checks say so
+    subject = paper_subject(written, spec.subjects)
     if subject != written:
-        ctx.add(FIXED, "subject_variant", rc.sheet, rc.excel_row, label, written,
+        ctx.add(FIXED, "subject_variant", rc.sheet, rc.excel_row, rc.label("subject"), written,
                 f"学科“{written}”已按“{subject}”识别", ACT_FIXED)
     out.item_rows += 1
-    src = _source(ctx, rc)
+    paper = (*rc.head(), sid, grade, subject)
+    width = len(row)
     for col, item in items.items():
-        raw = row[col] if col < len(row) else None
+        raw = row[col] if col < width else None
         if nz.is_blank(raw):
             continue
         cell = nz.parse_score(raw, schema.EXAM_MODE_SCORE)
-        column = rc.hm.label(col)
-        report_fixes(ctx, rc.sheet, rc.excel_row, column, raw, cell.fixes, _num(cell.score))
+        if cell.fixes:
+            report_fixes(ctx, rc.sheet, rc.excel_row, rc.hm.label(col), raw, cell.fixes, _num(cell.score))
         if cell.status in (schema.STATUS_ABSENT, schema.STATUS_EXEMPT):
             continue
         if cell.status != schema.STATUS_SCORED:
             text = nz.cell_text(raw)
-            ctx.add(WARNING, "invalid_item_score", rc.sheet, rc.excel_row, column, text,
+            ctx.add(WARNING, "invalid_item_score", rc.sheet, rc.excel_row, rc.hm.label(col), text,
                     f"{subject}第 {item} 题得分“{text}”：{cell.reason}", ACT_DROP_CELL)
             continue
-        out.items.append({**src, "student_id": sid, "grade": grade, "subject": subject, "item": item,
-                          "score": cell.score})
+        out.items.append((*paper, item, cell.score))
 
 
 # ---- 学校信息 --------------------------------------------------------------------------------
@@ -551,8 +629,7 @@ def clean_info_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
         key, value, _ = info_key(row)
         if key is None or key in seen_keys:
             reason = "无法识别的信息项" if key is None else f"信息项“{INFO_LABELS[key][0]}”重复填写"
-            out.rejected.append({"school_code": ctx.school_code, "sheet": name, "excel_row": i + 1,
-                                 "source_file": ctx.source_file, "reason": reason, "raw_values": raw_values(row)})
+            out.reject(ctx, i + 1, reason, raw_values(row))
             ctx.add(WARNING, "unknown_info_row", name, i + 1, None, nz.cell_text(first_cell(row)), reason,
                     ACT_DROP_ROW)
             continue
@@ -573,10 +650,10 @@ def clean_info_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
 
     def build(rc: RowCtx, row: list) -> None:
         grade = rc.grade()
-        counts = {f: rc.number(f, units=("人",), integer=True,
-                               required_reason="该年级没有可用的在籍人数" if f == "enrolled" else None)
-                  for f in ("enrolled", "transferred_in", "transferred_out", "dropped_out", "died")}
-        out.records.append({**_source(ctx, rc), "grade": grade, **counts})
+        counts = [rc.number(f, units=("人",), integer=True,
+                            required_reason="该年级没有可用的在籍人数" if f == "enrolled" else None)
+                  for f in ("enrolled", "transferred_in", "transferred_out", "dropped_out", "died")]
+        out.records.append((*rc.head(), grade, *counts))
 
     walk_rows(sheet, ctx, out, hidx, hm, build, id_field="grade")
     return out
