@@ -6,12 +6,13 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import schema
 from ..issues import BLOCKING, FIXED, ISSUE_COLUMNS, SEVERITY_LABELS, WARNING, Issue, issues_frame
 from . import engine
-from .frames import ROW_TABLES, build_frames, conform, enrolment_frame, with_row
+from .frames import ROW_TABLES, build_frames, conform, enrolment_frame, text_keys, with_row
 from .suites import load_suites
 
 STAGE = "checks"
@@ -123,15 +124,28 @@ class SetAside:
             self.measures.update((str(c), t) for c in sub["school_code"].dropna() for t in failure.meta["tables"])
 
 
-def _source_keys(df: pd.DataFrame) -> pd.Series:
-    return pd.Series(list(zip(df["school_code"].astype(str), df["sheet"].astype(str),
-                              pd.to_numeric(df["excel_row"]).fillna(-1).astype("int64"))),
-                     index=df.index, dtype=object)
+def _source_keys(df: pd.DataFrame) -> pd.MultiIndex:
+    """Each row's (school_code, sheet, excel_row) as SetAside.rows writes it; a missing part never matches.
+    A MultiIndex, not a Series of tuples: its isin works on factorized codes."""
+    return pd.MultiIndex.from_arrays([df["school_code"].astype(str), df["sheet"].astype(str),
+                                      pd.to_numeric(df["excel_row"]).fillna(-1).astype("int64")])
 
 
-def apply_set_asides(tables: dict[str, pd.DataFrame], aside: SetAside) -> dict[str, pd.DataFrame]:
+def _rows_set_aside(df: pd.DataFrame, rows: set) -> np.ndarray:
+    """Whether each row of `df` is one of the sheet rows in `rows`. Only the rows of the schools named
+    there are keyed: a few thousand instead of a whole 500k-row table."""
+    hit = np.zeros(len(df), dtype=bool)
+    maybe = df["school_code"].isin(sorted({code for code, _, _ in rows})).to_numpy()
+    if maybe.any():
+        hit[maybe] = _source_keys(df[maybe]).isin(list(rows))
+    return hit
+
+
+def apply_set_asides(tables: dict[str, pd.DataFrame], aside: SetAside,
+                     names: tuple[str, ...] = ROW_TABLES) -> dict[str, pd.DataFrame]:
+    """The row tables of `names` without what `aside` sets aside."""
     out = {}
-    for name in ROW_TABLES:
+    for name in names:
         df = conform(tables.get(name), name)
         if name == "scores" and aside.cells:
             # The score alone is set aside: the student stays, the cell counts as unreadable.
@@ -143,24 +157,28 @@ def apply_set_asides(tables: dict[str, pd.DataFrame], aside: SetAside) -> dict[s
             keep &= ~df.index.isin(sorted(aside.item_cells))  # a long row is one cell of the sheet
         keep &= ~df["school_code"].isin(sorted(c for c, t in aside.measures if t == name))
         if aside.rows and len(df):
-            keep &= ~_source_keys(df).isin(aside.rows)
-        out[name] = df.loc[keep].reset_index(drop=True)
+            keep &= ~_rows_set_aside(df, aside.rows)
+        out[name] = df if keep.all() else df.loc[keep].reset_index(drop=True)  # (df has a fresh index)
     return _without_set_aside_students(tables, out)
 
 
-def _student_keys(df: pd.DataFrame) -> pd.Series:
-    return df["school_code"].astype(str) + "\0" + df["student_id"].astype(str)
+def _student_keys(df: pd.DataFrame) -> pd.MultiIndex:
+    return text_keys(df, ["school_code", "student_id"])
 
 
 def _without_set_aside_students(tables: dict[str, pd.DataFrame], out: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Item scores follow their student: when a student's 学业成绩 row is set aside (a 学籍号 in two schools,
     a duplicate row, ...), that student's 小题得分 rows leave the item analysis too, for the same reason."""
     before, after, items = conform(tables.get("students"), "students"), out.get("students"), out.get("items")
-    if items is None or after is None or not len(items) or not len(before):
-        return out
-    gone = set(_student_keys(before)) - set(_student_keys(after))
-    if gone:
-        out["items"] = items.loc[~_student_keys(items).isin(gone)].reset_index(drop=True)
+    if items is None or after is None or not len(items) or len(after) == len(before):
+        return out  # (after is before less some rows: the same length means nobody left)
+    gone = _student_keys(before).difference(_student_keys(after))
+    if len(gone):
+        # Key only the item rows of those 学籍号 (isin on one column is cheap; NaN matches NaN in both).
+        hit = np.zeros(len(items), dtype=bool)
+        maybe = items["student_id"].astype(str).isin(gone.get_level_values(1)).to_numpy()
+        hit[maybe] = _student_keys(items[maybe]).isin(gone)
+        out["items"] = items.loc[~hit].reset_index(drop=True)
     return out
 
 
@@ -202,7 +220,7 @@ def run_checks(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spe
         check(name, frames[name])
     # Enrolment is compared with the students left after the row-level set-asides: a student listed
     # by two schools must not also make one of them look over-enrolled.
-    interim = apply_set_asides(tables, aside)
+    interim = apply_set_asides(tables, aside, names=("students",))
     for name in LATE_SUITES:
         if name in suites:
             frames[name] = enrolment_frame(conform(tables.get(name), name), interim["students"], registry)

@@ -12,8 +12,6 @@ import pandas as pd
 from .. import schema
 from .frames import type_grade_keys
 
-SOURCE_INDEX = ("school_code", "sheet", "excel_row")
-
 
 @dataclass(frozen=True)
 class Failure:
@@ -72,8 +70,9 @@ def _raised(info) -> str | None:
 
 def validate(frame_name: str, frame: pd.DataFrame, suite, parameters: dict) -> list[Failure]:
     """Run one suite on one frame; every failure with the ``_row`` of each failing row."""
-    index_cols = [c for c in SOURCE_INDEX if c in frame.columns] + ["_row"]
-    # GX hashes the whole batch: hand it only the columns the suite reads (the rest stay for messages).
+    # GX hashes the whole batch and filters it per expectation: hand it only the columns the suite reads,
+    # plus ``_row`` to name failing rows (the messages take school, sheet and Excel row from the frame).
+    index_cols = ["_row"]
     used = [c for c in suite_columns(suite) if c in frame.columns and c not in index_cols]
     batch = batch_definition().get_batch(batch_parameters={"dataframe": frame[index_cols + used]})
     result = batch.validate(
