@@ -137,6 +137,13 @@ def test_school_item_gaps(table):
     assert (s2["n"] == 3).all()  # G left out
 
 
+def test_analyse_gives_the_three_tables(table):
+    st, ps, gaps = items.analyse(table, SPEC, PARAMS)
+    pd.testing.assert_frame_equal(st, items.item_stats(table, SPEC, PARAMS), check_exact=True)
+    pd.testing.assert_frame_equal(ps, items.paper_stats(table, SPEC, PARAMS), check_exact=True)
+    pd.testing.assert_frame_equal(gaps, items.school_item_gaps(table, SPEC), check_exact=True)
+
+
 def test_check_item_scores(table):
     bad = pd.concat([table, _long({"H": [3]}, names=["1"]), _long({"H": [1]}, names=["99"])],
                     ignore_index=True)

@@ -103,6 +103,15 @@ def test_rank_intervals_separated_and_identical():
     assert str(out["rank_lo"].dtype) == "Int64"
 
 
+def test_min_ranks_match_scipy_with_ties():
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(200, 30))
+    values[:, :6] = np.round(values[:, :6])  # plenty of ties
+    values[:, 6:9] = 1.5  # a value shared by three units in every draw
+    got = unc.min_ranks(values)
+    np.testing.assert_array_equal(got, sps.rankdata(-values, axis=1, method="min"))
+
+
 def test_rank_intervals_deterministic_direction_and_group_independence():
     est = _estimates()
     a = unc.rank_intervals(est, ["grade", "subject"], "value", "se", seed=11)

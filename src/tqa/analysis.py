@@ -134,12 +134,14 @@ def _student_mean_z(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.Dat
     """平均标准分 per level x unit x paper: the mean of the students' z against the district paper."""
     school = stats[stats["level"] == scoring.LEVEL_SCHOOL][["unit_code", "category"]].drop_duplicates()
     school = school.rename(columns={"unit_code": "school_code"})
+    scores = scoring.score_input(scores)
     rows = scoring.score_with_lines(scores[scores["school_code"].isin(school["school_code"])], exam_spec, params)
     rows = rows.merge(school, on="school_code", how="left").assign(district=scoring.DISTRICT_CODE)
+    z = composite.standard_scores(rows)  # the same z for every level: computed once
     parts = []
     for level, key in ((scoring.LEVEL_SCHOOL, "school_code"), (scoring.LEVEL_CATEGORY, "category"),
                        (scoring.LEVEL_DISTRICT, "district")):
-        part = composite.mean_standard_scores(rows, keys=(key,)).rename(columns={key: "unit_code"})
+        part = composite.mean_z_by(z, (key,)).rename(columns={key: "unit_code"})
         parts.append(part.assign(level=level))
     out = pd.concat(parts, ignore_index=True)
     out["unit_code"] = out["unit_code"].astype("str")
@@ -214,13 +216,13 @@ def score_band_table(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: dict
     usable schools, as subject_stats does; without it there are school and district rows only (unless
     ``scores`` already has a category column). Columns: composite.BAND_COLUMNS.
     """
-    rows = scores
+    rows = scoring.score_input(scores, "category")
     if returns is not None:
         schools = returns
         if "usable" in returns.columns:
             schools = returns[returns["usable"].fillna(False).astype(bool).to_numpy()]
         schools = schools[["school_code", "category"]].drop_duplicates("school_code")
-        rows = scores.drop(columns=["category"], errors="ignore").merge(schools, on="school_code", how="inner")
+        rows = rows.drop(columns=["category"], errors="ignore").merge(schools, on="school_code", how="inner")
     table = composite.score_bands(scoring.score_with_lines(rows, exam_spec, params), params)
     return _sort(table.assign(_u=table["unit_code"].astype("string")),
                  ["level", "_u", "grade", "subject", "band_no"]).drop(columns="_u")
@@ -258,8 +260,8 @@ def student_lists(scores: pd.DataFrame, students: pd.DataFrame, exam_spec: pd.Da
     borderline (临界生): school_code, grade, class_no, subject, student_id, name, score, full_marks,
       borderline (临界及格 / 临界优秀), line, gap (marks short of the line); sorted by class, kind, gap.
     """
-    rows = scoring.score_with_lines(scores, exam_spec, params)
-    counts = stu.tier_counts(stu.student_tiers(rows, params))
+    rows = scoring.score_with_lines(scoring.score_input(scores, "class_no", "student_id"), exam_spec, params)
+    counts = stu.class_tier_counts(rows, params)
     border = stu.borderline_students(rows, params)
     near = stu.borderline_counts(border)
     counts = counts.merge(near, on=stu.CLASS_KEYS, how="left")
@@ -435,6 +437,12 @@ def binomial_limits(p: Any, n: Any, prob: float) -> np.ndarray:
     return np.where(ok, limit, np.nan)
 
 
+def _funnel_grid(tested_n: pd.Series, points: int) -> np.ndarray:
+    """Whole numbers of students, log-spaced from the smallest to the largest school."""
+    lo_n, hi_n = int(tested_n.min()), int(tested_n.max())
+    return np.unique(np.round(np.geomspace(max(lo_n, 1), max(hi_n, 1), points)))
+
+
 FUNNEL_POSITIONS = ("高于外控制限", "高于内控制限", "控制限内", "低于内控制限", "低于外控制限")
 
 
@@ -466,12 +474,17 @@ def funnel_limits(stats: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataF
         d = d.assign(p=d[f"{rate}_n"] / d["tested_n"].where(d["tested_n"] > 0))[[*PAPER, "p"]]
         s = school.merge(d, on=PAPER, how="inner")
         s = s[s["p"].notna()]
-        for (grade, subject), g in s.groupby(PAPER, sort=True):
-            p = float(g["p"].iloc[0])
-            lo_n, hi_n = int(g["tested_n"].min()), int(g["tested_n"].max())
-            n = np.unique(np.round(np.geomspace(max(lo_n, 1), max(hi_n, 1), int(cfg["grid_points"]))))
-            curves.append(pd.DataFrame({"grade": grade, "subject": subject, "rate": f"{rate}_rate", "p": p,
-                                        "n": n.astype("int64"), **limits(p, n)}))
+        papers = [(grade, subject, float(g["p"].iloc[0]), _funnel_grid(g["tested_n"], int(cfg["grid_points"])))
+                  for (grade, subject), g in s.groupby(PAPER, sort=True)]
+        if papers:
+            # Every paper's curve in one call: scipy's binomial functions work element by element, and a
+            # call costs far more than its elements.
+            sizes = [len(n) for *_, n in papers]
+            p_all, n_all = np.repeat([p for _, _, p, _ in papers], sizes), np.concatenate([n for *_, n in papers])
+            curves.append(pd.DataFrame({"grade": np.repeat([g for g, *_ in papers], sizes),
+                                        "subject": np.repeat([sub for _, sub, *_ in papers], sizes),
+                                        "rate": f"{rate}_rate", "p": p_all, "n": n_all.astype("int64"),
+                                        **limits(p_all, n_all)}))
         n_s, k_s, p_s = s["tested_n"].to_numpy(), s[f"{rate}_n"].to_numpy(), s["p"].to_numpy()
         lim = limits(p_s, n_s)
         value = k_s / n_s

@@ -68,8 +68,13 @@ def standard_scores(rows: pd.DataFrame) -> pd.DataFrame:
 
 def mean_standard_scores(rows: pd.DataFrame, keys: tuple[str, ...] = ("school_code",)) -> pd.DataFrame:
     """平均标准分 per unit x grade x subject: mean of the students' z (and T)."""
-    z = standard_scores(rows)
-    z = z[z["z"].notna()]
+    return mean_z_by(standard_scores(rows), keys)
+
+
+def mean_z_by(z: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """``mean_standard_scores`` from rows that already have z and t (``standard_scores``): several units
+    (school, category, district) can share one computation of the z-scores."""
+    z = z.loc[z["z"].notna(), [*keys, *PAPER_KEYS, "z", "t"]]  # only what is aggregated: cheaper to filter
     out = z.groupby([*keys, *PAPER_KEYS], as_index=False).agg(mean_z=("z", "mean"), mean_t=("t", "mean"))
     return out.sort_values([*keys, *PAPER_KEYS]).reset_index(drop=True)
 
@@ -113,20 +118,22 @@ def score_bands(rows: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.
     """
     edges = [float(e) for e in ((params or {}).get("score_bands") or {}).get("edges", BAND_EDGES)]
     labels = _band_labels(edges)
-    tested = rows[rows["is_tested"].astype(bool) & rows["score"].notna()].copy()
+    tested = rows[rows["is_tested"].astype(bool) & rows["score"].notna()]
     tested["band_no"] = band_index(tested["score"] / tested["full_marks"], edges).astype("int64")
     levels = [("school", "school_code")]
     if "category" in tested.columns:
         levels.append(("category", "category"))
     levels.append(("district", None))
     parts = []
+    all_bands = pd.DataFrame({"band_no": range(len(labels))})
     for level, col in levels:
         unit = tested[col].astype("string") if col else pd.Series("district", index=tested.index, dtype="string")
         t = tested.assign(unit_code=unit)
         keys = ["unit_code", *PAPER_KEYS, "full_marks"]
-        grid = t[keys].drop_duplicates().merge(pd.DataFrame({"band_no": range(len(labels))}), how="cross")
         counts = t.groupby([*keys, "band_no"]).size().rename("n").reset_index()
-        totals = t.groupby(keys).size().rename("tested_n").reset_index()
+        # The totals and the unit x paper x band grid follow from the counts: one pass over the students.
+        totals = counts.groupby(keys)["n"].sum().rename("tested_n").reset_index()
+        grid = totals[keys].merge(all_bands, how="cross")
         part = grid.merge(counts, on=[*keys, "band_no"], how="left").merge(totals, on=keys)
         parts.append(part.assign(level=level))
     out = pd.concat(parts, ignore_index=True)
@@ -207,8 +214,8 @@ def sensitivity(stats: pd.DataFrame, params: dict[str, Any] | None = None) -> pd
         columns={"composite_rank": "_main"})
     out = out.merge(main, on=["unit_code", *PAPER_KEYS], how="left")
     out["rank_change"] = (out["composite_rank"] - out["_main"]).astype("Int64")
-    out["max_rank_change"] = out.groupby(["unit_code", *PAPER_KEYS])["rank_change"].transform(
-        lambda s: s.abs().max()).astype("Int64")
+    out["max_rank_change"] = out["rank_change"].abs().groupby(
+        [out["unit_code"], out["grade"], out["subject"]]).transform("max").astype("Int64")
     order = {name: i for i, (name, _) in enumerate(schemes(params))}
     out = out.assign(_s=out["scheme"].map(order)).sort_values([*PAPER_KEYS, "_s", "unit_code"]).drop(
         columns=["_s", "_main"])

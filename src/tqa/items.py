@@ -12,11 +12,13 @@ students were left out.
 - ``check_item_scores``: problems (unknown items, scores outside [0, full], duplicates), Chinese messages;
 - ``item_stats``: per item P, D (Kelley 27 %), corrected item-total r, Ebel band and flags;
 - ``paper_stats``: per paper n, k, mean / sd of the total, difficulty, Cronbach's alpha, SEM;
-- ``school_item_gaps``: per school item scoring rates against the district's, weakest first.
+- ``school_item_gaps``: per school item scoring rates against the district's, weakest first;
+- ``analyse``: the three tables at once, finding the complete cases (``complete_cases``) only once.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,6 +63,7 @@ ITEM_STATS_COLUMNS = ("grade", "subject", "item_no", "item", "type", "full_marks
                       "flag_too_hard", "flag_too_easy", "flags")
 PAPER_STATS_COLUMNS = ("grade", "subject", "n", "n_incomplete", "k", "full_marks", "mean", "sd",
                        "difficulty", "alpha", "sem", "flags")
+WIDE_COLUMNS = ["student_id", "item_no", "score"]  # what a paper's student x item table is made of
 GAP_COLUMNS = ("school_code", "grade", "subject", "item_no", "item", "type", "full_marks", "n",
                "school_rate", "district_rate", "gap", "weakness_rank")
 
@@ -103,9 +106,8 @@ def _scores(item_scores: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def check_item_scores(item_scores: pd.DataFrame, item_spec: pd.DataFrame) -> pd.DataFrame:
-    """Rows that the item statistics cannot use, with a Chinese reason (empty frame when all is well)."""
-    spec = _spec(item_scores, item_spec)
+def _checked(item_scores: pd.DataFrame, spec: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(every item row with its spec columns, the rows the statistics cannot use with a Chinese reason)."""
     rows = _scores(item_scores).merge(spec, on=[*PAPER_KEYS, "item"], how="left")
     reasons = pd.Series(pd.NA, index=rows.index, dtype="string")
     reasons[rows["full_marks"].isna()] = "小题不在试卷结构表中"
@@ -116,18 +118,32 @@ def check_item_scores(item_scores: pd.DataFrame, item_spec: pd.DataFrame) -> pd.
     reasons[dup & reasons.isna()] = "同一学生同一小题有多条记录"
     bad = rows[reasons.notna()].assign(reason=reasons[reasons.notna()])
     cols = ["school_code", "student_id", *PAPER_KEYS, "item", "score", "full_marks", "reason"]
-    return bad[cols].sort_values(["school_code", "student_id", *PAPER_KEYS, "item"]).reset_index(drop=True)
+    return rows, bad[cols].sort_values(["school_code", "student_id", *PAPER_KEYS, "item"]).reset_index(drop=True)
 
 
-def _complete(item_scores: pd.DataFrame, item_spec: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Item rows of complete-case students (with spec columns) and per-paper counts of incomplete ones."""
-    problems = check_item_scores(item_scores, item_spec)
+def check_item_scores(item_scores: pd.DataFrame, item_spec: pd.DataFrame) -> pd.DataFrame:
+    """Rows that the item statistics cannot use, with a Chinese reason (empty frame when all is well)."""
+    return _checked(item_scores, _spec(item_scores, item_spec))[1]
+
+
+@dataclass(frozen=True)
+class Cases:
+    """What every item statistic starts from (``complete_cases``)."""
+    spec: pd.DataFrame  # per paper: item_no, item, full_marks, type (``_spec``)
+    rows: pd.DataFrame  # item rows of complete-case students, with spec columns
+    incomplete: pd.DataFrame  # per paper: n_incomplete
+
+
+def complete_cases(item_scores: pd.DataFrame, item_spec: pd.DataFrame) -> Cases:
+    """Item rows of complete-case students (with spec columns) and per-paper counts of incomplete ones.
+    Raises ValueError when ``check_item_scores`` finds problems."""
+    spec = _spec(item_scores, item_spec)
+    rows, problems = _checked(item_scores, spec)
     if len(problems):
         first = problems.iloc[0]
         raise ValueError(f"小题得分有 {len(problems)} 处问题，例如学生 {first['student_id']} 第 {first['item']} 题："
                          f"{first['reason']}。请先用 check_item_scores 核对。")
-    spec = _spec(item_scores, item_spec)
-    rows = _scores(item_scores).merge(spec, on=[*PAPER_KEYS, "item"], how="inner")
+    # No problems: every row found exactly one spec row, so the left join above is the inner join.
     k = spec.groupby(PAPER_KEYS).size().rename("k")
     have = (rows[rows["score"].notna()].groupby(["student_id", *PAPER_KEYS]).size().rename("have")
             .reset_index().merge(k.reset_index(), on=PAPER_KEYS))
@@ -137,10 +153,14 @@ def _complete(item_scores: pd.DataFrame, item_spec: pd.DataFrame) -> tuple[pd.Da
     incomplete = (students.assign(inc=~students["complete"]).groupby(PAPER_KEYS, as_index=False)["inc"].sum()
                   .rename(columns={"inc": "n_incomplete"}))
     keep = students.loc[students["complete"], ["student_id", *PAPER_KEYS]]
-    rows = rows.merge(keep, on=["student_id", *PAPER_KEYS], how="inner")
-    total = rows.groupby(["student_id", *PAPER_KEYS], as_index=False)["score"].sum().rename(
-        columns={"score": "total"})
-    return rows.merge(total, on=["student_id", *PAPER_KEYS]), incomplete
+    return Cases(spec, rows.merge(keep, on=["student_id", *PAPER_KEYS], how="inner"), incomplete)
+
+
+def analyse(item_scores: pd.DataFrame, item_spec: pd.DataFrame,
+            params: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(item_stats, paper_stats, school_item_gaps), finding the complete cases once for all three."""
+    cases = complete_cases(item_scores, item_spec)
+    return _item_stats(cases, params), _paper_stats(cases, params), _item_gaps(cases)
 
 
 # ---- item statistics ---------------------------------------------------------------------------
@@ -171,14 +191,16 @@ def _paper_items(paper: pd.DataFrame, share: float) -> pd.DataFrame:
     order = pd.DataFrame({"total": totals.to_numpy(), "sid": wide.index.astype(str)}, index=wide.index)
     order = order.sort_values(["total", "sid"], ascending=[False, True], kind="stable")
     high, low = order.index[:g], order.index[n - g:] if g else order.index[:0]
+    # Positions of the two groups, looked up once rather than by label for every item.
+    high_at, low_at = wide.index.get_indexer(high), wide.index.get_indexer(low)
     out = []
     for item_no in wide.columns:
         x = wide[item_no]
         rest = totals - x
         r = x.corr(rest) if x.std(ddof=1) > 0 and rest.std(ddof=1) > 0 else np.nan
         out.append({"item_no": int(item_no), "n": n, "mean": x.mean(), "group_n": g,
-                    "mean_high": x.loc[high].mean() if g else np.nan,
-                    "mean_low": x.loc[low].mean() if g else np.nan, "item_total_r": r})
+                    "mean_high": x.iloc[high_at].mean() if g else np.nan,
+                    "mean_low": x.iloc[low_at].mean() if g else np.nan, "item_total_r": r})
     return pd.DataFrame(out)
 
 
@@ -190,9 +212,12 @@ def item_stats(item_scores: pd.DataFrame, item_spec: pd.DataFrame,
     by total score; for a 0/full objective item this is P_high - P_low. Flags (Chinese, joined by "；"):
     negative D (key check) replaces the low-D flag; P below too_hard / above too_easy.
     """
+    return _item_stats(complete_cases(item_scores, item_spec), params)
+
+
+def _item_stats(cases: Cases, params: dict[str, Any] | None) -> pd.DataFrame:
     p = item_params(params)
-    rows, _ = _complete(item_scores, item_spec)
-    spec = _spec(item_scores, item_spec)
+    rows, spec = cases.rows[[*PAPER_KEYS, *WIDE_COLUMNS]], cases.spec  # what _paper_items reads
     parts = []
     for (grade, subject), paper in rows.groupby(PAPER_KEYS, sort=True):
         parts.append(_paper_items(paper, float(p["group_share"])).assign(grade=grade, subject=subject))
@@ -242,9 +267,12 @@ def paper_stats(item_scores: pd.DataFrame, item_spec: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> pd.DataFrame:
     """Per paper: students used and left out, k items, full marks, total mean / sd (ddof=1), difficulty
     sum(P_i full_i) / sum(full_i), Cronbach's alpha, SEM = sd * sqrt(1 - alpha) and flags."""
+    return _paper_stats(complete_cases(item_scores, item_spec), params)
+
+
+def _paper_stats(cases: Cases, params: dict[str, Any] | None) -> pd.DataFrame:
     p = item_params(params)
-    rows, incomplete = _complete(item_scores, item_spec)
-    spec = _spec(item_scores, item_spec)
+    rows, incomplete, spec = cases.rows[[*PAPER_KEYS, *WIDE_COLUMNS]], cases.incomplete, cases.spec
     out = []
     for (grade, subject), paper_spec in spec.groupby(PAPER_KEYS, sort=True):
         paper = rows[(rows["grade"] == grade) & (rows["subject"] == subject)]
@@ -277,12 +305,18 @@ def school_item_gaps(item_scores: pd.DataFrame, item_spec: pd.DataFrame) -> pd.D
     """Per school x item: scoring rate (sum of scores / (n * full)) against the district's, gap =
     school - district; weakness_rank 1 = the school's largest shortfall on that paper; rows sorted
     school, paper, weakest first (ties in spec order)."""
-    rows, _ = _complete(item_scores, item_spec)
-    keys = [*PAPER_KEYS, "item_no", "item", "type", "full_marks"]
+    return _item_gaps(complete_cases(item_scores, item_spec))
+
+
+def _item_gaps(cases: Cases) -> pd.DataFrame:
+    rows = cases.rows[["school_code", *PAPER_KEYS, "item_no", "score"]]
+    # Grouped by paper and item_no alone (item, type and full marks follow from them) and joined to the
+    # spec afterwards: the same groups, without hashing three more columns of every item score.
+    keys = [*PAPER_KEYS, "item_no"]
     district = rows.groupby(keys, as_index=False)["score"].mean().rename(columns={"score": "district_mean"})
     school = rows.groupby(["school_code", *keys], as_index=False).agg(
         n=("score", "size"), school_mean=("score", "mean"))
-    out = school.merge(district, on=keys)
+    out = school.merge(district, on=keys).merge(cases.spec[[*keys, "item", "type", "full_marks"]], on=keys)
     out["school_rate"] = out["school_mean"] / out["full_marks"]
     out["district_rate"] = out["district_mean"] / out["full_marks"]
     out["gap"] = out["school_rate"] - out["district_rate"]

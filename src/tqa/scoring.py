@@ -51,6 +51,8 @@ SUBJECT_STATS_COLUMNS = (
     *(f"{m}_rank_{scope}" for m in RATE_METRICS for scope in ("district", "category")),
     "n_ranked_district", "n_ranked_category",
 )
+# The scores columns score_with_lines reads.
+SCORE_INPUT_COLUMNS = ("school_code", "grade", "subject", "status", "score", "level")
 CLASS_STATS_COLUMNS = (
     "school_code", "grade", "class_no", "subject", "full_marks", "mode", "pass_line", "excellent_line",
     "low_line", *STAT_COLUMNS[:5], "participation", *STAT_COLUMNS[5:],
@@ -102,6 +104,13 @@ def exam_lines(exam_spec: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     for key, values in lines.items():
         spec[key] = pd.Series(values, index=spec.index, dtype="float64")
     return spec
+
+
+def score_input(scores: pd.DataFrame, *extra: str) -> pd.DataFrame:
+    """The columns of ``scores`` that score_with_lines reads, plus those of ``extra`` it has. A caller that
+    needs no other column passes only these: every copy, filter and merge of the 500k-row table costs
+    per column (text columns most)."""
+    return scores[[c for c in scores.columns if c in SCORE_INPUT_COLUMNS or c in extra]]
 
 
 def score_with_lines(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
@@ -264,6 +273,7 @@ def subject_stats(scores: pd.DataFrame, enrolment: pd.DataFrame, returns: pd.Dat
     """
     schools = _usable_schools(returns)
     spec = exam_lines(exam_spec, params)
+    scores = score_input(scores)
     rows = score_with_lines(scores[scores["school_code"].isin(schools["school_code"])], exam_spec, params)
     rows = rows.merge(schools[["school_code", "category"]], on="school_code", how="left")
     paper_cols = ["full_marks", "mode", "pass_line", "excellent_line", "low_line"]
@@ -317,7 +327,7 @@ def class_stats(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: dict[str,
     Class participation = tested / (students listed for the paper, minus exempt if params say so): the
     class roster is the score sheet itself. The caller passes checked scores (usable schools only).
     """
-    rows = score_with_lines(scores, exam_spec, params)
+    rows = score_with_lines(score_input(scores, "class_no"), exam_spec, params)
     keys = ["school_code", "grade", "class_no", "subject"]
     out = _aggregate(rows, keys)
     _, out["participation"] = _participation(out["tested_n"], out["listed_n"], out["exempt_n"], params)

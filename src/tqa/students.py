@@ -47,7 +47,7 @@ def _block(params: dict[str, Any] | None, key: str) -> dict[str, Any]:
 
 def _scored(rows: pd.DataFrame) -> pd.DataFrame:
     """Tested rows with a numeric score (level-graded papers have none)."""
-    return rows[rows["is_tested"].astype(bool) & rows["score"].notna()].copy()
+    return rows[rows["is_tested"].astype(bool) & rows["score"].notna()]
 
 
 # ---- tiers -----------------------------------------------------------------------------------------
@@ -55,6 +55,11 @@ def _scored(rows: pd.DataFrame) -> pd.DataFrame:
 def student_tiers(rows: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
     """Tested score rows with share = score / full marks and tier: 优生 share >= top, 学困生 share <
     struggling_below, else 中等生 (params tiers, shares of full marks)."""
+    return _tiers(rows, params).sort_values([*CLASS_KEYS, "student_id"]).reset_index(drop=True)
+
+
+def _tiers(rows: pd.DataFrame, params: dict[str, Any] | None) -> pd.DataFrame:
+    """``student_tiers`` in the rows' order (enough for counting)."""
     t = _block(params, "tiers")
     out = _scored(rows)
     full = out["full_marks"].astype("float64")
@@ -64,7 +69,13 @@ def student_tiers(rows: pd.DataFrame, params: dict[str, Any] | None = None) -> p
     out["tier"] = pd.Series(np.where(out["score"] >= top_line, TIER_TOP,
                                      np.where(out["score"] < low_line, TIER_LOW, TIER_MIDDLE)),
                             index=out.index, dtype="string")
-    return out.sort_values([*CLASS_KEYS, "student_id"]).reset_index(drop=True)
+    return out
+
+
+def class_tier_counts(rows: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """``tier_counts(student_tiers(rows, params))`` without sorting the students first (counts do not
+    depend on their order)."""
+    return tier_counts(_tiers(rows, params))
 
 
 def tier_counts(tiered: pd.DataFrame, keys: list[str] | None = None) -> pd.DataFrame:

@@ -48,7 +48,12 @@ def va_param(params: dict[str, Any] | None, key: str) -> Any:
 
 # ---- linking -----------------------------------------------------------------------------------
 
+# The scores columns link_prior reads; the others are left behind before the 500k-row filters and merges.
+LINK_COLUMNS = ("school_code", "student_id", "grade", "class_no", "subject", "status", "score")
+
+
 def _tested(scores: pd.DataFrame) -> pd.DataFrame:
+    scores = scores[[c for c in scores.columns if c in LINK_COLUMNS]]
     score = pd.to_numeric(scores["score"], errors="coerce").astype("float64")
     keep = score.notna()
     if "status" in scores.columns:
@@ -148,10 +153,16 @@ def _design(df: pd.DataFrame, y: str, x: Sequence[str], group: str) -> tuple[pd.
 
 def group_sums(df: pd.DataFrame, y: str = "score", x: Sequence[str] = ("prior",),
                group: str = "school_code") -> GroupSums:
-    d, X, yv, codes = _design(df, y, list(x), group)
+    return _sums(*_design(df, y, list(x), group), list(x), group)
+
+
+def _sums(d: pd.DataFrame, X: np.ndarray, yv: np.ndarray, codes: np.ndarray, x: list[str],
+          group: str) -> GroupSums:
+    """GroupSums of a design (``_design``)."""
     J = int(codes.max()) + 1 if len(codes) else 0
-    sx = np.zeros((J, X.shape[1]))
-    np.add.at(sx, codes, X)
+    # Column by column: bincount adds in row order, as np.add.at does, and much faster.
+    sx = np.column_stack([np.bincount(codes, weights=X[:, k], minlength=J) for k in range(X.shape[1])]) \
+        if J else np.zeros((0, X.shape[1]))
     return GroupSums(groups=pd.Index(pd.unique(d[group])), n=np.bincount(codes, minlength=J).astype(float),
                      sx=sx, sy=np.bincount(codes, weights=yv, minlength=J), xtx=X.T @ X, xty=X.T @ yv,
                      yty=float(yv @ yv), terms=["Intercept", *x])
@@ -309,8 +320,9 @@ def fit_random_intercept(df: pd.DataFrame, y: str = "score", x: Sequence[str] = 
     cut = float(va_param(params, "well_cut_z"))
     methods = list(methods if methods is not None else va_param(params, "fit_methods"))
     x = list(x)
-    d, _, _, _ = _design(df, y, x, group)
-    s = group_sums(d, y, x, group)
+    design = _design(df, y, x, group)
+    d = design[0]
+    s = _sums(*design, x, group)
     if s.n_obs <= s.p or len(s.groups) < 2:
         raise ValueError("随机截距模型拟合失败：学生或学校数量不足")
 
@@ -360,7 +372,9 @@ def school_value_added(linked: pd.DataFrame, match_rates: pd.DataFrame,
     """
     std = bool(va_param(params, "standardise"))
     y, xcol = ("score_z", "prior_z") if std else ("score", "prior")
-    matched = linked[linked["matched"].fillna(False).astype(bool)]
+    # Only the columns the fits read: each grade x subject slice then copies five columns, not all.
+    matched = linked.loc[linked["matched"].fillna(False).astype(bool).to_numpy(),
+                         ["grade", "subject", "school_code", y, xcol]]
     eff_parts, fit_rows = [], []
     for (grade, subject), d in matched.groupby(["grade", "subject"], sort=True):
         try:
