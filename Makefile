@@ -43,6 +43,11 @@ export PYTHONHASHSEED := 0
 # Tools that stamp dates use this fixed time, so outputs are byte-identical run to run.
 export SOURCE_DATE_EPOCH := 946684800
 export MPLBACKEND := Agg
+# One BLAS thread: the same floating-point results on any number of cores (a threaded BLAS splits sums
+# by core count, which changed last bits of the value-added fits), and no spinning BLAS threads beside
+# the parallel steps.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
