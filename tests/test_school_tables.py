@@ -127,3 +127,12 @@ def test_derived_frames_feed_further_derivations(catalog):
 
     assert catalog.derive(total, doubled) == 6 and catalog.derive(total, doubled) == 6
     assert calls == [1]
+
+
+def test_split_takes_a_part_only_when_asked_for():
+    df = pd.DataFrame({"unit_code": ["002", "001", "002", "001"], "v": [1, 2, 3, 4]}, index=[10, 11, 12, 13])
+    finished = []
+    split = st.Split(df, "unit_code", lambda part: finished.append(len(part)) or part)
+    assert list(split) == ["002", "001"] and "003" not in split and finished == []
+    assert split["001"].to_dict("list") == {"v": [2, 4]} and list(split["001"].index) == [0, 1]
+    assert finished == [2, 2] and split.get("003") is None
