@@ -9,7 +9,8 @@ as data/raw/<TERM>/. Then, in one run:
 3. the school-report step alone (its target removed, ``make schools``): the pipeline's per-school cost;
 4. the naive baseline on a subset of schools, one after another: papermill CLI, then
    ``jupyter nbconvert --to html`` CLI, then the Chromium CLI (``--print-to-pdf``) for the PDF.
-It prints the figures and writes them as JSON beside the scratch project.
+It prints the figures and writes them as JSON beside the scratch project, with a CPU speed probe taken before
+and after (the host is shared, and its speed moves every figure).
 """
 from __future__ import annotations
 
@@ -36,6 +37,18 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, check=True, env=env, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+def speed_probe() -> float:
+    """CPU seconds of a fixed pure-Python loop (best of 3). This machine's host is shared: the same loop
+    has measured anywhere from 0.63 to 0.93 s within an hour, and every figure here moves with it. The
+    probe, taken before and after the runs, says how fast the machine was while they ran."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        sum(i * i for i in range(10**7))
+        best = min(best, time.process_time() - start)
+    return round(best, 3)
 
 
 def machine() -> dict:
@@ -107,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     timings = work / "timings.tsv"
     timings.unlink(missing_ok=True)
     env = {**os.environ, TIMINGS_ENV: str(timings)}
+    probe_before = speed_probe()
     print("冷启动：make report …", file=sys.stderr)
     cold = run([*make, "report"], work, env)
     steps: dict[str, float] = {}
@@ -123,10 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     codes = [e["school_code"] for e in index][: args.baseline_schools]
     print(f"基线：逐校运行命令行工具（{len(codes)} 所）…", file=sys.stderr)
     base = baseline(work, args.term, codes)
+    probe_after = speed_probe()
     per_school = schools_step / max(n_reports, 1)
     base_per_school = sum(base) / len(base)
     result = {
         "machine": machine(),
+        "speed_probe_s": {"before": probe_before, "after": probe_after},
         "schools": args.schools,
         "workers": args.workers,
         "reports": n_reports,
