@@ -37,3 +37,15 @@ def test_methodology_is_explained(path):
     nb = nbformat.read(path, as_version=4)
     prose = sum(len(c.source) for c in nb.cells if c.cell_type == "markdown")
     assert prose > 300
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_markdown_emphasis_renders(path):
+    """CommonMark does not close ``**`` after Chinese punctuation followed by a character (…使用。**只…):
+    the asterisks would reach the report as text. Put the punctuation outside the bold."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            assert "**" not in markdown2html_mistune(cell.source), f"cell {i}: unrendered ** in {path.name}"
