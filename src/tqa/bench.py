@@ -122,11 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, TIMINGS_ENV: str(timings)}
     probe_before = speed_probe()
     print("冷启动：make report …", file=sys.stderr)
+    cold_start = time.time()
     cold = run([*make, "report"], work, env)
     steps: dict[str, float] = {}
+    timeline: dict[str, list[float]] = {}   # step -> [start, end] in seconds from the start of the cold run
     for line in timings.read_text(encoding="utf-8").splitlines():
-        label, seconds = line.split("\t")
+        label, seconds, end = line.split("\t")
         steps[label] = round(steps.get(label, 0.0) + float(seconds), 1)
+        timeline[label] = [round(float(end) - float(seconds) - cold_start, 1), round(float(end) - cold_start, 1)]
     noop = run([*make, "report"], work)
     out = work / "outputs" / args.term / "schools"
     n_reports = len(list(out.glob("*.pdf")))
@@ -148,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "reports": n_reports,
         "cold_report_s": round(cold, 1),
         "cold_steps_s": steps,
+        "cold_timeline_s": timeline,
         "schools_step_s": round(schools_step, 1),
         "noop_report_s": round(noop, 2),
         "pipeline_per_school_s": round(per_school, 3),

@@ -437,11 +437,12 @@ TIMINGS_ENV = "TQA_TIMINGS"
 
 
 def record_step_time(label: str, seconds: float) -> None:
-    """Append 'label<TAB>seconds' to the file named by $TQA_TIMINGS, if set (make bench sets it)."""
+    """Append 'label<TAB>seconds<TAB>end time (epoch)' to the file named by $TQA_TIMINGS, if set (make bench
+    sets it, and lays the steps out on a timeline). Only the benchmark sees the clock; outputs never do."""
     path = os.environ.get(TIMINGS_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(f"{label}\t{seconds:.3f}\n")
+            f.write(f"{label}\t{seconds:.3f}\t{time.time():.3f}\n")
 
 
 # --------------------------------------------------------------------------------------------------
