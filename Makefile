@@ -29,7 +29,9 @@ WORKERS ?= 2
 # Independent steps run side by side (the earlier term's statistics beside this term's cleaning and
 # checks; the district report beside the school reports). JOBS=1 runs them one after another.
 # (Only the top-level make sets it: a recursive make shares its parent's job slots.)
-JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# (getconf, not nproc: nproc obeys OMP_NUM_THREADS, which this Makefile sets to 1 for its recipes, so a make
+# started from a recipe, as `make bench` does, would run everything one step at a time.)
+JOBS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 ifeq ($(MAKELEVEL),0)
   MAKEFLAGS += --jobs=$(JOBS)
 endif
