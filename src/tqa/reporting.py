@@ -187,12 +187,26 @@ def rank_range_text(lo, hi) -> list[str]:
             for a, b in zip(lo, hi)]
 
 
+def rank_columns(rows: pd.DataFrame) -> dict[str, list[str]]:
+    """区排名 ('rank/n'), 名次区间 and 综合得分 as text, per school row (internal editions only)."""
+    return {"区排名": [rank_text(r, n) for r, n in zip(rows["rank_district"], rows["n_ranked_district"])],
+            "名次区间": rank_range_text(rows["rank_lo"], rows["rank_hi"]),
+            "综合得分": [f"{v:.1f}" if pd.notna(v) else "—" for v in rows["composite"]]}
+
+
+def withhold_small(out: pd.DataFrame, rows: pd.DataFrame, first: int) -> pd.DataFrame:
+    """``out`` (built from ``rows``, row for row) with the columns from position ``first`` on replaced by the
+    sample status (样本过少…) where a row is not publishable."""
+    shown = rows["publishable"].fillna(False).astype(bool).to_numpy()
+    status = rows["sample_status"].to_numpy()
+    return out.assign(**{col: out[col].astype(object).where(shown, status) for col in out.columns[first:]})
+
+
 def ranking_with_uncertainty(results: pd.DataFrame, grade: int, subject: str, public: bool) -> pd.DataFrame:
     """Schools on one paper: estimates with 95 % intervals, the band against the district and, internally,
     the rank beside its plausible range. Small cohorts show their sample status instead."""
     s = results.loc[(results["level"] == "school") & (results["grade"] == grade) & (results["subject"] == subject)]
     s = s.sort_values(["mean", "pass_rate", "unit_code"], ascending=[False, False, True], na_position="last")
-    pub = s["publishable"].fillna(False).astype(bool)
     out = pd.DataFrame({
         "代码": s["unit_code"], "学校": s["unit_name"], "类别": s["category"], "实考": s["tested_n"],
         "平均分（95%区间）": interval_text(s["mean"], s["mean_lo"], s["mean_hi"]),
@@ -202,11 +216,8 @@ def ranking_with_uncertainty(results: pd.DataFrame, grade: int, subject: str, pu
         "与全区比较": s["mean_band"].fillna(s["pass_rate_band"]).fillna("—"),
     })
     if not public:
-        out["区排名"] = [rank_text(r, n) for r, n in zip(s["rank_district"], s["n_ranked_district"])]
-        out["名次区间"] = rank_range_text(s["rank_lo"], s["rank_hi"])
-        out["综合得分"] = [f"{v:.1f}" if pd.notna(v) else "—" for v in s["composite"]]
-    for col in out.columns[4:]:
-        out[col] = out[col].astype(object).where(pub.to_numpy(), s["sample_status"].to_numpy())
+        out = out.assign(**rank_columns(s))
+    out = withhold_small(out, s, first=4)
     if is_level_graded(s):
         out = out.drop(columns=[c for c in ("平均分（95%区间）", "区排名", "名次区间", "综合得分") if c in out])
     return out.reset_index(drop=True)

@@ -2,9 +2,9 @@
 
 A school report shows its school's slice of district-wide tables. Each builder here shapes the whole district
 in one vectorised pass and returns a mapping ``school_code -> table`` (a ``Split``, which takes a school's
-rows only when asked for) or an object that hands out one school's part;
-the report notebook calls it through ``Catalog.derive``, so each worker process builds it once and every
-report it runs picks its school's entry. Shaping the same tables school by school cost about 0.19 CPU-s per
+rows only when asked for) or an object that hands out one school's part. The report notebook calls it
+through ``Catalog.derive``, so each worker process builds it once and every report it runs picks its school's
+entry. Shaping the same tables school by school cost about 0.19 CPU-s per
 report at 300 schools (hundreds of small pandas operations), against a few milliseconds now.
 
 Rows, columns and formats are those the report shows; ``tqa.reporting`` has the shared labels and formats.
@@ -19,7 +19,7 @@ import pandas as pd
 
 from .composite import MAIN_SCHEME
 from .reporting import (GRADE_LABELS, comparison_table, interval_text, lines_table, mask_small, pct_text,
-                        rank_range_text, rank_text, trend_cells)
+                        rank_columns, rank_text, trend_cells, withhold_small)
 from .scoring import subject_sort_key
 
 Paper = tuple[int, str]
@@ -35,15 +35,10 @@ class Split(Mapping):
     through ``finish``: splitting 300 schools' tables up front cost about 1 CPU-s per table and process.
     """
 
-    def __init__(self, df: pd.DataFrame, key: str, finish: Callable[[pd.DataFrame], Any] | None = None,
-                 positions: dict | None = None):
-        self._positions = df.groupby(key, sort=False).indices if positions is None else positions
+    def __init__(self, df: pd.DataFrame, key: str, finish: Callable[[pd.DataFrame], Any] | None = None):
+        self._positions = df.groupby(key, sort=False).indices
         self._rows = df.drop(columns=key)
         self._finish = finish
-
-    def like(self, df: pd.DataFrame, key: str) -> "Split":
-        """The same split of another frame with the same rows (e.g. the chart and the table version)."""
-        return Split(df, key, positions=self._positions)
 
     def __getitem__(self, key):
         rows = self._rows.take(self._positions[key]).reset_index(drop=True)
@@ -85,21 +80,6 @@ def _without_empty(optional: list[str]) -> Callable[[pd.DataFrame], pd.DataFrame
 
 # ---- the school beside its category and the district ------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Paired(Mapping):
-    first: Split
-    second: Split
-
-    def __getitem__(self, key):
-        return self.first[key], self.second[key]
-
-    def __iter__(self) -> Iterator:
-        return iter(self.first)
-
-    def __len__(self) -> int:
-        return len(self.first)
-
-
 def comparisons(stats: pd.DataFrame, min_n: int) -> Mapping[str, tuple[pd.DataFrame, pd.DataFrame]]:
     """Per school: its rows beside its category's and the district's on every paper it sat (grade, subject
     order; school, category, district), as (chart rows: small cohorts masked, table rows: small cohorts
@@ -115,8 +95,7 @@ def comparisons(stats: pd.DataFrame, min_n: int) -> Mapping[str, tuple[pd.DataFr
     out["level_label"] = out["level"].map({SCHOOL_LEVEL: "本校", DISTRICT_LEVEL: "全区"}).fillna(
         "同类（" + out["category"].astype(str) + "）")
     out["grade_label"] = out["grade"].map(GRADE_LABELS)
-    charts = Split(mask_small(out, min_n), "_for")
-    return _Paired(charts, charts.like(comparison_table(out, min_n), "_for"))
+    return Split(out, "_for", lambda part: (mask_small(part, min_n), comparison_table(part, min_n)))
 
 
 def published_papers(results: pd.DataFrame, min_n: int) -> Mapping[str, pd.DataFrame]:
@@ -142,13 +121,8 @@ def standings(results: pd.DataFrame, public: bool) -> Mapping[str, pd.DataFrame]
         "平均分分档": s["mean_band"].fillna("—"), "及格率分档": s["pass_rate_band"].fillna("—"),
     })
     if not public:
-        out["区排名"] = [rank_text(r, n) for r, n in zip(s["rank_district"], s["n_ranked_district"])]
-        out["名次区间"] = rank_range_text(s["rank_lo"], s["rank_hi"])
-        out["综合得分"] = [f"{v:.1f}" if pd.notna(v) else "—" for v in s["composite"]]
-    small = ~s["publishable"].fillna(False).astype(bool).to_numpy()
-    for col in out.columns[4:]:
-        out[col] = out[col].astype(object).where(~small, s["sample_status"].to_numpy())
-    return Split(out, "unit_code")
+        out = out.assign(**rank_columns(s))
+    return Split(withhold_small(out, s, first=4), "unit_code")
 
 
 def sensitivities(sens: pd.DataFrame) -> Mapping[str, pd.DataFrame]:
