@@ -41,7 +41,7 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None) -> float:
 
 def speed_probe() -> float:
     """CPU seconds of a fixed pure-Python loop (best of 3). This machine's host is shared: the same loop
-    has measured anywhere from 0.63 to 0.93 s within an hour, and every figure here moves with it. The
+    has measured anywhere from 0.49 to 0.82 s within an hour, and every figure here moves with it. The
     probe, taken before and after the runs, says how fast the machine was while they ran."""
     best = float("inf")
     for _ in range(3):
