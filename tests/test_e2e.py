@@ -53,12 +53,36 @@ def pdftotext(path: Path) -> str:
                           check=True).stdout
 
 
+HOSTILE_NAME = '=HYPERLINK("http://evil.example/","点此核对")'
+HOSTILE_HEADER = "=cmd|' /C calc'!A0"
+HOSTILE_SCORE = "@SUM(1+1)"
+
+
+def plant_hostile_text(path: Path) -> None:
+    """Formula-like text where a school types it (as text): the school name, an extra header, a score cell."""
+    import openpyxl
+
+    from tqa.xlsx import put, save_workbook
+
+    wb = openpyxl.load_workbook(path)
+    info = wb["学校信息"]
+    name_cell = next(row[1] for row in info.iter_rows(min_col=1, max_col=2) if row[0].value == "学校名称")
+    put(name_cell, HOSTILE_NAME)
+    scores = wb["学业成绩"]
+    header = next(r for r in range(1, 10) if any(c.value in ("全国学籍号", "学籍号") for c in scores[r]))
+    put(scores.cell(row=header, column=scores.max_column + 1), HOSTILE_HEADER)
+    subject_col = next(c.column for c in scores[header] if c.value == "数学")
+    put(scores.cell(row=header + 1, column=subject_col), HOSTILE_SCORE)
+    save_workbook(wb, path)
+
+
 @pytest.fixture(scope="module")
 def district(tmp_path_factory):
     root = scratch_project(tmp_path_factory.mktemp("district"), schools=5, seed=11)
     returns = sorted((root / "data" / "raw" / TERM).glob("*.xlsx"))
     broken = returns[-1]
     broken.write_bytes(b"this is not an xlsx file")  # one school's broken file
+    plant_hostile_text(returns[0])
     run = make(root, "report")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return root, broken.stem, run
@@ -76,6 +100,25 @@ def test_every_report_exists(district):
         assert (out / "schools" / f"{code}.html").exists() and (out / "schools" / f"{code}.pdf").exists()
     assert not (out / "schools" / f"{broken}.pdf").exists()
     assert len(list((out / "notebooks" / "internal" / "schools").glob("*.ipynb"))) == len(usable)
+
+
+def test_no_workbook_the_pipeline_writes_holds_a_formula_from_a_return(district):
+    import openpyxl
+
+    root, _, _ = district
+    assert make(root, "template").returncode == 0
+    books = sorted((root / "outputs").rglob("*.xlsx"))
+    template = root / "outputs" / TERM / "template.xlsx"
+    assert {p.name for p in books} >= {"data-quality.xlsx", "template.xlsx"}
+    seen = set()
+    for path in books:
+        wb = openpyxl.load_workbook(path)
+        cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+        assert [c.coordinate for c in cells if c.data_type == "f"] == [], path.name
+        seen |= {c.value for c in cells if isinstance(c.value, str)}
+    # the hostile texts did reach the workbook sent back to schools, as text
+    assert HOSTILE_HEADER in seen and HOSTILE_SCORE in seen and any(HOSTILE_NAME in v for v in seen)
+    template.unlink()  # not a report output: the later snapshot tests compare runs of `make report`
 
 
 def test_pdfs_carry_their_school_in_chinese(district):

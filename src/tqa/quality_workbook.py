@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .issues import BLOCKING, FIXED, SEVERITY_LABELS, WARNING
-from .xlsx import save_workbook
+from .xlsx import put, save_workbook
 
 SUMMARY_SHEET = "汇总"
 ALL_SHEET = "全部问题"
@@ -50,18 +50,22 @@ def display_width(value) -> int:
 
 
 def sheet_title(code: str, name: str | None) -> str:
-    title = re.sub(r"[\[\]:*?/\\]", "", f"{code} {name or ''}".strip())
-    return title[:31]
+    """"<代码> <校名>" as Excel allows a sheet name: no [ ] : * ? / or backslash, no control characters, no apostrophe at
+    either end, at most 31 characters (the name may come from a return, so it is treated as hostile)."""
+    title = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "", f"{code} {name or ''}".strip())
+    return title[:31].strip("' ") or str(code)[:31]
 
 
 def _write_table(ws, headers, rows, severities=None) -> None:
-    ws.append(list(headers))
-    for cell in ws[1]:
+    """Header row, then the rows; every text (most of it from the returns) written as text (``xlsx.put``)."""
+    for j, header in enumerate(headers, start=1):
+        cell = put(ws.cell(row=1, column=j), header)
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-    for i, row in enumerate(rows):
-        ws.append([_text(v) for v in row])
-        if severities is not None and severities[i] == BLOCKING:
-            for cell in ws[ws.max_row]:
+    for i, row in enumerate(rows, start=2):
+        blocking = severities is not None and severities[i - 2] == BLOCKING
+        for j, value in enumerate(row, start=1):
+            cell = put(ws.cell(row=i, column=j), _text(value))
+            if blocking:
                 cell.fill = _BLOCKING_FILL
     ws.freeze_panes = "A2"
     for j, header in enumerate(headers, start=1):

@@ -20,7 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import schema
 from .terms import parse_term
-from .xlsx import save_workbook
+from .xlsx import put, save_workbook
 
 SHEET_HELP = "填表说明"
 MAX_ROWS = 5000  # validated rows per sheet (a large school has under 3,000 pupils)
@@ -51,7 +51,8 @@ def subjects_in_order(spec: pd.DataFrame) -> list[str]:
 
 
 def _list(values) -> str:
-    return '"' + ",".join(str(v) for v in values) + '"'
+    """A drop-down list for data validation (a quote inside a value is doubled, as Excel formulas escape it)."""
+    return '"' + ",".join(str(v).replace('"', '""') for v in values) + '"'
 
 
 def _dv(kind: str, sqref: str, prompt: str, error: str, formula1=None, formula2=None, operator=None,
@@ -65,7 +66,7 @@ def _dv(kind: str, sqref: str, prompt: str, error: str, formula1=None, formula2=
 
 def _header(ws, headers: list[str], row: int = 1) -> None:
     for j, h in enumerate(headers, start=1):
-        c = ws.cell(row=row, column=j, value=h)
+        c = put(ws.cell(row=row, column=j), h)
         c.font = Font(bold=True)
         c.fill = _HEADER_FILL
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -130,11 +131,11 @@ def build_template(term: str, spec: pd.DataFrame) -> openpyxl.Workbook:
     ws.title = SHEET_HELP
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 100
-    ws["A1"] = f"学校质量数据报表填表说明（{label}）"
+    put(ws["A1"], f"学校质量数据报表填表说明（{label}）")
     ws["A1"].font = Font(bold=True, size=14)
     for i, (k, v) in enumerate(help_rows(label, spec), start=3):
-        ws.cell(row=i, column=1, value=k).font = Font(bold=True)
-        c = ws.cell(row=i, column=2, value=v)
+        put(ws.cell(row=i, column=1), k).font = Font(bold=True)
+        c = put(ws.cell(row=i, column=2), v)
         c.alignment = Alignment(wrap_text=True, vertical="top")
 
     grades = list(schema.GRADE_LABELS.values())
@@ -144,8 +145,8 @@ def build_template(term: str, spec: pd.DataFrame) -> openpyxl.Workbook:
     ws = wb.create_sheet(schema.SHEET_INFO)
     info = [schema.INFO_KEYS[k] for k in ("school_code", "school_name", "term", "filled_by", "phone")]
     for i, key in enumerate(info, start=1):
-        ws.cell(row=i, column=1, value=key).font = Font(bold=True)
-    ws.cell(row=3, column=2, value=label)
+        put(ws.cell(row=i, column=1), key).font = Font(bold=True)
+    put(ws.cell(row=3, column=2), label)
     hdr_row = len(info) + 2
     _header(ws, list(schema.ENROLMENT_COLUMNS.values()), row=hdr_row)
     ws.column_dimensions["B"].width = 28
@@ -240,10 +241,10 @@ def add_item_sheet(wb: openpyxl.Workbook, items: pd.DataFrame) -> None:
     papers = "、".join(f"{schema.GRADE_LABELS[int(g)]}{s}" for g, s in items[["grade", "subject"]].drop_duplicates()
                       .itertuples(index=False))
     row = help_ws.max_row + 1
-    help_ws.cell(row=row, column=1, value=schema.SHEET_ITEMS).font = Font(bold=True)
+    put(help_ws.cell(row=row, column=1), schema.SHEET_ITEMS).font = Font(bold=True)
     text = (f"可选，只有参加全区试卷分析的试卷（{papers}）填写：每名学生每份试卷一行，填全国学籍号、年级、学科和每道小题的得分"
             f"（0 到该题满分）；缺考的学生各题填“{schema.ABSENT}”，免考学生不列入。本卷没有的题留空。")
-    help_ws.cell(row=row, column=2, value=text).alignment = Alignment(wrap_text=True, vertical="top")
+    put(help_ws.cell(row=row, column=2), text).alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def write_template(term: str, out: str | Path, raw_root: str | Path = "data/raw") -> Path:

@@ -40,3 +40,40 @@ def save_workbook(wb, path: str | Path) -> Path:
 def _entry_order(name: str) -> tuple[int, str]:
     # [Content_Types].xml must stay first for some readers.
     return (0 if name == "[Content_Types].xml" else 1, name)
+
+
+# ---- text from returns is text, never a formula ---------------------------------------------------
+# Cells of a school's return (values, header texts, school names) reach the workbooks sent back to schools.
+# openpyxl turns any string starting with "=" into a live formula (a HYPERLINK, a DDE payload); Excel would
+# also re-read "+", "-", "@", a tab or a carriage return at the start as a formula once a person edits the
+# cell (OWASP, CSV/formula injection). So every text cell is written as a string, and one starting with such a
+# character also gets Excel's quote prefix (the cell stays text when edited, and shows exactly what was
+# written: "-5" reads "-5", not "'-5").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+EXCEL_MAX_TEXT = 32767  # Excel refuses to open a cell holding more characters
+TRUNCATED = "…（已截断）"
+
+
+def cell_text(value: str) -> str:
+    """A string as a cell may hold it: XML-illegal control characters replaced (openpyxl refuses them), at
+    most Excel's 32,767 characters."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    if len(text) > EXCEL_MAX_TEXT:
+        text = text[: EXCEL_MAX_TEXT - len(TRUNCATED)] + TRUNCATED
+    return text
+
+
+def put(cell, value):
+    """Set ``cell`` to ``value``; a string is always stored as text (see above). Returns the cell."""
+    if isinstance(value, str):
+        text = cell_text(value)
+        cell.value = text
+        cell.data_type = "s"
+        if text.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
