@@ -39,8 +39,8 @@ SCHOOLS ?= 300
 SEED ?= 2023
 
 PY := .venv/bin/python
-RUN := $(PY) -m tqa.runner
-PIPE := $(PY) -m tqa.pipeline
+RUN := $(PY) -m tqa.run.runner
+PIPE := $(PY) -m tqa.run.steps
 export PYTHONHASHSEED := 0
 # Tools that stamp dates use this fixed time, so outputs are byte-identical run to run.
 export SOURCE_DATE_EPOCH := 946684800
@@ -56,7 +56,7 @@ export JUPYTER_PLATFORM_DIRS := 1
 # Goals that need a valid TERM check it before anything else (one readable line on error).
 TERM_GOALS := report clean checks scores district schools index template
 ifneq ($(filter $(TERM_GOALS),$(or $(MAKECMDGOALS),report)),)
-  TERM_ERROR := $(shell PYTHONPATH=src python3 -m tqa.terms '$(TERM)' 2>&1)
+  TERM_ERROR := $(shell PYTHONPATH=src python3 -m tqa.core.terms '$(TERM)' 2>&1)
   ifneq ($(TERM_ERROR),)
     $(error $(TERM_ERROR))
   endif
@@ -144,7 +144,7 @@ $(SYSDEPS): | $(ENV)
 # stamp, rewritten only when those sections change: a new pass threshold re-runs the statistics and the
 # reports, not the cleaning of every return. The stamps are brought up to date while make reads this file
 # (only when params/ is newer than the last look, .params.checked), so `make -q` and `make -n` see them.
-STAMP_INPUTS := $(PARAM_FILES) src/tqa/params.py
+STAMP_INPUTS := $(PARAM_FILES) $(wildcard src/tqa/params/*.py)
 param_stamp = $(shell if [ -x $(PY) ] && { [ ! -e $(2)/.params.checked ] || \
   [ -n "$$(find $(STAMP_INPUTS) -newer $(2)/.params.checked 2>/dev/null)" ]; }; then \
   $(PY) -m tqa.params stamp --term $(TERM) --step $(1) --out $(2)/.params.json && touch $(2)/.params.checked; fi)
@@ -203,18 +203,18 @@ data/scores/%/subject_stats.parquet: $$(wildcard data/raw/$$*/*.xlsx) $$(wildcar
 # ---- other entry points ----
 template: $(OUT)/template.xlsx
 $(OUT)/template.xlsx: $(RAW)/office/exam_spec.csv $(wildcard $(RAW)/office/item_spec.csv) $(CODE) | $(ENV)
-	$(PY) -m tqa.template --term $(TERM) --out $@
+	$(PY) -m tqa.devtools.template --term $(TERM) --out $@
 	@echo "==> 空白报表模板：$@"
 
 sample-data: | $(ENV)
-	$(PY) -m tqa.sample --out data/raw --schools 40 --seed 2023 --terms 2023-1,2023-2 \
+	$(PY) -m tqa.devtools.sample --out data/raw --schools 40 --seed 2023 --terms 2023-1,2023-2 \
 	  --defects-json tests/fixtures/sample_defects.json
 
 test: $(ENV) $(SYSDEPS)
 	$(PY) -m pytest -q
 
 bench: $(ENV) $(SYSDEPS)
-	$(PY) -m tqa.bench --schools $(SCHOOLS) --seed $(SEED) --workers $(WORKERS)
+	$(PY) -m tqa.run.bench --schools $(SCHOOLS) --seed $(SEED) --workers $(WORKERS)
 
 clobber:
 	rm -rf data/clean/* data/checked data/scores outputs/*

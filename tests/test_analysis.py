@@ -20,8 +20,10 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from tqa import analysis as an, composite, disclosure, items, scoring, students, uncertainty as unc
-from tqa import valueadded as va
+from tqa.measures.academic import results as an, composite, items, rates as scoring, students
+from tqa.reports import disclosure
+from tqa.measures import intervals as unc
+from tqa.measures.academic import valueadded as va
 from tqa.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -269,7 +271,7 @@ def test_change_grid_level_graded_papers_are_coloured_but_not_ranked(params):
     out2 = an.change_since(cur.assign(mode="分数"), pri, params).set_index("unit_code")
     assert pd.isna(out2.loc["L", "current_rank"]) and out2.loc["S", "current_rank"] == 2
     # the 5 x 5 counts take the level-graded cell too (one Blue 很高 x 上升, one 中等 x 显著上升)
-    from tqa import reporting as rp
+    from tqa.reports.tables import common as rp
     grid = rp.change_grid_counts(out.reset_index(), {}).set_index("现状＼变化")
     assert grid.loc["很高", "上升"] == 1 and grid.loc["中等", "显著上升"] == 1 and grid.to_numpy().sum() == 2
 
@@ -350,9 +352,9 @@ def test_funnel_limits(stats, params):
 
 @pytest.fixture(scope="module")
 def tiny_terms(tmp_path_factory):
-    from tqa.catalog import Catalog
+    from tqa.io.catalog import Catalog
     from tqa.clean import clean_term
-    from tqa.sample import generate_district
+    from tqa.devtools.sample import generate_district
     root = tmp_path_factory.mktemp("va")
     generate_district(root / "data" / "raw", schools=4, seed=3, terms=("2023-1", "2023-2"), messy=False, jobs=1)
     return {t: clean_term(Catalog(t, root))["scores"] for t in ("2023-1", "2023-2")}

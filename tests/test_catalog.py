@@ -1,11 +1,11 @@
-"""tqa.catalog: where the files live, and the per-process table cache used by the school reports."""
+"""tqa.io.catalog: where the files live, and the per-process table cache used by the school reports."""
 from __future__ import annotations
 
 import os
 
 import pandas as pd
 
-from tqa.catalog import Catalog
+from tqa.io.catalog import Catalog
 
 
 def test_table_paths_follow_the_dag(tmp_path):
@@ -46,7 +46,7 @@ def test_read_does_not_reread_an_unchanged_file(tmp_path, monkeypatch):
 
 
 def test_write_atomic_leaves_no_temporary_file(tmp_path):
-    from tqa.catalog import write_atomic
+    from tqa.io.catalog import write_atomic
 
     text = write_atomic(tmp_path / "a" / "r.html", "<p>中文</p>")
     data = write_atomic(tmp_path / "a" / "r.pdf", b"%PDF-1.4")

@@ -12,8 +12,8 @@ from matplotlib.collections import LineCollection, PathCollection, PolyCollectio
 from matplotlib.colors import to_hex
 from matplotlib.patches import Patch
 
-from tqa import charts
-from tqa.report import FIGURE_DPI, figure_jpeg, figure_pixels, setup
+from tqa.reports.charts import academic as charts
+from tqa.reports.display import FIGURE_DPI, figure_jpeg, figure_pixels, setup
 
 setup()
 

@@ -12,8 +12,8 @@ import pytest
 from tqa import schema
 from tqa.checks import (STATUS_MISSING, STATUS_OK, STATUS_PARTIAL, STATUS_SET_ASIDE, read_exam_spec,
                         read_registry, read_suite_files, run_checks)
-from tqa.issues import ISSUE_COLUMNS, Issue, issues_frame
-from tqa.quality_workbook import HEADERS, SUMMARY_SHEET, write_quality_workbook
+from tqa.core.issues import ISSUE_COLUMNS, Issue, issues_frame
+from tqa.checks.workbook import HEADERS, SUMMARY_SHEET, write_quality_workbook
 
 PARAMS = {"checks": {"tested_over_enrolled_tolerance": 0}}
 SUITES = "checks"
@@ -482,7 +482,7 @@ def test_items_clean_data_passes_and_table_is_kept():
     assert rules(res) == ["missing_return"]
     assert _items_kept(res) == [(2, "B01", "1", 3.0), (2, "B01", "2", 5.0), (3, "B02", "1", 0.0), (3, "B02", "2", 4.0)]
     assert res.tables["returns"].set_index("school_code").loc["002", "status"] == STATUS_OK
-    from tqa import items as ia  # the checked table is what the item analysis takes
+    from tqa.measures.academic import items as ia
     assert len(ia.check_item_scores(res.tables["items"], item_spec())) == 0
 
 

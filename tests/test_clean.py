@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from tqa import schema
-from tqa.catalog import Catalog
+from tqa.io.catalog import Catalog
 from tqa.clean import (canonical_subject, clean_term, find_header_row, map_header, match_school,
                        name_match, normalize_class, normalize_grade, normalize_sex,
                        normalize_student_id, parse_number, parse_score, read_tables, read_workbook,
                        write_tables)
-from tqa.clean.store import records_frame, to_frame
-from tqa.clean.term import batches
-from tqa.issues import ISSUE_COLUMNS, Issue
+from tqa.io.tables import records_frame, to_frame
+from tqa.clean.returns import batches
+from tqa.core.issues import ISSUE_COLUMNS, Issue
 
 sys.path.insert(0, str(Path(__file__).parent))
 import cleanfixtures as fx  # noqa: E402
@@ -453,7 +453,7 @@ RULES_FOR_KIND = {"score_with_unit": {"unit_suffix"}, "marker_variant": {"absent
 
 
 def test_sample_district_defects_are_reported(tmp_path):
-    sample = pytest.importorskip("tqa.sample")
+    sample = pytest.importorskip("tqa.devtools.sample")
     summary = sample.generate_district(tmp_path / "data" / "raw", schools=8, seed=5, terms=("2023-2",), jobs=1)
     tables = clean_term(Catalog("2023-2", tmp_path))
     iss = tables["issues"]
@@ -560,6 +560,6 @@ def test_item_sheet_warnings_exact(item_tables):
     ("01", "1"), ("第13(2)题", "13(2)"), ("总分", None), ("备注", None), ("0", None), (2.5, None), (None, None),
 ])
 def test_normalize_item_label(value, label):
-    from tqa.clean.normalize import normalize_item_label
+    from tqa.core.normalize import normalize_item_label
 
     assert normalize_item_label(value) == label

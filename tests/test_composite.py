@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tqa import composite
+from tqa.measures.academic import composite
 
 
 def _stats(extra=None):

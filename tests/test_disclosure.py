@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tqa import disclosure
+from tqa.reports import disclosure
 
 PARAMS = {"reporting": {"min_published_n": 10}}
 

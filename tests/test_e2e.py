@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tqa.sample import generate_district
+from tqa.devtools.sample import generate_district
 
 REPO = Path(__file__).resolve().parents[1]
 LINKED = ("Makefile", "notebooks", "params", "checks", "src", ".venv", "requirements.lock", "pyproject.toml")
@@ -62,7 +62,7 @@ def plant_hostile_text(path: Path) -> None:
     """Formula-like text where a school types it (as text): the school name, an extra header, a score cell."""
     import openpyxl
 
-    from tqa.xlsx import put, save_workbook
+    from tqa.io.xlsx import put, save_workbook
 
     wb = openpyxl.load_workbook(path)
     info = wb["学校信息"]
@@ -200,7 +200,7 @@ def test_only_affected_steps_rerun(district):
     root, _, _ = district
     what_if = lambda f: make(root, "-n", "-W", f, "report").stdout  # noqa: E731 (dry run, touches nothing)
     school_nb = what_if("notebooks/05_school_report.ipynb")
-    assert "tqa.pipeline schools" in school_nb
+    assert "tqa.run.steps schools" in school_nb
     assert "01_clean" not in school_nb and "04_district" not in school_nb
     # A change to params/ that cleaning and checks do not read (here a comment; a threshold alike) re-runs the
     # statistics and the reports only: their sections' stamps are unchanged.

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tqa import items
+from tqa.measures.academic import items
 
 SPEC = pd.DataFrame({"item": ["1", "2", "3", "13(2)", "14", "15"],
                      "full_marks": [2, 2, 6, 10, 1, 4],

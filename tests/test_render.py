@@ -1,4 +1,4 @@
-"""tqa.render, tqa.pdf and tqa.report: offline Chinese HTML, deterministic PDF (headless Chromium), tables, charts."""
+"""tqa.reports.render, tqa.pdf and tqa.report: offline Chinese HTML, deterministic PDF (headless Chromium), tables, charts."""
 from __future__ import annotations
 
 import base64
@@ -17,8 +17,8 @@ import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from tqa import pdf, report  # noqa: E402
-from tqa.render import html_to_pdf, notebook_title, notebook_to_html  # noqa: E402
+from tqa.reports import pdf, display as report
+from tqa.reports.render import html_to_pdf, notebook_title, notebook_to_html  # noqa: E402
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 

@@ -2,9 +2,9 @@ import json
 
 import pandas as pd
 
-from tqa import reporting as rp
-from tqa.catalog import Catalog
-from tqa.provenance import build_manifest, code_hash, inputs_hash, provenance, write_inputs_record
+from tqa.reports.tables import common as rp
+from tqa.io.catalog import Catalog
+from tqa.io.provenance import build_manifest, code_hash, inputs_hash, provenance, write_inputs_record
 
 
 def test_suppress_small_and_rank_text():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tqa import reporting as rp, school_tables as st
+from tqa.reports.tables import common as rp, school as st
 
 
 # ---- which papers the school report shows ---------------------------------------------------------

@@ -1,4 +1,4 @@
-"""tqa.runner: kernel reuse, isolation, string parameters, failures, deterministic notebooks, CLI."""
+"""tqa.run.runner: kernel reuse, isolation, string parameters, failures, deterministic notebooks, CLI."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tqa.runner import NotebookFailed, NotebookJob, normalize_notebook, run_jobs, run_notebook
+from tqa.run.runner import NotebookFailed, NotebookJob, normalize_notebook, run_jobs, run_notebook
 
 PARAMS = "school = 'x'\nterm = 'y'"
 
@@ -119,11 +119,11 @@ def test_run_notebook_ok_is_deterministic(nbs, tmp_path):
 
 def test_cli_strings_and_exit_codes(nbs, tmp_path):
     out = tmp_path / "cli.ipynb"
-    ok = subprocess.run([sys.executable, "-m", "tqa.runner", str(nbs["typed"]), str(out), "-p", "school", "001"],
+    ok = subprocess.run([sys.executable, "-m", "tqa.run.runner", str(nbs["typed"]), str(out), "-p", "school", "001"],
                         capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert stdout_of(out) == "'001' str\n"
-    bad = subprocess.run([sys.executable, "-m", "tqa.runner", str(nbs["bad"]), str(tmp_path / "b.ipynb")],
+    bad = subprocess.run([sys.executable, "-m", "tqa.run.runner", str(nbs["bad"]), str(tmp_path / "b.ipynb")],
                          capture_output=True, text=True)
     assert bad.returncode == 1
     assert "KeyError: '缺少学校'" in bad.stderr and "Traceback" not in bad.stderr

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from tqa import schema
-from tqa.sample import KINDS, build_district, defects_json, generate_district, injected_defects
-from tqa.sample.__main__ import main as sample_main
+from tqa.devtools.sample import KINDS, build_district, defects_json, generate_district, injected_defects
+from tqa.devtools.sample.__main__ import main as sample_main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sample_defects.json"
 
@@ -277,8 +277,8 @@ def test_item_scores_add_up_to_the_math_score(default_district):
 
 
 def test_item_analysis_finds_the_planted_items(default_district):
-    from tqa import items as ia
-    from tqa.sample.items import FLAWED_ITEM, PAPERS, TOO_EASY_ITEM
+    from tqa.measures.academic import items as ia
+    from tqa.devtools.sample.items import FLAWED_ITEM, PAPERS, TOO_EASY_ITEM
 
     d = default_district
     st = ia.item_stats(_long_items(d, "2023-2"), _item_spec(d)).set_index(["grade", "subject", "item"])
@@ -298,7 +298,7 @@ def test_item_analysis_finds_the_planted_items(default_district):
 
 
 def test_draw_items_hits_every_total_and_is_seeded():
-    from tqa.sample.items import PAPERS, draw_items
+    from tqa.devtools.sample.items import PAPERS, draw_items
 
     paper = PAPERS[(9, "数学")]
     totals = np.array([0, 1, 2, 60, 117, 118, 119, 120] * 50)

@@ -1,4 +1,4 @@
-"""tqa.school_tables (every school's report tables in one pass) and Catalog.derive (built once per process).
+"""tqa.reports.tables.school (every school's report tables in one pass) and Catalog.derive (built once per process).
 Small frames with two or three schools, values by hand: each school gets its own rows, never another's."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 import pandas as pd
 import pytest
 
-from tqa import school_tables as st
-from tqa.catalog import Catalog
+from tqa.reports.tables import school as st
+from tqa.io.catalog import Catalog
 
 
 def _stats():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tqa import scoring
+from tqa.measures.academic import rates as scoring
 from tqa.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from tqa import schema
-from tqa.sample.model import exam_spec
-from tqa.sample.writer import write_csv
-from tqa.template import main as template_main
-from tqa.template import read_exam_spec, score_formula, write_template
+from tqa.devtools.sample.model import exam_spec
+from tqa.devtools.sample.writer import write_csv
+from tqa.devtools.template import main as template_main
+from tqa.devtools.template import read_exam_spec, score_formula, write_template
 
 TERM = "2023-2"
 
@@ -103,7 +103,7 @@ def test_read_exam_spec_and_missing_file(raw_root, tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def template_with_items(tmp_path_factory) -> Path:
-    from tqa.sample.items import item_spec
+    from tqa.devtools.sample.items import item_spec
 
     root = tmp_path_factory.mktemp("raw_items")
     office = root / TERM / schema.OFFICE_DIR
@@ -119,7 +119,7 @@ def test_no_item_sheet_without_an_item_spec(template):
 def test_item_sheet_follows_the_item_spec(template_with_items):
     from openpyxl.utils import get_column_letter
 
-    from tqa.sample.items import item_spec
+    from tqa.devtools.sample.items import item_spec
 
     spec = item_spec()
     wb = openpyxl.load_workbook(template_with_items)

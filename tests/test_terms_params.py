@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from tqa.params import grade_band, load_params, params_hash, rate_thresholds
-from tqa.terms import TermError, parse_term, require_term
+from tqa.core.terms import TermError, parse_term, require_term
 
 
 def test_parse_term_and_labels():

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from tqa import uncertainty as unc
+from tqa.measures import intervals as unc
 
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from tqa import valueadded as va
+from tqa.measures.academic import valueadded as va
 
 # Simulation truth (the brief): 60 schools x 40 students, s2_u 0.2, s2_e 1.0, b0 0.3, b1 0.7.
 J, NJ, S2U, S2E, B0, B1 = 60, 40, 0.2, 1.0, 0.3, 0.7

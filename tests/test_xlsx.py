@@ -5,9 +5,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tqa.issues import Issue, issues_frame
-from tqa.quality_workbook import write_quality_workbook
-from tqa.xlsx import EXCEL_MAX_TEXT, FORMULA_TRIGGERS, put, save_workbook
+from tqa.core.issues import Issue, issues_frame
+from tqa.checks.workbook import write_quality_workbook
+from tqa.io.xlsx import EXCEL_MAX_TEXT, FORMULA_TRIGGERS, put, save_workbook
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/","点此核对")',
@@ -76,7 +76,7 @@ def test_quality_workbook_writes_hostile_values_names_and_headers_as_text(tmp_pa
 
 
 def test_template_prefilled_text_is_never_a_formula(tmp_path):
-    from tqa.template import write_template
+    from tqa.devtools.template import write_template
 
     office = tmp_path / "2023-2" / "office"
     office.mkdir(parents=True)

@@ -9,8 +9,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from .. import schema
-from .frames import type_grade_keys
+from tqa import schema
+from tqa.checks.frames import type_grade_keys
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import schema
+from tqa import schema
 
 ROW_TABLES = ("enrolment", "students", "scores", "fitness", "survey", "routine", "items")
 STUDENT_TABLES = ("students", "fitness", "survey")

@@ -24,12 +24,12 @@ entity"), so that return becomes an unreadable-file warning (tested).
 """
 from __future__ import annotations
 
-from .headers import find_header_row, map_header
-from .normalize import (canonical_subject, normalize_class, normalize_grade, normalize_sex,
+from tqa.clean.headers import find_header_row, map_header
+from tqa.core.normalize import (canonical_subject, normalize_class, normalize_grade, normalize_sex,
                         normalize_student_id, parse_number, parse_score)
-from .reader import WorkbookError, read_workbook
-from .store import read_tables, write_tables
-from .term import clean_return, clean_term, load_exam_spec, load_registry, match_school, name_match
+from tqa.clean.reader import WorkbookError, read_workbook
+from tqa.io.tables import read_tables, write_tables
+from tqa.clean.returns import clean_return, clean_term, load_exam_spec, load_registry, match_school, name_match
 
 __all__ = ["clean_term", "write_tables", "read_tables", "clean_return", "load_registry", "load_exam_spec",
            "match_school", "name_match", "read_workbook", "WorkbookError", "find_header_row", "map_header",

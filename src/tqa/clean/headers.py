@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .. import schema
-from .normalize import canonical_subject, cell_text, is_blank, squash
+from tqa import schema
+from tqa.core.normalize import canonical_subject, cell_text, is_blank, squash
 
 # Per sheet: clean name -> canonical raw header, in template order.
 SHEET_FIELDS: dict[str, dict[str, str]] = {

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
 
-from .. import schema
-from ..issues import FIXED, WARNING, Issue
-from . import normalize as nz
-from .headers import (REQUIRED_FIELDS, SHEET_FIELDS, HeaderMap, col_letter, find_header_row,
+from tqa import schema
+from tqa.core.issues import FIXED, WARNING, Issue
+from tqa.core import normalize as nz
+from tqa.clean.headers import (REQUIRED_FIELDS, SHEET_FIELDS, HeaderMap, col_letter, find_header_row,
                       header_key, map_header)
-from .reader import Sheet
+from tqa.clean.reader import Sheet
 
 ACT_FIXED = "已自动修正"
 ACT_DROP_ROW = "已剔除该行"

@@ -1,0 +1,130 @@
+"""outputs/<T>/data-quality.xlsx: what the office sends back to schools.
+
+Sheets: 汇总 (one row per school: submitted, problem counts, status), 全部问题 (every problem, with
+an autofilter, for the office), 全区问题 (problems not tied to a school, e.g. the exam spec; only
+when there are any), then one sheet per school with problems, named "<代码> <校名>", so each
+school can be sent its own list. Saved with tqa.xlsx.save_workbook: same input, same bytes.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from tqa.core.issues import BLOCKING, FIXED, SEVERITY_LABELS, WARNING
+from tqa.io.xlsx import put, save_workbook
+
+SUMMARY_SHEET = "汇总"
+ALL_SHEET = "全部问题"
+DISTRICT_SHEET = "全区问题"
+HEADERS = ("学校代码", "学校名称", "工作表", "行号", "列", "值", "问题", "处理", "严重程度")
+ISSUE_FIELDS = ("school_code", "school_name", "sheet", "excel_row", "column", "value", "message", "action", "severity")
+SUMMARY_HEADERS = ("学校代码", "学校名称", "是否提交", "阻断", "警告", "已自动修正", "状态")
+# A school whose only "problem" is not having sent a return gets no sheet of its own.
+NO_SHEET_RULES = {"missing_return"}
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
+_BLOCKING_FILL = PatternFill("solid", fgColor="F8D7DA")
+_WRAP_COLUMNS = {"问题", "处理"}
+_MAX_WIDTH = 60
+
+
+def _text(v):
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    if hasattr(v, "item"):  # numpy scalars -> Python, so openpyxl writes plain numbers
+        v = v.item()
+    return v
+
+
+def display_width(value) -> int:
+    """Columns a value needs: CJK and full-width characters take two."""
+    if value is None:
+        return 0
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+
+
+def sheet_title(code: str, name: str | None) -> str:
+    """"<代码> <校名>" as Excel allows a sheet name: no [ ] : * ? / or backslash, no control characters, no apostrophe at
+    either end, at most 31 characters (the name may come from a return, so it is treated as hostile)."""
+    title = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "", f"{code} {name or ''}".strip())
+    return title[:31].strip("' ") or str(code)[:31]
+
+
+def _write_table(ws, headers, rows, severities=None) -> None:
+    """Header row, then the rows; every text (most of it from the returns) written as text (``xlsx.put``)."""
+    for j, header in enumerate(headers, start=1):
+        cell = put(ws.cell(row=1, column=j), header)
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    for i, row in enumerate(rows, start=2):
+        blocking = severities is not None and severities[i - 2] == BLOCKING
+        for j, value in enumerate(row, start=1):
+            cell = put(ws.cell(row=i, column=j), _text(value))
+            if blocking:
+                cell.fill = _BLOCKING_FILL
+    ws.freeze_panes = "A2"
+    for j, header in enumerate(headers, start=1):
+        width = max([display_width(header)] + [display_width(_text(r[j - 1])) for r in rows])
+        ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 6), _MAX_WIDTH)
+        if header in _WRAP_COLUMNS:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _issue_rows(issues: pd.DataFrame) -> tuple[list[list], list[str]]:
+    df = issues.copy()
+    severities = df["severity"].tolist()
+    df["severity"] = df["severity"].map(SEVERITY_LABELS)
+    return df[list(ISSUE_FIELDS)].astype(object).values.tolist(), severities
+
+
+def summary_frame(issues: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
+    """Per school: name, submitted (是/否), counts per severity, status."""
+    ret = returns.drop_duplicates("school_code").set_index("school_code")
+    codes = sorted(set(ret.index.dropna()) | set(issues["school_code"].dropna()))
+    counts = issues.dropna(subset=["school_code"]).groupby(["school_code", "severity"]).size()
+    names = issues.dropna(subset=["school_code"]).groupby("school_code")["school_name"].first()
+    rows = []
+    for code in codes:
+        in_ret = code in ret.index
+        rows.append({
+            "学校代码": code,
+            "学校名称": _text(ret.loc[code, "school_name"]) if in_ret else _text(names.get(code)),
+            "是否提交": ("是" if bool(ret.loc[code, "submitted"]) else "否") if in_ret else "是",
+            "阻断": int(counts.get((code, BLOCKING), 0)),
+            "警告": int(counts.get((code, WARNING), 0)),
+            "已自动修正": int(counts.get((code, FIXED), 0)),
+            "状态": _text(ret.loc[code, "status"]) if in_ret and "status" in ret else "暂不纳入统计",
+        })
+    return pd.DataFrame(rows, columns=list(SUMMARY_HEADERS))
+
+
+def write_quality_workbook(issues: pd.DataFrame, returns: pd.DataFrame, path: str | Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SUMMARY_SHEET
+    summary = summary_frame(issues, returns)
+    _write_table(ws, SUMMARY_HEADERS, summary.astype(object).values.tolist())
+
+    ws = wb.create_sheet(ALL_SHEET)
+    rows, sev = _issue_rows(issues)
+    _write_table(ws, HEADERS, rows, sev)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{max(len(rows) + 1, 1)}"
+
+    district = issues.loc[issues["school_code"].isna()]
+    if len(district):
+        rows, sev = _issue_rows(district)
+        _write_table(wb.create_sheet(DISTRICT_SHEET), HEADERS, rows, sev)
+
+    names = dict(zip(summary["学校代码"], summary["学校名称"]))
+    for code, school_issues in issues.dropna(subset=["school_code"]).groupby("school_code", sort=True):
+        if set(school_issues["rule"]) <= NO_SHEET_RULES:
+            continue
+        rows, sev = _issue_rows(school_issues)
+        _write_table(wb.create_sheet(sheet_title(code, names.get(code))), HEADERS, rows, sev)
+    return save_workbook(wb, path)

@@ -1,0 +1,294 @@
+"""A term's returns -> clean tables: office inputs, school matching, one return at a time."""
+from __future__ import annotations
+
+import gc
+import hashlib
+import multiprocessing as mp
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tqa import schema
+from tqa.io.catalog import Catalog
+from tqa.core.issues import FIXED, WARNING, Issue
+from tqa.core import normalize as nz
+from tqa.clean.reader import WorkbookError, read_workbook
+from tqa.clean.sheets import ACT_FIXED, ACT_KEPT, ACT_NO_DATA, Ctx, ExamSpec, clean_sheet, read_info_meta
+from tqa.io.tables import issues_to_frame, records_frame, to_frame
+
+ACT_DATA_KEPT = "已保留数据，待核对"
+_SHEET_KEYS = {nz.squash(s): s for s in (*schema.REQUIRED_SHEETS, schema.SHEET_ITEMS)}
+
+
+# ---- office inputs ------------------------------------------------------------------------
+def load_registry(path: str | Path) -> dict[str, dict]:
+    """school_code -> {school_name, name_variants (tuple), school_type, category}."""
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    df = df.rename(columns={v: k for k, v in schema.REGISTRY_COLUMNS.items()})
+    out = {}
+    for rec in df.to_dict("records"):
+        code = nz.normalize_code(rec["school_code"])
+        variants = tuple(v.strip() for v in (rec.get("name_variants") or "").split("|") if v.strip())
+        out[code] = {"school_name": rec["school_name"].strip(), "name_variants": variants,
+                     "school_type": rec.get("school_type") or None, "category": rec.get("category") or None}
+    return out
+
+
+def load_exam_spec(path: str | Path) -> ExamSpec:
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    df = df.rename(columns={v: k for k, v in schema.EXAM_SPEC_COLUMNS.items()})
+    by_grade: dict[int, dict[str, tuple[str, float]]] = {}
+    for rec in df.to_dict("records"):
+        grade, _ = nz.normalize_grade(rec["grade"])
+        if grade is None:
+            raise ValueError(f"考试安排 {path} 中的年级“{rec['grade']}”无法识别")
+        full = nz.parse_number(rec.get("full_marks")).value
+        mode = (rec.get("mode") or schema.EXAM_MODE_SCORE).strip()
+        by_grade.setdefault(grade, {})[rec["subject"].strip()] = (mode, full)
+    return ExamSpec(by_grade)
+
+
+# ---- school matching ----------------------------------------------------------------------
+def code_from_filename(name: str, registry: dict) -> str:
+    """The school code a file name stands for: the stem, or its leading code (001_某某小学.xlsx)."""
+    stem = nz.squash(Path(name).stem)
+    if stem in registry:
+        return stem
+    m = re.match(r"[0-9A-Za-z]+", stem)
+    return m.group(0) if m and m.group(0) in registry else stem
+
+
+def name_match(written: str, official: str, variants=()) -> str:
+    """'official', 'variant' or 'different' (spaces and full-width forms ignored)."""
+    key = nz.squash(written)
+    if key == nz.squash(official):
+        return "official"
+    return "variant" if key in {nz.squash(v) for v in variants} else "different"
+
+
+@dataclass
+class SchoolMatch:
+    code: str
+    known: bool
+    issues: list[tuple] = field(default_factory=list)  # (severity, rule, row, column, value, message, action)
+
+
+def match_school(file_name: str, meta: dict, registry: dict) -> SchoolMatch:
+    """Which registry school a return belongs to: file name code first, then the 学校代码 cell.
+    Name checks: a registered variant is fixed; any other name is a warning naming both."""
+    info = schema.SHEET_INFO
+    file_code = code_from_filename(file_name, registry)
+    code_row, code_raw = meta.get("school_code", (None, None))
+    cell_code = nz.normalize_code(code_raw)
+    out = SchoolMatch(file_code, file_code in registry)
+    code_label = schema.INFO_KEYS["school_code"]
+    if out.known:
+        if cell_code and cell_code != file_code:
+            if cell_code.isdigit() and cell_code.zfill(len(file_code)) == file_code:
+                out.issues.append((FIXED, "code_leading_zeros", code_row, code_label, cell_code,
+                                   f"学校代码“{cell_code}”丢失了前导零，已按“{file_code}”识别", ACT_FIXED))
+            else:
+                out.issues.append((WARNING, "code_mismatch", code_row, code_label, cell_code,
+                                   f"表内学校代码“{cell_code}”与文件名“{file_name}”中的代码“{file_code}”不一致，以文件名为准",
+                                   ACT_KEPT))
+    elif cell_code in registry:
+        out = SchoolMatch(cell_code, True)
+        out.issues.append((WARNING, "code_from_cell", code_row, code_label, cell_code,
+                           f"文件名“{file_name}”不是登记的学校代码，已按表内学校代码“{cell_code}”识别", ACT_KEPT))
+    else:
+        out.issues.append((WARNING, "unknown_school", code_row, code_label, cell_code or file_code,
+                           f"学校代码“{file_code}”（文件“{file_name}”）不在学校名册中", ACT_DATA_KEPT))
+    name_row, name_raw = meta.get("school_name", (None, None))
+    if out.known and not nz.is_blank(name_raw):
+        reg = registry[out.code]
+        written = nz.cell_text(name_raw).strip()
+        kind = name_match(written, reg["school_name"], reg["name_variants"])
+        label = schema.INFO_KEYS["school_name"]
+        if kind == "variant":
+            out.issues.append((FIXED, "name_variant", name_row, label, written,
+                               f"学校名称填写为“{written}”，名册登记名称为“{reg['school_name']}”（已登记的曾用名或简称）",
+                               ACT_FIXED))
+        elif kind == "different":
+            out.issues.append((WARNING, "name_mismatch", name_row, label, written,
+                               f"学校名称填写为“{written}”，与名册登记名称“{reg['school_name']}”不一致", ACT_KEPT))
+    return out
+
+
+# ---- one return ---------------------------------------------------------------------------
+def clean_return(path: str | Path, registry: dict, spec: ExamSpec, engine: str = "calamine") -> dict:
+    """One school's workbook -> {"code", "known", "tables": {name: DataFrame}, "issues": [Issue]}."""
+    path = Path(path)
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    ret = {"school_code": None, "school_name": None, "school_type": None, "category": None,
+           "submitted": True, "source_file": path.name, "source_sha256": sha,
+           "name_in_return": None, "filled_by": None}
+    records: dict[str, list[tuple]] = {t: [] for t in schema.CLEAN_TABLES}
+    try:
+        sheets = read_workbook(path, engine)
+    except WorkbookError as exc:
+        code = code_from_filename(path.name, registry)
+        name = registry.get(code, {}).get("school_name")
+        ctx = Ctx(code, name, path.name)
+        ctx.add(WARNING, "unreadable_file", None, None, None, path.name,
+                f"文件“{path.name}”无法作为 Excel 工作簿打开（{exc}）", "该校全部数据暂不纳入统计")
+        if code not in registry:
+            ctx.add(WARNING, "unknown_school", None, None, None, code,
+                    f"学校代码“{code}”（文件“{path.name}”）不在学校名册中", ACT_DATA_KEPT)
+        reg = registry.get(code, {})
+        ret.update(school_code=code, school_name=name, school_type=reg.get("school_type"),
+                   category=reg.get("category"), known=code in registry)
+        return _pack(ret, records, ctx)
+
+    # canonical sheet names (a stray space or full-width char in a tab name is tolerated)
+    by_name = {}
+    renamed = []
+    for name, sheet in sheets.items():
+        canonical = _SHEET_KEYS.get(nz.squash(name))
+        if canonical and canonical not in by_name:
+            if name != canonical:
+                renamed.append((name, canonical))
+            sheet.name = canonical
+            by_name[canonical] = sheet
+
+    meta = read_info_meta(by_name[schema.SHEET_INFO]) if schema.SHEET_INFO in by_name else {}
+    match = match_school(path.name, meta, registry)
+    reg = registry.get(match.code, {})
+    name_in_return = nz.cell_text(meta["school_name"][1]).strip() if meta.get("school_name", (0, None))[1] else None
+    ctx = Ctx(match.code, reg.get("school_name") or name_in_return, path.name)
+    for sev, rule, row, column, value, message, action in match.issues:
+        ctx.add(sev, rule, schema.SHEET_INFO, row, column, value, message, action)
+    for written, canonical in renamed:
+        ctx.add(FIXED, "sheet_renamed", canonical, None, None, written,
+                f"工作表名“{written}”已按“{canonical}”识别", ACT_FIXED)
+    for sheet_name in schema.REQUIRED_SHEETS:
+        if sheet_name not in by_name:
+            ctx.add(WARNING, "missing_sheet", sheet_name, None, None, None,
+                    f"文件“{path.name}”缺少工作表“{sheet_name}”", ACT_NO_DATA)
+            continue
+        _add_sheet(records, clean_sheet(by_name[sheet_name], ctx, spec), ctx)
+    if schema.SHEET_ITEMS in by_name:  # optional: no sheet, no rows and no warning
+        _add_sheet(records, clean_sheet(by_name[schema.SHEET_ITEMS], ctx, spec), ctx)
+    filled = meta.get("filled_by", (0, None))[1]
+    ret.update(school_code=match.code, school_name=ctx.school_name, school_type=reg.get("school_type"),
+               category=reg.get("category"), name_in_return=name_in_return,
+               filled_by=None if nz.is_blank(filled) else nz.cell_text(filled).strip(), known=match.known)
+    return _pack(ret, records, ctx)
+
+
+def _add_sheet(records: dict, so, ctx: Ctx) -> None:
+    records[schema.SHEET_TABLE[so.sheet]].extend(so.records)
+    records["scores"].extend(so.scores)
+    records["items"].extend(so.items)
+    records["rejected"].extend(so.rejected)
+    records["accounting"].append(so.accounting(ctx.school_code))
+
+
+def _pack(ret: dict, records: dict, ctx: Ctx) -> dict:
+    """The return's records (tuples in schema column order, as the sheets build them) and issues."""
+    known = ret.pop("known")
+    records["returns"] = [tuple(ret[c] for c in schema.CLEAN_TABLES["returns"])]
+    return {"code": ret["school_code"], "known": known, "file": ret["source_file"], "rows": records,
+            "issues": ctx.issues}
+
+
+@contextmanager
+def _gc_paused():
+    """Cleaning a return makes a few hundred thousand small objects (rows, records) and no reference
+    cycles; the cyclic garbage collector would walk them again and again (about a tenth of the step).
+    It is paused while one return is cleaned and runs as usual in between."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def clean_batch(paths: list[Path], registry: dict, spec: ExamSpec, engine: str = "calamine") -> dict:
+    """Several returns, in order -> {"returns": [per return: code, known, file, issues], "counts": table ->
+    records per return, "tables": table -> one typed frame of all their records}.
+
+    A worker process sends back a batch of typed columns rather than a million record tuples: far
+    cheaper to pickle and unpickle, and the columns are built in the workers, in parallel."""
+    results = []
+    for path in paths:
+        with _gc_paused():
+            results.append(clean_return(path, registry, spec, engine))
+    return {"returns": [{k: res[k] for k in ("code", "known", "file", "issues")} for res in results],
+            "counts": {name: [len(res["rows"][name]) for res in results] for name in schema.CLEAN_TABLES},
+            "tables": {name: records_frame([r for res in results for r in res["rows"][name]], name)
+                       for name in schema.CLEAN_TABLES}}
+
+
+def _clean_batch(args) -> dict:
+    return clean_batch(*args)
+
+
+def batches(files: list, n: int) -> list[list]:
+    """`files` cut into at most n runs of consecutive files, as even as possible (file order is kept)."""
+    n = max(1, min(n, len(files)))
+    bounds = [round(i * len(files) / n) for i in range(n + 1)]
+    return [files[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+# ---- the term -----------------------------------------------------------------------------
+def clean_term(catalog: Catalog, params: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Every return of the term -> the clean tables (schema.CLEAN_TABLES) plus "issues".
+
+    params["clean"] may set "engine" (calamine | openpyxl) and "workers" (processes; default:
+    up to 2 when there are many files)."""
+    opts = (params or {}).get("clean") or {}
+    engine = opts.get("engine", "calamine")
+    registry = load_registry(catalog.registry)
+    spec = load_exam_spec(catalog.exam_spec)
+    files = catalog.return_files()
+    workers = int(opts.get("workers", min(2, os.cpu_count() or 1) if len(files) >= 20 else 1))
+    if workers > 1:
+        # forkserver, not fork: the caller may be a Jupyter kernel with threads running. The server
+        # imports this module once, so each worker starts without importing pandas again.
+        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload([__name__])
+        # Four batches per worker: a worker that drew large schools does not hold up the end.
+        jobs = [(b, registry, spec, engine) for b in batches(files, workers * 4)]
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            done = list(pool.map(_clean_batch, jobs))
+    else:
+        done = [clean_batch(files, registry, spec, engine)]
+    return assemble(done, registry)
+
+
+def assemble(done: list[dict], registry: dict) -> dict[str, pd.DataFrame]:
+    """Batches of returns (clean_batch, in file order) -> term tables; a second file for a school is set aside."""
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in schema.CLEAN_TABLES}
+    issues: list[Issue] = []
+    taken: dict[str, str] = {}
+    for batch in done:
+        used = []
+        for res in batch["returns"]:
+            code = res["code"]
+            used.append(code not in taken)
+            if code in taken:
+                issues.append(Issue("clean", WARNING, "duplicate_return", code, None, None, None, res["file"],
+                                    f"学校 {code} 提交了多个文件，文件“{res['file']}”与“{taken[code]}”重复，只使用“{taken[code]}”",
+                                    "该文件未使用", registry.get(code, {}).get("school_name")))
+                continue
+            taken[code] = res["file"]
+            issues.extend(res["issues"])
+        for name, df in batch["tables"].items():
+            parts[name].append(df if all(used) else df.loc[np.repeat(used, batch["counts"][name])])
+    parts["returns"].append(records_frame(
+        [(code, reg["school_name"], reg["school_type"], reg["category"], False, None, None, None, None)
+         for code, reg in registry.items() if code not in taken], "returns"))
+    tables = {name: to_frame(pd.concat(frames, ignore_index=True) if frames else records_frame([], name), name)
+              for name, frames in parts.items()}
+    tables["issues"] = issues_to_frame(issues)
+    return tables

@@ -1,0 +1,159 @@
+"""Where each step's files live (a small data catalog, in the manner of Kedro's).
+
+data/raw/<T>/          immutable returns (<school_code>.xlsx) and office/ inputs
+data/clean/<T>/        step 1: tidy tables + rejected rows + clean-stage issues
+data/checked/<T>/      step 2: usable rows after the data-quality checks + all issues
+data/scores/<T>/       step 3: statistics per school x grade x subject, ranks
+outputs/<T>/           reports, executed notebooks, data-quality.xlsx, manifest.json
+"""
+from __future__ import annotations
+
+import json
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from tqa import schema
+
+
+@dataclass(frozen=True)
+class Catalog:
+    term: str
+    root: Path = Path(".")
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "data" / "raw" / self.term
+
+    @property
+    def office(self) -> Path:
+        return self.raw / schema.OFFICE_DIR
+
+    @property
+    def registry(self) -> Path:
+        return self.office / schema.REGISTRY_FILE
+
+    @property
+    def exam_spec(self) -> Path:
+        return self.office / schema.EXAM_SPEC_FILE
+
+    @property
+    def item_spec(self) -> Path:
+        return self.office / schema.ITEM_SPEC_FILE
+
+    @property
+    def ratings(self) -> Path:
+        return self.office / schema.RATINGS_FILE
+
+    def return_files(self) -> list[Path]:
+        """The schools' returns, sorted by name (files starting with ~$ are Excel lock files)."""
+        return sorted(p for p in self.raw.glob("*.xlsx") if not p.name.startswith("~$"))
+
+    @property
+    def clean(self) -> Path:
+        return self.root / "data" / "clean" / self.term
+
+    @property
+    def checked(self) -> Path:
+        return self.root / "data" / "checked" / self.term
+
+    @property
+    def scores(self) -> Path:
+        return self.root / "data" / "scores" / self.term
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs" / self.term
+
+    @property
+    def notebooks_out(self) -> Path:
+        return self.outputs / "notebooks"
+
+    @property
+    def schools_out(self) -> Path:
+        return self.outputs / "schools"
+
+    def table(self, stage: str, name: str) -> Path:
+        return getattr(self, stage) / f"{name}.parquet"
+
+    def read(self, stage: str, name: str) -> pd.DataFrame:
+        """A step's table as a DataFrame, read once per process while the file is unchanged.
+
+        The school reports run 300 times in a few long-lived kernels and read the same district tables
+        each time (about 0.13 s per report); the cache key includes the file's size and mtime, so a
+        re-written table is read again. Each caller gets a shallow copy: with pandas' copy-on-write, a
+        caller that changes its frame copies the data then and never alters the cached one.
+        """
+        path = self.table(stage, name).resolve()
+        stat = path.stat()
+        return _remember(_read_parquet(path, stat.st_size, stat.st_mtime_ns).copy(deep=False),
+                         (str(path), stat.st_size, stat.st_mtime_ns))
+
+    @staticmethod
+    def derive(build: Callable[..., Any], *frames: pd.DataFrame, **options: Any) -> Any:
+        """``build(*frames, **options)``, computed once per process for frames this catalog read (or derived).
+
+        The school reports each show one school's slice of district-wide tables. Shaping those tables for
+        every school at once and picking the school's part is far cheaper than shaping them school by
+        school, but only if the result outlives one report: a worker's kernel runs a few hundred reports
+        (its namespace is reset between them; imported modules and this cache stay). The key is the
+        builder, the source files (path, size, mtime) behind the frames and the options (as JSON), so a
+        re-written table or other options build afresh. A frame of unknown origin (made in the notebook)
+        is simply built on each call. Results are shared: treat them as read-only (pandas copies on write).
+        """
+        origins = [_origin(f) for f in frames]
+        if any(o is None for o in origins):
+            return build(*frames, **options)
+        key = (build, tuple(origins),
+               json.dumps(options, sort_keys=True, default=str, ensure_ascii=False))
+        if key in _DERIVED:
+            _DERIVED.move_to_end(key)
+            return _DERIVED[key]
+        value = build(*frames, **options)
+        _DERIVED[key] = value
+        if len(_DERIVED) > DERIVED_CACHE_SIZE:
+            _DERIVED.popitem(last=False)
+        if isinstance(value, pd.DataFrame):
+            _remember(value, key)       # a derived frame can feed another derivation
+        return value
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> Path:
+    """Write a file through a temporary sibling and a rename: a half-written report, notebook or
+    workbook never looks finished (make would take it for done)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8")
+    else:
+        tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
+
+
+DERIVED_CACHE_SIZE = 64
+_DERIVED: OrderedDict[tuple, Any] = OrderedDict()
+# id(frame) -> (weak reference, origin key); an entry leaves with its frame, so an id is never mistaken.
+_ORIGINS: dict[int, tuple[weakref.ref, tuple]] = {}
+
+
+def _remember(df: pd.DataFrame, origin: tuple) -> pd.DataFrame:
+    i = id(df)
+    _ORIGINS[i] = (weakref.ref(df, lambda _ref, i=i: _ORIGINS.pop(i, None)), origin)
+    return df
+
+
+def _origin(df: Any) -> tuple | None:
+    entry = _ORIGINS.get(id(df))
+    return entry[1] if entry is not None and entry[0]() is df else None
+
+
+@lru_cache(maxsize=64)
+def _read_parquet(path: Path, size: int, mtime_ns: int) -> pd.DataFrame:
+    return pd.read_parquet(path)

@@ -1,0 +1,174 @@
+"""Pipeline steps that are more than one notebook: the school reports in parallel, the index page,
+the manifest. ``python -m tqa.run.steps {schools,index,manifest} --term T``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from tqa.io.catalog import Catalog
+from tqa.core.issues import BLOCKING, FIXED, WARNING
+from tqa.core.terms import TermError, parse_term, require_term
+
+SCHOOL_NOTEBOOK = Path("notebooks/05_school_report.ipynb")
+MODES = ("internal", "public")
+
+
+def report_dir(catalog: Catalog, mode: str) -> Path:
+    """Internal reports sit in outputs/<T>/, the public edition in outputs/<T>/public/."""
+    return catalog.outputs if mode == "internal" else catalog.outputs / "public"
+
+
+def usable_schools(returns: pd.DataFrame) -> pd.DataFrame:
+    """Schools that get a report: submitted and not set aside as a whole by the checks."""
+    mask = returns["submitted"].fillna(False).astype(bool)
+    if "usable" in returns:
+        mask &= returns["usable"].fillna(False).astype(bool)
+    return returns.loc[mask].sort_values("school_code").reset_index(drop=True)
+
+
+def school_jobs(catalog: Catalog, schools: pd.DataFrame, mode: str = "internal",
+                notebook: Path = SCHOOL_NOTEBOOK):
+    from tqa.run.runner import NotebookJob
+
+    out = report_dir(catalog, mode) / "schools"
+    return [
+        NotebookJob(
+            notebook=notebook,
+            output=catalog.notebooks_out / mode / "schools" / f"{code}.ipynb",
+            parameters={"term": catalog.term, "school_code": code, "mode": mode},
+            html=out / f"{code}.html",
+            pdf=out / f"{code}.pdf",
+        )
+        for code in schools["school_code"]
+    ]
+
+
+def remove_stale(directory: Path, keep: set[str], suffixes: tuple[str, ...]) -> list[Path]:
+    """Delete reports of schools that no longer get one, so outputs/ shows only the current run."""
+    removed = []
+    if directory.is_dir():
+        for p in sorted(directory.iterdir()):
+            if p.suffix in suffixes and p.stem not in keep:
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
+def cmd_schools(catalog: Catalog, workers: int, mode: str) -> int:
+    from tqa.run.runner import run_jobs
+
+    returns = pd.read_parquet(catalog.table("checked", "returns"))
+    schools = usable_schools(returns)
+    codes = set(schools["school_code"])
+    out = report_dir(catalog, mode) / "schools"
+    remove_stale(out, codes, (".html", ".pdf"))
+    remove_stale(catalog.notebooks_out / mode / "schools", codes, (".ipynb",))
+    jobs = school_jobs(catalog, schools, mode)
+    results = run_jobs(jobs, workers=workers, desc="学校报告" if mode == "internal" else "学校报告（公开版）")
+    names = dict(zip(schools["school_code"], schools["school_name"]))
+    entries = []
+    for job, res in zip(jobs, results):
+        code = job.parameters["school_code"]
+        entries.append({"school_code": code, "school_name": names[code], "ok": bool(res.ok),
+                        "html": job.html.name, "pdf": job.pdf.name,
+                        "error": None if res.ok else res.error})
+    failed = [e for e in entries if not e["ok"]]
+    index = out / "index.json"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    if failed:
+        for e in failed:
+            print(f"学校报告失败：{e['school_code']} {e['school_name']}：{e['error']}", file=sys.stderr)
+        print(f"{len(failed)} 所学校的报告生成失败，其余 {len(entries) - len(failed)} 所已生成。", file=sys.stderr)
+        return 1
+    index.write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"学校报告：{len(entries)} 份，位于 {out}/")
+    return 0
+
+
+def return_overview(returns: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:
+    """Per registry school: status and problem counts by severity (for the index page)."""
+    counts = (issues.dropna(subset=["school_code"])
+              .pivot_table(index="school_code", columns="severity", values="rule", aggfunc="count",
+                           fill_value=0))
+    for sev in (BLOCKING, WARNING, FIXED):
+        if sev not in counts:
+            counts[sev] = 0
+    out = returns.merge(counts[[BLOCKING, WARNING, FIXED]].reset_index(), on="school_code", how="left")
+    for sev in (BLOCKING, WARNING, FIXED):
+        out[sev] = out[sev].fillna(0).astype(int)
+    return out.sort_values("school_code").reset_index(drop=True)
+
+
+def cmd_index(catalog: Catalog, mode: str) -> int:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from tqa.io.provenance import provenance
+
+    returns = pd.read_parquet(catalog.table("checked", "returns"))
+    issues = pd.read_parquet(catalog.table("checked", "issues"))
+    rdir = report_dir(catalog, mode)
+    reports = json.loads((rdir / "schools" / "index.json").read_text(encoding="utf-8"))
+    overview = return_overview(returns, issues)
+    has_report = {r["school_code"] for r in reports if r["ok"]}
+    env = Environment(loader=PackageLoader("tqa.reports", "templates"), autoescape=select_autoescape())
+    html = env.get_template("index_page.html.j2").render(
+        term=parse_term(catalog.term),
+        schools=overview.to_dict("records"),
+        has_report=has_report,
+        missing=overview.loc[~overview["submitted"].astype(bool)].to_dict("records"),
+        problems=overview.loc[overview["submitted"].astype(bool) & ~overview["usable"].astype(bool)].to_dict("records"),
+        n_submitted=int(overview["submitted"].sum()),
+        n_registry=int(len(overview)),
+        provenance=provenance(catalog),
+        public=(mode == "public"),
+    )
+    (rdir / "index.html").write_text(html, encoding="utf-8")
+    return 0
+
+
+def cmd_manifest(catalog: Catalog, mode: str) -> int:
+    from tqa.io.provenance import build_manifest, write_manifest
+
+    rdir = report_dir(catalog, mode)
+    target = rdir / "manifest.json"
+    public = catalog.outputs / "public"
+    outputs = [p for p in rdir.rglob("*") if p.is_file() and p != target
+               and (mode == "public" or public not in p.parents)
+               and "template.xlsx" != p.name]
+    write_manifest(build_manifest(catalog, outputs), target)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tqa.run.steps")
+    ap.add_argument("command", choices=["schools", "index", "manifest"])
+    ap.add_argument("--term", required=True)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--mode", choices=MODES, default="internal")
+    args = ap.parse_args(argv)
+    try:
+        term = require_term(args.term)
+    except TermError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    catalog = Catalog(term.name)
+    command = {"schools": lambda: cmd_schools(catalog, args.workers, args.mode),
+               "index": lambda: cmd_index(catalog, args.mode),
+               "manifest": lambda: cmd_manifest(catalog, args.mode)}[args.command]
+    start = time.perf_counter()
+    try:
+        return command()
+    finally:
+        from tqa.run.runner import record_step_time
+
+        record_step_time(f"{args.command} term={term.name} mode={args.mode}", time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
