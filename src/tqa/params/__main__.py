@@ -1,0 +1,4 @@
+"""``python -m tqa.params``: see tqa.params.main."""
+from tqa.params import main
+
+raise SystemExit(main())
