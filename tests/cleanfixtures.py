@@ -7,7 +7,8 @@ from pathlib import Path
 
 import openpyxl
 
-from tqa import schema
+from tqa.schema import office
+from tqa.schema import sheets
 
 TERM = "2023-2"
 REGISTRY = [  # code, name, variants, type, category
@@ -33,9 +34,9 @@ def write_csv(path: Path, header, rows) -> None:
 
 
 def write_office(term_dir: Path, registry=REGISTRY, spec=SPEC) -> None:
-    office = term_dir / schema.OFFICE_DIR
-    write_csv(office / schema.REGISTRY_FILE, list(schema.REGISTRY_COLUMNS.values()), registry)
-    write_csv(office / schema.EXAM_SPEC_FILE, list(schema.EXAM_SPEC_COLUMNS.values()), spec)
+    office_dir = term_dir / office.OFFICE_DIR
+    write_csv(office_dir / office.REGISTRY.file, list(office.REGISTRY.columns.values()), registry)
+    write_csv(office_dir / office.EXAM_SPEC.file, list(office.EXAM_SPEC.columns.values()), spec)
 
 
 def write_workbook(path: Path, sheets: dict[str, list[list]], merges: dict[str, list[str]] | None = None) -> Path:
@@ -57,19 +58,19 @@ def write_workbook(path: Path, sheets: dict[str, list[list]], merges: dict[str, 
 
 def info_rows(code, name, enrolment=(("七年级", 1, 0, 0, 0, 0),)):
     return [["学校代码", code], ["学校名称", name], ["学期", "2023-2024学年第二学期"], ["填表人", "张老师"],
-            ["联系电话", "0599-1234567"], [], list(schema.ENROLMENT_COLUMNS.values()), *map(list, enrolment)]
+            ["联系电话", "0599-1234567"], [], list(sheets.INFO.columns.values()), *map(list, enrolment)]
 
 
 def simple_return(code, name, students=(("G900", "甲", "七年级", 1, "男", 90, 91, 92, 93),)):
     """A canonical, defect-free return."""
     sid = [s[0] for s in students]
     return {
-        schema.SHEET_INFO: info_rows(code, name),
-        schema.SHEET_SCORES: [[*schema.SCORE_ID_COLUMNS.values(), "语文", "数学", "英语", "道德与法治"],
+        sheets.INFO.name: info_rows(code, name),
+        sheets.SCORES.name: [[*sheets.SCORES.columns.values(), "语文", "数学", "英语", "道德与法治"],
                               *map(list, students)],
-        schema.SHEET_FITNESS: [list(schema.FITNESS_COLUMNS.values()), *[[s, "七年级", "男", 80.5] for s in sid]],
-        schema.SHEET_SURVEY: [list(schema.SURVEY_COLUMNS.values()), *[[s, "七年级", 60, 9] for s in sid]],
-        schema.SHEET_ROUTINE: [list(schema.ROUTINE_COLUMNS.values()), ["王一", "校长", 20, 10, 12]],
+        sheets.FITNESS.name: [list(sheets.FITNESS.columns.values()), *[[s, "七年级", "男", 80.5] for s in sid]],
+        sheets.SURVEY.name: [list(sheets.SURVEY.columns.values()), *[[s, "七年级", 60, 9] for s in sid]],
+        sheets.ROUTINE.name: [list(sheets.ROUTINE.columns.values()), ["王一", "校长", 20, 10, 12]],
     }
 
 
@@ -119,8 +120,8 @@ MESSY_ROUTINE = [
 
 
 def messy_return() -> dict[str, list[list]]:
-    return {schema.SHEET_INFO: MESSY_INFO, schema.SHEET_SCORES: MESSY_SCORES, schema.SHEET_FITNESS: MESSY_FITNESS,
-            schema.SHEET_SURVEY: MESSY_SURVEY, schema.SHEET_ROUTINE: MESSY_ROUTINE}
+    return {sheets.INFO.name: MESSY_INFO, sheets.SCORES.name: MESSY_SCORES, sheets.FITNESS.name: MESSY_FITNESS,
+            sheets.SURVEY.name: MESSY_SURVEY, sheets.ROUTINE.name: MESSY_ROUTINE}
 
 
 def build_term(root: Path) -> Path:
@@ -128,11 +129,11 @@ def build_term(root: Path) -> Path:
     005 without 教学常规 and with a wrong school name, 999 not in the registry."""
     term_dir = root / "data" / "raw" / TERM
     write_office(term_dir)
-    write_workbook(term_dir / "001.xlsx", messy_return(), {schema.SHEET_SCORES: ["A1:I1"]})
+    write_workbook(term_dir / "001.xlsx", messy_return(), {sheets.SCORES.name: ["A1:I1"]})
     write_workbook(term_dir / "002.xlsx", simple_return("002", "清河区第一小学"))
     (term_dir / "003.xlsx").write_bytes(b"this is not a zip file")
     r5 = simple_return("005", "河东中学", students=(("G500", "乙", "七年级", 2, "女", 70, 71, 72, 73),))
-    del r5[schema.SHEET_ROUTINE]
+    del r5[sheets.ROUTINE.name]
     write_workbook(term_dir / "005.xlsx", r5)
     write_workbook(term_dir / "999.xlsx", simple_return("999", "外区学校",
                                                         students=(("G999", "丙", "七年级", 1, "男", 1, 2, 3, 4),)))

@@ -9,15 +9,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tqa import schema
-from tqa.checks import (STATUS_MISSING, STATUS_OK, STATUS_PARTIAL, STATUS_SET_ASIDE, read_exam_spec,
-                        read_registry, read_suite_files, run_checks)
+from tqa.schema import office
+from tqa.schema import sheets
+from tqa.schema.tables import CHECKED, CLEAN
+from tqa.checks import STATUS_MISSING, STATUS_OK, STATUS_PARTIAL, STATUS_SET_ASIDE, read_suite_files, run_checks
+from tqa.io.office import read_exam_spec, read_item_spec, read_registry
 from tqa.core.issues import ISSUE_COLUMNS, Issue, issues_frame
 from tqa.checks.workbook import HEADERS, SUMMARY_SHEET, write_quality_workbook
 
 PARAMS = {"checks": {"tested_over_enrolled_tolerance": 0}}
 SUITES = "checks"
-S = schema.SHEET_SCORES
+S = sheets.SCORES.name
 
 
 # ---- fixtures: a tiny clean district --------------------------------------------------------
@@ -37,6 +39,7 @@ def exam_spec() -> pd.DataFrame:
         "subject": ["语文", "数学", "语文", "数学", "语文", "数学"],
         "full_marks": [math.nan, math.nan, 100.0, 100.0, 120.0, 120.0],
         "mode": ["等级", "等级", "分数", "分数", "分数", "分数"],
+        "csv_row": range(2, 8),  # as tqa.io.office.read_exam_spec gives it
     })
 
 
@@ -56,13 +59,13 @@ def clean_tables() -> dict[str, pd.DataFrame]:
             students.append((code, S, r, sid, f"学生{sid}", grade, 1, "男" if r % 2 else "女"))
             for subject, score in (("语文", c), ("数学", m)):
                 scores.append((code, S, r, sid, grade, 1, subject, "scored", score, None, str(score)))
-            fitness.append((code, schema.SHEET_FITNESS, r, sid, grade, "男" if r % 2 else "女", 85.5))
-            survey.append((code, schema.SHEET_SURVEY, r, sid, grade, 50.0, 9.5))
+            fitness.append((code, sheets.FITNESS.name, r, sid, grade, "男" if r % 2 else "女", 85.5))
+            survey.append((code, sheets.SURVEY.name, r, sid, grade, 50.0, 9.5))
     for code, grade in {(c, g) for c, g, *_ in ROSTER}:
         n = sum(len(ids) for c, g, ids, *_ in ROSTER if (c, g) == (code, grade))
-        enrolment.append((code, schema.SHEET_INFO, 8 + grade, grade, n + 1, 0, 0, 0, 0))
+        enrolment.append((code, sheets.INFO.name, 8 + grade, grade, n + 1, 0, 0, 0, 0))
     for code in ("001", "002", "003"):
-        routine.append((code, schema.SHEET_ROUTINE, 2, "张老师", "校长", 30, 10, 12.0))
+        routine.append((code, sheets.ROUTINE.name, 2, "张老师", "校长", 30, 10, 12.0))
     reg = registry()
     returns = pd.DataFrame({
         "school_code": reg["school_code"], "school_name": reg["school_name"],
@@ -74,12 +77,12 @@ def clean_tables() -> dict[str, pd.DataFrame]:
     })
     tables = {
         "returns": returns,
-        "students": pd.DataFrame(students, columns=schema.CLEAN_TABLES["students"]),
-        "scores": pd.DataFrame(scores, columns=schema.CLEAN_TABLES["scores"]),
-        "fitness": pd.DataFrame(fitness, columns=schema.CLEAN_TABLES["fitness"]),
-        "survey": pd.DataFrame(survey, columns=schema.CLEAN_TABLES["survey"]),
-        "enrolment": pd.DataFrame(sorted(enrolment), columns=schema.CLEAN_TABLES["enrolment"]),
-        "routine": pd.DataFrame(routine, columns=schema.CLEAN_TABLES["routine"]),
+        "students": pd.DataFrame(students, columns=CLEAN["students"].names),
+        "scores": pd.DataFrame(scores, columns=CLEAN["scores"].names),
+        "fitness": pd.DataFrame(fitness, columns=CLEAN["fitness"].names),
+        "survey": pd.DataFrame(survey, columns=CLEAN["survey"].names),
+        "enrolment": pd.DataFrame(sorted(enrolment), columns=CLEAN["enrolment"].names),
+        "routine": pd.DataFrame(routine, columns=CLEAN["routine"].names),
         "issues": issues_frame([]),
     }
     tables["scores"]["level"] = tables["scores"]["level"].astype("string")
@@ -194,7 +197,7 @@ def test_unknown_school_from_cleaning_blocks():
 
 
 def test_exam_spec_duplicate_and_non_positive_full_marks_block():
-    spec = pd.concat([exam_spec(), exam_spec().iloc[[2]]], ignore_index=True)
+    spec = pd.concat([exam_spec(), exam_spec().iloc[[2]].assign(csv_row=8)], ignore_index=True)
     spec.loc[4, "full_marks"] = 0.0
     res = run(spec=spec)
     assert res.blocking
@@ -286,13 +289,29 @@ def test_invalid_sex_fitness_range_and_survey_ranges():
     assert only(res, "fitness_total_out_of_range").loc[0, "value"] == "121"
 
 
-def test_negative_routine_numbers():
+def test_routine_numbers_outside_their_range():
     t = clean_tables()
     t["routine"] = set_row(t["routine"], t["routine"]["school_code"] == "002", research_hours=-2.0)
+    t["routine"] = set_row(t["routine"], t["routine"]["school_code"] == "003", lessons_observed=501)
     res = run(t)
-    issue = only(res, "routine_negative_research_hours").iloc[0]
+    issue = only(res, "routine_out_of_range_research_hours").iloc[0]
     assert (issue["school_code"], issue["column"], issue["value"]) == ("002", "教研时数", "-2")
-    assert set(res.tables["routine"]["school_code"]) == {"001", "003"}
+    assert issue["message"] == "教研时数 -2 不在 0–1000 小时之间（本学期）"  # the range from the sheet spec
+    assert only(res, "routine_out_of_range_lessons_observed").iloc[0]["message"] == "听课节数 501 不在 0–500 节之间（本学期）"
+    assert set(res.tables["routine"]["school_code"]) == {"001"}
+
+
+def test_enrolment_counts_outside_their_range():
+    t = clean_tables()
+    en = t["enrolment"]
+    first = en.index == en.index[0]
+    t["enrolment"] = set_row(en, first, transferred_in=6000, transferred_out=-1, dropped_out=5001, died=-2)
+    res = run(t)
+    for rule in ("transferred_in_out_of_range", "transferred_out_out_of_range", "dropped_out_out_of_range",
+                 "died_out_of_range"):
+        assert len(only(res, rule)) == 1, rule
+    assert only(res, "transferred_in_out_of_range").iloc[0]["message"] == "3 年级转入人数 6000 不在 0–5000 之间"
+    assert len(res.tables["enrolment"]) == len(en) - 1
 
 
 def test_tested_over_enrolled_respects_tolerance():
@@ -354,8 +373,8 @@ def test_remaining_rules_fire():
     res = run(t, spec=spec)
     expected = {"missing_school_code", "invalid_sex_fitness", "grade_not_offered_fitness",
                 "student_id_conflict_fitness", "student_id_conflict_survey", "grade_not_offered_survey",
-                "routine_negative_lessons_observed", "routine_negative_lessons_evaluated",
-                "grade_not_offered_enrolment", "enrolled_negative", "missing_sheet_survey",
+                "routine_out_of_range_lessons_observed", "routine_out_of_range_lessons_evaluated",
+                "grade_not_offered_enrolment", "enrolled_out_of_range", "missing_sheet_survey",
                 "missing_sheet_routine", "missing_sheet_info", "exam_spec_mode_unknown"}
     assert expected <= set(rules(res)), expected - set(rules(res))
 
@@ -420,7 +439,7 @@ def test_suite_files_are_canonical_and_well_formed():
 
     suites = read_suite_files(SUITES)
     assert set(suites) == {"returns", "exam_spec", "tested_subjects", "scores", "students", "fitness", "survey",
-                           "routine", "enrolment", "coverage", "usable_returns", "items"}
+                           "routine", "enrolment", "coverage", "usable_returns", "items", "ratings"}
     for name, suite in suites.items():
         text = Path(SUITES, f"{name}.json").read_text(encoding="utf-8")
         assert text == json.dumps(canonical(suite), ensure_ascii=False, indent=2) + "\n", name
@@ -449,7 +468,7 @@ def test_conflicting_student_does_not_make_a_school_look_over_enrolled():
 
 
 # ---- 小题得分 (items suite) ---------------------------------------------------------------------
-I = schema.SHEET_ITEMS
+I = sheets.ITEMS.name
 # (school, excel_row, student, item, score): grade 8 数学 of school 002, items 1 (objective, 3) and 2 (subjective, 5)
 ITEM_ROWS = [("002", 2, "B01", "1", 3.0), ("002", 2, "B01", "2", 5.0),
              ("002", 3, "B02", "1", 0.0), ("002", 3, "B02", "2", 4.0)]
@@ -463,7 +482,7 @@ def item_spec() -> pd.DataFrame:
 def item_tables(rows=ITEM_ROWS) -> dict[str, pd.DataFrame]:
     t = clean_tables()
     t["items"] = pd.DataFrame([(c, I, r, sid, 8, "数学", item, score) for c, r, sid, item, score in rows],
-                              columns=schema.CLEAN_TABLES["items"])
+                              columns=CLEAN["items"].names)
     return t
 
 
@@ -547,13 +566,12 @@ def test_item_score_duplicate():
 
 
 def test_read_item_spec(tmp_path):
-    from tqa.checks import read_item_spec
 
-    path = tmp_path / schema.ITEM_SPEC_FILE
+    path = tmp_path / office.ITEM_SPEC.file
     path.write_bytes(b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n9,数学,第1题,3,客观\n九年级,数学,13（1）,6,主观题\n,,,,\n"
                      .encode())
     spec = read_item_spec(path)
-    assert spec.values.tolist() == [[9, "数学", "1", 3.0, "objective"], [9, "数学", "13(1)", 6.0, "subjective"]]
+    assert spec.values.tolist() == [[9, "数学", "1", 3.0, "objective", 2], [9, "数学", "13(1)", 6.0, "subjective", 3]]
     assert str(spec["grade"].dtype) == "int64" and str(spec["full_marks"].dtype) == "float64"
     path.write_bytes(b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n9,数学,1,3,客观\n9,数学,2,3,填空\n".encode())
     with pytest.raises(ValueError, match="第 3 行：题型“填空”应为“客观”或“主观”"):
@@ -561,3 +579,33 @@ def test_read_item_spec(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n9,数学,1,0,客观\n".encode())
     with pytest.raises(ValueError, match="第 2 行：满分“0”应为正数"):
         read_item_spec(path)
+
+
+# ---- the office's inspection ratings ---------------------------------------------------------------
+def ratings_frame(rows) -> pd.DataFrame:
+    cols = ["school_code", "indicator_id", "indicator", "level", "score", "max_score", "rater"]
+    df = pd.DataFrame(rows, columns=cols).astype({"score": "float64", "max_score": "float64"})
+    return df.assign(csv_row=range(2, len(df) + 2))
+
+
+def test_inspection_ratings_are_checked_and_kept():
+    rows = [("001", "A1.1", "办学理念", "A", 8.5, 10.0, "甲"),
+            ("009", "A1.1", "办学理念", "B", 7.0, 10.0, "甲"),     # not in the registry
+            ("002", "A1.1", "办学理念", "D", 7.0, 10.0, "甲"),     # level
+            ("002", "A1.2", "依法治校", "B", math.nan, 10.0, "甲"),  # no score
+            ("003", "A1.1", "办学理念", "A", 11.0, 10.0, "甲"),     # above its maximum
+            ("003", "A1.2", "依法治校", "C", -1.0, 0.0, "甲")]      # negative, maximum not positive
+    res = run_checks(clean_tables(), registry(), exam_spec(), PARAMS, suites_dir=SUITES, ratings=ratings_frame(rows))
+    for rule in ("rating_unknown_school", "rating_level_unknown", "rating_score_missing", "rating_score_above_max",
+                 "rating_score_negative", "rating_max_not_positive"):
+        assert len(only(res, rule)) >= 1, rule
+    issue = only(res, "rating_score_above_max").iloc[0]
+    assert (issue["sheet"], issue["excel_row"], issue["value"]) == ("督导评估结果（inspection_ratings.csv）", 6, "11")
+    kept = res.tables["ratings"]
+    assert kept[["school_code", "indicator_id"]].values.tolist() == [["001", "A1.1"]]
+    assert list(kept.columns) == list(CHECKED["ratings"].names)
+
+
+def test_no_ratings_file_gives_an_empty_ratings_table():
+    res = run()
+    assert len(res.tables["ratings"]) == 0 and list(res.tables["ratings"].columns) == list(CHECKED["ratings"].names)

@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tqa import schema
+from tqa.schema import sheets
+from tqa.schema.tables import CLEAN
+from tqa.core import vocabulary as vocab
 from tqa.io.catalog import Catalog
 from tqa.clean import (canonical_subject, clean_term, find_header_row, map_header, match_school,
                        name_match, normalize_class, normalize_grade, normalize_sex,
@@ -22,7 +24,7 @@ from tqa.core.issues import ISSUE_COLUMNS, Issue
 sys.path.insert(0, str(Path(__file__).parent))
 import cleanfixtures as fx  # noqa: E402
 
-S, L = schema.EXAM_MODE_SCORE, schema.EXAM_MODE_LEVEL
+S, L = vocab.EXAM_MODE_SCORE, vocab.EXAM_MODE_LEVEL
 
 
 # ---- cell normalisation -------------------------------------------------------------------
@@ -127,20 +129,20 @@ def test_canonical_subject(header, subject):
 def test_find_header_row_below_titles():
     rows = [["某校期末成绩统计表"] * 6, ["填报单位：某校", None, None, "单位：分"], [],
             ["学籍号", "学生姓名", "年级", "班别", "性别", "数学"], ["G1", "甲", "七年级", 1, "男", 90]]
-    assert find_header_row(rows, schema.SCORE_ID_COLUMNS) == 3
-    assert find_header_row([["无关"], ["G1", 1]], schema.SCORE_ID_COLUMNS) is None
+    assert find_header_row(rows, sheets.SCORES) == 3
+    assert find_header_row([["无关"], ["G1", 1]], sheets.SCORES) is None
 
 
 def test_map_header_aliases_subjects_and_order():
     row = [None, "学籍号", "姓名", "性别", "班", "年级", "外语", "道法", "数学", "备注", "数学"]
-    hm = map_header(row, schema.SCORE_ID_COLUMNS, SUBJECTS)
+    hm = map_header(row, sheets.SCORES, SUBJECTS)
     assert hm.columns == {1: "student_id", 2: "name", 3: "sex", 4: "class_no", 5: "grade"}
     assert hm.subjects == {6: "英语", 7: "道德与法治", 8: "数学"}
     assert hm.renamed == [(1, "学籍号", "全国学籍号"), (4, "班", "班级"), (6, "外语", "英语"), (7, "道法", "道德与法治")]
     assert hm.ignored == [(9, "备注")]
     assert hm.duplicated == [(10, "数学", 8)]
     assert hm.reordered and hm.missing == []
-    plain = map_header(list(schema.FITNESS_COLUMNS.values())[:3], schema.FITNESS_COLUMNS)
+    plain = map_header(list(sheets.FITNESS.columns.values())[:3], sheets.FITNESS)
     assert not plain.reordered and plain.missing == ["学年总分"] and plain.renamed == []
 
 
@@ -259,10 +261,10 @@ def test_row_accounting_on_messy_return(tables):
     ]
     assert (acc["nonempty_rows"] == acc["clean_rows"] + acc["rejected_rows"]).all()
     # clean_rows are the rows that landed in each sheet's table (学校信息: + its 5 metadata rows)
-    for sheet, table in schema.SHEET_TABLE.items():
+    for sheet, table in ((s.name, s.table) for s in sheets.SHEETS):
         n = tables[table].groupby("school_code").size()
         a = acc[acc["sheet"] == sheet].set_index("school_code")["clean_rows"]
-        meta = 5 if sheet == schema.SHEET_INFO else 0
+        meta = 5 if sheet == sheets.INFO.name else 0
         assert (a - meta).to_dict() == n.reindex(a.index, fill_value=0).to_dict()
     rej = tables["rejected"].groupby(["school_code", "sheet"]).size()
     assert rej.to_dict() == acc.set_index(["school_code", "sheet"])["rejected_rows"].loc[lambda s: s > 0].to_dict()
@@ -333,9 +335,10 @@ def test_missing_sheet_unknown_school_and_wrong_name(tables):
 
 
 def test_columns_dtypes_and_order(tables):
-    assert set(tables) == set(schema.CLEAN_TABLES) | {"issues"}
-    for name, cols in schema.CLEAN_TABLES.items():
-        assert tuple(tables[name].columns) == cols, name
+    assert set(tables) == set(CLEAN)
+    for name, spec in CLEAN.items():
+        assert tuple(tables[name].columns) == spec.names, name
+        assert {c: str(t) for c, t in tables[name].dtypes.items()} == spec.dtypes, name
     assert tuple(tables["issues"].columns) == ISSUE_COLUMNS
     sc = tables["scores"]
     assert str(sc["excel_row"].dtype) == "int64" and str(sc["grade"].dtype) == "Int64"
@@ -398,7 +401,7 @@ def test_records_frame_matches_inference_then_cast():
                         ("002", "某校", "小学", "城区", True, "002.xlsx", 12, None, 1.5)],
             "items": []}
     for name, recs in rows.items():
-        inferred = pd.DataFrame.from_records(recs, columns=list(schema.CLEAN_TABLES[name]))
+        inferred = pd.DataFrame.from_records(recs, columns=list(CLEAN[name].names))
         pd.testing.assert_frame_equal(to_frame(records_frame(recs, name), name), to_frame(inferred, name),
                                       check_exact=True)
 
@@ -505,35 +508,35 @@ def item_tables(tmp_path_factory):
 
 def test_item_sheet_long_table(item_tables):
     it = item_tables["items"]
-    assert tuple(it.columns) == schema.CLEAN_TABLES["items"]
+    assert tuple(it.columns) == CLEAN["items"].names
     assert str(it["grade"].dtype) == "Int64" and str(it["score"].dtype) == "float64"
     assert it[["excel_row", "student_id", "grade", "subject", "item", "score"]].values.tolist() == [
         [3, "G900", 7, "数学", "1", 3.0], [3, "G900", 7, "数学", "2", 2.0], [3, "G900", 7, "数学", "3(1)", 4.0],
         [3, "G900", 7, "数学", "3(2)", 5.0],
         [7, "G902", 7, "数学", "2", 1.0], [7, "G902", 7, "数学", "3(2)", 2.0],
         [10, "G904", 7, "数学", "2", 1.0]]
-    assert set(it["school_code"]) == {"001"} and set(it["sheet"]) == {schema.SHEET_ITEMS}
+    assert set(it["school_code"]) == {"001"} and set(it["sheet"]) == {sheets.ITEMS.name}
 
 
 def test_item_sheet_row_accounting(item_tables):
     acc = item_tables["accounting"]
-    got = acc[acc["sheet"] == schema.SHEET_ITEMS].drop(columns="sheet").to_dict("records")
+    got = acc[acc["sheet"] == sheets.ITEMS.name].drop(columns="sheet").to_dict("records")
     # rows 3-11 less blank row 6; read 3, 5, 7, 10 (row 5 gives no item row); rejected 4, 8, 9, 11
     assert got == [{"school_code": "001", "nonempty_rows": 8, "clean_rows": 4, "rejected_rows": 4}]
     rej = item_tables["rejected"]
-    rej = rej[rej["sheet"] == schema.SHEET_ITEMS]
+    rej = rej[rej["sheet"] == sheets.ITEMS.name]
     assert rej[["excel_row", "reason"]].values.tolist() == [
         [4, "与第 3 行重复"], [8, "缺少学籍号"], [9, "科目为空，无法确定是哪一科的试卷"], [11, "合计行，不是学生记录"]]
     assert rej["raw_values"].iloc[0] == "全国学籍号=G900 | 年级=七年级 | 科目=数学 | 第1题=3 | ２=２ | 3 (1)=4 | 3(2)=5"
     # school 002 sent no item sheet: no accounting row, no warning (the sheet is optional)
-    assert "002" not in set(acc.loc[acc["sheet"] == schema.SHEET_ITEMS, "school_code"])
+    assert "002" not in set(acc.loc[acc["sheet"] == sheets.ITEMS.name, "school_code"])
     assert not len(item_tables["issues"].query("school_code == '002'"))
 
 
 def test_item_sheet_warnings_exact(item_tables):
     W1 = "【警告】学校 001 清河区实验学校，工作表「小题得分」，"
     F1 = "【已自动修正】学校 001 清河区实验学校，工作表「小题得分」，"
-    got = _texts(item_tables["issues"], school_code="001", sheet=schema.SHEET_ITEMS)
+    got = _texts(item_tables["issues"], school_code="001", sheet=sheets.ITEMS.name)
     assert got == [
         "【已自动修正】学校 001 清河区实验学校，工作表「小题得分」：工作表名“ 小题得分”已按“小题得分”识别（已自动修正）",
         F1 + "第 1 行，A=“七年级数学小题得分”：表头上方有 1 行标题或说明（第 1 行，首行为“七年级数学小题得分”），不是数据，已跳过（已跳过）",

@@ -10,7 +10,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tqa import schema
+from tqa.schema import office
+from tqa.schema import sheets
+from tqa.core import vocabulary as vocab
 from tqa.devtools.sample import KINDS, build_district, defects_json, generate_district, injected_defects
 from tqa.devtools.sample.__main__ import main as sample_main
 
@@ -57,8 +59,8 @@ def test_district_size_and_mix(default_district):
     d = default_district
     for term in d.terms:
         assert 15_000 <= len(d.students[term]) <= 25_000
-    assert set(d.schools["school_type"]) == set(schema.SCHOOL_TYPES)
-    assert set(d.schools["category"]) == set(schema.SCHOOL_CATEGORIES)
+    assert set(d.schools["school_type"]) == set(vocab.SCHOOL_TYPES)
+    assert set(d.schools["category"]) == set(vocab.SCHOOL_CATEGORIES)
     assert d.schools["school_code"].tolist() == [f"{i:03d}" for i in range(1, 41)]
     assert d.schools["school_name"].is_unique
     size = d.students["2023-1"].groupby("school_code").size()
@@ -100,7 +102,7 @@ def test_scores_are_correlated_and_ceiling_in_primary(default_district):
     assert ((yw * 2) % 1 == 0).all() and (yw % 1 == 0.5).any() and yw.between(0, 120).all()
     # grades 1-2: levels only
     low = sc1.loc[sc1["grade"] <= 2, "语文"]
-    assert set(low) <= {*schema.LEVELS, schema.ABSENT, schema.EXEMPT}
+    assert set(low) <= {*vocab.LEVELS, vocab.ABSENT, vocab.EXEMPT}
     # subjects of other grades are blank
     assert sc1.loc[sc1["grade"] <= 6, "物理"].isna().all()
     assert sc1.loc[sc1["grade"] == 9, "地理"].isna().all()
@@ -110,8 +112,8 @@ def test_absent_exempt_and_value_added(default_district):
     d = default_district
     sc = d.scores["2023-2"]
     cells = sc[["语文", "数学"]].stack()
-    assert 0.001 < (cells == schema.ABSENT).mean() < 0.02
-    assert 0.0005 < (cells == schema.EXEMPT).mean() < 0.01
+    assert 0.001 < (cells == vocab.ABSENT).mean() < 0.02
+    assert 0.0005 < (cells == vocab.EXEMPT).mean() < 0.01
     assert (d.schools["value_added"] > 0.2).sum() >= 2 and (d.schools["value_added"] < -0.2).sum() >= 2
 
 
@@ -124,7 +126,7 @@ def test_fitness_homework_sleep_routine(default_district):
     mid = sv[sv["grade"].between(3, 6)].groupby("school_code")["homework_minutes"].mean()
     assert mid.median() < 60 and (mid > 60).sum() >= 1  # a few schools over the 双减 limit
     rt = d.routine["2023-2"]
-    assert set(rt["role"]) == set(schema.ROLES)
+    assert set(rt["role"]) == set(vocab.ROLES)
     heads = rt[rt["role"] == "校长"]["lessons_observed"]
     assert len(heads) == 40 and heads.min() < 20 and heads.max() > 30
     enr = d.enrolment["2023-2"]
@@ -158,7 +160,7 @@ def test_each_defect_is_where_the_record_says(messy):
         path = root / x.term / f"{x.school_code}.xlsx"
         if x.kind == "not_submitted":
             assert not path.exists()
-            reg = pd.read_csv(root / x.term / "office" / schema.REGISTRY_FILE, dtype=str, encoding="utf-8-sig")
+            reg = pd.read_csv(root / x.term / "office" / office.REGISTRY.file, dtype=str, encoding="utf-8-sig")
             assert x.school_code in set(reg["学校代码"])
             continue
         rows = _sheet_rows(path, x.sheet)
@@ -168,12 +170,12 @@ def test_each_defect_is_where_the_record_says(messy):
         elif x.kind == "title_rows":
             assert rows[0][0] == x.value and "全国学籍号" in row
         elif x.kind == "columns_reordered":
-            if x.sheet == schema.SHEET_SCORES:
+            if x.sheet == sheets.SCORES.name:
                 assert row.index("性别") < row.index("年级") and row[-1] == "语文" and row[5] != "语文"
             else:
                 assert row[:2] == ("职务", "姓名")
         elif x.kind.startswith("school_name"):
-            assert row == (schema.INFO_KEYS["school_name"], x.value) + (None,) * (len(row) - 2)
+            assert row == (sheets.INFO_LABELS["school_name"], x.value) + (None,) * (len(row) - 2)
         elif x.kind in ("header_alias", "item_label_variant"):
             assert x.column in row and x.value not in row
         else:
@@ -187,11 +189,11 @@ def test_shared_student_and_duplicate_row(messy):
     shared = next(x for x in summary["defects"] if x.kind == "student_in_two_schools")
     holders = []
     for p in sorted((root / "2023-2").glob("*.xlsx")):
-        if any(shared.value in r for r in _sheet_rows(p, schema.SHEET_SCORES)):
+        if any(shared.value in r for r in _sheet_rows(p, sheets.SCORES.name)):
             holders.append(p.stem)
     assert len(holders) == 2 and shared.school_code in holders
     dup = next(x for x in summary["defects"] if x.kind == "duplicate_row")
-    rows = _sheet_rows(root / "2023-2" / f"{dup.school_code}.xlsx", schema.SHEET_SCORES)
+    rows = _sheet_rows(root / "2023-2" / f"{dup.school_code}.xlsx", sheets.SCORES.name)
     assert rows[dup.excel_row - 1] == rows[dup.excel_row - 2]
 
 
@@ -200,29 +202,29 @@ def test_clean_district_is_canonical(tmp_path):
     assert s["defects"] == [] and s["files"]["2023-2"] == 3
     wb = openpyxl.load_workbook(tmp_path / "2023-2" / "001.xlsx", read_only=True)
     # every school of this district teaches grade 6 or 9, so every return has the item sheet
-    assert wb.sheetnames == [*schema.REQUIRED_SHEETS, schema.SHEET_ITEMS]
-    items = list(wb[schema.SHEET_ITEMS].iter_rows(values_only=True))
+    assert wb.sheetnames == [*sheets.REQUIRED_SHEETS, sheets.ITEMS.name]
+    items = list(wb[sheets.ITEMS.name].iter_rows(values_only=True))
     assert list(items[0][:5]) == ["全国学籍号", "年级", "学科", "1", "2"] and items[0][-1] == "19"
     assert {r[1] for r in items[1:]} == {"六年级"} and {r[2] for r in items[1:]} == {"数学"}
-    header = next(wb[schema.SHEET_SCORES].iter_rows(values_only=True))
-    assert list(header[:5]) == list(schema.SCORE_ID_COLUMNS.values())
-    info = list(wb[schema.SHEET_INFO].iter_rows(values_only=True))
+    header = next(wb[sheets.SCORES.name].iter_rows(values_only=True))
+    assert list(header[:5]) == list(sheets.SCORES.columns.values())
+    info = list(wb[sheets.INFO.name].iter_rows(values_only=True))
     assert info[0][:2] == ("学校代码", "001") and info[2][:2] == ("学期", "2023-2024学年第二学期")
-    assert info[6][:6] == tuple(schema.ENROLMENT_COLUMNS.values()) and info[7][0] == "一年级"
+    assert info[6][:6] == tuple(sheets.INFO.columns.values()) and info[7][0] == "一年级"
     wb.close()
-    raw = (tmp_path / "2023-2" / "office" / schema.EXAM_SPEC_FILE).read_bytes()
+    raw = (tmp_path / "2023-2" / "office" / office.EXAM_SPEC.file).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf" + "年级,学科,满分,评价方式\n".encode())
-    spec = pd.read_csv(tmp_path / "2023-2" / "office" / schema.EXAM_SPEC_FILE, encoding="utf-8-sig")
+    spec = pd.read_csv(tmp_path / "2023-2" / "office" / office.EXAM_SPEC.file, encoding="utf-8-sig")
     assert len(spec) == 2 + 2 + 4 * 4 + 7 + 8 + 7
     assert spec.query("年级 == 9 and 学科 == '化学'")["满分"].item() == 100
-    raw = (tmp_path / "2023-2" / "office" / schema.ITEM_SPEC_FILE).read_bytes()
+    raw = (tmp_path / "2023-2" / "office" / office.ITEM_SPEC.file).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n6,数学,1,3,客观\n".encode())
-    ispec = pd.read_csv(tmp_path / "2023-2" / "office" / schema.ITEM_SPEC_FILE, encoding="utf-8-sig", dtype=str)
+    ispec = pd.read_csv(tmp_path / "2023-2" / "office" / office.ITEM_SPEC.file, encoding="utf-8-sig", dtype=str)
     assert ispec.groupby(["年级", "学科"])["满分"].apply(lambda s: s.astype(int).sum()).to_dict() == {
         ("6", "数学"): 100, ("9", "数学"): 120}
     assert set(ispec["题型"]) == {"客观", "主观"}
-    ratings = pd.read_csv(tmp_path / "2023-2" / "office" / schema.RATINGS_FILE, encoding="utf-8-sig", dtype=str)
-    assert list(ratings.columns) == list(schema.RATINGS_COLUMNS.values()) and len(ratings) == 30
+    ratings = pd.read_csv(tmp_path / "2023-2" / "office" / office.RATINGS.file, encoding="utf-8-sig", dtype=str)
+    assert list(ratings.columns) == list(office.RATINGS.columns.values()) and len(ratings) == 30
     assert set(ratings["等级"]) <= {"A", "B", "C"}
 
 
@@ -240,12 +242,12 @@ def _long_items(d, term) -> pd.DataFrame:
         labels = [c for c in w.columns if c not in ("school_code", "student_id", "grade", "subject")]
         long = w.melt(id_vars=["school_code", "student_id", "grade", "subject"], value_vars=labels,
                       var_name="item", value_name="score")
-        parts.append(long[long["score"] != schema.ABSENT].astype({"score": "float64"}))
+        parts.append(long[long["score"] != vocab.ABSENT].astype({"score": "float64"}))
     return pd.concat(parts, ignore_index=True)
 
 
 def _item_spec(d) -> pd.DataFrame:
-    return d.item_spec.assign(type=d.item_spec["type"].map(schema.ITEM_TYPES))
+    return d.item_spec.assign(type=d.item_spec["type"].map(vocab.ITEM_TYPES))
 
 
 def test_item_scores_add_up_to_the_math_score(default_district):
@@ -262,17 +264,17 @@ def test_item_scores_add_up_to_the_math_score(default_district):
         scored = set(papers.loc[_num(papers["数学"]).notna(), "student_id"])
         assert set(total.index) == scored
         wide = pd.concat(d.items[term].values())
-        absent = set(papers.loc[papers["数学"] == schema.ABSENT, "student_id"])
+        absent = set(papers.loc[papers["数学"] == vocab.ABSENT, "student_id"])
         assert absent and set(wide["student_id"]) == scored | absent
         cells = wide.loc[wide["student_id"].isin(absent), "1"]
-        assert (cells == schema.ABSENT).all()
+        assert (cells == vocab.ABSENT).all()
         # within 0..item full marks; objective items are 0 or full
         spec = d.item_spec.rename(columns={"full_marks": "full"})
         m = long.merge(spec, on=["grade", "subject", "item"])
         assert len(m) == len(long) and m["score"].between(0, m["full"]).all()
-        obj = m[m["type"] == schema.ITEM_TYPE_OBJECTIVE]
+        obj = m[m["type"] == vocab.ITEM_TYPE_OBJECTIVE]
         assert ((obj["score"] == 0) | (obj["score"] == obj["full"])).all()
-        subj = m[m["type"] == schema.ITEM_TYPE_SUBJECTIVE]
+        subj = m[m["type"] == vocab.ITEM_TYPE_SUBJECTIVE]
         assert ((subj["score"] > 0) & (subj["score"] < subj["full"])).mean() > 0.3  # partial credit
 
 
@@ -314,7 +316,7 @@ def test_draw_items_hits_every_total_and_is_seeded():
 
 def test_item_sheet_defects(messy):
     root, summary = messy
-    found = [x for x in summary["defects"] if x.sheet == schema.SHEET_ITEMS]
+    found = [x for x in summary["defects"] if x.sheet == sheets.ITEMS.name]
     assert {(x.kind, x.excel_row) for x in found if x.kind == "item_label_variant"} == {
         ("item_label_variant", 1)}
     assert sorted(x.value for x in found if x.kind == "item_label_variant") == ["1", "2"]

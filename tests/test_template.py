@@ -7,11 +7,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tqa import schema
+from tqa.schema import office
+from tqa.schema import sheets
+from tqa.core import vocabulary as vocab
 from tqa.devtools.sample.model import exam_spec
 from tqa.devtools.sample.writer import write_csv
 from tqa.devtools.template import main as template_main
-from tqa.devtools.template import read_exam_spec, score_formula, write_template
+from tqa.devtools.template import score_formula, write_template
+from tqa.io.office import read_exam_spec
 
 TERM = "2023-2"
 
@@ -19,7 +22,7 @@ TERM = "2023-2"
 @pytest.fixture(scope="module")
 def raw_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("raw")
-    write_csv(exam_spec(), schema.EXAM_SPEC_COLUMNS, root / TERM / schema.OFFICE_DIR / schema.EXAM_SPEC_FILE)
+    write_csv(exam_spec(), office.EXAM_SPEC.columns, root / TERM / office.OFFICE_DIR / office.EXAM_SPEC.file)
     return root
 
 
@@ -39,17 +42,17 @@ def test_byte_identical(template, raw_root, tmp_path):
 
 def test_sheets_and_headers(template):
     wb = openpyxl.load_workbook(template)
-    assert wb.sheetnames == ["填表说明", *schema.REQUIRED_SHEETS]
-    header = [c.value for c in wb[schema.SHEET_SCORES][1]]
-    assert header == [*schema.SCORE_ID_COLUMNS.values(), "语文", "数学", "英语", "科学", "道德与法治", "历史",
+    assert wb.sheetnames == ["填表说明", *sheets.REQUIRED_SHEETS]
+    header = [c.value for c in wb[sheets.SCORES.name][1]]
+    assert header == [*sheets.SCORES.columns.values(), "语文", "数学", "英语", "科学", "道德与法治", "历史",
                       "地理", "生物", "物理", "化学"]
-    assert [c.value for c in wb[schema.SHEET_FITNESS][1]] == list(schema.FITNESS_COLUMNS.values())
-    assert [c.value for c in wb[schema.SHEET_SURVEY][1]] == list(schema.SURVEY_COLUMNS.values())
-    assert [c.value for c in wb[schema.SHEET_ROUTINE][1]] == list(schema.ROUTINE_COLUMNS.values())
-    info = wb[schema.SHEET_INFO]
-    assert [info.cell(row=i, column=1).value for i in range(1, 6)] == list(schema.INFO_KEYS.values())
+    assert [c.value for c in wb[sheets.FITNESS.name][1]] == list(sheets.FITNESS.columns.values())
+    assert [c.value for c in wb[sheets.SURVEY.name][1]] == list(sheets.SURVEY.columns.values())
+    assert [c.value for c in wb[sheets.ROUTINE.name][1]] == list(sheets.ROUTINE.columns.values())
+    info = wb[sheets.INFO.name]
+    assert [info.cell(row=i, column=1).value for i in range(1, 6)] == list(sheets.INFO_LABELS.values())
     assert info["B3"].value == "2023-2024学年第二学期"
-    assert [c.value for c in info[7]] == list(schema.ENROLMENT_COLUMNS.values())
+    assert [c.value for c in info[7]] == list(sheets.INFO.columns.values())
     help_text = "\n".join(str(c.value) for row in wb["填表说明"].iter_rows() for c in row if c.value)
     for word in ("缺考", "免考", "待合格", "七年级：语文（满分120）", "学年总分"):
         assert word in help_text
@@ -57,20 +60,20 @@ def test_sheets_and_headers(template):
 
 def test_drop_downs(template):
     wb = openpyxl.load_workbook(template)
-    dv = _validations(wb[schema.SHEET_SCORES])
+    dv = _validations(wb[sheets.SCORES.name])
     assert dv["C2:C5000"].type == "list"
     assert dv["C2:C5000"].formula1 == '"一年级,二年级,三年级,四年级,五年级,六年级,七年级,八年级,九年级"'
-    assert dv["D2:D5000"].formula1 == '"' + ",".join(str(i) for i in range(1, 21)) + '"'
+    assert (dv["D2:D5000"].type, dv["D2:D5000"].operator, dv["D2:D5000"].formula1) == ("whole", "greaterThanOrEqual", "1")
     assert dv["E2:E5000"].formula1 == '"男,女"'
     assert dv["C2:C5000"].error and dv["C2:C5000"].showErrorMessage
-    role = _validations(wb[schema.SHEET_ROUTINE])["B2:B5000"]
+    role = _validations(wb[sheets.ROUTINE.name])["B2:B5000"]
     assert role.type == "list" and role.formula1 == '"校长,业务副校长,中层,教研组长,教师"'
-    assert _validations(wb[schema.SHEET_INFO])["A8:A16"].type == "list"
+    assert _validations(wb[sheets.INFO.name])["A8:A16"].type == "list"
 
 
 def test_score_and_range_validations(template):
     wb = openpyxl.load_workbook(template)
-    dv = _validations(wb[schema.SHEET_SCORES])
+    dv = _validations(wb[sheets.SCORES.name])
     # 数学: levels in grades 1-2, 100 in grades 3-6, 120 in grades 7-9 (written out by hand)
     assert dv["G2:G5000"].type == "custom"
     assert dv["G2:G5000"].formula1 == (
@@ -78,23 +81,23 @@ def test_score_and_range_validations(template):
         'AND(ISNUMBER(G2),G2>=0,G2<=IF(OR($C2="三年级",$C2="四年级",$C2="五年级",$C2="六年级"),100,120)))')
     assert dv["O2:O5000"].formula1 == 'OR(O2="缺考",O2="免考",AND(ISNUMBER(O2),O2>=0,O2<=100))'  # 化学
     assert all(len(v.formula1) <= 255 for v in dv.values())  # Excel's limit for a validation formula
-    sv = _validations(wb[schema.SHEET_SURVEY])
+    sv = _validations(wb[sheets.SURVEY.name])
     assert (sv["C2:C5000"].type, sv["C2:C5000"].formula1, sv["C2:C5000"].formula2) == ("whole", "0", "600")
     assert (sv["D2:D5000"].type, sv["D2:D5000"].formula1, sv["D2:D5000"].formula2) == ("decimal", "0", "16")
-    fit = _validations(wb[schema.SHEET_FITNESS])["D2:D5000"]
+    fit = _validations(wb[sheets.FITNESS.name])["D2:D5000"]
     assert (fit.formula1, fit.formula2) == ("0", "120")
 
 
 def test_formula_follows_the_exam_spec():
     spec = pd.DataFrame({"grade": [3, 8], "subject": ["物理", "物理"], "full_marks": [80, 100],
-                         "mode": [schema.EXAM_MODE_SCORE] * 2})
+                         "mode": [vocab.EXAM_MODE_SCORE] * 2})
     assert score_formula("K2", "$C2", "物理", spec) == (
         'OR(K2="缺考",K2="免考",AND(ISNUMBER(K2),K2>=0,K2<=IF(OR($C2="三年级"),80,100)))')
 
 
 def test_read_exam_spec_and_missing_file(raw_root, tmp_path, capsys):
-    spec = read_exam_spec(raw_root / TERM / schema.OFFICE_DIR / schema.EXAM_SPEC_FILE)
-    assert list(spec.columns) == list(schema.EXAM_SPEC_COLUMNS)
+    spec = read_exam_spec(raw_root / TERM / office.OFFICE_DIR / office.EXAM_SPEC.file)
+    assert list(spec.columns) == [*office.EXAM_SPEC.columns, "csv_row"]
     assert spec.query("grade == 7 and subject == '英语'")["full_marks"].item() == 120
     assert template_main(["--term", TERM, "--raw-root", str(tmp_path), "--out", str(tmp_path / "x.xlsx")]) == 2
     assert "找不到考试安排表" in capsys.readouterr().err
@@ -106,14 +109,14 @@ def template_with_items(tmp_path_factory) -> Path:
     from tqa.devtools.sample.items import item_spec
 
     root = tmp_path_factory.mktemp("raw_items")
-    office = root / TERM / schema.OFFICE_DIR
-    write_csv(exam_spec(), schema.EXAM_SPEC_COLUMNS, office / schema.EXAM_SPEC_FILE)
-    write_csv(item_spec(), schema.ITEM_SPEC_COLUMNS, office / schema.ITEM_SPEC_FILE)
+    office_dir = root / TERM / office.OFFICE_DIR
+    write_csv(exam_spec(), office.EXAM_SPEC.columns, office_dir / office.EXAM_SPEC.file)
+    write_csv(item_spec(), office.ITEM_SPEC.columns, office_dir / office.ITEM_SPEC.file)
     return write_template(TERM, tmp_path_factory.mktemp("out_items") / "template.xlsx", root)
 
 
 def test_no_item_sheet_without_an_item_spec(template):
-    assert schema.SHEET_ITEMS not in openpyxl.load_workbook(template).sheetnames
+    assert sheets.ITEMS.name not in openpyxl.load_workbook(template).sheetnames
 
 
 def test_item_sheet_follows_the_item_spec(template_with_items):
@@ -123,8 +126,8 @@ def test_item_sheet_follows_the_item_spec(template_with_items):
 
     spec = item_spec()
     wb = openpyxl.load_workbook(template_with_items)
-    assert wb.sheetnames[-1] == schema.SHEET_ITEMS
-    ws = wb[schema.SHEET_ITEMS]
+    assert wb.sheetnames[-1] == sheets.ITEMS.name
+    ws = wb[sheets.ITEMS.name]
     header = [c.value for c in ws[1]]
     assert header[:3] == ["全国学籍号", "年级", "学科"]
     assert header[3:] == list(dict.fromkeys(spec["item"].astype(str)))     # union of both papers' items

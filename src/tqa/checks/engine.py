@@ -9,7 +9,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from tqa import schema
+from tqa.core import vocabulary as vocab
+from tqa.schema import office, sheets
 from tqa.checks.frames import type_grade_keys
 
 
@@ -35,14 +36,28 @@ def batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole")
 
 
+def range_parameters() -> dict:
+    """The valid range of every ranged field of the returns' sheets (``tqa.schema.sheets``), as suite
+    parameters ``<table>_<field>_min`` / ``_max`` and, for messages, ``_range`` ("0–120")."""
+    out = {}
+    for sheet in sheets.SHEETS:
+        for f in sheet.ranged:
+            key = f"{sheet.table}_{f.name}"
+            out[f"{key}_min"], out[f"{key}_max"] = f.range
+            out[f"{key}_range"] = f.range_text
+    return out
+
+
 def suite_parameters(registry: pd.DataFrame, params: dict) -> dict:
-    """Run-time values the suites refer to with {"$PARAMETER": name}."""
+    """Run-time values the suites refer to with {"$PARAMETER": name}; the text ones also fill messages."""
     return {
         "registry_codes": sorted(registry["school_code"].dropna().astype(str)),
         "type_grade_keys": type_grade_keys(),
-        "sexes": list(schema.SEXES),
-        "exam_modes": [schema.EXAM_MODE_SCORE, schema.EXAM_MODE_LEVEL],
+        "sexes": list(vocab.SEXES),
+        "exam_modes": list(vocab.EXAM_MODES),
+        "rating_levels": list(office.RATING_LEVELS),
         "tested_over_enrolled_tolerance": int((params.get("checks") or {}).get("tested_over_enrolled_tolerance", 0)),
+        **range_parameters(),
     }
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tqa import schema
+from tqa.core import vocabulary as vocab
+from tqa.schema.tables import CHECKED, CLEAN, ROW_TABLES
 
-ROW_TABLES = ("enrolment", "students", "scores", "fitness", "survey", "routine", "items")
+RATINGS = CHECKED["ratings"]
+
 STUDENT_TABLES = ("students", "fitness", "survey")
 EXAM_SPEC_SHEET = "考试安排（exam_spec.csv）"
+RATINGS_SHEET = "督导评估结果（inspection_ratings.csv）"
 # coverage column -> the clean table whose rows show that the sheet arrived
 COVERAGE = {"n_enrolment": "enrolment", "n_students": "students", "n_fitness": "fitness",
             "n_survey": "survey", "n_routine": "routine"}
@@ -20,7 +23,7 @@ COVERAGE = {"n_enrolment": "enrolment", "n_students": "students", "n_fitness": "
 
 def conform(table: pd.DataFrame | None, name: str) -> pd.DataFrame:
     """A clean table with its contract columns (missing table -> empty frame), fresh index."""
-    cols = list(schema.CLEAN_TABLES[name])
+    cols = list(CLEAN[name].names)
     df = pd.DataFrame(columns=cols) if table is None else table.copy()
     for c in cols:
         if c not in df.columns:
@@ -56,7 +59,7 @@ def school_names(registry: pd.DataFrame) -> dict[str, str]:
 def score_spec(exam_spec: pd.DataFrame) -> pd.DataFrame:
     """(grade, subject, full_marks) of score-graded papers, one row per pair (first wins; a
     duplicate is a blocking failure of its own)."""
-    spec = exam_spec.loc[exam_spec["mode"] == schema.EXAM_MODE_SCORE, ["grade", "subject", "full_marks"]]
+    spec = exam_spec.loc[exam_spec["mode"] == vocab.EXAM_MODE_SCORE, ["grade", "subject", "full_marks"]]
     spec = spec.drop_duplicates(["grade", "subject"], keep="first")
     return spec.astype({"grade": "Int64", "full_marks": "float64"})
 
@@ -64,12 +67,12 @@ def score_spec(exam_spec: pd.DataFrame) -> pd.DataFrame:
 UNLISTED_SUBJECT_MIN_STUDENTS = 10  # default of params checks.unlisted_subject_min_students
 
 
-GRADED = (schema.STATUS_SCORED, schema.STATUS_LEVEL)
+GRADED = (vocab.STATUS_SCORED, vocab.STATUS_LEVEL)
 
 
 def level_spec(exam_spec: pd.DataFrame) -> pd.DataFrame:
     """(grade, subject) pairs of level-graded papers."""
-    spec = exam_spec.loc[exam_spec["mode"] == schema.EXAM_MODE_LEVEL, ["grade", "subject"]]
+    spec = exam_spec.loc[exam_spec["mode"] == vocab.EXAM_MODE_LEVEL, ["grade", "subject"]]
     return spec.drop_duplicates().astype({"grade": "Int64"}).assign(level_listed=True)
 
 
@@ -77,8 +80,8 @@ def _listed(df: pd.DataFrame, exam_spec: pd.DataFrame) -> pd.Series:
     """Whether each graded row's paper is in the spec: a score needs full marks, a level a level paper."""
     lv = df[["grade", "subject"]].merge(level_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
     level_ok = lv["level_listed"].fillna(False).astype(bool).to_numpy()
-    return pd.Series(((df["status"] == schema.STATUS_SCORED) & df["full_marks"].notna()).to_numpy()
-                     | ((df["status"] == schema.STATUS_LEVEL).to_numpy() & level_ok), index=df.index)
+    return pd.Series(((df["status"] == vocab.STATUS_SCORED) & df["full_marks"].notna()).to_numpy()
+                     | ((df["status"] == vocab.STATUS_LEVEL).to_numpy() & level_ok), index=df.index)
 
 
 def _scored_counts(scores: pd.DataFrame) -> pd.DataFrame:
@@ -114,7 +117,7 @@ def tested_subjects_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, max_sch
         codes = sorted(g["school_code"].dropna().unique())
         more = f" 等 {len(codes)} 所" if len(codes) > max_schools else ""
         rows.append({"grade": int(grade), "subject": subject, "status": status,
-                     "kind": "分数" if status == schema.STATUS_SCORED else "等级",
+                     "kind": "分数" if status == vocab.STATUS_SCORED else "等级",
                      "schools": "、".join(codes[:max_schools]) + more})
     df = pd.DataFrame(rows, columns=["grade", "subject", "status", "kind", "schools"]).astype({"grade": "Int64"})
     df = df.merge(score_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
@@ -125,7 +128,18 @@ def tested_subjects_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, max_sch
 def exam_spec_frame(exam_spec: pd.DataFrame) -> pd.DataFrame:
     df = with_row(exam_spec)
     df["sheet"] = EXAM_SPEC_SHEET
-    df["excel_row"] = df["_row"] + 2  # CSV line as Excel shows it (line 1 is the header)
+    df["excel_row"] = df["csv_row"]  # the line in the CSV (line 1 is the header), as Excel shows it
+    return df
+
+
+def ratings_frame(ratings: pd.DataFrame | None) -> pd.DataFrame:
+    """The office's inspection ratings (``tqa.io.office.read_inspection_ratings``; none: no rows), with the
+    file as ``sheet`` and its CSV row as ``excel_row``, so that a problem names where it is."""
+    if ratings is None:
+        ratings = RATINGS.empty()
+    df = with_row(ratings)
+    df["sheet"] = RATINGS_SHEET
+    df["excel_row"] = df["csv_row"]
     return df
 
 
@@ -137,7 +151,7 @@ def type_grade(school_type: pd.Series, grade: pd.Series) -> pd.Series:
 
 
 def type_grade_keys() -> list[str]:
-    return [f"{t}:{g}" for t, grades in schema.GRADES_BY_TYPE.items() for g in grades]
+    return [f"{t}:{g}" for t, grades in vocab.GRADES_BY_TYPE.items() for g in grades]
 
 
 def student_frame(table: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
@@ -227,7 +241,8 @@ def items_frame(items: pd.DataFrame, students: pd.DataFrame, item_spec: pd.DataF
 
 
 def build_frames(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame,
-                 params: dict | None = None, item_spec: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                 params: dict | None = None, item_spec: pd.DataFrame | None = None,
+                 ratings: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every frame a suite checks, except usable_returns (built after the set-asides)."""
     t = {name: conform(tables.get(name), name) for name in ROW_TABLES}
     min_students = int(((params or {}).get("checks") or {}).get("unlisted_subject_min_students",
@@ -240,6 +255,7 @@ def build_frames(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_s
         "routine": with_row(t["routine"]),
         "enrolment": enrolment_frame(t["enrolment"], t["students"], registry),
         "items": items_frame(t["items"], t["students"], item_spec),
+        "ratings": ratings_frame(ratings),
     }
     for name in STUDENT_TABLES:
         frames[name] = student_frame(t[name], registry)

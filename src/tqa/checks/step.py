@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tqa import schema
+from tqa.core import vocabulary as vocab
 from tqa.core.issues import BLOCKING, FIXED, ISSUE_COLUMNS, SEVERITY_LABELS, WARNING, Issue, issues_frame
 from tqa.checks import engine
-from tqa.checks.frames import ROW_TABLES, build_frames, conform, enrolment_frame, text_keys, with_row
+from tqa.checks.frames import RATINGS, build_frames, conform, enrolment_frame, text_keys, with_row
+from tqa.schema.tables import ROW_TABLES
 from tqa.checks.suites import load_suites
 
 STAGE = "checks"
@@ -68,12 +69,16 @@ def _fill(template: str | None, fields: _Fields) -> str | None:
 
 
 # ---- failures -> issues --------------------------------------------------------------------
-def failure_issues(failure: engine.Failure, frame: pd.DataFrame, names: dict[str, str]) -> list[Issue]:
+def failure_issues(failure: engine.Failure, frame: pd.DataFrame, names: dict[str, str],
+                   context: dict[str, str] | None = None) -> list[Issue]:
+    """One Issue per failing row; messages are filled from the row's values and ``context`` (the suites' text
+    parameters, e.g. a field's valid range "0–120")."""
     meta = failure.meta
     rows = [None] if failure.rows is None else [frame.iloc[r] for r in failure.rows]
+    base = {k: v for k, v in (context or {}).items() if isinstance(v, str)}
     out = []
     for row in rows:
-        fields = _Fields() if row is None else _Fields({k: fmt(v) for k, v in row.items()})
+        fields = _Fields(base if row is None else {**base, **{k: fmt(v) for k, v in row.items()}})
         code = fields.get("school_code") or None
         excel_row = None if row is None or "excel_row" not in row or pd.isna(row["excel_row"]) else int(row["excel_row"])
         out.append(Issue(
@@ -150,7 +155,7 @@ def apply_set_asides(tables: dict[str, pd.DataFrame], aside: SetAside,
         if name == "scores" and aside.cells:
             # The score alone is set aside: the student stays, the cell counts as unreadable.
             hit = df.index.isin(sorted(aside.cells))
-            df.loc[hit, "status"] = schema.STATUS_INVALID
+            df.loc[hit, "status"] = vocab.STATUS_INVALID
             df.loc[hit, "score"] = float("nan")
         keep = ~df["school_code"].isin(sorted(aside.schools))
         if name == "items" and aside.item_cells:
@@ -198,19 +203,21 @@ def returns_status(returns: pd.DataFrame, issues: pd.DataFrame, aside: SetAside)
 
 # ---- the step ------------------------------------------------------------------------------
 def run_checks(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame,
-               params: dict, suites_dir: str | Path = "checks", item_spec: pd.DataFrame | None = None) -> CheckResult:
-    """item_spec (``read_item_spec``): without it the item scores are checked for range only against 0
-    and for the student's 学业成绩 row, not against the item spec."""
+               params: dict, suites_dir: str | Path = "checks", item_spec: pd.DataFrame | None = None,
+               ratings: pd.DataFrame | None = None) -> CheckResult:
+    """The office's files as ``tqa.io.office`` reads them. item_spec: without it the item scores are checked
+    for range only against 0 and for the student's 学业成绩 row, not against the item spec. ratings (the
+    inspection ratings, optional): checked and kept as the ``ratings`` table, less the rows set aside."""
     suites = load_suites(suites_dir)
     parameters = engine.suite_parameters(registry, params)
     names = dict(zip(registry["school_code"], registry["school_name"]))
-    frames = build_frames(tables, registry, exam_spec, params, item_spec)
+    frames = build_frames(tables, registry, exam_spec, params, item_spec, ratings)
     failures, new_issues, aside = [], [], SetAside()
 
     def check(name: str, frame: pd.DataFrame) -> None:
         for f in engine.validate(name, frame, suites[name], parameters):
             failures.append(f)
-            new_issues.extend(failure_issues(f, frame, names))
+            new_issues.extend(failure_issues(f, frame, names, parameters))
             aside.add(f, frame)
 
     unknown = sorted(set(suites) - set(frames) - {FINAL_SUITE})
@@ -244,13 +251,16 @@ def run_checks(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spe
         final = with_row(returns.loc[returns["usable"]])
         for f in engine.validate(FINAL_SUITE, final, suites[FINAL_SUITE], parameters):
             failures.append(f)
-            new_issues += failure_issues(f, final, names)
+            new_issues += failure_issues(f, final, names, parameters)
 
     issues = combine_issues(clean_issues, issues_frame(new_issues))
     for name, df in tables.items():
         if name not in usable_tables and name not in ("returns", "issues"):
             usable_tables[name] = df  # rejected, accounting: passed through unchanged
     usable_tables["returns"] = returns
+    rated = frames["ratings"]
+    kept = ~_rows_set_aside(rated, aside.rows) if aside.rows and len(rated) else np.ones(len(rated), bool)
+    usable_tables["ratings"] = RATINGS.conform(rated.loc[kept, list(RATINGS.names)].reset_index(drop=True))
     return CheckResult(issues=issues, tables=usable_tables,
                        blocking=bool((issues["severity"] == BLOCKING).any()), failures=failures)
 

@@ -29,9 +29,9 @@ from tqa.core.normalize import (canonical_subject, normalize_class, normalize_gr
                         normalize_student_id, parse_number, parse_score)
 from tqa.clean.reader import WorkbookError, read_workbook
 from tqa.io.tables import read_tables, write_tables
-from tqa.clean.returns import clean_return, clean_term, load_exam_spec, load_registry, match_school, name_match
+from tqa.clean.returns import clean_return, clean_term, match_school, name_match
 
-__all__ = ["clean_term", "write_tables", "read_tables", "clean_return", "load_registry", "load_exam_spec",
+__all__ = ["clean_term", "write_tables", "read_tables", "clean_return",
            "match_school", "name_match", "read_workbook", "WorkbookError", "find_header_row", "map_header",
            "parse_number", "parse_score", "normalize_grade", "normalize_class", "normalize_sex",
            "normalize_student_id", "canonical_subject"]

@@ -4,27 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from tqa import schema
 from tqa.core.normalize import canonical_subject, cell_text, is_blank, squash
-
-# Per sheet: clean name -> canonical raw header, in template order.
-SHEET_FIELDS: dict[str, dict[str, str]] = {
-    schema.SHEET_SCORES: schema.SCORE_ID_COLUMNS,
-    schema.SHEET_FITNESS: schema.FITNESS_COLUMNS,
-    schema.SHEET_SURVEY: schema.SURVEY_COLUMNS,
-    schema.SHEET_ROUTINE: schema.ROUTINE_COLUMNS,
-    schema.SHEET_INFO: schema.ENROLMENT_COLUMNS,
-    schema.SHEET_ITEMS: schema.ITEM_ID_COLUMNS,
-}
-# Without these a row cannot become a clean row.
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    schema.SHEET_SCORES: ("student_id", "grade"),
-    schema.SHEET_FITNESS: ("student_id", "grade", "total_score"),
-    schema.SHEET_SURVEY: ("student_id", "grade"),
-    schema.SHEET_ROUTINE: ("staff_name",),
-    schema.SHEET_INFO: ("grade", "enrolled"),
-    schema.SHEET_ITEMS: ("student_id", "grade", "subject"),
-}
+from tqa.schema.sheets import Sheet
 
 
 def header_key(text) -> str:
@@ -32,18 +13,14 @@ def header_key(text) -> str:
     return squash(cell_text(text)).rstrip(":")
 
 
-def alias_index(fields: dict[str, str]) -> dict[str, str]:
-    """header key -> clean name, for one sheet's fields (canonical header and its aliases). Treat the
-    result as read-only: it is shared (built once per set of fields, not for every sheet of every return)."""
-    return _alias_index(tuple(fields.items()))
-
-
 @lru_cache(maxsize=64)
-def _alias_index(fields: tuple[tuple[str, str], ...]) -> dict[str, str]:
+def alias_index(sheet: Sheet) -> dict[str, str]:
+    """header key -> clean name, for one sheet's fields (canonical header and its aliases). Treat the
+    result as read-only: it is shared (built once per sheet spec, not for every sheet of every return)."""
     index: dict[str, str] = {}
-    for name, canonical in fields:
-        for alias in (canonical, *schema.HEADER_ALIASES.get(name, ())):
-            index.setdefault(header_key(alias), name)
+    for f in sheet.fields:
+        for alias in (f.header, *f.aliases):
+            index.setdefault(header_key(alias), f.name)
     return index
 
 
@@ -57,12 +34,12 @@ def col_letter(i: int) -> str:
     return s
 
 
-def find_header_row(rows: list[list], fields: dict[str, str], min_hits: int = 2,
+def find_header_row(rows: list[list], sheet: Sheet, min_hits: int = 2,
                     max_scan: int = 30) -> int | None:
     """0-based index of the first row (among the first max_scan) naming at least min_hits of the
     sheet's fields; rows above it are titles. A merged title cell is one cell and never matches."""
-    index = alias_index(fields)
-    need = min(min_hits, len(fields))
+    index = alias_index(sheet)
+    need = min(min_hits, len(sheet.fields))
     for i, row in enumerate(rows[:max_scan]):
         hits = {index[k] for k in (header_key(c) for c in row if not is_blank(c)) if k in index}
         if len(hits) >= need:
@@ -85,10 +62,11 @@ class HeaderMap:
         return self.texts.get(col) or col_letter(col)
 
 
-def map_header(row: list, fields: dict[str, str], subjects=()) -> HeaderMap:
+def map_header(row: list, sheet: Sheet, subjects=()) -> HeaderMap:
     """Map one header row: fields by canonical header or alias, then score subjects (matched to the
     exam spec's subjects, aliases allowed), anything else ignored."""
-    index = alias_index(fields)
+    fields = sheet.columns
+    index = alias_index(sheet)
     out = HeaderMap()
     seen: dict[str, int] = {}
     for col, cell in enumerate(row):

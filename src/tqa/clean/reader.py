@@ -13,7 +13,7 @@ class WorkbookError(Exception):
 
 
 @dataclass
-class Sheet:
+class Grid:
     name: str
     rows: list[list]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based r0, c0, r1, c1 inclusive
@@ -44,7 +44,7 @@ def _calamine_cells(row: list) -> list:
     return [None if v == "" else v for v in row] if "" in row else row
 
 
-def _read_calamine(path: Path) -> list[Sheet]:
+def _read_calamine(path: Path) -> list[Grid]:
     from python_calamine import CalamineWorkbook
 
     wb = CalamineWorkbook.from_path(str(path))
@@ -56,13 +56,13 @@ def _read_calamine(path: Path) -> list[Sheet]:
             # (the default drops them and shifts every row number: checked in tests/test_clean.py).
             rows = [_calamine_cells(r) for r in cs.to_python(skip_empty_area=False)]
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (cs.merged_cell_ranges or [])]
-            sheets.append(Sheet(name, rows, merged))
+            sheets.append(Grid(name, rows, merged))
         return sheets
     finally:
         wb.close()
 
 
-def _read_openpyxl(path: Path) -> list[Sheet]:
+def _read_openpyxl(path: Path) -> list[Grid]:
     import openpyxl  # uses defusedxml when installed (it is, in our lock)
 
     wb = openpyxl.load_workbook(path, data_only=True)  # not read_only: that mode hides merged ranges
@@ -75,13 +75,13 @@ def _read_openpyxl(path: Path) -> list[Sheet]:
                 rows.pop()
             merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
                       for m in ws.merged_cells.ranges]
-            sheets.append(Sheet(ws.title, [list(r) for r in rows], sorted(merged)))
+            sheets.append(Grid(ws.title, [list(r) for r in rows], sorted(merged)))
         return sheets
     finally:
         wb.close()
 
 
-def read_workbook(path: str | Path, engine: str = "calamine") -> dict[str, Sheet]:
+def read_workbook(path: str | Path, engine: str = "calamine") -> dict[str, Grid]:
     """All sheets of a workbook; raises WorkbookError when the file is not a readable .xlsx."""
     path = Path(path)
     reader = {"calamine": _read_calamine, "openpyxl": _read_openpyxl}[engine]

@@ -14,54 +14,32 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tqa import schema
+from tqa.schema import sheets, tables
+from tqa.core import vocabulary as vocab
 from tqa.io.catalog import Catalog
 from tqa.core.issues import FIXED, WARNING, Issue
 from tqa.core import normalize as nz
 from tqa.clean.reader import WorkbookError, read_workbook
 from tqa.clean.sheets import ACT_FIXED, ACT_KEPT, ACT_NO_DATA, Ctx, ExamSpec, clean_sheet, read_info_meta
+from tqa.io.office import normalise_school_code, read_exam_spec, read_registry, registry_lookup
 from tqa.io.tables import issues_to_frame, records_frame, to_frame
 
 ACT_DATA_KEPT = "已保留数据，待核对"
-_SHEET_KEYS = {nz.squash(s): s for s in (*schema.REQUIRED_SHEETS, schema.SHEET_ITEMS)}
-
-
-# ---- office inputs ------------------------------------------------------------------------
-def load_registry(path: str | Path) -> dict[str, dict]:
-    """school_code -> {school_name, name_variants (tuple), school_type, category}."""
-    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    df = df.rename(columns={v: k for k, v in schema.REGISTRY_COLUMNS.items()})
-    out = {}
-    for rec in df.to_dict("records"):
-        code = nz.normalize_code(rec["school_code"])
-        variants = tuple(v.strip() for v in (rec.get("name_variants") or "").split("|") if v.strip())
-        out[code] = {"school_name": rec["school_name"].strip(), "name_variants": variants,
-                     "school_type": rec.get("school_type") or None, "category": rec.get("category") or None}
-    return out
-
-
-def load_exam_spec(path: str | Path) -> ExamSpec:
-    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    df = df.rename(columns={v: k for k, v in schema.EXAM_SPEC_COLUMNS.items()})
-    by_grade: dict[int, dict[str, tuple[str, float]]] = {}
-    for rec in df.to_dict("records"):
-        grade, _ = nz.normalize_grade(rec["grade"])
-        if grade is None:
-            raise ValueError(f"考试安排 {path} 中的年级“{rec['grade']}”无法识别")
-        full = nz.parse_number(rec.get("full_marks")).value
-        mode = (rec.get("mode") or schema.EXAM_MODE_SCORE).strip()
-        by_grade.setdefault(grade, {})[rec["subject"].strip()] = (mode, full)
-    return ExamSpec(by_grade)
+# The clean tables built from records (the issues are built from Issue objects).
+RECORD_TABLES = tuple(name for name in tables.CLEAN if name != "issues")
+_SHEET_KEYS = {nz.squash(s): s for s in (*sheets.REQUIRED_SHEETS, sheets.ITEMS.name)}
 
 
 # ---- school matching ----------------------------------------------------------------------
 def code_from_filename(name: str, registry: dict) -> str:
-    """The school code a file name stands for: the stem, or its leading code (001_某某小学.xlsx)."""
+    """The school code a file name stands for: the stem, or its leading code (001_某某小学.xlsx); a code whose
+    leading zeros were lost ("1.xlsx") is read as the registry writes codes."""
     stem = nz.squash(Path(name).stem)
-    if stem in registry:
-        return stem
     m = re.match(r"[0-9A-Za-z]+", stem)
-    return m.group(0) if m and m.group(0) in registry else stem
+    for candidate in (stem, normalise_school_code(stem), m and m.group(0), m and normalise_school_code(m.group(0))):
+        if candidate in registry:
+            return candidate
+    return stem
 
 
 def name_match(written: str, official: str, variants=()) -> str:
@@ -82,12 +60,12 @@ class SchoolMatch:
 def match_school(file_name: str, meta: dict, registry: dict) -> SchoolMatch:
     """Which registry school a return belongs to: file name code first, then the 学校代码 cell.
     Name checks: a registered variant is fixed; any other name is a warning naming both."""
-    info = schema.SHEET_INFO
+    info = sheets.INFO.name
     file_code = code_from_filename(file_name, registry)
     code_row, code_raw = meta.get("school_code", (None, None))
     cell_code = nz.normalize_code(code_raw)
     out = SchoolMatch(file_code, file_code in registry)
-    code_label = schema.INFO_KEYS["school_code"]
+    code_label = sheets.INFO_LABELS["school_code"]
     if out.known:
         if cell_code and cell_code != file_code:
             if cell_code.isdigit() and cell_code.zfill(len(file_code)) == file_code:
@@ -109,7 +87,7 @@ def match_school(file_name: str, meta: dict, registry: dict) -> SchoolMatch:
         reg = registry[out.code]
         written = nz.cell_text(name_raw).strip()
         kind = name_match(written, reg["school_name"], reg["name_variants"])
-        label = schema.INFO_KEYS["school_name"]
+        label = sheets.INFO_LABELS["school_name"]
         if kind == "variant":
             out.issues.append((FIXED, "name_variant", name_row, label, written,
                                f"学校名称填写为“{written}”，名册登记名称为“{reg['school_name']}”（已登记的曾用名或简称）",
@@ -129,9 +107,9 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, engine: str =
     ret = {"school_code": None, "school_name": None, "school_type": None, "category": None,
            "submitted": True, "source_file": path.name, "source_sha256": sha,
            "name_in_return": None, "filled_by": None}
-    records: dict[str, list[tuple]] = {t: [] for t in schema.CLEAN_TABLES}
+    records: dict[str, list[tuple]] = {t: [] for t in RECORD_TABLES}
     try:
-        sheets = read_workbook(path, engine)
+        grids = read_workbook(path, engine)
     except WorkbookError as exc:
         code = code_from_filename(path.name, registry)
         name = registry.get(code, {}).get("school_name")
@@ -149,7 +127,7 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, engine: str =
     # canonical sheet names (a stray space or full-width char in a tab name is tolerated)
     by_name = {}
     renamed = []
-    for name, sheet in sheets.items():
+    for name, sheet in grids.items():
         canonical = _SHEET_KEYS.get(nz.squash(name))
         if canonical and canonical not in by_name:
             if name != canonical:
@@ -157,24 +135,24 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, engine: str =
             sheet.name = canonical
             by_name[canonical] = sheet
 
-    meta = read_info_meta(by_name[schema.SHEET_INFO]) if schema.SHEET_INFO in by_name else {}
+    meta = read_info_meta(by_name[sheets.INFO.name]) if sheets.INFO.name in by_name else {}
     match = match_school(path.name, meta, registry)
     reg = registry.get(match.code, {})
     name_in_return = nz.cell_text(meta["school_name"][1]).strip() if meta.get("school_name", (0, None))[1] else None
     ctx = Ctx(match.code, reg.get("school_name") or name_in_return, path.name)
     for sev, rule, row, column, value, message, action in match.issues:
-        ctx.add(sev, rule, schema.SHEET_INFO, row, column, value, message, action)
+        ctx.add(sev, rule, sheets.INFO.name, row, column, value, message, action)
     for written, canonical in renamed:
         ctx.add(FIXED, "sheet_renamed", canonical, None, None, written,
                 f"工作表名“{written}”已按“{canonical}”识别", ACT_FIXED)
-    for sheet_name in schema.REQUIRED_SHEETS:
+    for sheet_name in sheets.REQUIRED_SHEETS:
         if sheet_name not in by_name:
             ctx.add(WARNING, "missing_sheet", sheet_name, None, None, None,
                     f"文件“{path.name}”缺少工作表“{sheet_name}”", ACT_NO_DATA)
             continue
         _add_sheet(records, clean_sheet(by_name[sheet_name], ctx, spec), ctx)
-    if schema.SHEET_ITEMS in by_name:  # optional: no sheet, no rows and no warning
-        _add_sheet(records, clean_sheet(by_name[schema.SHEET_ITEMS], ctx, spec), ctx)
+    if sheets.ITEMS.name in by_name:  # optional: no sheet, no rows and no warning
+        _add_sheet(records, clean_sheet(by_name[sheets.ITEMS.name], ctx, spec), ctx)
     filled = meta.get("filled_by", (0, None))[1]
     ret.update(school_code=match.code, school_name=ctx.school_name, school_type=reg.get("school_type"),
                category=reg.get("category"), name_in_return=name_in_return,
@@ -183,7 +161,7 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, engine: str =
 
 
 def _add_sheet(records: dict, so, ctx: Ctx) -> None:
-    records[schema.SHEET_TABLE[so.sheet]].extend(so.records)
+    records[sheets.SHEETS_BY_NAME[so.sheet].table].extend(so.records)
     records["scores"].extend(so.scores)
     records["items"].extend(so.items)
     records["rejected"].extend(so.rejected)
@@ -193,7 +171,7 @@ def _add_sheet(records: dict, so, ctx: Ctx) -> None:
 def _pack(ret: dict, records: dict, ctx: Ctx) -> dict:
     """The return's records (tuples in schema column order, as the sheets build them) and issues."""
     known = ret.pop("known")
-    records["returns"] = [tuple(ret[c] for c in schema.CLEAN_TABLES["returns"])]
+    records["returns"] = [tuple(ret[c] for c in tables.CLEAN["returns"].names)]
     return {"code": ret["school_code"], "known": known, "file": ret["source_file"], "rows": records,
             "issues": ctx.issues}
 
@@ -223,9 +201,9 @@ def clean_batch(paths: list[Path], registry: dict, spec: ExamSpec, engine: str =
         with _gc_paused():
             results.append(clean_return(path, registry, spec, engine))
     return {"returns": [{k: res[k] for k in ("code", "known", "file", "issues")} for res in results],
-            "counts": {name: [len(res["rows"][name]) for res in results] for name in schema.CLEAN_TABLES},
+            "counts": {name: [len(res["rows"][name]) for res in results] for name in RECORD_TABLES},
             "tables": {name: records_frame([r for res in results for r in res["rows"][name]], name)
-                       for name in schema.CLEAN_TABLES}}
+                       for name in RECORD_TABLES}}
 
 
 def _clean_batch(args) -> dict:
@@ -241,14 +219,14 @@ def batches(files: list, n: int) -> list[list]:
 
 # ---- the term -----------------------------------------------------------------------------
 def clean_term(catalog: Catalog, params: dict | None = None) -> dict[str, pd.DataFrame]:
-    """Every return of the term -> the clean tables (schema.CLEAN_TABLES) plus "issues".
+    """Every return of the term -> the clean tables (``tqa.schema.tables.CLEAN``), the issues among them.
 
     params["clean"] may set "engine" (calamine | openpyxl) and "workers" (processes; default:
     up to 2 when there are many files)."""
     opts = (params or {}).get("clean") or {}
     engine = opts.get("engine", "calamine")
-    registry = load_registry(catalog.registry)
-    spec = load_exam_spec(catalog.exam_spec)
+    registry = registry_lookup(read_registry(catalog.registry))
+    spec = ExamSpec.from_frame(read_exam_spec(catalog.exam_spec))
     files = catalog.return_files()
     workers = int(opts.get("workers", min(2, os.cpu_count() or 1) if len(files) >= 20 else 1))
     if workers > 1:
@@ -268,7 +246,7 @@ def clean_term(catalog: Catalog, params: dict | None = None) -> dict[str, pd.Dat
 
 def assemble(done: list[dict], registry: dict) -> dict[str, pd.DataFrame]:
     """Batches of returns (clean_batch, in file order) -> term tables; a second file for a school is set aside."""
-    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in schema.CLEAN_TABLES}
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in RECORD_TABLES}
     issues: list[Issue] = []
     taken: dict[str, str] = {}
     for batch in done:

@@ -3,7 +3,7 @@
 Row contract: every non-empty row below a sheet's header becomes exactly one clean row or one
 rejected row (with a Chinese reason); `SheetOut.nonempty == clean + len(rejected)` is asserted.
 
-Records are tuples in the column order of their table in `schema.CLEAN_TABLES`, not dicts: a term
+Records are tuples in the column order of their table's spec (`tqa.schema.tables`), not dicts: a term
 has about 1.3 million of them (one per score and item cell), and tuples are much cheaper to build,
 to send back from a worker process and to turn into columns.
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
 
-from tqa import schema
+from tqa.schema import sheets
+from tqa.core import vocabulary as vocab
 from tqa.core.issues import FIXED, WARNING, Issue
 from tqa.core import normalize as nz
-from tqa.clean.headers import (REQUIRED_FIELDS, SHEET_FIELDS, HeaderMap, col_letter, find_header_row,
-                      header_key, map_header)
-from tqa.clean.reader import Sheet
+from tqa.clean.headers import HeaderMap, col_letter, find_header_row, map_header
+from tqa.clean.reader import Grid
 
 ACT_FIXED = "已自动修正"
 ACT_DROP_ROW = "已剔除该行"
@@ -27,19 +27,9 @@ ACT_SKIPPED = "已跳过"
 ACT_KEPT = "已保留，请核对"
 ACT_NO_DATA = "该校此表无数据"
 
-TOTAL_KEYS = {nz.squash(m) for m in schema.TOTAL_ROW_MARKERS}
-# What a sheet's rows are, for the 合计 reason ("合计行，不是学生记录").
-ROW_NOUN = {schema.SHEET_SCORES: "学生", schema.SHEET_FITNESS: "学生", schema.SHEET_SURVEY: "学生",
-            schema.SHEET_ROUTINE: "教师", schema.SHEET_INFO: "年级", schema.SHEET_ITEMS: "学生"}
-# 学校信息 key/value block: clean key -> accepted labels (the first is canonical).
-INFO_LABELS = {
-    "school_code": (schema.INFO_KEYS["school_code"], "代码", "学校编码", "学校编号"),
-    "school_name": (schema.INFO_KEYS["school_name"], "校名", "学校全称", "单位名称"),
-    "term": (schema.INFO_KEYS["term"], "学年学期"),
-    "filled_by": (schema.INFO_KEYS["filled_by"], "填报人", "填表"),
-    "phone": (schema.INFO_KEYS["phone"], "电话", "联系方式", "手机"),
-}
-_INFO_INDEX = {nz.squash(label): key for key, labels in INFO_LABELS.items() for label in labels}
+TOTAL_KEYS = {nz.squash(m) for m in vocab.TOTAL_ROW_MARKERS}
+# 学校信息 key/value block: any accepted label -> its key.
+_INFO_INDEX = {nz.squash(label): k.name for k in sheets.INFO_KEYS for label in (k.label, *k.aliases)}
 
 
 @dataclass
@@ -59,9 +49,9 @@ class Ctx:
 
 @dataclass
 class SheetOut:
-    """Record tuples in schema.CLEAN_TABLES column order (see the module docstring)."""
+    """Record tuples in their table's column order (see the module docstring)."""
     sheet: str
-    records: list[tuple] = field(default_factory=list)  # rows of SHEET_TABLE[sheet]
+    records: list[tuple] = field(default_factory=list)  # rows of the sheet's own table (its spec's .table)
     scores: list[tuple] = field(default_factory=list)  # 学业成绩 only
     items: list[tuple] = field(default_factory=list)  # 小题得分 only: one record per item score
     meta_rows: int = 0  # 学校信息 key/value rows (clean rows of the sheet, landing in `returns`)
@@ -85,6 +75,16 @@ class SheetOut:
 class ExamSpec:
     """grade -> subject -> (mode, full_marks), from office/exam_spec.csv."""
     by_grade: dict[int, dict[str, tuple[str, float]]]
+
+    @classmethod
+    def from_frame(cls, exam_spec) -> "ExamSpec":
+        """From ``tqa.io.office.read_exam_spec`` (a subject listed twice for a grade: the later row; the checks
+        block such a spec)."""
+        by_grade: dict[int, dict[str, tuple[str, float]]] = {}
+        for grade, subject, full, mode in exam_spec[["grade", "subject", "full_marks", "mode"]].itertuples(
+                index=False, name=None):
+            by_grade.setdefault(int(grade), {})[subject] = (mode, None if full != full else float(full))
+        return cls(by_grade)
 
     @cached_property  # asked for on every 小题得分 row
     def subjects(self) -> tuple[str, ...]:
@@ -144,8 +144,8 @@ def row_signature(row: list) -> tuple:
 FIX_MESSAGES = {
     nz.FIX_FULLWIDTH: ("fullwidth_digits", "全角数字“{text}”已按 {value} 读取"),
     nz.FIX_UNIT: ("unit_suffix", "数值“{text}”带有单位，已按 {value} 读取"),
-    nz.FIX_ABSENT_VARIANT: ("absent_variant", "缺考写作“{text}”，已按“" + schema.ABSENT + "”处理"),
-    nz.FIX_EXEMPT_VARIANT: ("exempt_variant", "免考写作“{text}”，已按“" + schema.EXEMPT + "”处理"),
+    nz.FIX_ABSENT_VARIANT: ("absent_variant", "缺考写作“{text}”，已按“" + vocab.ABSENT + "”处理"),
+    nz.FIX_EXEMPT_VARIANT: ("exempt_variant", "免考写作“{text}”，已按“" + vocab.EXEMPT + "”处理"),
     nz.FIX_LEVEL_VARIANT: ("level_variant", "等级写作“{text}”，已按“{value}”处理"),
 }
 
@@ -190,7 +190,7 @@ class RowCtx:
 
     def label(self, name: str) -> str:
         col = self.cols.get(name)
-        return self.hm.label(col) if col is not None else SHEET_FIELDS[self.sheet][name]
+        return self.hm.label(col) if col is not None else sheets.SHEETS_BY_NAME[self.sheet].columns[name]
 
     def number(self, name: str, units=(), integer=False, required_reason: str | None = None):
         """A numeric field: fixes reported; unreadable -> None with a warning (or Reject when required)."""
@@ -257,14 +257,14 @@ def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap) -> None:
                 f"列“{written}”（{col_letter(col)} 列）与 {col_letter(first)} 列重复，只读取 {col_letter(first)} 列",
                 ACT_IGNORED)
     for canonical in hm.missing:
-        name = next(n for n, h in SHEET_FIELDS[sheet].items() if h == canonical)
-        required = name in REQUIRED_FIELDS[sheet]
+        layout = sheets.SHEETS_BY_NAME[sheet]
+        required = next(f for f in layout.fields if f.header == canonical).required
         ctx.add(WARNING, "missing_column", sheet, hrow, canonical, None,
                 f"缺少{'必需的' if required else ''}列“{canonical}”",
                 "各行因此无法使用" if required else ACT_KEPT)
 
 
-def _merged_issues(ctx: Ctx, sheet: Sheet, from_row: int) -> None:
+def _merged_issues(ctx: Ctx, sheet: Grid, from_row: int) -> None:
     for r0, c0, r1, c1 in sheet.merged:
         if r1 < from_row:
             continue  # merged title cells above the data are normal
@@ -318,17 +318,19 @@ class _Repeats:
         return None
 
 
-def walk_rows(sheet: Sheet, ctx: Ctx, out: SheetOut, hidx: int, hm: HeaderMap, build,
-              stop: int | None = None, id_field: str | None = "student_id") -> None:
-    """Rows hidx+1 .. stop-1: blank rows skipped, 合计 rows and duplicates rejected, the rest built."""
+def walk_rows(sheet: Grid, ctx: Ctx, out: SheetOut, hidx: int, hm: HeaderMap, build,
+              stop: int | None = None) -> None:
+    """Rows hidx+1 .. stop-1: blank rows skipped, 合计 rows and duplicates (a whole row repeated, found through
+    the sheet's identifying field) rejected, the rest built."""
+    layout = sheets.SHEETS_BY_NAME[sheet.name]
     rows = sheet.rows
     stop = len(rows) if stop is None else stop
     cols = {name: col for col, name in hm.columns.items()}
-    key_col = cols.get(id_field) if id_field else None
+    key_col = cols.get(layout.key) if layout.key else None
     repeats = _Repeats(rows)
     blanks: list[int] = []
     last = hidx + 1
-    noun = ROW_NOUN[sheet.name]
+    noun = layout.row_noun
     rc = RowCtx(ctx, sheet.name, hm, cols)
 
     def reject(excel_row, row, reason, rule, column=None, value=None):
@@ -361,7 +363,7 @@ def walk_rows(sheet: Sheet, ctx: Ctx, out: SheetOut, hidx: int, hm: HeaderMap, b
     _blank_issue(ctx, sheet.name, blanks, last)
 
 
-def _reject_all(sheet: Sheet, ctx: Ctx, out: SheetOut, start: int, reason: str) -> None:
+def _reject_all(sheet: Grid, ctx: Ctx, out: SheetOut, start: int, reason: str) -> None:
     for i in range(start, len(sheet.rows)):
         row = sheet.rows[i]
         if is_blank_row(row):
@@ -371,12 +373,12 @@ def _reject_all(sheet: Sheet, ctx: Ctx, out: SheetOut, start: int, reason: str) 
 
 
 # ---- the tabular sheets -------------------------------------------------------------------
-def _locate_header(sheet: Sheet, ctx: Ctx, out: SheetOut, fields: dict, expected_more: str) -> int | None:
+def _locate_header(sheet: Grid, ctx: Ctx, out: SheetOut, layout: sheets.Sheet, expected_more: str) -> int | None:
     """The header row's index; without one, every non-empty row is rejected and the sheet is unreadable.
     Title rows above the header are reported."""
-    hidx = find_header_row(sheet.rows, fields)
+    hidx = find_header_row(sheet.rows, layout)
     if hidx is None:
-        expected = "、".join(fields.values())
+        expected = "、".join(layout.columns.values())
         ctx.add(WARNING, "header_not_found", sheet.name, None, None, None,
                 f"未找到表头行（应包含 {expected} {expected_more}），本表无法读取", ACT_NO_DATA)
         _reject_all(sheet, ctx, out, 0, "未找到表头行，无法识别各列")
@@ -385,33 +387,63 @@ def _locate_header(sheet: Sheet, ctx: Ctx, out: SheetOut, fields: dict, expected
     return hidx
 
 
-def clean_table_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
+def clean_table_sheet(sheet: Grid, ctx: Ctx, spec: ExamSpec) -> SheetOut:
     """学业成绩 / 体质健康 / 作业与睡眠 / 教学常规."""
     name = sheet.name
-    fields = SHEET_FIELDS[name]
+    layout = sheets.SHEETS_BY_NAME[name]
     out = SheetOut(name)
-    hidx = _locate_header(sheet, ctx, out, fields, "等列")
+    hidx = _locate_header(sheet, ctx, out, layout, "等列")
     if hidx is None:
         return out
-    subjects = spec.subjects if name == schema.SHEET_SCORES else ()
-    hm = map_header(sheet.rows[hidx], fields, subjects)
+    subjects = spec.subjects if layout.extra_columns == "subjects" else ()
+    hm = map_header(sheet.rows[hidx], layout, subjects)
     _header_issues(ctx, name, hidx + 1, hm)
     _merged_issues(ctx, sheet, hidx + 1)
-    if name == schema.SHEET_SCORES:
-        build = _student_builder(out, spec)
-    else:
-        build = {schema.SHEET_FITNESS: _build_fitness, schema.SHEET_SURVEY: _build_survey,
-                 schema.SHEET_ROUTINE: _build_routine}[name]
-        build = partial(build, out=out)
-    id_field = "staff_name" if name == schema.SHEET_ROUTINE else "student_id"
-    walk_rows(sheet, ctx, out, hidx, hm, build, id_field=id_field)
+    build = _student_builder(out, spec) if layout is sheets.SCORES else field_builder(layout, out)
+    walk_rows(sheet, ctx, out, hidx, hm, build)
     return out
+
+
+def read_field(rc: RowCtx, f: sheets.Field):
+    """One field of the row, read as its spec says (学籍号, 年级 and 性别 have their own readers; counts and
+    numbers drop the field's units). A required field without a usable value rejects the row."""
+    if f.name == "student_id":
+        return rc.student_id()
+    if f.name == "grade":
+        return rc.grade()
+    if f.name == "sex":
+        return rc.sex()
+    if f.dtype in ("Int64", "float64"):
+        return rc.number(f.name, units=f.units, integer=f.dtype == "Int64",
+                         required_reason=f.missing if f.required else None)
+    text = rc.text(f.name)
+    if text is None and f.required:
+        raise Reject(f.missing, "missing_id", rc.label(f.name), "")
+    return text
+
+
+def field_builder(layout: sheets.Sheet, out: SheetOut):
+    """The row builder of a sheet made of plain fields (体质健康, 作业与睡眠, 教学常规, the 学校信息 table): the
+    required fields first (the row is rejected at the first one missing, before anything else is reported),
+    then the others in template order; then the sheet's at-least-one-of rule."""
+    order = sorted(range(len(layout.fields)), key=lambda i: not layout.fields[i].required)
+    any_of = [i for i, f in enumerate(layout.fields) if f.name in layout.any_of]
+
+    def build(rc: RowCtx, row: list) -> None:
+        values = [None] * len(order)
+        for i in order:
+            values[i] = read_field(rc, layout.fields[i])
+        if any_of and all(values[i] is None for i in any_of):
+            raise Reject(layout.any_of_missing, "no_value")
+        out.records.append((*rc.head(), *values))
+
+    return build
 
 
 def score_plan(hm: HeaderMap, grade_subjects: dict) -> list[tuple[int, str, str, bool]]:
     """(col, subject, mode, listed) per subject column, for one grade's rows: the paper's mode from the
     exam spec, and whether the spec lists the subject for that grade."""
-    return [(col, subject, grade_subjects[subject][0] if subject in grade_subjects else schema.EXAM_MODE_SCORE,
+    return [(col, subject, grade_subjects[subject][0] if subject in grade_subjects else vocab.EXAM_MODE_SCORE,
              subject in grade_subjects) for col, subject in hm.subjects.items()]
 
 
@@ -447,7 +479,7 @@ def _student_builder(out: SheetOut, spec: ExamSpec):
             if cell.fixes:
                 shown = cell.level or (_num(cell.score) if cell.score is not None else "")
                 report_fixes(ctx, rc.sheet, rc.excel_row, rc.hm.label(col), raw, cell.fixes, shown)
-            if cell.status == schema.STATUS_INVALID:
+            if cell.status == vocab.STATUS_INVALID:
                 text = tail[-1]
                 ctx.add(WARNING, "invalid_score", rc.sheet, rc.excel_row, rc.hm.label(col), text,
                         f"{subject}成绩“{text}”：{cell.reason}" if text else f"{subject}：{cell.reason}",
@@ -463,39 +495,10 @@ def score_cell(raw, mode: str, subject: str, listed: bool) -> tuple[nz.ScoreCell
     a level) and the end of its score record: (subject, status, score, level, raw_value). The same
     few thousand values fill a district's half a million cells, so both are worked out once per value."""
     cell = nz.parse_score(raw, mode)
-    if not listed and cell.status == schema.STATUS_INVALID:
-        as_level = nz.parse_score(raw, schema.EXAM_MODE_LEVEL)
-        cell = as_level if as_level.status == schema.STATUS_LEVEL else cell
+    if not listed and cell.status == vocab.STATUS_INVALID:
+        as_level = nz.parse_score(raw, vocab.EXAM_MODE_LEVEL)
+        cell = as_level if as_level.status == vocab.STATUS_LEVEL else cell
     return cell, (subject, cell.status, cell.score, cell.level, nz.cell_text(raw))
-
-
-def _build_fitness(rc: RowCtx, row: list, out: SheetOut) -> None:
-    sid = rc.student_id()
-    grade = rc.grade()
-    total = rc.number("total_score", units=("分",), required_reason="没有可用的体测成绩")
-    out.records.append((*rc.head(), sid, grade, rc.sex(), total))
-
-
-def _build_survey(rc: RowCtx, row: list, out: SheetOut) -> None:
-    sid = rc.student_id()
-    grade = rc.grade()
-    minutes = rc.number("homework_minutes", units=("分钟", "min", "分"))
-    hours = rc.number("sleep_hours", units=("小时", "个小时", "h", "时"))
-    if minutes is None and hours is None:
-        raise Reject("作业时间和睡眠时间都没有可用的数值", "no_value")
-    out.records.append((*rc.head(), sid, grade, minutes, hours))
-
-
-def _build_routine(rc: RowCtx, row: list, out: SheetOut) -> None:
-    staff = rc.text("staff_name")
-    if staff is None:
-        raise Reject("缺少教师姓名", "missing_id", rc.label("staff_name"), "")
-    observed = rc.number("lessons_observed", units=("节",), integer=True)
-    evaluated = rc.number("lessons_evaluated", units=("节",), integer=True)
-    research = rc.number("research_hours", units=("小时", "h", "时"))
-    if observed is None and evaluated is None and research is None:
-        raise Reject("听课、评课、教研都没有可用的数值", "no_value")
-    out.records.append((*rc.head(), staff, rc.text("role"), observed, evaluated, research))
 
 
 # ---- 小题得分 (optional) -----------------------------------------------------------------------
@@ -522,16 +525,15 @@ def _item_columns(ctx: Ctx, sheet: str, hrow: int, header: list, hm: HeaderMap) 
     return items
 
 
-def clean_items_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
+def clean_items_sheet(sheet: Grid, ctx: Ctx, spec: ExamSpec) -> SheetOut:
     """小题得分: one row per student and paper -> one item record per scored cell. Blank, 缺考 and 免考 cells
     give no record (the student did not answer / sit the paper); an unreadable cell is a warning."""
     name = sheet.name
-    fields = SHEET_FIELDS[name]
     out = SheetOut(name)
-    hidx = _locate_header(sheet, ctx, out, fields, "及各题题号")
+    hidx = _locate_header(sheet, ctx, out, sheets.ITEMS, "及各题题号")
     if hidx is None:
         return out
-    hm = map_header(sheet.rows[hidx], fields)
+    hm = map_header(sheet.rows[hidx], sheets.ITEMS)
     items = _item_columns(ctx, name, hidx + 1, sheet.rows[hidx], hm)
     _header_issues(ctx, name, hidx + 1, hm)
     if not items:
@@ -568,12 +570,12 @@ def _build_item_row(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec, items:
         raw = row[col] if col < width else None
         if nz.is_blank(raw):
             continue
-        cell = nz.parse_score(raw, schema.EXAM_MODE_SCORE)
+        cell = nz.parse_score(raw, vocab.EXAM_MODE_SCORE)
         if cell.fixes:
             report_fixes(ctx, rc.sheet, rc.excel_row, rc.hm.label(col), raw, cell.fixes, _num(cell.score))
-        if cell.status in (schema.STATUS_ABSENT, schema.STATUS_EXEMPT):
+        if cell.status in (vocab.STATUS_ABSENT, vocab.STATUS_EXEMPT):
             continue
-        if cell.status != schema.STATUS_SCORED:
+        if cell.status != vocab.STATUS_SCORED:
             text = nz.cell_text(raw)
             ctx.add(WARNING, "invalid_item_score", rc.sheet, rc.excel_row, rc.hm.label(col), text,
                     f"{subject}第 {item} 题得分“{text}”：{cell.reason}", ACT_DROP_CELL)
@@ -600,7 +602,7 @@ def info_key(row: list) -> tuple[str | None, object, int | None]:
     return (key, cells[1][1], cells[1][0]) if len(cells) > 1 else (key, None, None)
 
 
-def read_info_meta(sheet: Sheet) -> dict[str, tuple[int, object]]:
+def read_info_meta(sheet: Grid) -> dict[str, tuple[int, object]]:
     """key -> (excel_row, value) for the 学校信息 key/value block (first occurrence wins)."""
     meta: dict[str, tuple[int, object]] = {}
     for i, row in enumerate(sheet.rows):
@@ -610,12 +612,12 @@ def read_info_meta(sheet: Sheet) -> dict[str, tuple[int, object]]:
     return meta
 
 
-def clean_info_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
+def clean_info_sheet(sheet: Grid, ctx: Ctx, spec: ExamSpec) -> SheetOut:
     name = sheet.name
     out = SheetOut(name)
     rows = sheet.rows
-    fields = SHEET_FIELDS[name]
-    hidx = find_header_row(rows, fields)
+    fields = sheets.INFO.columns
+    hidx = find_header_row(rows, sheets.INFO)
     stop = hidx if hidx is not None else len(rows)
     first_key = next((i for i in range(stop) if info_key(rows[i])[0]), None)
     start = first_key if first_key is not None else stop
@@ -628,7 +630,7 @@ def clean_info_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
         out.nonempty += 1
         key, value, _ = info_key(row)
         if key is None or key in seen_keys:
-            reason = "无法识别的信息项" if key is None else f"信息项“{INFO_LABELS[key][0]}”重复填写"
+            reason = "无法识别的信息项" if key is None else f"信息项“{sheets.INFO_LABELS[key]}”重复填写"
             out.reject(ctx, i + 1, reason, raw_values(row))
             ctx.add(WARNING, "unknown_info_row", name, i + 1, None, nz.cell_text(first_cell(row)), reason,
                     ACT_DROP_ROW)
@@ -636,7 +638,7 @@ def clean_info_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
         seen_keys.add(key)
         out.meta_rows += 1
         written = nz.cell_text(first_cell(row)).strip()
-        canonical = INFO_LABELS[key][0]
+        canonical = sheets.INFO_LABELS[key]
         if nz.squash(written).rstrip(":").partition(":")[0] != canonical:
             ctx.add(FIXED, "header_alias", name, i + 1, written, written,
                     f"信息项“{written}”已按“{canonical}”识别", ACT_FIXED)
@@ -644,24 +646,16 @@ def clean_info_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
         ctx.add(WARNING, "header_not_found", name, None, None, None,
                 f"未找到各年级人数表（表头应以“{fields['grade']}”开头，含“{fields['enrolled']}”等列）", ACT_NO_DATA)
         return out
-    hm = map_header(rows[hidx], fields)
+    hm = map_header(rows[hidx], sheets.INFO)
     _header_issues(ctx, name, hidx + 1, hm)
     _merged_issues(ctx, sheet, hidx + 1)
-
-    def build(rc: RowCtx, row: list) -> None:
-        grade = rc.grade()
-        counts = [rc.number(f, units=("人",), integer=True,
-                            required_reason="该年级没有可用的在籍人数" if f == "enrolled" else None)
-                  for f in ("enrolled", "transferred_in", "transferred_out", "dropped_out", "died")]
-        out.records.append((*rc.head(), grade, *counts))
-
-    walk_rows(sheet, ctx, out, hidx, hm, build, id_field="grade")
+    walk_rows(sheet, ctx, out, hidx, hm, field_builder(sheets.INFO, out))
     return out
 
 
-def clean_sheet(sheet: Sheet, ctx: Ctx, spec: ExamSpec) -> SheetOut:
-    if sheet.name == schema.SHEET_INFO:
+def clean_sheet(sheet: Grid, ctx: Ctx, spec: ExamSpec) -> SheetOut:
+    if sheet.name == sheets.INFO.name:
         return clean_info_sheet(sheet, ctx, spec)
-    if sheet.name == schema.SHEET_ITEMS:
+    if sheet.name == sheets.ITEMS.name:
         return clean_items_sheet(sheet, ctx, spec)
     return clean_table_sheet(sheet, ctx, spec)

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tqa import schema
+from tqa.core import vocabulary as vocab
 
 # Fix codes (the caller turns them into Chinese messages).
 FIX_FULLWIDTH = "fullwidth"
@@ -116,13 +116,13 @@ def _marker_key(text: str) -> str:
     return squash(text).strip(_BRACKETS).upper()
 
 
-_ABSENT_KEYS = {_marker_key(v) for v in schema.ABSENT_VARIANTS}
-_EXEMPT_KEYS = {_marker_key(v) for v in schema.EXEMPT_VARIANTS}
+_ABSENT_KEYS = {_marker_key(v) for v in vocab.ABSENT_VARIANTS}
+_EXEMPT_KEYS = {_marker_key(v) for v in vocab.EXEMPT_VARIANTS}
 
 
 @dataclass(frozen=True)
 class ScoreCell:
-    status: str  # one of schema.SCORE_STATUSES
+    status: str  # one of vocab.SCORE_STATUSES
     score: float | None = None
     level: str | None = None
     fixes: tuple[str, ...] = ()
@@ -130,33 +130,33 @@ class ScoreCell:
 
 
 @lru_cache(maxsize=65536, typed=True)
-def parse_score(value, mode: str = schema.EXAM_MODE_SCORE) -> ScoreCell:
+def parse_score(value, mode: str = vocab.EXAM_MODE_SCORE) -> ScoreCell:
     """One subject cell: a score (分数 mode), a level (等级 mode), absent, exempt or invalid."""
     if is_blank(value):
-        return ScoreCell(schema.STATUS_INVALID, reason="成绩为空，应填写分数、等级或缺考/免考")
+        return ScoreCell(vocab.STATUS_INVALID, reason="成绩为空，应填写分数、等级或缺考/免考")
     if isinstance(value, str):
         key = _marker_key(value)
         if key in _ABSENT_KEYS:
-            fixes = () if value == schema.ABSENT else (FIX_ABSENT_VARIANT,)
-            return ScoreCell(schema.STATUS_ABSENT, fixes=fixes)
+            fixes = () if value == vocab.ABSENT else (FIX_ABSENT_VARIANT,)
+            return ScoreCell(vocab.STATUS_ABSENT, fixes=fixes)
         if key in _EXEMPT_KEYS:
-            fixes = () if value == schema.EXEMPT else (FIX_EXEMPT_VARIANT,)
-            return ScoreCell(schema.STATUS_EXEMPT, fixes=fixes)
-        level = key if key in schema.LEVELS else LEVEL_VARIANTS.get(key)
+            fixes = () if value == vocab.EXEMPT else (FIX_EXEMPT_VARIANT,)
+            return ScoreCell(vocab.STATUS_EXEMPT, fixes=fixes)
+        level = key if key in vocab.LEVELS else LEVEL_VARIANTS.get(key)
         if level is not None:
-            if mode != schema.EXAM_MODE_LEVEL:
-                return ScoreCell(schema.STATUS_INVALID, reason="该学科按分数评价，却填写了等级")
+            if mode != vocab.EXAM_MODE_LEVEL:
+                return ScoreCell(vocab.STATUS_INVALID, reason="该学科按分数评价，却填写了等级")
             fixes = () if value == level else (FIX_LEVEL_VARIANT,)
-            return ScoreCell(schema.STATUS_LEVEL, level=level, fixes=fixes)
+            return ScoreCell(vocab.STATUS_LEVEL, level=level, fixes=fixes)
     number = parse_number(value, units=("分",))
     if number.value is not None:
-        if mode == schema.EXAM_MODE_LEVEL:
-            return ScoreCell(schema.STATUS_INVALID, reason="该学科按等级评价，却填写了分数")
-        return ScoreCell(schema.STATUS_SCORED, score=number.value, fixes=number.fixes)
-    return ScoreCell(schema.STATUS_INVALID, reason="无法识别的成绩")
+        if mode == vocab.EXAM_MODE_LEVEL:
+            return ScoreCell(vocab.STATUS_INVALID, reason="该学科按等级评价，却填写了分数")
+        return ScoreCell(vocab.STATUS_SCORED, score=number.value, fixes=number.fixes)
+    return ScoreCell(vocab.STATUS_INVALID, reason="无法识别的成绩")
 
 
-_GRADE_KEYS = {squash(k): v for k, v in schema.GRADE_ALIASES.items()}
+_GRADE_KEYS = {squash(k): v for k, v in vocab.GRADE_ALIASES.items()}
 
 
 @lru_cache(maxsize=4096, typed=True)
@@ -166,14 +166,14 @@ def normalize_grade(value) -> tuple[int | None, tuple[str, ...]]:
         return None, ()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         v = float(value)
-        return (int(v), ()) if v.is_integer() and int(v) in schema.GRADES else (None, ())
+        return (int(v), ()) if v.is_integer() and int(v) in vocab.GRADES else (None, ())
     raw = str(value)
     key = squash(raw)
     fixes = (FIX_FULLWIDTH,) if any(unicodedata.category(c) == "Nd" and not c.isascii() for c in raw) else ()
     if key.endswith(".0"):  # "7.0" from a text export
         key = key[:-2]
     grade = _GRADE_KEYS.get(key)
-    if grade is None and key.endswith("年级"):  # "7年级": schema.GRADE_ALIASES lists only 七年级
+    if grade is None and key.endswith("年级"):  # "7年级": vocab.GRADE_ALIASES lists only 七年级
         grade = _GRADE_KEYS.get(key[:-2])
     return (grade, fixes) if grade is not None else (None, ())
 

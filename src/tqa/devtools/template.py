@@ -18,27 +18,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from tqa import schema
+from tqa.schema import office as office_files
+from tqa.schema import sheets
+from tqa.core import vocabulary as vocab
 from tqa.core.terms import parse_term
+from tqa.io.office import read_exam_spec, read_item_spec
 from tqa.io.xlsx import put, save_workbook
 
 SHEET_HELP = "填表说明"
 MAX_ROWS = 5000  # validated rows per sheet (a large school has under 3,000 pupils)
-MAX_CLASS = 20
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-
-
-def read_exam_spec(path: str | Path) -> pd.DataFrame:
-    """The office's exam_spec.csv as clean column names: grade, subject, full_marks, mode."""
-    df = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
-    inv = {v: k for k, v in schema.EXAM_SPEC_COLUMNS.items()}
-    df = df.rename(columns=inv)
-    missing = [schema.EXAM_SPEC_COLUMNS[c] for c in schema.EXAM_SPEC_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"考试安排表 {path} 缺少列：{'、'.join(missing)}")
-    df["grade"] = df["grade"].astype(int)
-    df["full_marks"] = pd.to_numeric(df["full_marks"], errors="coerce")
-    return df[list(schema.EXAM_SPEC_COLUMNS)]
 
 
 def subjects_in_order(spec: pd.DataFrame) -> list[str]:
@@ -81,44 +70,81 @@ def _col_range(col: int, first: int, last: int = MAX_ROWS) -> str:
 def score_formula(cell: str, grade_cell: str, subject: str, spec: pd.DataFrame) -> str:
     """Custom validation: 缺考/免考, a level (level-graded grades), or a number 0..full marks of the row's grade."""
     rows = spec[spec["subject"] == subject]
-    parts = [f'{cell}="{schema.ABSENT}"', f'{cell}="{schema.EXEMPT}"']
-    if (rows["mode"] == schema.EXAM_MODE_LEVEL).any():
-        parts += [f'{cell}="{lv}"' for lv in schema.LEVELS]
-    scored = rows[rows["mode"] == schema.EXAM_MODE_SCORE]
+    parts = [f'{cell}="{vocab.ABSENT}"', f'{cell}="{vocab.EXEMPT}"']
+    if (rows["mode"] == vocab.EXAM_MODE_LEVEL).any():
+        parts += [f'{cell}="{lv}"' for lv in vocab.LEVELS]
+    scored = rows[rows["mode"] == vocab.EXAM_MODE_SCORE]
     if len(scored):
         fulls = sorted({int(f) for f in scored["full_marks"].dropna()})
         top = fulls[-1]
         cap = str(top)
         for f in reversed(fulls[:-1]):  # nested IF on the grade: other full marks
             gs = scored.loc[scored["full_marks"] == f, "grade"]
-            cond = ",".join(f'{grade_cell}="{schema.GRADE_LABELS[int(g)]}"' for g in sorted(gs))
+            cond = ",".join(f'{grade_cell}="{vocab.GRADE_LABELS[int(g)]}"' for g in sorted(gs))
             cap = f"IF(OR({cond}),{f},{cap})"
         parts.append(f"AND(ISNUMBER({cell}),{cell}>=0,{cell}<={cap})")
     return "OR(" + ",".join(parts) + ")"
 
 
+GRADE_PROMPT = "从下拉列表选择年级，如“三年级”"
+
+
+def field_validation(f: sheets.Field, sqref: str) -> DataValidation | None:
+    """The data validation of one column, from its field spec (the same ranges the checks apply)."""
+    if f.name == "grade":
+        return _dv("list", sqref, GRADE_PROMPT, "请从下拉列表选择年级", _list(vocab.GRADE_LABELS.values()))
+    if f.name == "sex":
+        return _dv("list", sqref, "男 或 女", "性别只能填“男”或“女”", _list(vocab.SEXES))
+    if f.name == "role":
+        return _dv("list", sqref, "从下拉列表选择职务", "请从下拉列表选择职务", _list(vocab.ROLES))
+    if f.name == "student_id":
+        return _dv("textLength", sqref, "G 加 18 位数字，共 19 位", f"{f.header}应为 19 位", "19", "19", "equal")
+    if f.name == "class_no":
+        return _dv("whole", sqref, "班级号，正整数", "班级应为正整数", "1", None, "greaterThanOrEqual")
+    if f.range is None:
+        return None
+    lo, hi = f.range
+    whole = f.whole
+    return _dv("whole" if whole else "decimal", sqref, f"{f.header}：{f.doc + '，' if f.doc else ''}{lo:g}–{hi:g}",
+               f"{f.header}应在 {lo:g} 到 {hi:g} 之间{'（整数）' if whole else ''}", f"{lo:g}", f"{hi:g}", "between")
+
+
+def add_field_validations(ws, layout: sheets.Sheet, first: int, last: int = MAX_ROWS) -> None:
+    for j, f in enumerate(layout.fields, start=1):
+        dv = field_validation(f, _col_range(j, first, last))
+        if dv is not None:
+            ws.add_data_validation(dv)
+
+
+def describe(f: sheets.Field) -> str:
+    """A column as the 填表说明 sheet names it: header (what to write, range)."""
+    notes = [n for n in (f.doc, f.range_text) if n]
+    return f.header + (f"（{'，'.join(notes)}）" if notes else "")
+
+
 def help_rows(term_label: str, spec: pd.DataFrame) -> list[tuple[str, str]]:
     subj_lines = []
     for g, grp in spec.groupby("grade", sort=True):
-        items = [f"{r.subject}（{'等级' if r.mode == schema.EXAM_MODE_LEVEL else f'满分{int(r.full_marks)}'}）"
+        items = [f"{r.subject}（{'等级' if r.mode == vocab.EXAM_MODE_LEVEL else f'满分{int(r.full_marks)}'}）"
                  for r in grp.itertuples()]
-        subj_lines.append(f"{schema.GRADE_LABELS[int(g)]}：{'、'.join(items)}")
+        subj_lines.append(f"{vocab.GRADE_LABELS[int(g)]}：{'、'.join(items)}")
+    counts = "、".join(f.header for f in sheets.INFO.fields[1:])
     return [
         ("学期", term_label),
         ("总体要求", "请勿修改工作表名称和表头（第一行）；请勿合并单元格、插入标题行或“合计”行；一名学生只占一行；"
                  "数字请用半角阿拉伯数字，不要带单位（如写 85，不写“85分”）。"),
-        (schema.SHEET_INFO, "A 列前五行依次填写学校代码、学校名称（与教育局登记名一致）、学期、填表人、联系电话；"
-                            "空一行后按年级填写在籍人数、本学期转入、转出、辍学、死亡人数（整数，没有填 0）。"),
-        (schema.SHEET_SCORES, "每名学生一行：全国学籍号（G 加 18 位数字）、姓名、年级（下拉选择）、班级（1-20）、性别（男/女），"
-                              "然后是各学科成绩。本年级不考的学科留空。"),
-        ("成绩填写", f"分数填 0 到满分之间的数字，可以有 0.5 分；缺考填“{schema.ABSENT}”，免考（如随班就读学生）填"
-                     f"“{schema.EXEMPT}”；一、二年级不进行纸笔考试，填等级："
-                     f"{'、'.join(schema.LEVELS)}。单元格设置了有效性检查：超出满分或写了其他文字时 Excel 会提示。"),
+        (sheets.INFO.name, "A 列前五行依次填写" + "、".join(k.label for k in sheets.INFO_KEYS)
+         + f"（学校名称与教育局登记名一致）；空一行后按年级填写{counts}（本学期的人数，整数，没有填 0，"
+         f"{sheets.INFO.field('enrolled').range_text}）。"),
+        (sheets.SCORES.name, "每名学生一行：" + "、".join(describe(f) for f in sheets.SCORES.fields)
+         + "，然后是各学科成绩。本年级不考的学科留空。"),
+        ("成绩填写", f"分数填 0 到满分之间的数字，可以有 0.5 分；缺考填“{vocab.ABSENT}”，免考（如随班就读学生）填"
+                     f"“{vocab.EXEMPT}”；一、二年级不进行纸笔考试，填等级："
+                     f"{'、'.join(vocab.LEVELS)}。单元格设置了有效性检查：超出满分或写了其他文字时 Excel 会提示。"),
         ("各年级考试科目", "；".join(subj_lines)),
-        (schema.SHEET_FITNESS, "每名学生一行：学籍号、年级、性别、《国家学生体质健康标准》学年总分（含加分，0-120）。"),
-        (schema.SHEET_SURVEY, "每名学生一行：学籍号、年级、日均书面作业时间（分钟，0-600 的整数）、日均睡眠时间（小时，0-16，可有一位小数）。"),
-        (schema.SHEET_ROUTINE, f"每名校级领导、中层、教研组长和教师一行：姓名、职务（{'/'.join(schema.ROLES)}）、"
-                               "本学期听课节数、评课节数、教研时数。"),
+        *((layout.name, f"每名{'校级领导、中层、教研组长和教师' if layout.row_noun == '教师' else layout.row_noun}一行："
+           + "、".join(describe(f) for f in layout.fields) + "。")
+          for layout in (sheets.FITNESS, sheets.SURVEY, sheets.ROUTINE)),
         ("数据处理说明", "汇总时会自动修正全角数字、“分”字、缺考/免考的常见写法和常见的表头别名，并在数据质量报告中列出，"
                      "请下学期按本模板填写；重复的学生行、超出满分的分数、与登记不符的学校名称会被列为问题，相关行不纳入统计。"),
     ]
@@ -138,74 +164,38 @@ def build_template(term: str, spec: pd.DataFrame) -> openpyxl.Workbook:
         c = put(ws.cell(row=i, column=2), v)
         c.alignment = Alignment(wrap_text=True, vertical="top")
 
-    grades = list(schema.GRADE_LABELS.values())
-    grade_prompt = "从下拉列表选择年级，如“三年级”"
-
-    # 学校信息
-    ws = wb.create_sheet(schema.SHEET_INFO)
-    info = [schema.INFO_KEYS[k] for k in ("school_code", "school_name", "term", "filled_by", "phone")]
-    for i, key in enumerate(info, start=1):
-        put(ws.cell(row=i, column=1), key).font = Font(bold=True)
+    # 学校信息: the key/value block, a blank row, then one row per grade
+    ws = wb.create_sheet(sheets.INFO.name)
+    for i, key in enumerate(sheets.INFO_KEYS, start=1):
+        put(ws.cell(row=i, column=1), key.label).font = Font(bold=True)
     put(ws.cell(row=3, column=2), label)
-    hdr_row = len(info) + 2
-    _header(ws, list(schema.ENROLMENT_COLUMNS.values()), row=hdr_row)
+    hdr_row = len(sheets.INFO_KEYS) + 2
+    _header(ws, list(sheets.INFO.columns.values()), row=hdr_row)
     ws.column_dimensions["B"].width = 28
-    first, last = hdr_row + 1, hdr_row + len(grades)
-    ws.add_data_validation(_dv("list", _col_range(1, first, last), grade_prompt, "请从下拉列表选择年级", _list(grades)))
-    ws.add_data_validation(_dv("whole", f"B{first}:F{last}", "填非负整数，没有填 0", "人数应为 0 到 5000 之间的整数",
-                               "0", "5000", "between"))
+    add_field_validations(ws, sheets.INFO, hdr_row + 1, hdr_row + len(vocab.GRADES))
 
-    # 学业成绩
-    ws = wb.create_sheet(schema.SHEET_SCORES)
+    # 学业成绩: the fixed columns, then one column per subject of the exam spec
+    ws = wb.create_sheet(sheets.SCORES.name)
     subjects = subjects_in_order(spec)
-    ids = list(schema.SCORE_ID_COLUMNS.values())
+    ids = list(sheets.SCORES.columns.values())
     _header(ws, ids + subjects)
     ws.column_dimensions["A"].width = 24
-    gcol = ids.index(schema.SCORE_ID_COLUMNS["grade"]) + 1
-    ws.add_data_validation(_dv("textLength", _col_range(1, 2), "G 加 18 位数字，共 19 位", "全国学籍号应为 19 位",
-                               "19", "19", "equal"))
-    ws.add_data_validation(_dv("list", _col_range(gcol, 2), grade_prompt, "请从下拉列表选择年级", _list(grades)))
-    ws.add_data_validation(_dv("list", _col_range(gcol + 1, 2), f"班级号 1-{MAX_CLASS}", f"班级应为 1-{MAX_CLASS}",
-                               _list(range(1, MAX_CLASS + 1))))
-    ws.add_data_validation(_dv("list", _col_range(gcol + 2, 2), "男 或 女", "性别只能填“男”或“女”", _list(schema.SEXES)))
-    g_letter = get_column_letter(gcol)
+    add_field_validations(ws, sheets.SCORES, 2)
+    g_letter = get_column_letter(ids.index(sheets.SCORES.columns["grade"]) + 1)
     for j, subj in enumerate(subjects, start=len(ids) + 1):
         L = get_column_letter(j)
         f = score_formula(f"{L}2", f"${g_letter}2", subj, spec)
-        ws.add_data_validation(_dv("custom", _col_range(j, 2), f"0 到满分的数字；缺考填“{schema.ABSENT}”，免考填“{schema.EXEMPT}”",
-                                   f"{subj}：请填 0 到满分之间的数字，或“{schema.ABSENT}”“{schema.EXEMPT}”（一、二年级填等级）", f))
+        ws.add_data_validation(_dv("custom", _col_range(j, 2), f"0 到满分的数字；缺考填“{vocab.ABSENT}”，免考填“{vocab.EXEMPT}”",
+                                   f"{subj}：请填 0 到满分之间的数字，或“{vocab.ABSENT}”“{vocab.EXEMPT}”（一、二年级填等级）", f))
     ws.freeze_panes = "A2"
 
-    # 体质健康
-    ws = wb.create_sheet(schema.SHEET_FITNESS)
-    _header(ws, list(schema.FITNESS_COLUMNS.values()))
-    ws.column_dimensions["A"].width = 24
-    ws.add_data_validation(_dv("list", _col_range(2, 2), grade_prompt, "请从下拉列表选择年级", _list(grades)))
-    ws.add_data_validation(_dv("list", _col_range(3, 2), "男 或 女", "性别只能填“男”或“女”", _list(schema.SEXES)))
-    ws.add_data_validation(_dv("decimal", _col_range(4, 2), "学年总分 0-120（含加分）", "学年总分应在 0 到 120 之间",
-                               "0", "120", "between"))
-    ws.freeze_panes = "A2"
-
-    # 作业与睡眠
-    ws = wb.create_sheet(schema.SHEET_SURVEY)
-    _header(ws, list(schema.SURVEY_COLUMNS.values()))
-    ws.column_dimensions["A"].width = 24
-    ws.add_data_validation(_dv("list", _col_range(2, 2), grade_prompt, "请从下拉列表选择年级", _list(grades)))
-    ws.add_data_validation(_dv("whole", _col_range(3, 2), "分钟数，0-600 的整数", "作业时间应为 0 到 600 分钟的整数",
-                               "0", "600", "between"))
-    ws.add_data_validation(_dv("decimal", _col_range(4, 2), "小时数，0-16", "睡眠时间应在 0 到 16 小时之间",
-                               "0", "16", "between"))
-    ws.freeze_panes = "A2"
-
-    # 教学常规
-    ws = wb.create_sheet(schema.SHEET_ROUTINE)
-    _header(ws, list(schema.ROUTINE_COLUMNS.values()))
-    ws.add_data_validation(_dv("list", _col_range(2, 2), "从下拉列表选择职务", "请从下拉列表选择职务", _list(schema.ROLES)))
-    ws.add_data_validation(_dv("whole", f"C2:D{MAX_ROWS}", "本学期节数，非负整数", "节数应为 0 到 500 之间的整数",
-                               "0", "500", "between"))
-    ws.add_data_validation(_dv("decimal", _col_range(5, 2), "本学期教研时数（小时）", "教研时数应在 0 到 1000 之间",
-                               "0", "1000", "between"))
-    ws.freeze_panes = "A2"
+    for layout in (sheets.FITNESS, sheets.SURVEY, sheets.ROUTINE):
+        ws = wb.create_sheet(layout.name)
+        _header(ws, list(layout.columns.values()))
+        if layout.key == "student_id":
+            ws.column_dimensions["A"].width = 24
+        add_field_validations(ws, layout, 2)
+        ws.freeze_panes = "A2"
     return wb
 
 
@@ -220,43 +210,40 @@ def item_columns(items: pd.DataFrame) -> list[tuple[str, float]]:
 def add_item_sheet(wb: openpyxl.Workbook, items: pd.DataFrame) -> None:
     """The optional 小题得分 sheet: 全国学籍号, 年级, 学科, then one column per item; each item cell takes 0 to
     the item's full marks, or 缺考."""
-    ws = wb.create_sheet(schema.SHEET_ITEMS)
+    ws = wb.create_sheet(sheets.ITEMS.name)
     columns = item_columns(items)
-    ids = list(schema.ITEM_ID_COLUMNS.values())
+    ids = list(sheets.ITEMS.columns.values())
     _header(ws, ids + [label for label, _ in columns])
     ws.column_dimensions["A"].width = 24
-    grades = [schema.GRADE_LABELS[int(g)] for g in sorted(items["grade"].unique())]
+    grades = [vocab.GRADE_LABELS[int(g)] for g in sorted(items["grade"].unique())]
     subjects = list(dict.fromkeys(items["subject"]))
-    ws.add_data_validation(_dv("textLength", _col_range(1, 2), "G 加 18 位数字，共 19 位", "全国学籍号应为 19 位",
-                               "19", "19", "equal"))
+    ws.add_data_validation(field_validation(sheets.ITEMS.fields[0], _col_range(1, 2)))
     ws.add_data_validation(_dv("list", _col_range(2, 2), "做试卷分析的年级", "请从下拉列表选择年级", _list(grades)))
     ws.add_data_validation(_dv("list", _col_range(3, 2), "做试卷分析的学科", "请从下拉列表选择学科", _list(subjects)))
     for j, (label, full) in enumerate(columns, start=len(ids) + 1):
         cell = f"{get_column_letter(j)}2"
-        formula = f'OR({cell}="{schema.ABSENT}",AND(ISNUMBER({cell}),{cell}>=0,{cell}<={full:g}))'
-        ws.add_data_validation(_dv("custom", _col_range(j, 2), f"第 {label} 题得分：0 到 {full:g}；缺考填“{schema.ABSENT}”",
-                                   f"第 {label} 题得分应在 0 到 {full:g} 之间，或填“{schema.ABSENT}”", formula))
+        formula = f'OR({cell}="{vocab.ABSENT}",AND(ISNUMBER({cell}),{cell}>=0,{cell}<={full:g}))'
+        ws.add_data_validation(_dv("custom", _col_range(j, 2), f"第 {label} 题得分：0 到 {full:g}；缺考填“{vocab.ABSENT}”",
+                                   f"第 {label} 题得分应在 0 到 {full:g} 之间，或填“{vocab.ABSENT}”", formula))
     ws.freeze_panes = "D2"
     help_ws = wb[SHEET_HELP]
-    papers = "、".join(f"{schema.GRADE_LABELS[int(g)]}{s}" for g, s in items[["grade", "subject"]].drop_duplicates()
+    papers = "、".join(f"{vocab.GRADE_LABELS[int(g)]}{s}" for g, s in items[["grade", "subject"]].drop_duplicates()
                       .itertuples(index=False))
     row = help_ws.max_row + 1
-    put(help_ws.cell(row=row, column=1), schema.SHEET_ITEMS).font = Font(bold=True)
+    put(help_ws.cell(row=row, column=1), sheets.ITEMS.name).font = Font(bold=True)
     text = (f"可选，只有参加全区试卷分析的试卷（{papers}）填写：每名学生每份试卷一行，填全国学籍号、年级、学科和每道小题的得分"
-            f"（0 到该题满分）；缺考的学生各题填“{schema.ABSENT}”，免考学生不列入。本卷没有的题留空。")
+            f"（0 到该题满分）；缺考的学生各题填“{vocab.ABSENT}”，免考学生不列入。本卷没有的题留空。")
     put(help_ws.cell(row=row, column=2), text).alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def write_template(term: str, out: str | Path, raw_root: str | Path = "data/raw") -> Path:
-    office = Path(raw_root) / term / schema.OFFICE_DIR
-    spec_path = office / schema.EXAM_SPEC_FILE
+    office = Path(raw_root) / term / office_files.OFFICE_DIR
+    spec_path = office / office_files.EXAM_SPEC.file
     if not spec_path.is_file():
         raise FileNotFoundError(f"找不到考试安排表 {spec_path}：模板的学科列来自该文件")
     wb = build_template(term, read_exam_spec(spec_path))
-    item_path = office / schema.ITEM_SPEC_FILE
+    item_path = office / office_files.ITEM_SPEC.file
     if item_path.is_file():  # optional: only terms with item analysis get the 小题得分 sheet
-        from tqa.io.office import read_item_spec
-
         add_item_sheet(wb, read_item_spec(item_path))
     return save_workbook(wb, out)
 

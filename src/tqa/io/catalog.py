@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from tqa import schema
+from tqa.schema import office as office_files
 
 
 @dataclass(frozen=True)
@@ -32,23 +32,23 @@ class Catalog:
 
     @property
     def office(self) -> Path:
-        return self.raw / schema.OFFICE_DIR
+        return self.raw / office_files.OFFICE_DIR
 
     @property
     def registry(self) -> Path:
-        return self.office / schema.REGISTRY_FILE
+        return self.office / office_files.REGISTRY.file
 
     @property
     def exam_spec(self) -> Path:
-        return self.office / schema.EXAM_SPEC_FILE
+        return self.office / office_files.EXAM_SPEC.file
 
     @property
     def item_spec(self) -> Path:
-        return self.office / schema.ITEM_SPEC_FILE
+        return self.office / office_files.ITEM_SPEC.file
 
     @property
     def ratings(self) -> Path:
-        return self.office / schema.RATINGS_FILE
+        return self.office / office_files.RATINGS.file
 
     def return_files(self) -> list[Path]:
         """The schools' returns, sorted by name (files starting with ~$ are Excel lock files)."""

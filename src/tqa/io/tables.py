@@ -1,4 +1,7 @@
-"""Clean tables as DataFrames with fixed columns, dtypes and row order; Parquet in and out."""
+"""Tables as Parquet, byte for byte: clean records to typed frames, the declared row order, write and read.
+
+Column names, dtypes and row order come from the table specs (``tqa.schema.tables``).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,41 +10,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tqa import schema
-from tqa.core.issues import ISSUE_COLUMNS, issues_frame
-
-INT_COLUMNS = {"grade", "class_no", "enrolled", "transferred_in", "transferred_out", "dropped_out", "died",
-               "lessons_observed", "lessons_evaluated"}
-FLOAT_COLUMNS = {"score", "total_score", "homework_minutes", "sleep_hours", "research_hours"}
-COUNT_COLUMNS = {"excel_row", "nonempty_rows", "clean_rows", "rejected_rows"}  # never missing: int64
-BOOL_COLUMNS = {"submitted"}
-SORT_KEYS = {
-    "returns": ["school_code", "source_file"],
-    "scores": ["school_code", "sheet", "excel_row", "subject"],
-    "rejected": ["school_code", "sheet", "excel_row", "source_file"],
-    "accounting": ["school_code", "sheet"],
-}
-DEFAULT_SORT = ["school_code", "sheet", "excel_row"]
-
-
-def column_dtype(column: str) -> str:
-    if column in INT_COLUMNS:
-        return "Int64"
-    if column in FLOAT_COLUMNS:
-        return "float64"
-    if column in COUNT_COLUMNS:
-        return "int64"
-    if column in BOOL_COLUMNS:
-        return "bool"
-    return "str"  # pandas 3 default string dtype; missing values are NaN
+from tqa.core.issues import issues_frame
+from tqa.schema import tables as specs
 
 
 def records_frame(rows: list[tuple], table: str) -> pd.DataFrame:
-    """Record tuples in the table's column order -> a frame with the table's dtypes, rows as given.
+    """Record tuples in the clean table's column order -> a frame with the table's dtypes, rows as given.
     Column by column with the dtype known: no type inference over a million Python objects, as
     DataFrame.from_records would do."""
-    columns = schema.CLEAN_TABLES[table]
-    return pd.DataFrame({c: column_array([r[i] for r in rows], column_dtype(c)) for i, c in enumerate(columns)})
+    spec = specs.CLEAN[table]
+    return pd.DataFrame({c: column_array([r[i] for r in rows], t) for i, (c, t) in enumerate(spec.columns)})
 
 
 def column_array(values: list, dtype: str):
@@ -57,23 +35,17 @@ def column_array(values: list, dtype: str):
         return pd.DataFrame.from_records([(v,) for v in values], columns=["v"])["v"].astype(dtype).array
 
 
-def to_frame(rows, table: str) -> pd.DataFrame:
-    """Records (or a frame) -> the table's columns, dtypes and deterministic row order."""
-    columns = list(schema.CLEAN_TABLES[table])
+def to_frame(rows, table: str, stage: str = "clean") -> pd.DataFrame:
+    """Records (or a frame) -> the table's columns, dtypes and declared row order."""
+    spec = specs.spec(stage, table)
+    columns = list(spec.names)
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=columns)
-    df = df.reindex(columns=columns)
-    df = df.astype({c: column_dtype(c) for c in columns})
-    keys = [k for k in SORT_KEYS.get(table, DEFAULT_SORT) if k in columns]
-    return df.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
-
-
-def empty_tables() -> dict[str, pd.DataFrame]:
-    return {name: to_frame([], name) for name in schema.CLEAN_TABLES}
+    df = df.reindex(columns=columns).astype(spec.dtypes)
+    return df.sort_values(list(spec.sort), kind="stable", na_position="first").reset_index(drop=True)
 
 
 def issues_to_frame(issues) -> pd.DataFrame:
-    df = issues_frame(list(issues))
-    return df.astype({c: ("Int64" if c == "excel_row" else "str") for c in ISSUE_COLUMNS})
+    return issues_frame(list(issues)).astype(specs.CLEAN["issues"].dtypes)
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> None:

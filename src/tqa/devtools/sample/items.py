@@ -21,11 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tqa import schema
+from tqa.schema import office
+from tqa.core import vocabulary as vocab
 from tqa.devtools.sample.model import key_rng
 
-OBJECTIVE = schema.ITEM_TYPE_OBJECTIVE
-SUBJECTIVE = schema.ITEM_TYPE_SUBJECTIVE
+OBJECTIVE = vocab.ITEM_TYPE_OBJECTIVE
+SUBJECTIVE = vocab.ITEM_TYPE_SUBJECTIVE
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ _GRID = np.linspace(-7.0, 7.0, 1401)
 def item_spec() -> pd.DataFrame:
     """The office's item specification (item_spec.csv): grade, subject, item, full_marks, type (客观/主观)."""
     rows = [(g, s, it.label, it.full, it.type) for (g, s), items in PAPERS.items() for it in items]
-    df = pd.DataFrame(rows, columns=list(schema.ITEM_SPEC_COLUMNS))
+    df = pd.DataFrame(rows, columns=list(office.ITEM_SPEC.columns))
     return df.astype({"grade": "int64", "full_marks": "int64"})
 
 
@@ -131,7 +132,7 @@ def build_item_scores(scores: pd.DataFrame, seed: int, term: str) -> pd.DataFram
     for (grade, subject), items in PAPERS.items():
         sub = scores.loc[scores["grade"] == grade, ["school_code", "student_id", "grade", subject]]
         cells = sub[subject]
-        absent = (cells == schema.ABSENT).to_numpy()
+        absent = (cells == vocab.ABSENT).to_numpy()
         numeric = pd.to_numeric(cells, errors="coerce")
         scored = numeric.notna().to_numpy()
         labels = [it.label for it in items]
@@ -141,10 +142,10 @@ def build_item_scores(scores: pd.DataFrame, seed: int, term: str) -> pd.DataFram
         drawn = draw_items(numeric[scored].to_numpy().astype(np.int64), items,
                            key_rng(seed, "items", term, grade, subject))
         body[scored] = drawn.astype(object)
-        body[absent] = schema.ABSENT
+        body[absent] = vocab.ABSENT
         body = body[scored | absent]
         for j, label in enumerate(labels):
-            out[label] = pd.Series([int(v) if v != schema.ABSENT else v for v in body[:, j]],
+            out[label] = pd.Series([int(v) if v != vocab.ABSENT else v for v in body[:, j]],
                                    index=out.index, dtype=object)
         parts.append(out)
     return {(g, s): p for (g, s), p in zip(PAPERS, parts)}

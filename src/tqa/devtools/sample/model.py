@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tqa import schema
+from tqa.schema import office
+from tqa.core import vocabulary as vocab
 from tqa.core.terms import Term, parse_term
 from tqa.devtools.sample import names
 
@@ -77,11 +78,11 @@ def key_rng(seed: int, *keys) -> np.random.Generator:
 def exam_spec() -> pd.DataFrame:
     """The office's exam specification: one row per grade and subject."""
     rows = []
-    for g in schema.GRADES:
+    for g in vocab.GRADES:
         if g in LEVEL_SUBJECTS:
-            rows += [(g, s, pd.NA, schema.EXAM_MODE_LEVEL) for s in LEVEL_SUBJECTS[g]]
+            rows += [(g, s, pd.NA, vocab.EXAM_MODE_LEVEL) for s in LEVEL_SUBJECTS[g]]
         else:
-            rows += [(g, s, full, schema.EXAM_MODE_SCORE) for s, full in SCORE_SUBJECTS[g]]
+            rows += [(g, s, full, vocab.EXAM_MODE_SCORE) for s, full in SCORE_SUBJECTS[g]]
     df = pd.DataFrame(rows, columns=["grade", "subject", "full_marks", "mode"])
     df["full_marks"] = df["full_marks"].astype("Int64")
     return df
@@ -116,11 +117,11 @@ def build_schools(n: int, seed: int) -> pd.DataFrame:
     rng = key_rng(seed, "schools")
     kinds = list(_FIRST[: min(n, len(_FIRST))])
     for k in range(len(kinds), n):
-        cat = schema.SCHOOL_CATEGORIES[rng.choice(3, p=_CATEGORY_MIX if k < 40 else _CATEGORY_MIX_LARGE)]
-        typ = schema.SCHOOL_TYPES[rng.choice(3, p=_TYPE_MIX[cat])]
+        cat = vocab.SCHOOL_CATEGORIES[rng.choice(3, p=_CATEGORY_MIX if k < 40 else _CATEGORY_MIX_LARGE)]
+        typ = vocab.SCHOOL_TYPES[rng.choice(3, p=_TYPE_MIX[cat])]
         kinds.append((cat, typ))
-    cat_rank = {c: i for i, c in enumerate(schema.SCHOOL_CATEGORIES)}
-    type_rank = {t: i for i, t in enumerate(schema.SCHOOL_TYPES)}
+    cat_rank = {c: i for i, c in enumerate(vocab.SCHOOL_CATEGORIES)}
+    type_rank = {t: i for i, t in enumerate(vocab.SCHOOL_TYPES)}
     kinds.sort(key=lambda k: (cat_rank[k[0]], type_rank[k[1]]))
     n_places = sum(1 for c, _ in kinds if c != "城区")
     places = names.place_names(max(n_places, 1), rng)
@@ -190,7 +191,7 @@ def build_students(schools: pd.DataFrame, seed: int, year: int) -> pd.DataFrame:
     recs = []  # (school index, grade, class_no, size)
     for si, s in enumerate(schools.itertuples()):
         (choices, probs), (lo, hi) = _SIZE[s.category]
-        for g in schema.GRADES_BY_TYPE[s.school_type]:
+        for g in vocab.GRADES_BY_TYPE[s.school_type]:
             n_cls = int(rng.choice(choices, p=probs))
             if s.school_type == "初中":
                 n_cls += 1  # junior schools gather pupils from several primaries
@@ -248,7 +249,7 @@ def next_term_students(prev: pd.DataFrame, schools: pd.DataFrame, seed: int, yea
     n = len(df)
     events = []
     codes = schools["school_code"].to_numpy()
-    grades_of = {c: set(schema.GRADES_BY_TYPE[t]) for c, t in zip(codes, schools["school_type"])}
+    grades_of = {c: set(vocab.GRADES_BY_TYPE[t]) for c, t in zip(codes, schools["school_type"])}
     classes_of = df.groupby(["school_code", "grade"])["class_no"].max().to_dict()
     u = rng.random(n)
     leave_out = u < 0.003
@@ -317,7 +318,7 @@ def build_scores(students: pd.DataFrame, schools: pd.DataFrame, seed: int, term:
         lv = np.isin(grade, [g for g, ss in LEVEL_SUBJECTS.items() if subj in ss])
         if lv.any():
             levels = np.select([z > _LEVEL_CUTS[0], z > _LEVEL_CUTS[1], z > _LEVEL_CUTS[2]],
-                               list(schema.LEVELS[:3]), schema.LEVELS[3])
+                               list(vocab.LEVELS[:3]), vocab.LEVELS[3])
             col[lv] = levels[lv]
         for g, ss in SCORE_SUBJECTS.items():
             full = dict(ss).get(subj)
@@ -336,8 +337,8 @@ def build_scores(students: pd.DataFrame, schools: pd.DataFrame, seed: int, term:
             col[np.flatnonzero(m)] = [int(x) if x == int(x) else float(x) for x in marks]
         has = np.array([v is not None for v in col])
         cell_absent = has & (rng.random(n) < 0.003)
-        col[has & (absent_all | cell_absent)] = schema.ABSENT
-        col[has & exempt] = schema.EXEMPT
+        col[has & (absent_all | cell_absent)] = vocab.ABSENT
+        col[has & exempt] = vocab.EXEMPT
         out[subj] = pd.Series(col, index=out.index, dtype=object)
     return out
 
@@ -412,7 +413,7 @@ def build_enrolment(students, schools, seed, term, events) -> pd.DataFrame:
         ev[(kind, code, g)] = ev.get((kind, code, g), 0) + 1
     rows = []
     for s in schools.itertuples():
-        for g in schema.GRADES_BY_TYPE[s.school_type]:
+        for g in vocab.GRADES_BY_TYPE[s.school_type]:
             row = {"school_code": s.school_code, "grade": g, "enrolled": counts.get((s.school_code, g), 0)}
             for kind in ("transferred_in", "transferred_out", "dropped_out", "died"):
                 row[kind] = ev.get((kind, s.school_code, g), 0)
@@ -435,7 +436,7 @@ def build_ratings(schools, seed, term) -> pd.DataFrame:
             score = float(np.round(share * INDICATOR_MAX * 2) / 2)
             level = "A" if score >= 0.85 * INDICATOR_MAX else ("B" if score >= 0.7 * INDICATOR_MAX else "C")
             rows.append((s.school_code, ind_id, ind, level, score, INDICATOR_MAX, rater))
-    return pd.DataFrame(rows, columns=list(schema.RATINGS_COLUMNS))
+    return pd.DataFrame(rows, columns=list(office.RATINGS.columns))
 
 
 # ---- the whole district ---------------------------------------------------------------------

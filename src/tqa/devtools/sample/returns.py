@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from tqa import schema
+from tqa.schema import sheets
+from tqa.core import vocabulary as vocab
 from tqa.core.terms import parse_term
 from tqa.devtools.sample import names
 from tqa.devtools.sample.model import District, key_rng, subjects_for_grades
@@ -93,7 +94,7 @@ class Sheet:
 class Return:
     term: str
     school_code: str
-    sheets: list  # of Sheet, in schema.REQUIRED_SHEETS order, then the optional 小题得分
+    sheets: list  # of Sheet, in sheets.REQUIRED_SHEETS order, then the optional 小题得分
     submitted: bool = True
     file_defects: list = field(default_factory=list)  # Defect without a sheet (not_submitted)
 
@@ -116,7 +117,7 @@ def _rows(frame: pd.DataFrame) -> list[Row]:
 
 
 def _grade_labels(s: pd.Series) -> pd.Series:
-    return s.map(schema.GRADE_LABELS).astype(object)
+    return s.map(vocab.GRADE_LABELS).astype(object)
 
 
 def item_label_key(label: str) -> tuple[int, int]:
@@ -129,13 +130,13 @@ def items_sheets(papers: dict) -> dict[str, Sheet]:
     """Each school's 小题得分 sheet (schools without a paper with item scores have none): one row per
     student and paper; the header is the union of the school's papers' item labels, a paper's other items
     left blank. Rows are converted once per paper (per-school pandas slicing is slow on 300 schools)."""
-    fixed = ["school_code", *schema.ITEM_ID_COLUMNS]
+    fixed = ["school_code", *sheets.ITEMS.columns]
     by_school: dict[str, list[tuple[list[str], list]]] = {}
     for w in papers.values():
         labels = [c for c in w.columns if c not in fixed]
         w = w.assign(grade=_grade_labels(w["grade"]))
         codes = w["school_code"].to_numpy()
-        rows = w[[*schema.ITEM_ID_COLUMNS, *labels]].to_numpy(dtype=object).tolist()
+        rows = w[[*sheets.ITEMS.columns, *labels]].to_numpy(dtype=object).tolist()
         for code, row in zip(codes, rows):
             entry = by_school.setdefault(code, [])
             if not entry or entry[-1][0] is not labels:
@@ -153,7 +154,7 @@ def items_sheets(papers: dict) -> dict[str, Sheet]:
                 for j, v in zip(where, row[3:]):
                     cells[3 + j] = v
                 body.append(Row(cells))
-        out[code] = Sheet(schema.SHEET_ITEMS, [*schema.ITEM_ID_COLUMNS.values(), *union], body)
+        out[code] = Sheet(sheets.ITEMS.name, [*sheets.ITEMS.columns.values(), *union], body)
     return out
 
 
@@ -170,31 +171,31 @@ def clean_returns(d: District, term: str) -> dict[str, Return]:
     phones = rng.integers(1000000, 9999999, len(d.schools))
     for i, s in enumerate(d.schools.itertuples()):
         code = s.school_code
-        grades = schema.GRADES_BY_TYPE[s.school_type]
+        grades = vocab.GRADES_BY_TYPE[s.school_type]
         enr = by["enrolment"].get_group(code).copy()
         enr["grade"] = _grade_labels(enr["grade"])
-        info = Sheet(schema.SHEET_INFO, list(schema.ENROLMENT_COLUMNS.values()),
-                     _rows(enr[list(schema.ENROLMENT_COLUMNS)]),
-                     pre=[[schema.INFO_KEYS["school_code"], code], [schema.INFO_KEYS["school_name"], s.school_name],
-                          [schema.INFO_KEYS["term"], label], [schema.INFO_KEYS["filled_by"], str(fillers[i])],
-                          [schema.INFO_KEYS["phone"], f"0599-{phones[i]}"], []])
+        info = Sheet(sheets.INFO.name, list(sheets.INFO.columns.values()),
+                     _rows(enr[list(sheets.INFO.columns)]),
+                     pre=[[sheets.INFO_LABELS["school_code"], code], [sheets.INFO_LABELS["school_name"], s.school_name],
+                          [sheets.INFO_LABELS["term"], label], [sheets.INFO_LABELS["filled_by"], str(fillers[i])],
+                          [sheets.INFO_LABELS["phone"], f"0599-{phones[i]}"], []])
         subjects = subjects_for_grades(grades)
         sc = by["scores"].get_group(code).copy()
         sc["grade"] = _grade_labels(sc["grade"])
-        scores = Sheet(schema.SHEET_SCORES, [*schema.SCORE_ID_COLUMNS.values(), *subjects],
-                       _rows(sc[[*schema.SCORE_ID_COLUMNS, *subjects]]))
+        scores = Sheet(sheets.SCORES.name, [*sheets.SCORES.columns.values(), *subjects],
+                       _rows(sc[[*sheets.SCORES.columns, *subjects]]))
         fit = by["fitness"].get_group(code).copy()
         fit["grade"] = _grade_labels(fit["grade"])
-        fitness = Sheet(schema.SHEET_FITNESS, list(schema.FITNESS_COLUMNS.values()), _rows(fit[list(schema.FITNESS_COLUMNS)]))
+        fitness = Sheet(sheets.FITNESS.name, list(sheets.FITNESS.columns.values()), _rows(fit[list(sheets.FITNESS.columns)]))
         sv = by["survey"].get_group(code).copy()
         sv["grade"] = _grade_labels(sv["grade"])
-        survey = Sheet(schema.SHEET_SURVEY, list(schema.SURVEY_COLUMNS.values()), _rows(sv[list(schema.SURVEY_COLUMNS)]))
+        survey = Sheet(sheets.SURVEY.name, list(sheets.SURVEY.columns.values()), _rows(sv[list(sheets.SURVEY.columns)]))
         rt = by["routine"].get_group(code)
-        routine = Sheet(schema.SHEET_ROUTINE, list(schema.ROUTINE_COLUMNS.values()), _rows(rt[list(schema.ROUTINE_COLUMNS)]))
-        sheets = [info, scores, fitness, survey, routine]
+        routine = Sheet(sheets.ROUTINE.name, list(sheets.ROUTINE.columns.values()), _rows(rt[list(sheets.ROUTINE.columns)]))
+        tabs = [info, scores, fitness, survey, routine]
         if code in item_sheets:
-            sheets.append(item_sheets[code])
-        out[code] = Return(term, code, sheets)
+            tabs.append(item_sheets[code])
+        out[code] = Return(term, code, tabs)
     return out
 
 
@@ -209,17 +210,17 @@ def _mark(row: Row, kind, detail, column=None, value=None):
 
 
 def _subject_cols(sheet: Sheet) -> list[str]:
-    return [h for h in sheet.header if h not in schema.SCORE_ID_COLUMNS.values()]
+    return [h for h in sheet.header if h not in sheets.SCORES.columns.values()]
 
 
 def _numeric_cells(sheet: Sheet, rng, k: int, full: int | None = None, integer=False):
     """k (row index, column index) pairs of untouched numeric score cells, seeded."""
     from tqa.devtools.sample.model import SCORE_SUBJECTS
-    fulls = {(schema.GRADE_LABELS[g], s): f for g, ss in SCORE_SUBJECTS.items() for s, f in ss}
-    gcol = sheet.col(schema.SCORE_ID_COLUMNS["grade"])
+    fulls = {(vocab.GRADE_LABELS[g], s): f for g, ss in SCORE_SUBJECTS.items() for s, f in ss}
+    gcol = sheet.col(sheets.SCORES.columns["grade"])
     cand = []
     for j, h in enumerate(sheet.header):
-        if h in schema.SCORE_ID_COLUMNS.values():
+        if h in sheets.SCORES.columns.values():
             continue
         for i, r in enumerate(sheet.body):
             v = r.cells[j]
@@ -237,19 +238,19 @@ def _numeric_cells(sheet: Sheet, rng, k: int, full: int | None = None, integer=F
 
 
 def inject_header_alias(ret: Return, rng, **_):
-    sc = ret.sheet(schema.SHEET_SCORES)
+    sc = ret.sheet(sheets.SCORES.name)
     for key, alias in (("student_id", "学籍号"), ("class_no", "班")):
-        sc.rename(schema.SCORE_ID_COLUMNS[key], alias)
-        sc.header_marks.append(("header_alias", f"表头“{schema.SCORE_ID_COLUMNS[key]}”写成“{alias}”", alias,
-                                schema.SCORE_ID_COLUMNS[key]))
-    fit = ret.sheet(schema.SHEET_FITNESS)
-    fit.rename(schema.FITNESS_COLUMNS["total_score"], "体测总分")
+        sc.rename(sheets.SCORES.columns[key], alias)
+        sc.header_marks.append(("header_alias", f"表头“{sheets.SCORES.columns[key]}”写成“{alias}”", alias,
+                                sheets.SCORES.columns[key]))
+    fit = ret.sheet(sheets.FITNESS.name)
+    fit.rename(sheets.FITNESS.columns["total_score"], "体测总分")
     fit.header_marks.append(("header_alias", "表头“学年总分”写成“体测总分”", "体测总分", "学年总分"))
-    sv = ret.sheet(schema.SHEET_SURVEY)
+    sv = ret.sheet(sheets.SURVEY.name)
     for key, alias in (("homework_minutes", "日均书面作业时间(分钟)"), ("sleep_hours", "睡眠时间")):
-        sv.rename(schema.SURVEY_COLUMNS[key], alias)
-        sv.header_marks.append(("header_alias", f"表头“{schema.SURVEY_COLUMNS[key]}”写成“{alias}”", alias,
-                                schema.SURVEY_COLUMNS[key]))
+        sv.rename(sheets.SURVEY.columns[key], alias)
+        sv.header_marks.append(("header_alias", f"表头“{sheets.SURVEY.columns[key]}”写成“{alias}”", alias,
+                                sheets.SURVEY.columns[key]))
 
 
 def _permute(sheet: Sheet, order: list[int]):
@@ -259,21 +260,21 @@ def _permute(sheet: Sheet, order: list[int]):
 
 
 def inject_columns_reordered(ret: Return, rng, **_):
-    sc = ret.sheet(schema.SHEET_SCORES)
+    sc = ret.sheet(sheets.SCORES.name)
     h = sc.header
-    ids = list(schema.SCORE_ID_COLUMNS.values())
+    ids = list(sheets.SCORES.columns.values())
     # 班级 and 年级 swapped, 性别 right after 姓名 already; subjects reversed.
     front = [h.index(x) for x in (ids[0], ids[1], ids[4], ids[3], ids[2])]
     subj = [j for j in range(len(h)) if h[j] not in ids][::-1]
     _permute(sc, front + subj)
     sc.header_marks.append(("columns_reordered", "列顺序与模板不同：" + "、".join(sc.header), None, None))
-    rt = ret.sheet(schema.SHEET_ROUTINE)
+    rt = ret.sheet(sheets.ROUTINE.name)
     _permute(rt, [1, 0, 2, 3, 4])
     rt.header_marks.append(("columns_reordered", "列顺序与模板不同：" + "、".join(rt.header), None, None))
 
 
 def inject_title_rows(ret: Return, rng, school_name: str, **_):
-    sc = ret.sheet(schema.SHEET_SCORES)
+    sc = ret.sheet(sheets.SCORES.name)
     label = parse_term(ret.term).label
     title = f"{school_name}{label}期末成绩统计表"
     last = _col_letter(len(sc.header))
@@ -291,13 +292,13 @@ def _col_letter(n: int) -> str:
 
 
 def inject_fullwidth_digits(ret: Return, rng, **_):
-    sc = ret.sheet(schema.SHEET_SCORES)
+    sc = ret.sheet(sheets.SCORES.name)
     for i, j in _numeric_cells(sc, rng, 2, integer=True):
         v = str(int(sc.body[i].cells[j])).translate(_FULLWIDTH)
         sc.body[i].cells[j] = v
         _mark(sc.body[i], "fullwidth_digits", f"分数写成全角数字“{v}”", sc.header[j], v)
-    fit = ret.sheet(schema.SHEET_FITNESS)
-    j = fit.col(schema.FITNESS_COLUMNS["total_score"])
+    fit = ret.sheet(sheets.FITNESS.name)
+    j = fit.col(sheets.FITNESS.columns["total_score"])
     i = int(rng.integers(0, len(fit.body)))
     v = f"{fit.body[i].cells[j]:.1f}".translate(_FULLWIDTH)
     fit.body[i].cells[j] = v
@@ -305,7 +306,7 @@ def inject_fullwidth_digits(ret: Return, rng, **_):
 
 
 def inject_score_with_unit(ret: Return, rng, **_):
-    sc = ret.sheet(schema.SHEET_SCORES)
+    sc = ret.sheet(sheets.SCORES.name)
     for i, j in _numeric_cells(sc, rng, 2):
         v = f"{sc.body[i].cells[j]}分"
         sc.body[i].cells[j] = v
@@ -313,17 +314,17 @@ def inject_score_with_unit(ret: Return, rng, **_):
 
 
 def inject_marker_variant(ret: Return, rng, **_):
-    sc = ret.sheet(schema.SHEET_SCORES)
+    sc = ret.sheet(sheets.SCORES.name)
     cells = [(i, j) for i, r in enumerate(sc.body) if not r.marks
-             for j, v in enumerate(r.cells) if v in (schema.ABSENT, schema.EXEMPT)]
+             for j, v in enumerate(r.cells) if v in (vocab.ABSENT, vocab.EXEMPT)]
     if len(cells) < 3:  # a small school may have no absentee: make some
         for i, j in _numeric_cells(sc, rng, 3 - len(cells)):
-            sc.body[i].cells[j] = schema.ABSENT
+            sc.body[i].cells[j] = vocab.ABSENT
             cells.append((i, j))
     pick = [cells[p] for p in sorted(rng.choice(len(cells), size=min(4, len(cells)), replace=False))]
     for n, (i, j) in enumerate(pick):
         was = sc.body[i].cells[j]
-        absent = was != schema.EXEMPT
+        absent = was != vocab.EXEMPT
         pool = _ABSENT_WRITTEN if absent else _EXEMPT_WRITTEN
         v = pool[n % len(pool)]
         sc.body[i].cells[j] = v
@@ -332,7 +333,7 @@ def inject_marker_variant(ret: Return, rng, **_):
 
 
 def inject_blank_rows(ret: Return, rng, **_):
-    for name, k in ((schema.SHEET_SCORES, 2), (schema.SHEET_FITNESS, 1)):
+    for name, k in ((sheets.SCORES.name, 2), (sheets.FITNESS.name, 1)):
         sh = ret.sheet(name)
         at = len(sh.body) // 2
         for _ in range(k):
@@ -342,12 +343,12 @@ def inject_blank_rows(ret: Return, rng, **_):
 
 
 def inject_total_row(ret: Return, rng, **_):
-    sc = ret.sheet(schema.SHEET_SCORES)
+    sc = ret.sheet(sheets.SCORES.name)
     cells = [None] * len(sc.header)
     cells[0] = "合计"
     cells[1] = f"共{len(sc.body)}人"
     for j in range(len(sc.header)):
-        if sc.header[j] in schema.SCORE_ID_COLUMNS.values():
+        if sc.header[j] in sheets.SCORES.columns.values():
             continue
         vals = [r.cells[j] for r in sc.body if isinstance(r.cells[j], (int, float))]
         if vals:
@@ -358,7 +359,7 @@ def inject_total_row(ret: Return, rng, **_):
 
 
 def inject_duplicate_row(ret: Return, rng, **_):
-    sc = ret.sheet(schema.SHEET_SCORES)
+    sc = ret.sheet(sheets.SCORES.name)
     i = int(rng.integers(0, len(sc.body)))
     while sc.body[i].marks or sc.body[i].cells[0] is None:
         i = (i + 1) % len(sc.body)
@@ -369,25 +370,25 @@ def inject_duplicate_row(ret: Return, rng, **_):
 
 
 def inject_impossible_score(ret: Return, rng, **_):
-    sc = ret.sheet(schema.SHEET_SCORES)
+    sc = ret.sheet(sheets.SCORES.name)
     (i, j), = _numeric_cells(sc, rng, 1, full=100)
     sc.body[i].cells[j] = 150
     _mark(sc.body[i], "impossible_score", f"{sc.header[j]}满分 100，填了 150", sc.header[j], "150")
 
 
 def inject_school_name(ret: Return, rng, name_written: str, listed: bool, registry_name: str, **_):
-    info = ret.sheet(schema.SHEET_INFO)
+    info = ret.sheet(sheets.INFO.name)
     info.pre[1] = [info.pre[1][0], name_written]
     kind = "school_name_listed_variant" if listed else "school_name_unlisted_variant"
     note = "（登记表“曾用名或简称”中有）" if listed else "（登记表中没有这个写法）"
     info.pre_marks.setdefault(1, []).append(
-        (kind, f"学校名称写成“{name_written}”，登记名为“{registry_name}”{note}", schema.INFO_KEYS["school_name"], name_written))
+        (kind, f"学校名称写成“{name_written}”，登记名为“{registry_name}”{note}", sheets.INFO_LABELS["school_name"], name_written))
 
 
 def inject_foreign_student(ret: Return, rng, other: Return, **_):
     """A student of `other` school also listed in this school's 学业成绩."""
-    mine, theirs = ret.sheet(schema.SHEET_SCORES), other.sheet(schema.SHEET_SCORES)
-    gcol_m, gcol_t = mine.col(schema.SCORE_ID_COLUMNS["grade"]), theirs.col(schema.SCORE_ID_COLUMNS["grade"])
+    mine, theirs = ret.sheet(sheets.SCORES.name), other.sheet(sheets.SCORES.name)
+    gcol_m, gcol_t = mine.col(sheets.SCORES.columns["grade"]), theirs.col(sheets.SCORES.columns["grade"])
     my_grades = {r.cells[gcol_m] for r in mine.body}
     cand = [r for r in theirs.body if r.cells[gcol_t] in my_grades and not r.marks
             and any(isinstance(v, (int, float)) for v in r.cells[5:])]
@@ -395,7 +396,7 @@ def inject_foreign_student(ret: Return, rng, other: Return, **_):
     # Same grade; placed at the end of that grade's block, in class 1, under this sheet's column order.
     by_header = dict(zip(theirs.header, src.cells))
     cells = [by_header.get(h) for h in mine.header]
-    cells[mine.col(schema.SCORE_ID_COLUMNS["class_no"])] = 1
+    cells[mine.col(sheets.SCORES.columns["class_no"])] = 1
     at = max(i for i, r in enumerate(mine.body) if r.cells[gcol_m] == src.cells[gcol_t]) + 1
     row = Row(cells)
     _mark(row, "student_in_two_schools", f"学籍号 {cells[0]} 同时出现在学校 {other.school_code} 的学业成绩中",
@@ -408,12 +409,12 @@ _ITEM_LABELS_WRITTEN = {"1": "第1题", "2": "第２题"}
 
 def inject_item_label_variant(ret: Return, rng, **_):
     """小题得分: item labels written as 第1题 / 第２题, and two scores in full-width digits."""
-    sh = ret.sheet(schema.SHEET_ITEMS)
+    sh = ret.sheet(sheets.ITEMS.name)
     for label, written in _ITEM_LABELS_WRITTEN.items():
         if label in sh.header:
             sh.rename(label, written)
             sh.header_marks.append(("item_label_variant", f"题号“{label}”写成“{written}”", written, label))
-    fixed = set(schema.ITEM_ID_COLUMNS.values())
+    fixed = set(sheets.ITEMS.columns.values())
     cand = [(i, j) for i, r in enumerate(sh.body) if not r.marks for j, v in enumerate(r.cells)
             if sh.header[j] not in fixed and isinstance(v, int) and not isinstance(v, bool)]
     for p in sorted(rng.choice(len(cand), size=min(2, len(cand)), replace=False)):
@@ -444,8 +445,8 @@ _AUTUMN_KINDS = ("header_alias", "fullwidth_digits", "marker_variant", "title_ro
 
 
 def _overlap(d_sch, a: str, b: str) -> bool:
-    ga = set(schema.GRADES_BY_TYPE[d_sch.at[a, "school_type"]])
-    return bool(ga & set(schema.GRADES_BY_TYPE[d_sch.at[b, "school_type"]]))
+    ga = set(vocab.GRADES_BY_TYPE[d_sch.at[a, "school_type"]])
+    return bool(ga & set(vocab.GRADES_BY_TYPE[d_sch.at[b, "school_type"]]))
 
 
 def make_messy(returns: dict[str, Return], d: District, term: str) -> None:
@@ -481,7 +482,7 @@ def make_messy(returns: dict[str, Return], d: District, term: str) -> None:
                 continue
         if k == "item_label_variant":  # needs a school with a 小题得分 sheet
             start = n % len(cycle)
-            code = next((c for c in cycle[start:] + cycle[:start] if returns[c].has_sheet(schema.SHEET_ITEMS)), None)
+            code = next((c for c in cycle[start:] + cycle[:start] if returns[c].has_sheet(sheets.ITEMS.name)), None)
             if code is None:
                 continue
         if k == "school_name_unlisted_variant" and code == listed_school:  # one name per school

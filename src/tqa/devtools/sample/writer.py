@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.styles import Alignment, Font
 
-from tqa import schema
+from tqa.schema import office
 from tqa.io.xlsx import save_workbook
 from tqa.devtools.sample.model import District
 from tqa.devtools.sample.returns import Return
@@ -43,12 +43,12 @@ def write_csv(df: pd.DataFrame, columns: dict, path: Path) -> Path:
 
 
 def write_office(d: District, term: str, term_dir: Path) -> None:
-    office = term_dir / schema.OFFICE_DIR
-    write_csv(d.schools, schema.REGISTRY_COLUMNS, office / schema.REGISTRY_FILE)
-    write_csv(d.exam_spec, schema.EXAM_SPEC_COLUMNS, office / schema.EXAM_SPEC_FILE)
-    write_csv(d.ratings[term], schema.RATINGS_COLUMNS, office / schema.RATINGS_FILE)
+    office_dir = term_dir / office.OFFICE_DIR
+    write_csv(d.schools, office.REGISTRY.columns, office_dir / office.REGISTRY.file)
+    write_csv(d.exam_spec, office.EXAM_SPEC.columns, office_dir / office.EXAM_SPEC.file)
+    write_csv(d.ratings[term], office.RATINGS.columns, office_dir / office.RATINGS.file)
     if d.item_spec is not None:
-        write_csv(d.item_spec, schema.ITEM_SPEC_COLUMNS, office / schema.ITEM_SPEC_FILE)
+        write_csv(d.item_spec, office.ITEM_SPEC.columns, office_dir / office.ITEM_SPEC.file)
 
 
 # Returns handed to forked workers through module state (cheaper than pickling 100k rows).

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tqa import schema
+from tqa.core import vocabulary as vocab
 from tqa.params import rate_thresholds
 
 LEVEL_SCHOOL = "school"
@@ -74,7 +74,7 @@ def subject_sort_key(subjects: pd.Series) -> pd.Series:
 
 
 def _category_key(values: pd.Series) -> pd.Series:
-    return _order_key(values, schema.SCHOOL_CATEGORIES)
+    return _order_key(values, vocab.SCHOOL_CATEGORIES)
 
 
 def _sorted(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -97,7 +97,7 @@ def exam_lines(exam_spec: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     lines = {"pass_line": [], "excellent_line": [], "low_line": []}
     for grade, subject, full, mode in spec.itertuples(index=False):
         th = rate_thresholds(grade, subject, params)
-        is_level = mode == schema.EXAM_MODE_LEVEL
+        is_level = mode == vocab.EXAM_MODE_LEVEL
         for key, share in (("pass_line", th["pass"]), ("excellent_line", th["excellent"]),
                            ("low_line", th["low"])):
             lines[key].append(np.nan if is_level else round(float(share) * full, LINE_DECIMALS))
@@ -126,11 +126,11 @@ def score_with_lines(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: dict
     out["grade"] = out["grade"].astype("int64")
     out = out.merge(spec, on=["grade", "subject"], how="inner", validate="many_to_one")
     status = out["status"].astype("string")
-    is_level_mode = (out["mode"] == schema.EXAM_MODE_LEVEL).to_numpy()
-    tested = np.where(is_level_mode, status == schema.STATUS_LEVEL, status == schema.STATUS_SCORED)
+    is_level_mode = (out["mode"] == vocab.EXAM_MODE_LEVEL).to_numpy()
+    tested = np.where(is_level_mode, status == vocab.STATUS_LEVEL, status == vocab.STATUS_SCORED)
     tested = pd.Series(tested, index=out.index).fillna(False).astype(bool)
-    out["is_exempt"] = (status == schema.STATUS_EXEMPT).fillna(False).astype(bool)
-    out["is_absent"] = (status == schema.STATUS_ABSENT).fillna(False).astype(bool)
+    out["is_exempt"] = (status == vocab.STATUS_EXEMPT).fillna(False).astype(bool)
+    out["is_absent"] = (status == vocab.STATUS_ABSENT).fillna(False).astype(bool)
     out["is_invalid"] = ~(tested | out["is_exempt"] | out["is_absent"])
     out["is_tested"] = tested
 
