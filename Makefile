@@ -71,18 +71,28 @@ NB_OUT := $(OUT)/notebooks
 
 RAW_FILES := $(sort $(wildcard $(RAW)/*.xlsx) $(wildcard $(RAW)/office/*))
 PARAM_FILES := params/methodology.yaml $(wildcard params/terms/$(TERM).yaml)
-CODE := $(shell find src/tqa -type f \( -name '*.py' -o -name '*.j2' -o -name '*.css' \) -not -path '*/__pycache__/*' | sort)
 SUITES := $(sort $(wildcard checks/*.json))
 ENV := .venv/.installed
 SYSDEPS := .venv/.system-deps
 
-TABLES := returns enrolment students scores fitness survey routine items
-CLEAN_FILES := $(foreach t,$(TABLES) rejected accounting issues,$(CLEAN)/$(t).parquet) $(CLEAN)/inputs.json
-CHECKED_FILES := $(foreach t,$(TABLES) issues,$(CHECKED)/$(t).parquet) $(OUT)/data-quality.xlsx
+# The DAG as data (tqa.run.dag, read with the system Python: no virtual environment needed): each step's code
+# (its package and the earlier layers it may import: a chart edit re-renders the reports only, a cleaning edit
+# re-runs everything) and each stage's tables (tqa.schema.tables: named in one place).
+comma := ,
+DAG := $(shell PYTHONPATH=src python3 -m tqa.run.dag makevars)
+ifeq ($(DAG),)
+  $(error 无法读取流水线的步骤定义（PYTHONPATH=src python3 -m tqa.run.dag makevars 失败），请检查 Python 3.11 是否可用)
+endif
+dag = $(subst $(comma), ,$(patsubst $(1)=%,%,$(filter $(1)=%,$(DAG))))
+CLEAN_CODE := $(call dag,CLEAN_CODE)
+CHECKS_CODE := $(call dag,CHECKS_CODE)
+SCORES_CODE := $(call dag,SCORES_CODE)
+REPORTS_CODE := $(call dag,REPORTS_CODE)
+CLEAN_FILES := $(foreach t,$(call dag,CLEAN_TABLES),$(CLEAN)/$(t).parquet) $(CLEAN)/inputs.json
+CHECKED_FILES := $(foreach t,$(call dag,CHECKED_TABLES),$(CHECKED)/$(t).parquet) $(OUT)/data-quality.xlsx
 # The data-quality list is written even when the checks stop the run: the office needs it most then.
 .PRECIOUS: $(OUT)/data-quality.xlsx
-SCORE_TABLES := subject_stats results class_stats item_stats paper_stats item_gaps
-SCORE_FILES := $(foreach t,$(SCORE_TABLES),$(SCORES)/$(t).parquet)
+SCORE_FILES := $(foreach t,$(call dag,SCORES_TABLES),$(SCORES)/$(t).parquet)
 
 # Earlier terms on disk: value-added needs the previous term's checked scores, the trend every
 # earlier term's statistics. Each is built by its own `make scores TERM=...` (a no-op when current).
@@ -139,70 +149,78 @@ $(SYSDEPS): | $(ENV)
 	fi
 	touch $@
 
-# ---- step 1: clean ----
-# Cleaning and checks read only their own sections of params/ (tqa.params.STEP_SECTIONS). Each has a
-# stamp, rewritten only when those sections change: a new pass threshold re-runs the statistics and the
-# reports, not the cleaning of every return. The stamps are brought up to date while make reads this file
-# (only when params/ is newer than the last look, .params.checked), so `make -q` and `make -n` see them.
-STAMP_INPUTS := $(PARAM_FILES) $(wildcard src/tqa/params/*.py)
-param_stamp = $(shell if [ -x $(PY) ] && { [ ! -e $(2)/.params.checked ] || \
-  [ -n "$$(find $(STAMP_INPUTS) -newer $(2)/.params.checked 2>/dev/null)" ]; }; then \
-  $(PY) -m tqa.params stamp --term $(TERM) --step $(1) --out $(2)/.params.json && touch $(2)/.params.checked; fi)
+# ---- params: validated before any step, one stamp per step ----
+# Each step reads only the params sections it declares (tqa.run.dag, tqa.measures.catalog) and depends on a stamp
+# holding their effective values, rewritten only when they change: a new pass threshold re-runs the statistics
+# and the reports, not the cleaning of every return; a comment re-runs nothing. The params are validated and the
+# stamps brought up to date while make reads this file (when params/ is newer than the last look,
+# .params.checked), so an unknown, misspelt or missing key, a wrong type or an out-of-range value stops the run
+# before its first step, with a message naming the file, the line and the key; `make -q` and `make -n` see the
+# stamps as they are.
+STAMPS := $(CLEAN)/.params.json $(CHECKED)/.params.json $(SCORES)/.params.json $(SCORES)/.reports-params.json
+STAMP_MARK := $(CLEAN)/.params.checked
+STAMP_INPUTS := $(PARAM_FILES) $(wildcard src/tqa/params/*.py) src/tqa/run/dag.py src/tqa/measures/catalog.py
 ifneq ($(filter $(TERM_GOALS),$(or $(MAKECMDGOALS),report)),)
-  $(call param_stamp,clean,$(CLEAN))
-  $(call param_stamp,checks,$(CHECKED))
+  ifneq ($(wildcard $(PY)),)
+    PARAMS_STATUS := $(shell if [ ! -e $(STAMP_MARK) ] || [ -n "$$(find $(STAMP_INPUTS) -newer $(STAMP_MARK) 2>/dev/null)" ]; \
+      then $(PY) -m tqa.run.dag stamps --term $(TERM) --mark $(STAMP_MARK) >&2 || echo failed; fi)
+    ifeq ($(PARAMS_STATUS),failed)
+      $(error 评价参数有误（见上），运行未开始；请改正后重新运行)
+    endif
+  endif
 endif
-# First run (no virtual environment yet while make read this file): write them once it exists.
-$(CLEAN)/.params.json: | $(ENV)
-	$(PY) -m tqa.params stamp --term $(TERM) --step clean --out $@
-$(CHECKED)/.params.json: | $(ENV)
-	$(PY) -m tqa.params stamp --term $(TERM) --step checks --out $@
+# First run (no virtual environment yet while make read this file): the same, once it exists.
+$(STAMPS) &: | $(ENV)
+	$(PY) -m tqa.run.dag stamps --term $(TERM) --mark $(STAMP_MARK)
 
-$(CLEAN_FILES) &: $(RAW_FILES) $(CLEAN)/.params.json notebooks/01_clean.ipynb $(CODE) $(ENV) | $(SYSDEPS)
+# ---- step 1: clean ----
+$(CLEAN_FILES) &: $(RAW_FILES) $(CLEAN)/.params.json notebooks/01_clean.ipynb $(CLEAN_CODE) $(ENV) | $(SYSDEPS)
 	@echo "==> [1/6] 清洗原始报表：$(RAW)"
 	$(RUN) notebooks/01_clean.ipynb $(NB_OUT)/01_clean.ipynb -p term $(TERM)
 
 # ---- step 2: data-quality checks (Great Expectations suites in checks/) ----
-$(CHECKED_FILES) &: $(CLEAN_FILES) $(SUITES) $(CHECKED)/.params.json notebooks/02_checks.ipynb $(CODE)
+$(CHECKED_FILES) &: $(CLEAN_FILES) $(SUITES) $(CHECKED)/.params.json notebooks/02_checks.ipynb $(CHECKS_CODE)
 	@echo "==> [2/6] 数据质量检查：$(TERM)"
 	$(RUN) notebooks/02_checks.ipynb $(NB_OUT)/02_checks.ipynb -p term $(TERM)
 
 # ---- step 3: scores and ranks ----
-$(SCORE_FILES) &: $(CHECKED_FILES) $(PRIOR_FILES) $(PARAM_FILES) notebooks/03_scores.ipynb $(CODE)
+$(SCORE_FILES) &: $(CHECKED_FILES) $(PRIOR_FILES) $(SCORES)/.params.json notebooks/03_scores.ipynb $(SCORES_CODE)
 	@echo "==> [3/6] 统计与评价（一分三率、区间、增值、趋势）：$(TERM)"
 	$(RUN) notebooks/03_scores.ipynb $(NB_OUT)/03_scores.ipynb -p term $(TERM)
 
 # ---- step 4: district report ----
-$(DISTRICT_FILES) &: $(SCORE_FILES) $(CHECKED_FILES) $(PARAM_FILES) notebooks/04_district_report.ipynb $(CODE)
+$(DISTRICT_FILES) &: $(SCORE_FILES) $(CHECKED_FILES) $(SCORES)/.reports-params.json notebooks/04_district_report.ipynb \
+    $(REPORTS_CODE)
 	@echo "==> [4/6] 全区报告"
 	$(RUN) notebooks/04_district_report.ipynb $(NB_OUT)/$(MODE)/04_district_report.ipynb -p term $(TERM) \
 	  -p mode $(MODE) --html $(RDIR)/district.html --pdf $(RDIR)/district.pdf
 
 # ---- step 5: one report per school (parallel workers, one reused kernel each) ----
-$(SCHOOLS_INDEX): $(SCORE_FILES) $(CHECKED_FILES) $(PARAM_FILES) notebooks/05_school_report.ipynb $(CODE)
+$(SCHOOLS_INDEX): $(SCORE_FILES) $(CHECKED_FILES) $(SCORES)/.reports-params.json notebooks/05_school_report.ipynb $(REPORTS_CODE)
 	@echo "==> [5/6] 学校报告（$(WORKERS) 个并行进程）"
 	$(PIPE) schools --term $(TERM) --mode $(MODE) --workers $(WORKERS)
 
 # ---- step 6: index and manifest ----
-$(RDIR)/index.html: $(SCHOOLS_INDEX) $(DISTRICT_FILES) $(CHECKED_FILES) $(CODE)
+$(RDIR)/index.html: $(SCHOOLS_INDEX) $(DISTRICT_FILES) $(CHECKED_FILES) $(REPORTS_CODE)
 	@echo "==> [6/6] 索引页与清单"
 	$(PIPE) index --term $(TERM) --mode $(MODE)
 
-$(RDIR)/manifest.json: $(RDIR)/index.html $(RAW_FILES) $(PARAM_FILES) $(CODE)
+$(RDIR)/manifest.json: $(RDIR)/index.html $(RAW_FILES) $(PARAM_FILES) $(REPORTS_CODE)
 	$(PIPE) manifest --term $(TERM) --mode $(MODE)
 
 # An earlier term's statistics, for the trend and value-added: rebuilt by a recursive make when that
 # term's own inputs, params or code changed.
 .SECONDEXPANSION:
 data/scores/%/subject_stats.parquet: $$(wildcard data/raw/$$*/*.xlsx) $$(wildcard data/raw/$$*/office/*) \
-    params/methodology.yaml $$(wildcard params/terms/$$*.yaml) $(SUITES) $(CODE) \
+    params/methodology.yaml $$(wildcard params/terms/$$*.yaml) $(SUITES) $(CLEAN_CODE) $(CHECKS_CODE) $(SCORES_CODE) \
     notebooks/01_clean.ipynb notebooks/02_checks.ipynb notebooks/03_scores.ipynb | $(ENV) $(SYSDEPS)
 	@echo "==> 先计算较早学期 $* 的统计（用于趋势与增值评价）"
 	@$(MAKE) --no-print-directory scores TERM=$*
 
 # ---- other entry points ----
 template: $(OUT)/template.xlsx
-$(OUT)/template.xlsx: $(RAW)/office/exam_spec.csv $(wildcard $(RAW)/office/item_spec.csv) $(CODE) | $(ENV)
+$(OUT)/template.xlsx: $(RAW)/office/exam_spec.csv $(wildcard $(RAW)/office/item_spec.csv) \
+    $(shell find src/tqa -name '*.py' -not -path '*/__pycache__/*') | $(ENV)
 	$(PY) -m tqa.devtools.template --term $(TERM) --out $@
 	@echo "==> 空白报表模板：$@"
 

@@ -12,6 +12,7 @@ import pandas as pd
 from tqa.core import vocabulary as vocab
 from tqa.schema import office, sheets
 from tqa.checks.frames import type_grade_keys
+from tqa.params import Params
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def range_parameters() -> dict:
     return out
 
 
-def suite_parameters(registry: pd.DataFrame, params: dict) -> dict:
+def suite_parameters(registry: pd.DataFrame, params: Params) -> dict:
     """Run-time values the suites refer to with {"$PARAMETER": name}; the text ones also fill messages."""
     return {
         "registry_codes": sorted(registry["school_code"].dropna().astype(str)),
@@ -56,7 +57,7 @@ def suite_parameters(registry: pd.DataFrame, params: dict) -> dict:
         "sexes": list(vocab.SEXES),
         "exam_modes": list(vocab.EXAM_MODES),
         "rating_levels": list(office.RATING_LEVELS),
-        "tested_over_enrolled_tolerance": int((params.get("checks") or {}).get("tested_over_enrolled_tolerance", 0)),
+        "tested_over_enrolled_tolerance": int(params.checks.tested_over_enrolled_tolerance),
         **range_parameters(),
     }
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from tqa.core import vocabulary as vocab
 from tqa.schema.tables import CHECKED, CLEAN, ROW_TABLES
+from tqa.params import Params
 
 RATINGS = CHECKED["ratings"]
 
@@ -64,9 +65,6 @@ def score_spec(exam_spec: pd.DataFrame) -> pd.DataFrame:
     return spec.astype({"grade": "Int64", "full_marks": "float64"})
 
 
-UNLISTED_SUBJECT_MIN_STUDENTS = 10  # default of params checks.unlisted_subject_min_students
-
-
 GRADED = (vocab.STATUS_SCORED, vocab.STATUS_LEVEL)
 
 
@@ -91,8 +89,7 @@ def _scored_counts(scores: pd.DataFrame) -> pd.DataFrame:
     return scored.groupby(["grade", "subject"], sort=True).size().rename("n_scored").reset_index()
 
 
-def scores_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame,
-                 min_students: int = UNLISTED_SUBJECT_MIN_STUDENTS) -> pd.DataFrame:
+def scores_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, min_students: int) -> pd.DataFrame:
     """Scores with their paper's full marks, and `stray_subject`: a score for a subject the exam spec
     does not list for the grade, too rare to mean the spec is missing the subject."""
     df = with_row(scores)
@@ -104,8 +101,8 @@ def scores_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame,
     return merged.drop(columns="n_scored").sort_values("_row", kind="stable").reset_index(drop=True)
 
 
-def tested_subjects_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, max_schools: int = 5,
-                          min_students: int = UNLISTED_SUBJECT_MIN_STUDENTS) -> pd.DataFrame:
+def tested_subjects_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, min_students: int,
+                          max_schools: int = 5) -> pd.DataFrame:
     """One row per (grade, subject, status) graded for at least `min_students` students, with `in_spec`:
     whether the exam spec has that paper (with full marks for scores, as a level paper for levels)."""
     graded = scores.loc[scores["status"].isin(GRADED), ["grade", "subject", "status", "school_code"]]
@@ -241,12 +238,11 @@ def items_frame(items: pd.DataFrame, students: pd.DataFrame, item_spec: pd.DataF
 
 
 def build_frames(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame,
-                 params: dict | None = None, item_spec: pd.DataFrame | None = None,
+                 params: Params, item_spec: pd.DataFrame | None = None,
                  ratings: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every frame a suite checks, except usable_returns (built after the set-asides)."""
     t = {name: conform(tables.get(name), name) for name in ROW_TABLES}
-    min_students = int(((params or {}).get("checks") or {}).get("unlisted_subject_min_students",
-                                                                 UNLISTED_SUBJECT_MIN_STUDENTS))
+    min_students = int(params.checks.unlisted_subject_min_students)
     frames = {
         "returns": returns_frame(conform(tables.get("returns"), "returns"), registry),
         "exam_spec": exam_spec_frame(exam_spec),

@@ -15,6 +15,7 @@ from tqa.checks import engine
 from tqa.checks.frames import RATINGS, build_frames, conform, enrolment_frame, text_keys, with_row
 from tqa.schema.tables import ROW_TABLES
 from tqa.checks.suites import load_suites
+from tqa.params import Params
 
 STAGE = "checks"
 STATUS_OK = "正常"
@@ -203,7 +204,7 @@ def returns_status(returns: pd.DataFrame, issues: pd.DataFrame, aside: SetAside)
 
 # ---- the step ------------------------------------------------------------------------------
 def run_checks(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame,
-               params: dict, suites_dir: str | Path = "checks", item_spec: pd.DataFrame | None = None,
+               params: Params, suites_dir: str | Path = "checks", item_spec: pd.DataFrame | None = None,
                ratings: pd.DataFrame | None = None) -> CheckResult:
     """The office's files as ``tqa.io.office`` reads them. item_spec: without it the item scores are checked
     for range only against 0 and for the student's 学业成绩 row, not against the item spec. ratings (the

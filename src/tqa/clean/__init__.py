@@ -1,6 +1,6 @@
 """Cleaning (step 1): schools' Excel returns -> tidy tables, rejected rows and clean-stage issues.
 
-Public API: `clean_term(catalog, params)`, `write_tables(tables, out_dir)`, `read_tables(dir)`; the
+Public API: `clean_term(catalog)`, `write_tables(tables, out_dir)`, `read_tables(dir)`; the
 lower-level pure functions live in `normalize` (cell values), `headers` (header row and mapping),
 `reader` (workbook grids), `sheets` (one sheet), `term` (office inputs, school matching, a term).
 
@@ -18,7 +18,7 @@ then not (0, 0)), which would shift every reported Excel row; we call
 `to_python(skip_empty_area=False)` so that list index i is Excel row i + 1. A test checks that both
 engines give identical grids (leading empty rows, merged title and merged data cells), and another
 that the whole term cleans to identical tables with either engine. openpyxl stays available as
-`params["clean"]["engine"] = "openpyxl"`; it parses XML through defusedxml (installed). Hostile XML:
+`clean_term(catalog, engine="openpyxl")`; it parses XML through defusedxml (installed). Hostile XML:
 a sheet defining nested entities ("billion laughs") is refused by both engines (calamine: "unrecognized
 entity"), so that return becomes an unreadable-file warning (tested).
 """

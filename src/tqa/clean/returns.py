@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from tqa.schema import sheets, tables
-from tqa.core import vocabulary as vocab
 from tqa.io.catalog import Catalog
 from tqa.core.issues import FIXED, WARNING, Issue
 from tqa.core import normalize as nz
@@ -60,7 +59,6 @@ class SchoolMatch:
 def match_school(file_name: str, meta: dict, registry: dict) -> SchoolMatch:
     """Which registry school a return belongs to: file name code first, then the 学校代码 cell.
     Name checks: a registered variant is fixed; any other name is a warning naming both."""
-    info = sheets.INFO.name
     file_code = code_from_filename(file_name, registry)
     code_row, code_raw = meta.get("school_code", (None, None))
     cell_code = nz.normalize_code(code_raw)
@@ -218,17 +216,16 @@ def batches(files: list, n: int) -> list[list]:
 
 
 # ---- the term -----------------------------------------------------------------------------
-def clean_term(catalog: Catalog, params: dict | None = None) -> dict[str, pd.DataFrame]:
+def clean_term(catalog: Catalog, *, engine: str = "calamine", workers: int | None = None) -> dict[str, pd.DataFrame]:
     """Every return of the term -> the clean tables (``tqa.schema.tables.CLEAN``), the issues among them.
 
-    params["clean"] may set "engine" (calamine | openpyxl) and "workers" (processes; default:
-    up to 2 when there are many files)."""
-    opts = (params or {}).get("clean") or {}
-    engine = opts.get("engine", "calamine")
+    How, not what (so not in params/): the workbook reader (calamine, or openpyxl) and the worker processes
+    (None: up to two when there are 20 files or more)."""
     registry = registry_lookup(read_registry(catalog.registry))
     spec = ExamSpec.from_frame(read_exam_spec(catalog.exam_spec))
     files = catalog.return_files()
-    workers = int(opts.get("workers", min(2, os.cpu_count() or 1) if len(files) >= 20 else 1))
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if len(files) >= 20 else 1
     if workers > 1:
         # forkserver, not fork: the caller may be a Jupyter kernel with threads running. The server
         # imports this module once, so each worker starts without importing pandas again.

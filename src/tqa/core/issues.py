@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-import pandas as pd
-
 BLOCKING = "blocking"
 WARNING = "warning"
 FIXED = "fixed"
@@ -53,8 +51,10 @@ class Issue:
         return f"【{SEVERITY_LABELS[self.severity]}】{'，'.join(where)}{('，' + cell) if cell else ''}：{self.message}（{self.action}）"
 
 
-def issues_frame(issues: list[Issue]) -> pd.DataFrame:
+def issues_frame(issues: list[Issue]):
     """Issues as a DataFrame with the fixed ISSUE_COLUMNS, in a stable order."""
+    import pandas as pd
+
     rows = [asdict(i) for i in issues]
     df = pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
     df["excel_row"] = df["excel_row"].astype("Int64")

@@ -18,7 +18,9 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from tqa.io.tables import write_tables
 from tqa.schema import office as office_files
+from tqa.schema import tables as specs
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,23 @@ class Catalog:
         return self.outputs / "schools"
 
     def table(self, stage: str, name: str) -> Path:
+        """The file of a declared table (``tqa.schema.tables``); an undeclared stage or name is an error."""
+        specs.spec(stage, name)
         return getattr(self, stage) / f"{name}.parquet"
+
+    def read_stage(self, stage: str, names: list[str] | None = None) -> dict[str, pd.DataFrame]:
+        """The declared tables of a stage (or those of ``names``), as fresh frames (not the read cache)."""
+        return {name: pd.read_parquet(self.table(stage, name)) for name in (names or specs.STAGES[stage])}
+
+    def write(self, stage: str, tables: dict[str, pd.DataFrame]) -> None:
+        """Every table of a stage, each conformed to its spec: a table missing or not declared, or a column
+        missing or not declared, is an error (so what a step writes and what the Makefile and the reports expect
+        cannot drift apart)."""
+        declared = specs.STAGES[stage]
+        missing, extra = sorted(set(declared) - set(tables)), sorted(set(tables) - set(declared))
+        if missing or extra:
+            raise ValueError(f"stage {stage}: tables missing {missing}, not declared {extra}")
+        write_tables({name: declared[name].conform(df) for name, df in tables.items()}, getattr(self, stage))
 
     def read(self, stage: str, name: str) -> pd.DataFrame:
         """A step's table as a DataFrame, read once per process while the file is unchanged.
@@ -110,7 +128,7 @@ class Catalog:
         if any(o is None for o in origins):
             return build(*frames, **options)
         key = (build, tuple(origins),
-               json.dumps(options, sort_keys=True, default=str, ensure_ascii=False))
+               json.dumps(options, sort_keys=True, default=_option_key, ensure_ascii=False))
         if key in _DERIVED:
             _DERIVED.move_to_end(key)
             return _DERIVED[key]
@@ -121,6 +139,15 @@ class Catalog:
         if isinstance(value, pd.DataFrame):
             _remember(value, key)       # a derived frame can feed another derivation
         return value
+
+
+def _option_key(value: Any) -> str:
+    """How ``derive`` keys an option JSON cannot write: parameters by their digest, anything else as text."""
+    if hasattr(value, "appendix"):
+        from tqa.params import digest
+
+        return digest(value.appendix())
+    return getattr(value, "digest", None) or str(value)
 
 
 def write_atomic(path: str | Path, data: bytes | str) -> Path:

@@ -1,16 +1,8 @@
-"""Uncertainty around school statistics: intervals, rank intervals, Progress-8-style bands, 差异系数.
+"""Uncertainty, for every family of measures: intervals for means and rates, differences from the district with
+their intervals, Progress-8-style bands, rank intervals.
 
-Pure functions, DataFrames in / DataFrames out. Inputs are ``tqa.scoring.subject_stats`` rows (columns
-level, unit_code, grade, subject, tested_n, mean, sd, pass_n, excellent_n, low_n, ...).
-
-Parameters (a dict, normally ``tqa.params.load_params(term)``; defaults in brackets):
-- ``uncertainty.level`` [0.95]: confidence level of every interval;
-- ``uncertainty.rank_draws`` [2000], ``uncertainty.rank_seed`` [20240901]: rank-interval simulation;
-- ``reporting.min_published_n`` [10]: below this many tested students nothing is published;
-- ``reporting.min_rank_n`` [30]: below this many tested students no rank and no band ("样本过少");
-- ``bands.mean_well_cut_z`` [0.5]: |school mean - district mean| in district-SD units for 明显高于 / 明显低于;
-- ``bands.rate_well_cut`` [0.10]: the same for a rate difference (0.10 = 10 percentage points);
-- ``equity.cv_threshold`` [0.15], ``equity.cv_weighted`` [true]: 差异系数 flag and weighting.
+Pure functions on arrays or DataFrames. The confidence level is always passed in (params ``uncertainty.level``):
+nothing here has a default for it.
 """
 from __future__ import annotations
 
@@ -38,21 +30,8 @@ RATE_NAMES = ("pass", "excellent", "low")
 # For the bands a positive difference must mean "better than the district"; a higher low-score rate is worse.
 RATE_BETTER_SIGN = {"pass": 1.0, "excellent": 1.0, "low": -1.0}
 
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "uncertainty": {"level": 0.95, "rank_draws": 2000, "rank_seed": 20240901},
-    "reporting": {"min_published_n": 10, "min_rank_n": 30},
-    "bands": {"mean_well_cut_z": 0.5, "rate_well_cut": 0.10},
-    "equity": {"cv_threshold": 0.15, "cv_weighted": True},
-}
-
-
-def param(params: dict[str, Any] | None, section: str, key: str) -> Any:
-    """params[section][key], or the documented default when the key is absent."""
-    value = ((params or {}).get(section) or {}).get(key)
-    return DEFAULTS[section][key] if value is None else value
-
-
-def _z(level: float) -> float:
+def two_sided_z(level: float) -> float:
+    """The normal quantile of a two-sided interval at ``level`` (0.95 -> 1.959964)."""
     return float(sps.norm.ppf(0.5 + level / 2))
 
 
@@ -64,7 +43,7 @@ def _float(values: Any) -> pd.Series | np.ndarray:
 
 # ---- intervals -------------------------------------------------------------------------------
 
-def mean_ci(mean: Any, sd: Any, n: Any, level: float = 0.95) -> tuple[Any, Any]:
+def mean_ci(mean: Any, sd: Any, n: Any, level: float) -> tuple[Any, Any]:
     """t-interval mean ± t_{n-1} sd / sqrt(n); NaN where n < 2 (no SD). Vectorised over Series/arrays."""
     m, s, k = _float(mean), _float(sd), _float(n)
     k = np.where(k >= 2, k, np.nan)
@@ -76,7 +55,7 @@ def mean_ci(mean: Any, sd: Any, n: Any, level: float = 0.95) -> tuple[Any, Any]:
     return lo, hi
 
 
-def wilson_ci(k: Any, n: Any, level: float = 0.95) -> tuple[Any, Any]:
+def wilson_ci(k: Any, n: Any, level: float) -> tuple[Any, Any]:
     """Wilson score interval for k successes out of n; NaN where n <= 0. Vectorised.
 
     centre = (p + z²/2n) / (1 + z²/n), half = z / (1 + z²/n) * sqrt(p(1-p)/n + z²/4n²).
@@ -84,7 +63,7 @@ def wilson_ci(k: Any, n: Any, level: float = 0.95) -> tuple[Any, Any]:
     """
     kk, nn = _float(k), _float(n)
     nn = np.where(nn > 0, nn, np.nan)
-    z = _z(level)
+    z = two_sided_z(level)
     p = kk / nn
     denom = 1 + z * z / nn
     centre = (p + z * z / (2 * nn)) / denom
@@ -95,7 +74,7 @@ def wilson_ci(k: Any, n: Any, level: float = 0.95) -> tuple[Any, Any]:
     return lo, hi
 
 
-def add_intervals(stats: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def add_intervals(stats: pd.DataFrame, level: float) -> pd.DataFrame:
     """subject_stats rows with mean_lo / mean_hi (t) and <rate>_lo / <rate>_hi (Wilson) for the three rates.
 
     For a school the interval describes the school's cohort as a sample of its possible cohorts (the usual
@@ -131,8 +110,7 @@ def min_ranks(values: np.ndarray) -> np.ndarray:
 
 
 def rank_intervals(estimates: pd.DataFrame, group_cols: Iterable[str], value_col: str, se_col: str,
-                   higher_is_better: bool = True, draws: int = 2000, seed: int = 20240901,
-                   level: float = 0.95) -> pd.DataFrame:
+                   *, higher_is_better: bool = True, draws: int, seed: int, level: float) -> pd.DataFrame:
     """Plausible ranges of ranks by simulation: each draw takes value ~ normal(estimate, se) for every unit
     of a group and ranks them (1 = best); rank_lo / rank_hi are the (1-level)/2 and (1+level)/2 quantiles of
     a unit's simulated ranks, rank_median their median (all integers, inverted-CDF quantiles).
@@ -215,7 +193,7 @@ def mean_difference(mean_s, sd_s, n_s, mean_d, sd_d, n_d) -> tuple[np.ndarray, n
     return np.where(bad, np.nan, diff), np.where(bad, np.nan, se)
 
 
-def rate_difference(k_s, n_s, k_d, n_d, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rate_difference(k_s, n_s, k_d, n_d, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """School rate minus district rate with Newcombe's hybrid-score interval (method 10).
 
     The school is compared with the rest of the district (k_d - k_s out of n_d - n_s), using the Wilson
@@ -238,126 +216,9 @@ def rate_difference(k_s, n_s, k_d, n_d, level: float = 0.95) -> tuple[np.ndarray
     return tuple(np.where(bad, np.nan, v) for v in out)  # type: ignore[return-value]
 
 
-def _school_district(stats: pd.DataFrame) -> pd.DataFrame:
-    school = stats[stats["level"] == "school"]
-    district = stats[stats["level"] == "district"][
-        ["grade", "subject", "tested_n", "mean", "sd", *(f"{r}_n" for r in RATE_NAMES)]]
-    district = district.rename(columns=lambda c: c if c in ("grade", "subject") else f"d_{c}")
-    return school.merge(district, on=["grade", "subject"], how="left", validate="many_to_one")
 
 
-def school_bands(stats: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Each school's difference from the district per grade x subject, with intervals, bands and ranks.
-
-    Columns: unit_code, unit_name, category, grade, subject, tested_n, sample_status,
-      mean_diff (marks), mean_diff_z / _lo / _hi (district-SD units; SE from ``mean_difference``, t quantile
-      with tested_n - 1 df), mean_band;
-      <rate>_rate_diff / _lo / _hi (proportions, school - district, ``rate_difference``), <rate>_rate_band;
-      rank_metric, rank_lo, rank_hi, rank_median, rank_n: rank interval among schools with a band, by
-      params ranking.rank_by (mean: SE sd / sqrt(n); a rate: Wilson half-width / z).
-    Bands always read "better than the district": for the low-score rate a lower rate is 高于.
-    sample_status: 公布; 样本过少（不排名、不分档） below reporting.min_rank_n (bands say 样本过少, no rank);
-    样本过少（不公布） below reporting.min_published_n (differences set to NaN too); 无实考学生.
-    """
-    level = float(param(params, "uncertainty", "level"))
-    min_pub = int(param(params, "reporting", "min_published_n"))
-    min_rank = int(param(params, "reporting", "min_rank_n"))
-    cut_z = float(param(params, "bands", "mean_well_cut_z"))
-    cut_rate = float(param(params, "bands", "rate_well_cut"))
-    rank_by = ((params or {}).get("ranking") or {}).get("rank_by", "mean")
-
-    m = _school_district(stats)
-    n = m["tested_n"].astype("float64").to_numpy()
-    out = m[["unit_code", "unit_name", "category", "grade", "subject", "tested_n"]].copy()
-    out["sample_status"] = np.select(
-        [n <= 0, n < min_pub, n < min_rank], [STATUS_NONE_TESTED, STATUS_SUPPRESSED, STATUS_NO_RANK],
-        STATUS_PUBLISHED)
-    out["sample_status"] = out["sample_status"].astype("string")
-    publish = n >= min_pub
-    rankable = n >= min_rank
-    small = (n > 0) & ~rankable
-
-    def finish_band(b: pd.Series) -> pd.Series:
-        b = b.where(pd.Series(rankable, index=b.index))
-        return b.mask(pd.Series(small, index=b.index), BAND_SMALL).astype("string")
-
-    diff, se = mean_difference(m["mean"], m["sd"], m["tested_n"], m["d_mean"], m["d_sd"], m["d_tested_n"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = sps.t.ppf(0.5 + level / 2, np.where(n >= 2, n - 1, np.nan))
-        sd_d = m["d_sd"].astype("float64").to_numpy()
-        dz, sez = diff / sd_d, se / sd_d
-    out["mean_diff"] = np.where(publish, diff, np.nan)
-    out["mean_diff_z"] = np.where(publish, dz, np.nan)
-    out["mean_diff_z_lo"] = np.where(publish, dz - t * sez, np.nan)
-    out["mean_diff_z_hi"] = np.where(publish, dz + t * sez, np.nan)
-    out["mean_band"] = finish_band(band(out["mean_diff_z"], out["mean_diff_z_lo"], out["mean_diff_z_hi"], cut_z))
-
-    for r in RATE_NAMES:
-        d, lo, hi = rate_difference(m[f"{r}_n"], m["tested_n"], m[f"d_{r}_n"], m["d_tested_n"], level)
-        col = f"{r}_rate"
-        out[f"{col}_diff"] = np.where(publish, d, np.nan)
-        out[f"{col}_diff_lo"] = np.where(publish, lo, np.nan)
-        out[f"{col}_diff_hi"] = np.where(publish, hi, np.nan)
-        sign = RATE_BETTER_SIGN[r]
-        # Flipping the sign swaps the interval ends.
-        b_lo, b_hi = (out[f"{col}_diff_lo"], out[f"{col}_diff_hi"]) if sign > 0 else \
-            (-out[f"{col}_diff_hi"], -out[f"{col}_diff_lo"])
-        out[f"{col}_band"] = finish_band(band(sign * out[f"{col}_diff"], b_lo, b_hi, cut_rate))
-
-    # Rank intervals among the schools that may be ranked.
-    if rank_by == "mean":
-        value, se_rank, hib = m["mean"].astype("float64"), m["sd"].astype("float64") / np.sqrt(n), True
-    else:
-        name = rank_by.removesuffix("_rate")
-        k = m[f"{name}_n"].astype("float64")
-        value = k / m["tested_n"].astype("float64")
-        lo_w, hi_w = wilson_ci(k, m["tested_n"], level)
-        se_rank, hib = (hi_w - lo_w) / (2 * _z(level)), RATE_BETTER_SIGN[name] > 0
-    est = out[["grade", "subject"]].assign(_v=value.where(rankable).to_numpy(), _se=se_rank.to_numpy())
-    ranked = rank_intervals(est, ["grade", "subject"], "_v", "_se", higher_is_better=hib,
-                            draws=int(param(params, "uncertainty", "rank_draws")),
-                            seed=int(param(params, "uncertainty", "rank_seed")), level=level)
-    out["rank_metric"] = pd.Series(rank_by, index=out.index, dtype="string")
-    for col in ("rank_lo", "rank_hi", "rank_median", "rank_n"):
-        out[col] = ranked[col]
-    return out.sort_values(["grade", "subject", "unit_code"], kind="stable").reset_index(drop=True)
 
 
 # ---- equity ------------------------------------------------------------------------------------
 
-def coefficient_of_variation(school_means: pd.DataFrame, params: dict[str, Any] | None = None,
-                             value_col: str = "mean", weight_col: str = "tested_n") -> pd.DataFrame:
-    """差异系数 CV = S / X̄ of school means per grade x subject, with the threshold flag.
-
-    Weighted (equity.cv_weighted, default true) as in the 义务教育均衡 evaluation formula: X̄ = Σ P_i X_i / P
-    and S = sqrt(Σ P_i (X_i - X̄)² / P) with P_i the school's students (here tested_n; a population SD, so
-    the weighted X̄ equals the district mean). Unweighted: each school counts once, S with ddof = 1.
-    Accepts subject_stats output (only level == school rows are used). Columns: grade, subject, n_schools,
-    weighted, mean_of_means, sd_of_means, cv, cv_threshold, cv_over (cv > threshold; NA if < 2 schools).
-    """
-    threshold = float(param(params, "equity", "cv_threshold"))
-    weighted = bool(param(params, "equity", "cv_weighted"))
-    df = school_means
-    if "level" in df.columns:
-        df = df[df["level"] == "school"]
-    df = df[df[value_col].notna() & (df[weight_col].fillna(0) > 0)]
-    rows = []
-    for (grade, subject), g in df.groupby(["grade", "subject"], sort=True):
-        x = g[value_col].astype("float64").to_numpy()
-        w = g[weight_col].astype("float64").to_numpy() if weighted else np.ones(len(x))
-        k = len(x)
-        if weighted:
-            mean = float(np.sum(w * x) / np.sum(w))
-            sd = float(np.sqrt(np.sum(w * (x - mean) ** 2) / np.sum(w)))
-        else:
-            mean = float(np.mean(x))
-            sd = float(np.std(x, ddof=1)) if k >= 2 else np.nan
-        cv = sd / mean if k >= 2 and mean != 0 else np.nan
-        rows.append({"grade": grade, "subject": subject, "n_schools": k, "weighted": weighted,
-                     "mean_of_means": mean, "sd_of_means": sd if k >= 2 else np.nan, "cv": cv,
-                     "cv_threshold": threshold, "cv_over": pd.NA if np.isnan(cv) else bool(cv > threshold)})
-    cols = ["grade", "subject", "n_schools", "weighted", "mean_of_means", "sd_of_means", "cv",
-            "cv_threshold", "cv_over"]
-    out = pd.DataFrame(rows, columns=cols)
-    out["cv_over"] = out["cv_over"].astype("boolean")
-    return out

@@ -22,9 +22,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
-from tqa.measures import intervals as unc
+from tqa.core import units
+from tqa.measures.intervals import two_sided_z
+
+from tqa.params import Params
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -36,12 +38,6 @@ KEEP_COLUMNS = ("level", "unit_code", "unit_name", "category", "grade", "subject
 # Columns that identify a student: a table holding them is student-level and never public.
 STUDENT_COLUMNS = ("student_id", "name")
 
-DEFAULTS: dict[str, Any] = {
-    "marker": "*",
-    "min_band_n": 30,
-    "band_strong": 0.5,
-    "drop_columns": ["min", "max"],
-}
 BAND_WELL_ABOVE = "明显高于全区"
 BAND_ABOVE = "高于全区"
 BAND_AVERAGE = "与全区相当"
@@ -50,26 +46,10 @@ BAND_WELL_BELOW = "明显低于全区"
 BAND_SMALL = "人数不足，不分档"
 
 
-def band_z(params: dict[str, Any] | None) -> float:
-    """The normal quantile of the public bands' interval, from uncertainty.level (0.95 -> 1.959964...)."""
-    level = float(unc.param(params, "uncertainty", "level"))
-    return float(sps.norm.ppf(0.5 + level / 2))
-
-
-def public_params(params: dict[str, Any] | None) -> dict[str, Any]:
-    """The ``public`` block with defaults, plus two derived values: min_published_n (reporting.min_published_n)
-    and band_z (``band_z``: from uncertainty.level, so the public bands use the same confidence level as
-    every other interval). A ``public.band_z`` key is refused: the number has one place."""
-    params = params or {}
-    block = params.get("public") or {}
-    if "band_z" in block:
-        raise ValueError("public.band_z 已取消：公开版分档的正态分位数由 uncertainty.level 推出，"
-                         "请删除该键，需要时修改 uncertainty.level")
-    out = dict(DEFAULTS)
-    out.update(block)
-    out["min_published_n"] = int(unc.param(params, "reporting", "min_published_n"))
-    out["band_z"] = band_z(params)
-    return out
+def band_z(params: Params) -> float:
+    """The normal quantile of the public bands' interval, from uncertainty.level (0.95 -> 1.959964...): the
+    public bands use the same confidence level as every other interval."""
+    return two_sided_z(float(params.uncertainty.level))
 
 
 # ---- the generic rule on a tree ------------------------------------------------------------------
@@ -108,26 +88,33 @@ def suppress_tree(nodes: pd.DataFrame, min_n: int) -> pd.Series:
 
 
 def _tree(group: pd.DataFrame) -> pd.DataFrame:
-    """Node / parent / n for one grade x subject slice of subject_stats (index kept)."""
+    """Node / parent / n for one grade x subject slice of subject_stats (index kept). A row's parent is the
+    nearest unit above it in the hierarchy (``tqa.core.units``) that the slice has: a school whose category has
+    no row hangs from the district."""
     level = group["level"].astype("string")
-    node = level + ":" + group["unit_code"].astype("string")
-    cats = set(group.loc[level == "category", "unit_code"].astype("string"))
-    has_district = bool((level == "district").any())
+    node = (level + ":" + group["unit_code"].astype("string")).tolist()
+    present = set(node)
+    keys = [lv.key for lv in units.HIERARCHY if lv.key]
+    values = {k: group[k].astype("string").tolist() for k in keys if k in group.columns}
     parent = []
-    for lv, cat in zip(level, group["category"].astype("string")):
-        if lv == "school":
-            parent.append(f"category:{cat}" if cat in cats else ("district:district" if has_district else pd.NA))
-        elif lv == "category":
-            parent.append("district:district" if has_district else pd.NA)
-        else:
-            parent.append(pd.NA)
-    return pd.DataFrame({"node": node.to_numpy(), "parent": parent,
+    for i, lv in enumerate(level):
+        up, found = units.LEVELS[lv].parent if lv in units.LEVELS else None, pd.NA
+        while up is not None:
+            key = units.LEVELS[up].key
+            code = units.DISTRICT_CODE if key is None else values.get(key, [pd.NA] * len(node))[i]
+            candidate = f"{up}:{code}"
+            if code is not pd.NA and candidate in present:
+                found = candidate
+                break
+            up = units.LEVELS[up].parent
+        parent.append(found)
+    return pd.DataFrame({"node": node, "parent": parent,
                          "n": group["tested_n"].fillna(0).astype("int64").to_numpy()}, index=group.index)
 
 
-def suppression(stats: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.Series:
+def suppression(stats: pd.DataFrame, params: Params) -> pd.Series:
     """Reason per row of a subject_stats-like table (level, unit_code, category, grade, subject, tested_n)."""
-    min_n = public_params(params)["min_published_n"]
+    min_n = int(params.reporting.min_published_n)
     out = pd.Series("", index=stats.index, dtype="string")
     for _, group in stats.groupby(["grade", "subject"], sort=True):
         tree = _tree(group)
@@ -135,7 +122,7 @@ def suppression(stats: pd.DataFrame, params: dict[str, Any] | None = None) -> pd
     return out
 
 
-def apply_suppression(stats: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+def apply_suppression(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """The table with every statistic of a suppressed row blanked (NA) and two columns added:
     ``suppressed`` (bool) and ``suppression_note`` (Chinese reason, "" when published)."""
     reason = suppression(stats, params)
@@ -151,9 +138,9 @@ def apply_suppression(stats: pd.DataFrame, params: dict[str, Any] | None = None)
     return out
 
 
-def display(df: pd.DataFrame, columns: list[str], params: dict[str, Any] | None = None) -> pd.DataFrame:
+def display(df: pd.DataFrame, columns: list[str], params: Params) -> pd.DataFrame:
     """Text copy of ``columns`` with the marker ("*") in suppressed rows, for tables in the report."""
-    marker = public_params(params)["marker"]
+    marker = params.public.marker
     out = df.copy()
     hit = out["suppressed"].to_numpy() if "suppressed" in out.columns else np.zeros(len(out), bool)
     for col in columns:
@@ -164,17 +151,17 @@ def display(df: pd.DataFrame, columns: list[str], params: dict[str, Any] | None 
 
 # ---- bands instead of ranks ---------------------------------------------------------------------
 
-def mean_band(d: float, se: float, n: int, p: dict[str, Any]) -> str | None:
+def mean_band(d: float, se: float, n: int, min_n: int, z: float, strong: float) -> str | None:
     """Band of a standardised mean difference d (in district SDs) with standard error se.
 
     Progress-8 shape: well above = d >= strong and lower CI > 0; above = lower CI > 0; average = CI holds 0;
-    below / well below mirror it. n below min_band_n: no band.
+    below / well below mirror it. n below min_n (params public.min_band_n): no band.
     """
     if pd.isna(d) or pd.isna(se):
         return None
-    if n < int(p["min_band_n"]):
+    if n < int(min_n):
         return BAND_SMALL
-    z, strong = float(p["band_z"]), float(p["band_strong"])
+    z, strong = float(z), float(strong)
     lo, hi = round(d - z * se, 9), round(d + z * se, 9)
     d = round(d, 9)
     if lo > 0:
@@ -184,34 +171,33 @@ def mean_band(d: float, se: float, n: int, p: dict[str, Any]) -> str | None:
     return BAND_AVERAGE
 
 
-def add_bands(stats: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+def add_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """``mean_band`` for school and category rows against the district row of the same grade x subject.
 
     d = (mean - district mean) / district sd; se = sd / (district sd * sqrt(tested_n)).
     """
-    p = public_params(params)
-    dist = stats.loc[stats["level"] == "district", ["grade", "subject", "mean", "sd"]].rename(
+    p, z = params.public, band_z(params)
+    dist = units.rows(stats, units.DISTRICT)[["grade", "subject", "mean", "sd"]].rename(
         columns={"mean": "_dm", "sd": "_dsd"})
     out = stats.merge(dist, on=["grade", "subject"], how="left")
     out.index = stats.index
     dsd = out["_dsd"].where(out["_dsd"] > 0)
     d = (out["mean"] - out["_dm"]) / dsd
     se = out["sd"] / (dsd * np.sqrt(out["tested_n"].astype("float64").where(out["tested_n"] > 0)))
-    bands = [None if lv == "district" else mean_band(a, b, int(n), p)
+    bands = [None if lv == units.DISTRICT.name else mean_band(a, b, int(n), p.min_band_n, z, p.band_strong)
              for lv, a, b, n in zip(out["level"], d, se, out["tested_n"].fillna(0))]
     out["mean_band"] = pd.Series(bands, index=out.index, dtype="string")
     return out.drop(columns=["_dm", "_dsd"])
 
 
-def public_view(stats: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+def public_view(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """The public table: bands added, every rank column and individual scores (min / max) dropped, then
     small cells suppressed. Refuses student-level tables."""
     student_cols = [c for c in STUDENT_COLUMNS if c in stats.columns]
     if student_cols:
         raise ValueError(f"公开版不得包含学生个人数据（列：{'、'.join(student_cols)}）")
-    p = public_params(params)
     out = add_bands(stats, params)
-    drop = [c for c in out.columns if "rank" in c or c in p["drop_columns"]]
+    drop = [c for c in out.columns if "rank" in c or c in params.public.drop_columns]
     out = out.drop(columns=drop)
     return apply_suppression(out, params)
 

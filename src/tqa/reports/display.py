@@ -9,6 +9,7 @@ import html
 import io
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -236,16 +237,78 @@ def show_provenance(lines: Mapping[str, str], title: str = "数据与程序来�
     _display_html(provenance_html(lines, title))
 
 
-__all__ = [
-    "setup", "show_table", "table_html", "show_heading", "heading_html", "show_figure", "figure_jpeg", "figure_pixels", "show_note", "note_html",
-    "show_provenance", "provenance_html", "NAMED_FORMATS", "FONT_FAMILY", "FIGURE_DPI",
-]
-
-
-
 def show_paragraphs(items: list[tuple[str, str]]) -> None:
     """Labelled paragraphs ("三年级1班", "语文 临界及格：…"): long lists of names read (and typeset) far
     better as running text than as a table of hundreds of rows."""
     body = "".join(f'<p class="tqa-list"><strong>{html.escape(label)}</strong>　{html.escape(text)}</p>'
                    for label, text in items)
     _display_html(f'<div class="tqa-lists">{body}</div>')
+
+
+# ---- what a report view hands a notebook cell ----------------------------------------------------------
+# A view (tqa.reports.views) returns the content of a section as these items; ``show`` displays them in order.
+
+@dataclass(frozen=True)
+class Table:
+    df: pd.DataFrame
+    columns: Mapping[str, str] | None = None
+    formats: Mapping[str, str | Callable[[Any], str]] | None = None
+    caption: str | None = None
+    highlight: Any = None
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+    title: str = "说明"
+    kind: str = "info"
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 1
+    subtitle: str | None = None
+
+
+@dataclass(frozen=True)
+class Paragraphs:
+    items: list
+
+
+@dataclass(frozen=True)
+class Provenance:
+    lines: Mapping[str, str]
+
+
+def show(*items) -> None:
+    """Display a section's content: tables, notes, headings, paragraphs, figures, provenance, lists of them;
+    None shows nothing (a section this edition does not have)."""
+    from matplotlib.figure import Figure
+
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, (list, tuple)):
+            show(*item)
+        elif isinstance(item, Table):
+            show_table(item.df, item.columns, item.formats, item.caption, item.highlight)
+        elif isinstance(item, Note):
+            show_note(item.text, item.title, item.kind)
+        elif isinstance(item, Heading):
+            show_heading(item.text, item.level, item.subtitle)
+        elif isinstance(item, Paragraphs):
+            show_paragraphs(item.items)
+        elif isinstance(item, Provenance):
+            show_provenance(item.lines)
+        elif isinstance(item, Figure):
+            show_figure(item)
+        else:
+            raise TypeError(f"cannot show {type(item).__name__}")
+
+
+__all__ = [
+    "setup", "show", "show_table", "table_html", "show_heading", "heading_html", "show_figure", "figure_jpeg",
+    "figure_pixels", "show_note", "note_html", "show_provenance", "provenance_html", "show_paragraphs",
+    "Table", "Note", "Heading", "Paragraphs", "Provenance", "NAMED_FORMATS", "FONT_FAMILY", "FIGURE_DPI",
+]

@@ -192,7 +192,7 @@ _SCORES = {
         "va_withheld:bool, note:string"),
         ("grade", "subject", "school_code"), "增值: school effects with intervals and bands"),
     "va_models": (_cols(
-        "grade:int64, subject:str, n_obs:int64, n_groups:int64, b_prior:float64, b_prior_se:float64,"
+        "grade:int64, subject:str, n_obs:Int64, n_groups:Int64, b_prior:float64, b_prior_se:float64,"
         "sigma2_u:float64, sigma2_e:float64, icc:float64, method:str, notes:str"),
         ("grade", "subject"), "增值模型: the fitted model per paper"),
     "change": (_cols(

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqa.params import Params
+from tqa.schema.tables import SCORES
 
 PAPER_KEYS = ["grade", "subject"]
 OBJECTIVE = "objective"
@@ -34,21 +35,6 @@ TYPE_ALIASES = {
 # Computed ratios such as 0.3 can land a last bit below the threshold; compare on rounded values.
 DECIMALS = 9
 
-DEFAULTS: dict[str, Any] = {
-    "group_share": 0.27,
-    "min_students": 30,
-    "low_discrimination": 0.20,
-    "too_hard": 0.20,
-    "too_easy": 0.95,
-    "alpha_floor": 0.70,
-    "ebel_bands": [
-        {"min": 0.40, "label": "很好"},
-        {"min": 0.30, "label": "良好"},
-        {"min": 0.20, "label": "尚可，需修改"},
-        {"min": None, "label": "差，需淘汰或修改"},
-    ],
-}
-
 FLAG_NEGATIVE = "区分度为负，请核对答案"
 FLAG_LOW_D = "区分度偏低"
 FLAG_HARD = "过难"
@@ -57,22 +43,7 @@ FLAG_SMALL = "样本过少，仅供参考"
 FLAG_LOW_ALPHA = "信度偏低"
 FLAG_SEP = "；"
 
-ITEM_STATS_COLUMNS = ("grade", "subject", "item_no", "item", "type", "full_marks", "n", "mean", "difficulty",
-                      "group_n", "mean_high", "mean_low", "p_high", "p_low", "discrimination",
-                      "item_total_r", "ebel_band", "flag_negative", "flag_low_discrimination",
-                      "flag_too_hard", "flag_too_easy", "flags")
-PAPER_STATS_COLUMNS = ("grade", "subject", "n", "n_incomplete", "k", "full_marks", "mean", "sd",
-                       "difficulty", "alpha", "sem", "flags")
 WIDE_COLUMNS = ["student_id", "item_no", "score"]  # what a paper's student x item table is made of
-GAP_COLUMNS = ("school_code", "grade", "subject", "item_no", "item", "type", "full_marks", "n",
-               "school_rate", "district_rate", "gap", "weakness_rank")
-
-
-def item_params(params: dict[str, Any] | None) -> dict[str, Any]:
-    """The ``items`` block of params with defaults for missing keys."""
-    out = dict(DEFAULTS)
-    out.update((params or {}).get("items") or {})
-    return out
 
 
 # ---- inputs ----------------------------------------------------------------------------------
@@ -156,9 +127,12 @@ def complete_cases(item_scores: pd.DataFrame, item_spec: pd.DataFrame) -> Cases:
     return Cases(spec, rows.merge(keep, on=["student_id", *PAPER_KEYS], how="inner"), incomplete)
 
 
-def analyse(item_scores: pd.DataFrame, item_spec: pd.DataFrame,
-            params: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(item_stats, paper_stats, school_item_gaps), finding the complete cases once for all three."""
+def analyse(item_scores: pd.DataFrame | None, item_spec: pd.DataFrame | None,
+            params: Params) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(item_stats, paper_stats, school_item_gaps), finding the complete cases once for all three. Without item
+    scores or without an item spec there is no item analysis: three empty tables."""
+    if item_scores is None or not len(item_scores) or item_spec is None:
+        return tuple(SCORES[t].empty() for t in ("item_stats", "paper_stats", "item_gaps"))
     cases = complete_cases(item_scores, item_spec)
     return _item_stats(cases, params), _paper_stats(cases, params), _item_gaps(cases)
 
@@ -170,14 +144,14 @@ def group_size(n: int, share: float) -> int:
     return max(1, min(n // 2, math.floor(share * n + 0.5))) if n >= 2 else 0
 
 
-def ebel_band(d: float, bands: list[dict[str, Any]]) -> str | None:
+def ebel_band(d: float, bands) -> str | None:
     """The label of the first band whose min the (rounded) D reaches; a band with min None catches the rest."""
     if d is None or pd.isna(d):
         return None
     d = round(float(d), DECIMALS)
     for band in bands:
-        if band.get("min") is None or d >= float(band["min"]):
-            return band["label"]
+        if band.min is None or d >= float(band.min):
+            return band.label
     return None
 
 
@@ -205,7 +179,7 @@ def _paper_items(paper: pd.DataFrame, share: float) -> pd.DataFrame:
 
 
 def item_stats(item_scores: pd.DataFrame, item_spec: pd.DataFrame,
-               params: dict[str, Any] | None = None) -> pd.DataFrame:
+               params: Params) -> pd.DataFrame:
     """Per item: difficulty P, Kelley discrimination D, corrected item-total r, Ebel band and flags.
 
     P = mean / full. D = (mean_high - mean_low) / full over the top and bottom ``group_share`` of students
@@ -215,12 +189,12 @@ def item_stats(item_scores: pd.DataFrame, item_spec: pd.DataFrame,
     return _item_stats(complete_cases(item_scores, item_spec), params)
 
 
-def _item_stats(cases: Cases, params: dict[str, Any] | None) -> pd.DataFrame:
-    p = item_params(params)
+def _item_stats(cases: Cases, params: Params) -> pd.DataFrame:
+    p = params.items
     rows, spec = cases.rows[[*PAPER_KEYS, *WIDE_COLUMNS]], cases.spec  # what _paper_items reads
     parts = []
     for (grade, subject), paper in rows.groupby(PAPER_KEYS, sort=True):
-        parts.append(_paper_items(paper, float(p["group_share"])).assign(grade=grade, subject=subject))
+        parts.append(_paper_items(paper, float(p.group_share)).assign(grade=grade, subject=subject))
     if parts:
         out = spec.merge(pd.concat(parts, ignore_index=True), on=[*PAPER_KEYS, "item_no"], how="inner")
     else:
@@ -234,20 +208,20 @@ def _item_stats(cases: Cases, params: dict[str, Any] | None) -> pd.DataFrame:
     d = out["discrimination"].round(DECIMALS)
     pr = out["difficulty"].round(DECIMALS)
     out["flag_negative"] = (d < 0).fillna(False).astype(bool)
-    out["flag_low_discrimination"] = ((d < float(p["low_discrimination"])) & ~out["flag_negative"]).fillna(False)
-    out["flag_too_hard"] = (pr < float(p["too_hard"])).fillna(False).astype(bool)
-    out["flag_too_easy"] = (pr > float(p["too_easy"])).fillna(False).astype(bool)
-    out["ebel_band"] = pd.Series([ebel_band(v, p["ebel_bands"]) for v in out["discrimination"]],
+    out["flag_low_discrimination"] = ((d < float(p.low_discrimination)) & ~out["flag_negative"]).fillna(False)
+    out["flag_too_hard"] = (pr < float(p.too_hard)).fillna(False).astype(bool)
+    out["flag_too_easy"] = (pr > float(p.too_easy)).fillna(False).astype(bool)
+    out["ebel_band"] = pd.Series([ebel_band(v, p.ebel_bands) for v in out["discrimination"]],
                                  index=out.index, dtype="string")
     labels = [("flag_negative", FLAG_NEGATIVE), ("flag_low_discrimination", FLAG_LOW_D),
               ("flag_too_hard", FLAG_HARD), ("flag_too_easy", FLAG_EASY)]
-    small = out["n"] < int(p["min_students"])
+    small = out["n"] < int(p.min_students)
     out["flags"] = pd.Series(
         [FLAG_SEP.join([lab for col, lab in labels if row[col]] + ([FLAG_SMALL] if s else []))
          for (_, row), s in zip(out.iterrows(), small)], index=out.index, dtype="string")
     out["n"] = out["n"].astype("int64")
     out["group_n"] = out["group_n"].astype("int64")
-    return out[list(ITEM_STATS_COLUMNS)].sort_values([*PAPER_KEYS, "item_no"]).reset_index(drop=True)
+    return out[list(SCORES["item_stats"].names)].sort_values([*PAPER_KEYS, "item_no"]).reset_index(drop=True)
 
 
 # ---- paper statistics ---------------------------------------------------------------------------
@@ -264,14 +238,14 @@ def cronbach_alpha(wide: pd.DataFrame) -> float:
 
 
 def paper_stats(item_scores: pd.DataFrame, item_spec: pd.DataFrame,
-                params: dict[str, Any] | None = None) -> pd.DataFrame:
+                params: Params) -> pd.DataFrame:
     """Per paper: students used and left out, k items, full marks, total mean / sd (ddof=1), difficulty
     sum(P_i full_i) / sum(full_i), Cronbach's alpha, SEM = sd * sqrt(1 - alpha) and flags."""
     return _paper_stats(complete_cases(item_scores, item_spec), params)
 
 
-def _paper_stats(cases: Cases, params: dict[str, Any] | None) -> pd.DataFrame:
-    p = item_params(params)
+def _paper_stats(cases: Cases, params: Params) -> pd.DataFrame:
+    p = params.items
     rows, incomplete, spec = cases.rows[[*PAPER_KEYS, *WIDE_COLUMNS]], cases.incomplete, cases.spec
     out = []
     for (grade, subject), paper_spec in spec.groupby(PAPER_KEYS, sort=True):
@@ -282,21 +256,21 @@ def _paper_stats(cases: Cases, params: dict[str, Any] | None) -> pd.DataFrame:
         alpha = cronbach_alpha(wide)
         sd = float(total.std(ddof=1)) if len(total) > 1 else float("nan")
         flags = []
-        if not np.isnan(alpha) and round(alpha, DECIMALS) < float(p["alpha_floor"]):
+        if not np.isnan(alpha) and round(alpha, DECIMALS) < float(p.alpha_floor):
             flags.append(FLAG_LOW_ALPHA)
-        if len(wide) < int(p["min_students"]):
+        if len(wide) < int(p.min_students):
             flags.append(FLAG_SMALL)
         out.append({"grade": grade, "subject": subject, "n": len(wide), "k": len(paper_spec),
                     "full_marks": full, "mean": float(total.mean()) if len(total) else float("nan"),
                     "sd": sd, "difficulty": float(total.mean()) / full if len(total) else float("nan"),
                     "alpha": alpha, "sem": sd * math.sqrt(1 - alpha) if not np.isnan(alpha) else float("nan"),
                     "flags": FLAG_SEP.join(flags)})
-    res = pd.DataFrame(out, columns=[c for c in PAPER_STATS_COLUMNS if c != "n_incomplete"])
+    res = pd.DataFrame(out, columns=[c for c in SCORES["paper_stats"].names if c != "n_incomplete"])
     res = res.merge(incomplete, on=PAPER_KEYS, how="left")
     res["n_incomplete"] = res["n_incomplete"].fillna(0).astype("int64")
     res["n"] = res["n"].astype("int64")
     res["flags"] = res["flags"].astype("string")
-    return res[list(PAPER_STATS_COLUMNS)].sort_values(PAPER_KEYS).reset_index(drop=True)
+    return res[list(SCORES["paper_stats"].names)].sort_values(PAPER_KEYS).reset_index(drop=True)
 
 
 # ---- schools against the district -----------------------------------------------------------------
@@ -324,4 +298,4 @@ def _item_gaps(cases: Cases) -> pd.DataFrame:
         ["school_code", *PAPER_KEYS, "_gap", "item_no"], kind="stable").drop(columns="_gap")
     out["weakness_rank"] = out.groupby(["school_code", *PAPER_KEYS]).cumcount().astype("int64") + 1
     out["n"] = out["n"].astype("int64")
-    return out[list(GAP_COLUMNS)].reset_index(drop=True)
+    return out[list(SCORES["item_gaps"].names)].reset_index(drop=True)

@@ -1,34 +1,28 @@
 """一分三率 (mean, pass / excellent / low-score rates), participation and ranks.
 
-Pure functions on the checked tables (columns as ``tqa.schema.CLEAN_TABLES``):
+Pure functions on the checked tables (``tqa.schema.tables``):
 
 - ``score_with_lines``: each score row with its paper's full marks, mode, lines in marks and flags;
 - ``subject_stats``: one row per (level, unit, grade, subject), level school / category / district,
   with ranks among schools;
 - ``class_stats``: the same statistics per school x grade x class x subject (for school reports).
 
-Counts are kept beside rates. A category or district rate is sum(numerators) / sum(denominators) and its
-mean / sd are over all its students' scores, never an average of school figures.
+Counts are kept beside rates. A category or district rate is sum(numerators) / sum(denominators) over its
+schools (``tqa.core.units.pool``) and its mean / sd are over all its students' scores, never an average of
+school figures.
 Absent, exempt and invalid entries are counted but excluded from every score statistic.
 """
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tqa.core import units
 from tqa.core import vocabulary as vocab
-from tqa.params import rate_thresholds
-
-LEVEL_SCHOOL = "school"
-LEVEL_CATEGORY = "category"
-LEVEL_DISTRICT = "district"
-LEVEL_ORDER = (LEVEL_SCHOOL, LEVEL_CATEGORY, LEVEL_DISTRICT)
-DISTRICT_CODE = "district"
-DISTRICT_NAME = "全区"
-
-SUBJECT_ORDER = ("语文", "数学", "英语", "科学", "道德与法治", "历史", "地理", "生物", "物理", "化学")
+from tqa.core.ordering import category_key, sort_rows
+from tqa.params import Params
+from tqa.schema.tables import SCORES
 
 # Rate metrics and whether a higher value is better (for ranking).
 RATE_METRICS = {"pass_rate": True, "excellent_rate": True, "low_rate": False}
@@ -42,61 +36,27 @@ RANK_DECIMALS = 9
 STAT_COLUMNS = ("listed_n", "exempt_n", "absent_n", "invalid_n", "tested_n", "mean", "sd", "min", "max",
                 "pass_n", "pass_rate", "excellent_n", "excellent_rate", "low_n", "low_rate")
 COUNT_COLUMNS = ("listed_n", "exempt_n", "absent_n", "invalid_n", "tested_n", "pass_n", "excellent_n", "low_n")
+MOMENTS = ("mean", "sd", "min", "max")   # over the students: not additive over schools
+POOLED_RATES = {f"{r}_rate": (f"{r}_n", "tested_n") for r in ("pass", "excellent", "low")}
 
-SUBJECT_STATS_COLUMNS = (
-    "level", "unit_code", "unit_name", "category", "grade", "subject", "full_marks", "mode",
-    "pass_line", "excellent_line", "low_line", "enrolled", "participation_denominator",
-    *STAT_COLUMNS[:5], "participation", *STAT_COLUMNS[5:],
-    "rank_by", "rank_district", "rank_category",
-    *(f"{m}_rank_{scope}" for m in RATE_METRICS for scope in ("district", "category")),
-    "n_ranked_district", "n_ranked_category",
-)
+# What class_stats gives (class_results adds the intervals and the school grade's figures).
+CLASS_STATS_COLUMNS = ("school_code", "grade", "class_no", "subject", "full_marks", "mode", "pass_line",
+                       "excellent_line", "low_line", *STAT_COLUMNS[:5], "participation", *STAT_COLUMNS[5:])
 # The scores columns score_with_lines reads.
 SCORE_INPUT_COLUMNS = ("school_code", "grade", "subject", "status", "score", "level")
-CLASS_STATS_COLUMNS = (
-    "school_code", "grade", "class_no", "subject", "full_marks", "mode", "pass_line", "excellent_line",
-    "low_line", *STAT_COLUMNS[:5], "participation", *STAT_COLUMNS[5:],
-)
 
-
-# ---- ordering ----------------------------------------------------------------------------
-
-def _order_key(values: pd.Series, order) -> pd.Series:
-    """A sortable key: the values in ``order`` first, in that order, then any others alphabetically."""
-    known = {v: f"{i:02d}" for i, v in enumerate(order)}
-    values = values.astype("string")
-    return values.map(known).fillna("99" + values)   # a dict map is vectorised; a lambda runs per row
-
-
-def subject_sort_key(subjects: pd.Series) -> pd.Series:
-    """The fixed subject order first, then other subjects alphabetically."""
-    return _order_key(subjects, SUBJECT_ORDER)
-
-
-def _category_key(values: pd.Series) -> pd.Series:
-    return _order_key(values, vocab.SCHOOL_CATEGORIES)
-
-
-def _sorted(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    def key(col: pd.Series) -> pd.Series:
-        if col.name == "subject":
-            return subject_sort_key(col)
-        if col.name == "level":
-            return col.map({lv: i for i, lv in enumerate(LEVEL_ORDER)})
-        return col
-    return df.sort_values(by, key=key, kind="stable").reset_index(drop=True)
 
 
 # ---- per-row lines and flags ---------------------------------------------------------------
 
-def exam_lines(exam_spec: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def exam_lines(exam_spec: pd.DataFrame, params: Params) -> pd.DataFrame:
     """The exam spec with pass / excellent / low lines in marks (NaN for level-graded subjects)."""
     spec = exam_spec[["grade", "subject", "full_marks", "mode"]].copy()
     spec["grade"] = spec["grade"].astype("int64")
     spec["full_marks"] = spec["full_marks"].astype("float64")
     lines = {"pass_line": [], "excellent_line": [], "low_line": []}
     for grade, subject, full, mode in spec.itertuples(index=False):
-        th = rate_thresholds(grade, subject, params)
+        th = params.rate_thresholds(grade, subject)
         is_level = mode == vocab.EXAM_MODE_LEVEL
         for key, share in (("pass_line", th["pass"]), ("excellent_line", th["excellent"]),
                            ("low_line", th["low"])):
@@ -113,7 +73,7 @@ def score_input(scores: pd.DataFrame, *extra: str) -> pd.DataFrame:
     return scores[[c for c in scores.columns if c in SCORE_INPUT_COLUMNS or c in extra]]
 
 
-def score_with_lines(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def score_with_lines(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Each score row with full_marks, mode, the three lines and the flags the statistics add up.
 
     Rows whose (grade, subject) is not in the exam spec are dropped: without full marks no rate exists
@@ -136,7 +96,7 @@ def score_with_lines(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: dict
 
     score = pd.to_numeric(out["score"], errors="coerce").astype("float64")
     out["score"] = score.where(tested & ~pd.Series(is_level_mode, index=out.index))
-    levels = params["levels"]
+    levels = {"pass": params.levels.pass_, "excellent": params.levels.excellent, "low": params.levels.low}
     lvl = out["level"].astype("string")
 
     def by_mode(score_flag: pd.Series, level_set: list[str]) -> pd.Series:
@@ -188,10 +148,10 @@ def _add_rates(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _participation(tested: pd.Series, enrolled: pd.Series, exempt: pd.Series,
-                   params: dict[str, Any]) -> tuple[pd.Series, pd.Series]:
+                   params: Params) -> tuple[pd.Series, pd.Series]:
     """Denominator (enrolled, minus exempt if params say so) and tested / denominator; NaN when <= 0."""
     enrolled = enrolled.astype("float64")
-    exclude = bool(params.get("participation", {}).get("exclude_exempt_from_enrolled", True))
+    exclude = params.participation.exclude_exempt_from_enrolled
     denom = enrolled - exempt.astype("float64") if exclude else enrolled
     denom = denom.where(denom > 0)
     return denom, tested.astype("float64") / denom
@@ -205,21 +165,17 @@ def _rank(values: pd.Series, groups: list[pd.Series], higher_is_better: bool, me
     return ranked.astype("Int64")
 
 
-def add_ranks(stats: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def add_ranks(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Ranks among schools (district-wide and within category) per grade x subject.
 
     Only school rows with tested_n > 0 and a value are ranked; ties share a rank (params ranking.tie_method).
     rank_district / rank_category rank by params ranking.rank_by; the rate ranks sit in
     <metric>_rank_district / <metric>_rank_category (low_rate: lower is better).
     """
-    ranking = params.get("ranking", {})
-    rank_by = ranking.get("rank_by", "mean")
-    method = ranking.get("tie_method", "min")
-    if rank_by not in HIGHER_IS_BETTER:
-        raise ValueError(f"ranking.rank_by 不支持的指标：{rank_by!r}（可选：{'、'.join(HIGHER_IS_BETTER)}）")
+    rank_by, method = params.ranking.rank_by, params.ranking.tie_method
     out = stats.copy()
     out["rank_by"] = rank_by
-    eligible = (out["level"] == LEVEL_SCHOOL) & (out["tested_n"] > 0)
+    eligible = units.is_level(out, units.SCHOOL) & (out["tested_n"] > 0)
     cand = out[eligible]
     scopes = {"district": [cand["grade"], cand["subject"]],
               "category": [cand["grade"], cand["subject"], cand["category"]]}
@@ -264,7 +220,7 @@ def _school_skeleton(rows: pd.DataFrame, enrolment: pd.DataFrame, spec: pd.DataF
 
 
 def subject_stats(scores: pd.DataFrame, enrolment: pd.DataFrame, returns: pd.DataFrame,
-                  exam_spec: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+                  exam_spec: pd.DataFrame, params: Params) -> pd.DataFrame:
     """一分三率 and participation per school, category and district x grade x subject, with school ranks.
 
     Only usable schools count (returns.usable; all schools if the column is absent). A school with
@@ -285,43 +241,42 @@ def subject_stats(scores: pd.DataFrame, enrolment: pd.DataFrame, returns: pd.Dat
     school = _add_rates(school)
     school["participation_denominator"], school["participation"] = _participation(
         school["tested_n"], school["enrolled"], school["exempt_n"], params)
-    school = school.assign(level=LEVEL_SCHOOL, unit_code=school["school_code"],
+    school = school.assign(level=units.SCHOOL.name, unit_code=school["school_code"],
                            unit_name=school["school_name"])
 
-    # pooled levels: student statistics over all rows, enrolment summed over the school rows
-    known = school["participation_denominator"].notna()
-    pooled = []
-    for level, keys in ((LEVEL_CATEGORY, ["category"]), (LEVEL_DISTRICT, [])):
-        gkeys = [*keys, "grade", "subject"]
-        enr = school.groupby(gkeys, as_index=False, dropna=False).agg(
-            enrolled=("enrolled", lambda s: s.sum(min_count=1)))
-        denom = (school[known].groupby(gkeys, dropna=False)
-                 .agg(participation_denominator=("participation_denominator", "sum"),
-                      tested_known=("tested_n", "sum")).reset_index())
-        stats = _aggregate(rows, gkeys) if len(rows) else pd.DataFrame(columns=[*gkeys, *STAT_COLUMNS])
-        unit = enr.merge(stats, on=gkeys, how="left").merge(denom, on=gkeys, how="left")
-        unit = _add_rates(unit)
-        unit["enrolled"] = unit["enrolled"].astype("Int64")
-        unit["participation"] = unit["tested_known"].astype("float64") / unit["participation_denominator"]
-        if level == LEVEL_CATEGORY:
-            unit = unit.assign(unit_code=unit["category"], unit_name=unit["category"])
-        else:
-            unit = unit.assign(unit_code=DISTRICT_CODE, unit_name=DISTRICT_NAME, category=None)
-        pooled.append(unit.assign(level=level))
+    # pooled levels (category, district): counts and rates summed over the schools (units.pool); enrolment and
+    # participation over the schools whose enrolment is known; mean, sd, min and max over all their students
+    by = ["grade", "subject"]
+    pooled = units.pool(school, by, sums=["enrolled", *COUNT_COLUMNS], rates=POOLED_RATES)
+    known = school[school["participation_denominator"].notna()]
+    denom = units.pool(known, by, sums=["participation_denominator", "tested_n"],
+                       rates={"participation": ("tested_n", "participation_denominator")})
+    pooled = pooled.merge(denom.drop(columns="tested_n"), on=["level", "unit_code", *by], how="left")
+    moments = []
+    for level in units.POOLED:
+        keys = [*([level.key] if level.key else []), *by]
+        m = (_aggregate(rows, keys) if len(rows) else pd.DataFrame(columns=[*keys, *STAT_COLUMNS]))
+        m = m.assign(level=level.name, unit_code=units.unit_of(level, m))
+        moments.append(m[["level", "unit_code", *by, *MOMENTS]])
+    pooled = pooled.merge(pd.concat(moments, ignore_index=True), on=["level", "unit_code", *by], how="left")
+    for col in MOMENTS:
+        pooled[col] = pooled[col].astype("float64")
+    category = units.is_level(pooled, units.CATEGORY)
+    pooled["category"] = pooled["unit_code"].where(category)
+    pooled["unit_name"] = pooled["unit_code"].where(category, units.DISTRICT_NAME)
 
-    out = pd.concat([school, *pooled], ignore_index=True)
+    out = pd.concat([school, pooled], ignore_index=True)
     out = out.drop(columns=paper_cols, errors="ignore").merge(spec, on=["grade", "subject"], how="left")
     out = add_ranks(out, params)
     out["participation_denominator"] = out["participation_denominator"].astype("float64")
     out["category"] = out["category"].astype("str")
-    out = out[list(SUBJECT_STATS_COLUMNS)]
-    out = out.assign(_cat=_category_key(out["unit_code"]).where(out["level"] == LEVEL_CATEGORY,
-                                                                out["unit_code"].astype("string")))
-    out = _sorted(out, ["level", "_cat", "grade", "subject"]).drop(columns="_cat")
-    return out
+    out = out[list(SCORES["subject_stats"].names)]
+    out = out.assign(_cat=category_key(out["unit_code"]).where(units.is_level(out, units.CATEGORY),
+                                                               out["unit_code"].astype("string")))
+    return sort_rows(out, ["level", "_cat", "grade", "subject"]).drop(columns="_cat")
 
 
-def class_stats(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def class_stats(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Params) -> pd.DataFrame:
     """The same statistics per school x grade x class x subject (no ranks, no enrolment).
 
     Class participation = tested / (students listed for the paper, minus exempt if params say so): the
@@ -332,4 +287,4 @@ def class_stats(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: dict[str,
     out = _aggregate(rows, keys)
     _, out["participation"] = _participation(out["tested_n"], out["listed_n"], out["exempt_n"], params)
     out = out.merge(exam_lines(exam_spec, params), on=["grade", "subject"], how="left")
-    return _sorted(out[list(CLASS_STATS_COLUMNS)], keys)
+    return sort_rows(out[list(CLASS_STATS_COLUMNS)], keys)

@@ -15,11 +15,10 @@
   computed in closed form (GLS and BLUP) at the chosen variance components.
 - ``school_value_added``: the above per grade x subject on standardised scores, with withholding and bands.
 
-Parameters (dict; defaults in brackets): ``valueadded.min_match_rate`` [0.80], ``valueadded.well_cut_z``
-[0.2] (band cut for a school effect, in units of y; z-scores by default), ``valueadded.fit_methods``
-[[]] (statsmodels optimisers tried besides the exact REML, e.g. "default" = MixedLM's own chain, "powell",
-"nm"; none by default: the exact fit alone, as params/methodology.yaml says),
-``valueadded.standardise`` [true], ``reporting.min_rank_n`` [30], ``uncertainty.level`` [0.95].
+Parameters (``tqa.params.Params``): ``valueadded.min_match_rate``, ``valueadded.well_cut_z`` (band cut for a
+school effect, in units of y; z-scores by default), ``valueadded.fit_methods`` (statsmodels optimisers tried
+besides the exact REML, e.g. "default" = MixedLM's own chain, "powell", "nm"), ``valueadded.standardise``,
+``reporting.min_rank_n``, ``uncertainty.level``.
 """
 from __future__ import annotations
 
@@ -32,18 +31,14 @@ import pandas as pd
 from scipy import optimize
 from scipy import stats as sps
 
+from tqa.core.ordering import sort_rows
 from tqa.measures import intervals as unc
+from tqa.params import Params
+from tqa.schema.tables import SCORES
 
-# The same values as params/methodology.yaml (the one place for the numbers; tests check they agree).
-VA_DEFAULTS = {"min_match_rate": 0.80, "well_cut_z": 0.2, "fit_methods": [], "standardise": True}
 NOTE_WITHHELD = "匹配率不足，不计算增值"
 LLF_TIE = 1e-6  # candidates within this REML log-likelihood count as equally good (keep the earlier one)
 BOUNDARY = 1e-8  # s2_u / s2_e below this is "at the boundary"
-
-
-def va_param(params: dict[str, Any] | None, key: str) -> Any:
-    value = ((params or {}).get("valueadded") or {}).get(key)
-    return VA_DEFAULTS[key] if value is None else value
 
 
 # ---- linking -----------------------------------------------------------------------------------
@@ -70,7 +65,7 @@ def _zscore(values: pd.Series, groups: list[pd.Series]) -> pd.Series:
 
 
 def link_prior(current_scores: pd.DataFrame, prior_scores: pd.DataFrame,
-               params: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+               params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Link this term's tested students to their previous-term score in the same subject.
 
     Both inputs are clean/checked ``scores`` tables; only rows with a numeric score (status scored) count.
@@ -86,7 +81,7 @@ def link_prior(current_scores: pd.DataFrame, prior_scores: pd.DataFrame,
       match_rates: school_code, grade, subject, tested_n, matched_n, match_rate, va_withheld, note
         (va_withheld when match_rate < valueadded.min_match_rate).
     """
-    threshold = float(va_param(params, "min_match_rate"))
+    threshold = float(params.valueadded.min_match_rate)
     cur = _tested(current_scores)
     cur["score_z"] = _zscore(cur["score"], [cur["grade"], cur["subject"]])
     pri = _tested(prior_scores)
@@ -301,9 +296,8 @@ def _effects(s: GroupSums, s2u: float, s2e: float, level: float) -> tuple[pd.Dat
     return eff, beta, cov_beta
 
 
-def fit_random_intercept(df: pd.DataFrame, y: str = "score", x: Sequence[str] = ("prior",),
-                         group: str = "school_code", params: dict[str, Any] | None = None,
-                         methods: Iterable[str] | None = None) -> VAResult:
+def fit_random_intercept(df: pd.DataFrame, params: Params, y: str = "score", x: Sequence[str] = ("prior",),
+                         group: str = "school_code", methods: Iterable[str] | None = None) -> VAResult:
     """REML random-intercept fit with the guard described in the module docstring.
 
     Candidates: statsmodels MixedLM with each of ``methods`` (default valueadded.fit_methods) and
@@ -315,10 +309,10 @@ def fit_random_intercept(df: pd.DataFrame, y: str = "score", x: Sequence[str] = 
       effects' uncertainty), se_approx = sqrt(s2_u (1 - R_j)), lo / hi (normal, uncertainty.level), band
       (uncertainty.band with valueadded.well_cut_z; 样本过少 when n_j < reporting.min_rank_n).
     """
-    level = float(unc.param(params, "uncertainty", "level"))
-    min_rank = int(unc.param(params, "reporting", "min_rank_n"))
-    cut = float(va_param(params, "well_cut_z"))
-    methods = list(methods if methods is not None else va_param(params, "fit_methods"))
+    level = float(params.uncertainty.level)
+    min_rank = int(params.reporting.min_rank_n)
+    cut = float(params.valueadded.well_cut_z)
+    methods = list(methods if methods is not None else params.valueadded.fit_methods)
     x = list(x)
     design = _design(df, y, x, group)
     d = design[0]
@@ -361,7 +355,7 @@ def fit_random_intercept(df: pd.DataFrame, y: str = "score", x: Sequence[str] = 
 # ---- per grade x subject -------------------------------------------------------------------------
 
 def school_value_added(linked: pd.DataFrame, match_rates: pd.DataFrame,
-                       params: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit per grade x subject on matched students and return (effects, fits).
 
     y / prior are score_z / prior_z (valueadded.standardise) or score / prior. Students of schools whose
@@ -370,7 +364,7 @@ def school_value_added(linked: pd.DataFrame, match_rates: pd.DataFrame,
     effects: school_code, grade, subject, n_j, shrinkage, effect, se, lo, hi, band, va_withheld.
     fits: grade, subject, n_obs, n_groups, b_prior, b_prior_se, sigma2_u, sigma2_e, icc, method, notes.
     """
-    std = bool(va_param(params, "standardise"))
+    std = bool(params.valueadded.standardise)
     y, xcol = ("score_z", "prior_z") if std else ("score", "prior")
     # Only the columns the fits read: each grade x subject slice then copies five columns, not all.
     matched = linked.loc[linked["matched"].fillna(False).astype(bool).to_numpy(),
@@ -378,7 +372,7 @@ def school_value_added(linked: pd.DataFrame, match_rates: pd.DataFrame,
     eff_parts, fit_rows = [], []
     for (grade, subject), d in matched.groupby(["grade", "subject"], sort=True):
         try:
-            r = fit_random_intercept(d, y=y, x=[xcol], group="school_code", params=params)
+            r = fit_random_intercept(d, params, y=y, x=[xcol], group="school_code")
         except (ValueError, np.linalg.LinAlgError) as exc:
             fit_rows.append({"grade": grade, "subject": subject, "notes": str(exc)})
             continue
@@ -401,3 +395,30 @@ def school_value_added(linked: pd.DataFrame, match_rates: pd.DataFrame,
                                            "sigma2_u", "sigma2_e", "icc", "method", "notes"])
     effects = effects.sort_values(["grade", "subject", "school_code"], kind="stable").reset_index(drop=True)
     return effects, fits
+
+
+# ---- the scores step's tables ---------------------------------------------------------------------
+
+def value_added(current_scores: pd.DataFrame, prior_scores: pd.DataFrame | None,
+                params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """增值评价: this term's scores on last term's, random-intercept model per grade x subject (no prior term:
+    two empty tables).
+
+    Returns (effects, models).
+    effects: one row per school x grade x subject with tested students this term: tested_n, matched_n,
+      match_rate, n_j (students in the fit), shrinkage, effect (empirical-Bayes school effect in z units),
+      se, lo / hi (uncertainty.level), band (vs the district; 样本过少 below min_rank_n; the withheld note
+      when va_withheld), va_withheld (match rate below valueadded.min_match_rate), note.
+    models: grade, subject, n_obs, n_groups, b_prior, b_prior_se, sigma2_u, sigma2_e, icc, method (the
+      candidate kept by the exact-REML guard), notes.
+    """
+    if prior_scores is None:
+        return SCORES["value_added"].empty(), SCORES["va_models"].empty()
+    linked, rates = link_prior(current_scores, prior_scores, params)
+    effects, models = school_value_added(linked, rates, params)
+    out = rates.merge(effects.drop(columns=["va_withheld"]), on=["school_code", "grade", "subject"], how="left")
+    out["band"] = out["band"].astype("string").mask(out["va_withheld"], NOTE_WITHHELD)
+    out["n_j"] = out["n_j"].astype("Int64")
+    paper = ["grade", "subject"]
+    return (sort_rows(out[list(SCORES["value_added"].names)], [*paper, "school_code"]),
+            sort_rows(models, paper))

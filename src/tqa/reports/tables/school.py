@@ -17,13 +17,16 @@ from typing import Any
 
 import pandas as pd
 
+from tqa.core import units
+from tqa.core.ordering import subject_sort_key
+from tqa.core.vocabulary import GRADE_LABELS
 from tqa.measures.academic.composite import MAIN_SCHEME
-from tqa.reports.tables.common import (GRADE_LABELS, comparison_table, interval_text, lines_table, mask_small, pct_text,
-                        rank_columns, rank_text, trend_cells, withhold_small)
-from tqa.measures.academic.rates import subject_sort_key
+from tqa.reports.labels import TYPE_LABELS, interval_text, pct_text, percent, rank_text
+from tqa.reports.tables.common import (comparison_table, lines_table, mask_small, rank_columns, trend_cells,
+                                       withhold_small)
 
 Paper = tuple[int, str]
-SCHOOL_LEVEL, DISTRICT_LEVEL = "school", "district"
+SCHOOL_LEVEL, DISTRICT_LEVEL = units.SCHOOL.name, units.DISTRICT.name
 NO_ROWS = pd.DataFrame()                                   # a school with no entry in a builder's result
 NO_PAPERS = pd.DataFrame({"grade": pd.Series(dtype="int64"), "subject": pd.Series(dtype="str")})
 
@@ -86,10 +89,10 @@ def comparisons(stats: pd.DataFrame, min_n: int) -> Mapping[str, tuple[pd.DataFr
     suppressed and ranks as 'rank/n' text)."""
     school = stats[stats["level"] == SCHOOL_LEVEL]
     keys = school[["unit_code", "category", "grade", "subject"]].rename(columns={"unit_code": "_for"})
-    category = stats[stats["level"] == "category"].merge(keys, on=["category", "grade", "subject"])
+    category = units.rows(stats, units.CATEGORY).merge(keys, on=["category", "grade", "subject"])
     district = stats[stats["level"] == DISTRICT_LEVEL].merge(keys.drop(columns="category"), on=["grade", "subject"])
     out = pd.concat([school.assign(_for=school["unit_code"]), category, district], ignore_index=True)
-    out = out.assign(_o=out["level"].map({SCHOOL_LEVEL: 0, "category": 1, DISTRICT_LEVEL: 2}),
+    out = out.assign(_o=out["level"].map({lv: i for i, lv in enumerate(units.LEVEL_ORDER)}),
                      _s=subject_sort_key(out["subject"]))
     out = out.sort_values(["_for", "grade", "_s", "_o"], kind="stable").drop(columns=["_s", "_o"])
     out["level_label"] = out["level"].map({SCHOOL_LEVEL: "本校", DISTRICT_LEVEL: "全区"}).fillna(
@@ -168,12 +171,13 @@ def target_tables(targets: pd.DataFrame) -> Mapping[str, pd.DataFrame]:
 
 # ---- value added, change since last term, rank history ------------------------------------------------
 
-def value_added_tables(value_added: pd.DataFrame) -> Mapping[str, pd.DataFrame]:
+def value_added_tables(value_added: pd.DataFrame, level: float) -> Mapping[str, pd.DataFrame]:
+    """Per school, its value-added per paper with the interval (computed at ``level``) and the band."""
     v = value_added
     return Split(pd.DataFrame({
         "school_code": v["school_code"], "年级": v["grade"].map(GRADE_LABELS), "学科": v["subject"],
         "实考": v["tested_n"], "匹配率": pct_text(v["match_rate"]),
-        "增值（95%区间）": interval_text(v["effect"], v["lo"], v["hi"], "{:+.2f}"), "分档": v["band"].fillna("—"),
+        f"增值（{percent(level)}区间）": interval_text(v["effect"], v["lo"], v["hi"], "{:+.2f}"), "分档": v["band"].fillna("—"),
     }), "school_code")
 
 
@@ -208,7 +212,7 @@ def rank_trends(trend: pd.DataFrame) -> Mapping[str, pd.DataFrame]:
 
 # ---- classes and students --------------------------------------------------------------------------------
 
-def class_tables(classes: pd.DataFrame, tiers: pd.DataFrame) -> Mapping[str, list[tuple[int, pd.DataFrame]]]:
+def class_tables(classes: pd.DataFrame, tiers: pd.DataFrame, level: float) -> Mapping[str, list[tuple[int, pd.DataFrame]]]:
     """班级对比 per school, as (grade, table) in grade order: each class's statistics with intervals, and its
     students by tier."""
     keys = ["school_code", "grade", "class_no", "subject"]
@@ -218,7 +222,7 @@ def class_tables(classes: pd.DataFrame, tiers: pd.DataFrame) -> Mapping[str, lis
     table = pd.DataFrame({
         "school_code": c["school_code"], "grade": c["grade"],
         "学科": c["subject"], "班级": c["class_no"].astype(str) + "班", "实考": c["tested_n"],
-        "平均分（95%区间）": interval_text(c["mean"], c["mean_lo"], c["mean_hi"]),
+        f"平均分（{percent(level)}区间）": interval_text(c["mean"], c["mean_lo"], c["mean_hi"]),
         "及格率": pct_text(c["pass_rate"]), "优秀率": pct_text(c["excellent_rate"]), "低分率": pct_text(c["low_rate"]),
         "与本校平均之差": [f"{v:+.1f}" if pd.notna(v) else "—" for v in c["mean_vs_school"]],
         "优生": c["top_n"].astype("Int64"), "中等生": c["middle_n"].astype("Int64"),
@@ -323,3 +327,13 @@ def score_bands(bands: pd.DataFrame, results: pd.DataFrame, min_n: int) -> Mappi
     district = bands[bands["level"] == DISTRICT_LEVEL].merge(own, on=["grade", "subject"])
     b = pd.concat([school, district], ignore_index=True).sort_values(["level", "band_no"], kind="stable")
     return Split(paper_order(b, within=["_for"]), "_for")
+
+
+def item_gap_table(gaps: pd.DataFrame) -> pd.DataFrame:
+    gaps = gaps.sort_values(["weakness_rank", "item_no"])
+    return pd.DataFrame({
+        "题号": gaps["item"], "题型": gaps["type"].map(TYPE_LABELS).fillna(gaps["type"]),
+        "满分": gaps["full_marks"].map("{:g}".format), "本校得分率": pct_text(gaps["school_rate"]),
+        "全区得分率": pct_text(gaps["district_rate"]),
+        "差距（百分点）": [f"{v * 100:+.1f}" for v in gaps["gap"]],
+    }).reset_index(drop=True)

@@ -12,20 +12,11 @@ Tiers: 优生 >= 85 %, 学困生 < 60 %; 临界 margin 5 % of full marks (5 mark
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-from tqa.measures.academic import rates as scoring, students
-from tqa.params import load_params
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def params():
-    return load_params("1999-1", params_dir=ROOT / "params")
+from tqa.measures.academic import rates as scoring, students, targets
+from tqa.params import override
 
 
 def _row(sid, grade, class_no, subject, value):
@@ -61,7 +52,7 @@ def test_tiers(rows, params):
 
 
 def test_tier_thresholds_from_params(rows, params):
-    tiered = students.student_tiers(rows, {**params, "tiers": {"top": 0.90, "struggling_below": 0.40}})
+    tiered = students.student_tiers(rows, override(params, {"tiers": {"top": 0.90, "struggling_below": 0.40}}))
     by = dict(zip(tiered["student_id"], tiered["tier"]))
     assert (by["y0"], by["y1"], by["y8"]) == ("优生", "中等生", "中等生")
 
@@ -76,7 +67,7 @@ def test_borderline(rows, params):
     counts = students.borderline_counts(border).set_index(["grade", "class_no", "subject"])
     assert tuple(counts.loc[(3, 1, "语文"), ["near_pass_n", "near_excellent_n"]]) == (2, 2)
     assert tuple(counts.loc[(7, 1, "数学"), ["near_pass_n", "near_excellent_n"]]) == (1, 1)
-    wide = students.borderline_students(rows, {**params, "borderline": {"margin": 0.10}})
+    wide = students.borderline_students(rows, override(params, {"borderline": {"margin": 0.10}}))
     assert set(wide.loc[wide["borderline"] == "临界及格", "student_id"]) == {"y6", "y7", "y8", "m2"}
 
 
@@ -88,10 +79,10 @@ TARGETS = {"targets": {
 
 
 def test_targets_for(params):
-    p = {**params, **TARGETS}
-    assert students.targets_for(3, "语文", p) == {"pass_rate": 0.90, "excellent_rate": 0.30, "low_rate_max": 0.05}
-    assert students.targets_for(8, "语文", p) == {"pass_rate": 0.80, "excellent_rate": 0.30, "low_rate_max": 0.10}
-    assert students.targets_for(7, "数学", p) == {"pass_rate": 0.80, "low_rate_max": 0.10}
+    p = override(params, TARGETS)
+    assert p.targets_for(3, "语文") == {"pass_rate": 0.90, "excellent_rate": 0.30, "low_rate_max": 0.05}
+    assert p.targets_for(8, "语文") == {"pass_rate": 0.80, "excellent_rate": 0.30, "low_rate_max": 0.10}
+    assert p.targets_for(7, "数学") == {"pass_rate": 0.80, "low_rate_max": 0.10}
 
 
 def test_target_attainment(params):
@@ -103,7 +94,7 @@ def test_target_attainment(params):
         ("district", "district", 3, "语文", 30, float("nan"), 0.40, 0.0),
     ], columns=["level", "unit_code", "grade", "subject", "tested_n", "pass_rate", "excellent_rate", "low_rate"])
     stats = stats.assign(unit_name=stats["unit_code"], category="城区")
-    out = students.target_attainment(stats, {**params, **TARGETS})
+    out = targets.target_attainment(stats, override(params, TARGETS))
     t = out.set_index(["unit_code", "indicator"])
     assert bool(t.loc[("A", "pass_rate"), "met"]) and t.loc[("A", "pass_rate"), "gap"] == 0
     assert not bool(t.loc[("A", "excellent_rate"), "met"])

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import params_with
+from tqa.params import ParamsError
 from tqa.reports import disclosure
 
-PARAMS = {"reporting": {"min_published_n": 10}}
+PARAMS = params_with()  # reporting.min_published_n 10, min_rank_n 30
 
 
 def _stats(schools: dict[str, tuple[str, int]], grade=3, subject="语文", with_categories=True):
@@ -131,26 +133,28 @@ def test_apply_suppression_blanks_statistics_and_keeps_ids():
 
 
 def test_mean_band():
-    p = disclosure.public_params({})
-    assert disclosure.mean_band(0.6, 0.05, 40, p) == "明显高于全区"   # CI 0.502..0.698
-    assert disclosure.mean_band(0.3, 0.05, 40, p) == "高于全区"
-    assert disclosure.mean_band(0.6, 0.4, 40, p) == "与全区相当"      # CI -0.184..1.384
-    assert disclosure.mean_band(-0.3, 0.1, 40, p) == "低于全区"
-    assert disclosure.mean_band(-0.5, 0.1, 40, p) == "明显低于全区"
-    assert disclosure.mean_band(0.6, 0.05, 29, p) == "人数不足，不分档"
+    z = disclosure.band_z(PARAMS)
+    band = lambda d, se, n: disclosure.mean_band(d, se, n, 30, z, 0.5)  # noqa: E731
+    assert band(0.6, 0.05, 40) == "明显高于全区"   # CI 0.502..0.698
+    assert band(0.3, 0.05, 40) == "高于全区"
+    assert band(0.6, 0.4, 40) == "与全区相当"      # CI -0.184..1.384
+    assert band(-0.3, 0.1, 40) == "低于全区"
+    assert band(-0.5, 0.1, 40) == "明显低于全区"
+    assert band(0.6, 0.05, 29) == "人数不足，不分档"
+    assert PARAMS.public.min_band_n == 30 and PARAMS.public.band_strong == 0.5  # derived from reporting, bands
 
 
 def test_band_z_follows_uncertainty_level():
     # the public bands' quantile is derived, not a second copy of the confidence level
-    assert disclosure.public_params({})["band_z"] == pytest.approx(1.959963985)
-    p90 = disclosure.public_params({"uncertainty": {"level": 0.90}})
-    assert p90["band_z"] == pytest.approx(1.644853627)
-    assert disclosure.band_z({"uncertainty": {"level": 0.99}}) == pytest.approx(2.575829304)
+    assert disclosure.band_z(PARAMS) == pytest.approx(1.959963985)
+    z90 = disclosure.band_z(params_with({"uncertainty": {"level": 0.90}}))
+    assert z90 == pytest.approx(1.644853627)
+    assert disclosure.band_z(params_with({"uncertainty": {"level": 0.99}})) == pytest.approx(2.575829304)
     # d 0.3, se 0.17: at 95 % the interval is 0.3 -/+ 0.3332 (holds 0); at 90 % 0.3 - 0.2796 = 0.0204 > 0
-    assert disclosure.mean_band(0.3, 0.17, 40, disclosure.public_params({})) == "与全区相当"
-    assert disclosure.mean_band(0.3, 0.17, 40, p90) == "高于全区"
-    with pytest.raises(ValueError, match="uncertainty.level"):
-        disclosure.public_params({"public": {"band_z": 1.96}})
+    assert disclosure.mean_band(0.3, 0.17, 40, 30, disclosure.band_z(PARAMS), 0.5) == "与全区相当"
+    assert disclosure.mean_band(0.3, 0.17, 40, 30, z90, 0.5) == "高于全区"
+    with pytest.raises(ParamsError, match="public.band_z：未知的键"):
+        params_with({"public": {"band_z": 1.96}})
 
 
 def test_public_view():

@@ -21,8 +21,8 @@ from tqa.io.tables import records_frame, to_frame
 from tqa.clean.returns import batches
 from tqa.core.issues import ISSUE_COLUMNS, Issue
 
-sys.path.insert(0, str(Path(__file__).parent))
-import cleanfixtures as fx  # noqa: E402
+
+from helpers import cleanfixtures as fx
 
 S, L = vocab.EXAM_MODE_SCORE, vocab.EXAM_MODE_LEVEL
 
@@ -351,7 +351,7 @@ def test_columns_dtypes_and_order(tables):
 def test_write_tables_is_deterministic_and_round_trips(tables, term_root, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     write_tables(tables, a)
-    again = clean_term(Catalog(fx.TERM, term_root), {"clean": {"workers": 2}})  # processes too
+    again = clean_term(Catalog(fx.TERM, term_root), workers=2)  # processes too
     write_tables(again, b)
     files = sorted(p.name for p in a.glob("*.parquet"))
     assert files == sorted(f"{n}.parquet" for n in tables)
@@ -371,8 +371,8 @@ def test_second_file_of_a_school_is_set_aside_whichever_batch_it_is_in(tmp_path)
     fx.write_workbook(term_dir / "003.xlsx", fx.simple_return("003", "清河区第二小学"))
     fx.write_workbook(term_dir / "003_2.xlsx", fx.simple_return("003", "清河区第二小学",
                                                                 students=(("G777", "丁", "七年级", 1, "男", 1, 2, 3, 4),)))
-    one = clean_term(Catalog(fx.TERM, tmp_path), {"clean": {"workers": 1}})
-    two = clean_term(Catalog(fx.TERM, tmp_path), {"clean": {"workers": 3}})  # 3 files: one batch each
+    one = clean_term(Catalog(fx.TERM, tmp_path), workers=1)
+    two = clean_term(Catalog(fx.TERM, tmp_path), workers=3)  # 3 files: one batch each
     for name, df in one.items():
         pd.testing.assert_frame_equal(df, two[name], check_exact=True)
     dup = one["issues"][one["issues"]["rule"] == "duplicate_return"]
@@ -414,7 +414,7 @@ def test_read_tables_by_name(tables, tmp_path):
 
 
 def test_openpyxl_engine_gives_the_same_tables(tables, term_root):
-    other = clean_term(Catalog(fx.TERM, term_root), {"clean": {"engine": "openpyxl"}})
+    other = clean_term(Catalog(fx.TERM, term_root), engine="openpyxl")
     for name, df in tables.items():
         a, b = df, other[name]
         if name == "issues":  # the broken file's error text names the library

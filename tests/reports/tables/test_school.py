@@ -50,7 +50,7 @@ def test_class_tables_per_school_and_grade_with_tiers():
     tiers = pd.DataFrame([{"school_code": s, "grade": g, "class_no": c, "subject": sub, "tested_n": 30,
                            "top_n": 10 if s == "001" else 1, "middle_n": 15, "struggling_n": 5}
                           for s, g, c, sub in keys[:3] + [("002", 3, 1, "语文")]])
-    out = st.class_tables(classes, tiers)
+    out = st.class_tables(classes, tiers, 0.95)
     assert [g for g, _ in out["001"]] == [3, 4]
     grade4 = out["001"][1][1]
     assert list(grade4["班级"]) == ["1班", "2班"]
@@ -91,7 +91,7 @@ def test_target_tables_cells_and_columns():
 def catalog(tmp_path):
     cat = Catalog("2023-2", root=tmp_path)
     cat.scores.mkdir(parents=True)
-    pd.DataFrame({"unit_code": ["001", "002"], "n": [1, 2]}).to_parquet(cat.table("scores", "t"))
+    pd.DataFrame({"unit_code": ["001", "002"], "n": [1, 2]}).to_parquet(cat.table("scores", "equity"))
     return cat
 
 
@@ -102,23 +102,23 @@ def test_derive_builds_once_per_source_and_options(catalog):
         calls.append(factor)
         return {code: n * factor for code, n in zip(df["unit_code"], df["n"])}
 
-    assert catalog.derive(build, catalog.read("scores", "t")) == {"001": 1, "002": 2}
-    assert catalog.derive(build, catalog.read("scores", "t"))["002"] == 2          # another read, same file
-    assert catalog.derive(build, catalog.read("scores", "t"), factor=10)["002"] == 20
+    assert catalog.derive(build, catalog.read("scores", "equity")) == {"001": 1, "002": 2}
+    assert catalog.derive(build, catalog.read("scores", "equity"))["002"] == 2          # another read, same file
+    assert catalog.derive(build, catalog.read("scores", "equity"), factor=10)["002"] == 20
     assert calls == [1, 10]
     # a re-written table is built afresh
-    path = catalog.table("scores", "t")
+    path = catalog.table("scores", "equity")
     pd.DataFrame({"unit_code": ["001"], "n": [5]}).to_parquet(path)
     os.utime(path, ns=(1, 1))
-    assert catalog.derive(build, catalog.read("scores", "t")) == {"001": 5}
+    assert catalog.derive(build, catalog.read("scores", "equity")) == {"001": 5}
     # a frame made in the notebook has no known origin: built on every call, never from the cache
-    mine = catalog.read("scores", "t").assign(n=7)
+    mine = catalog.read("scores", "equity").assign(n=7)
     assert catalog.derive(build, mine) == {"001": 7} and catalog.derive(build, mine) == {"001": 7}
     assert calls == [1, 10, 1, 1, 1]
 
 
 def test_derived_frames_feed_further_derivations(catalog):
-    doubled = catalog.derive(lambda df: df.assign(n=df["n"] * 2), catalog.read("scores", "t"))
+    doubled = catalog.derive(lambda df: df.assign(n=df["n"] * 2), catalog.read("scores", "equity"))
     calls = []
 
     def total(df):

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tqa.measures.academic import composite
+from tqa.measures.academic import composite, score_bands, standing
 
 
 def _stats(extra=None):
@@ -34,7 +34,7 @@ def _stats(extra=None):
 
 
 def test_relative_measures():
-    rel = composite.add_relative_measures(_stats()).set_index("unit_code")
+    rel = standing.add_relative_measures(_stats()).set_index("unit_code")
     assert rel.loc["S1", "mean_share"] == pytest.approx(0.80)
     assert rel.loc["S1", "mean_z"] == pytest.approx(0.5)            # (80 - 75) / 10
     assert rel.loc["S2", "mean_z"] == pytest.approx(-0.5)
@@ -42,8 +42,8 @@ def test_relative_measures():
     assert rel.loc["district", "mean_z"] == 0 and rel.loc["district", "ratio_to_mean"] == 1
 
 
-def test_composite_and_ranks():
-    out = composite.add_composite(_stats()).set_index("unit_code")
+def test_composite_and_ranks(params):
+    out = composite.add_composite(_stats(), params).set_index("unit_code")
     assert out.loc["S1", "composite"] == pytest.approx(71.0)
     assert out.loc["S2", "composite"] == pytest.approx(62.5)
     assert out.loc["S3", "composite"] == pytest.approx(62.0)
@@ -52,15 +52,15 @@ def test_composite_and_ranks():
     assert pd.isna(out.loc["district", "composite_rank_district"])
 
 
-def test_ties_share_the_min_rank():
+def test_ties_share_the_min_rank(params):
     # S4 has S2's figures: both 62.5 -> rank 2, S3 drops to 4. 0.1 + 0.2 style float noise is rounded away.
     extra = [("school", "S4", "城区", 70.0, 8.0, 0.95, 0.2, 0.0, 30)]
-    out = composite.add_composite(_stats(extra)).set_index("unit_code")
+    out = composite.add_composite(_stats(extra), params).set_index("unit_code")
     assert list(out.loc[["S1", "S2", "S4", "S3"], "composite_rank_district"]) == [1, 2, 2, 4]
 
 
-def test_sensitivity():
-    sens = composite.sensitivity(_stats())
+def test_sensitivity(params):
+    sens = composite.sensitivity(_stats(), params)
     assert list(sens["scheme"].unique()) == ["主方案", "均分为主", "关注后进"]
     t = sens.set_index(["scheme", "unit_code"])
     assert t.loc[("均分为主", "S3"), "composite"] == pytest.approx(66.0)
@@ -72,8 +72,8 @@ def test_sensitivity():
     assert dict(maxch) == {"S1": 0, "S2": 1, "S3": 1}
 
 
-def test_custom_weights_and_validation():
-    params = {"composite": {"scale": 1, "weights": {"mean_z": 1.0}, "alternatives": []}}
+def test_custom_weights_and_validation(with_params):
+    params = with_params({"composite": {"scale": 1, "weights": {"mean_z": 1.0}, "alternatives": []}})
     out = composite.add_composite(_stats(), params).set_index("unit_code")
     assert out.loc["S2", "composite"] == pytest.approx(-0.5)
     with pytest.raises(ValueError, match="不支持的指标"):
@@ -88,20 +88,20 @@ def _rows(values, school="A", grade=3, subject="语文", full=100.0):
 
 def test_standard_scores():
     rows = pd.DataFrame(_rows([50, 60, None]) + _rows([70, 80, 90], school="B"))
-    z = composite.standard_scores(rows)
+    z = standing.standard_scores(rows)
     sd = math.sqrt(250)  # deviations -20 -10 0 10 20 -> 1000 / 4
     assert z["z"].iloc[0] == pytest.approx(-20 / sd)
     assert z["t"].iloc[4] == pytest.approx(50 + 10 * 10 / sd)
     assert pd.isna(z["z"].iloc[2])  # absent
-    m = composite.mean_standard_scores(rows).set_index("school_code")
+    m = standing.mean_standard_scores(rows).set_index("school_code")
     assert m.loc["A", "mean_z"] == pytest.approx((55 - 70) / sd)  # = mean of the z
     assert m.loc["B", "mean_t"] == pytest.approx(50 + 10 * 10 / sd)
 
 
-def test_score_bands():
+def test_score_bands(params):
     rows = pd.DataFrame(_rows([0, 9.99, 10, 59.5, 60, 100, None])
                         + _rows([84, 72], school="B", subject="数学", full=120.0))
-    b = composite.score_bands(rows)
+    b = score_bands.score_bands(rows, params)
     a = b[(b["level"] == "school") & (b["unit_code"] == "A")]
     assert len(a) == 10 and list(a["band"])[:2] == ["[0%, 10%)", "[10%, 20%)"]
     assert a["band"].iloc[-1] == "[90%, 100%]"
@@ -119,4 +119,4 @@ def test_score_bands():
 def test_band_index_custom_edges():
     edges = [0, 0.4, 0.6, 0.85, 1.0]
     s = pd.Series([0.39, 0.4, 0.57 * 1, 0.85, 1.0, np.nan])
-    assert list(composite.band_index(s, edges).fillna(-1)) == [0, 1, 1, 3, 3, -1]
+    assert list(score_bands.band_index(s, edges).fillna(-1)) == [0, 1, 1, 3, 3, -1]

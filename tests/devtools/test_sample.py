@@ -10,13 +10,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from helpers import REPO, shipped_params
 from tqa.schema import office
 from tqa.schema import sheets
 from tqa.core import vocabulary as vocab
 from tqa.devtools.sample import KINDS, build_district, defects_json, generate_district, injected_defects
 from tqa.devtools.sample.__main__ import main as sample_main
 
-FIXTURE = Path(__file__).parent / "fixtures" / "sample_defects.json"
+FIXTURE = REPO / "tests" / "fixtures" / "sample_defects.json"
 
 
 @pytest.fixture(scope="module")
@@ -283,7 +284,7 @@ def test_item_analysis_finds_the_planted_items(default_district):
     from tqa.devtools.sample.items import FLAWED_ITEM, PAPERS, TOO_EASY_ITEM
 
     d = default_district
-    st = ia.item_stats(_long_items(d, "2023-2"), _item_spec(d)).set_index(["grade", "subject", "item"])
+    st = ia.item_stats(_long_items(d, "2023-2"), _item_spec(d), shipped_params()).set_index(["grade", "subject", "item"])
     assert len(st) == sum(len(v) for v in PAPERS.values())
     flawed, easy = st.loc[FLAWED_ITEM], st.loc[TOO_EASY_ITEM]
     assert flawed["discrimination"] < -0.2 and flawed["flag_negative"] and flawed["item_total_r"] < 0
@@ -295,7 +296,7 @@ def test_item_analysis_finds_the_planted_items(default_district):
     jun = others.loc[9]
     assert jun["discrimination"].max() - jun["discrimination"].min() > 0.3
     assert jun["difficulty"].min() < 0.5 < 0.85 < jun["difficulty"].max()
-    papers = ia.paper_stats(_long_items(d, "2023-2"), _item_spec(d)).set_index("grade")
+    papers = ia.paper_stats(_long_items(d, "2023-2"), _item_spec(d), shipped_params()).set_index("grade")
     assert (papers["alpha"] > 0.85).all() and (papers["n_incomplete"] == 0).all()
 
 

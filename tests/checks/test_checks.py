@@ -9,6 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from helpers import params_with
 from tqa.schema import office
 from tqa.schema import sheets
 from tqa.schema.tables import CHECKED, CLEAN
@@ -17,7 +18,7 @@ from tqa.io.office import read_exam_spec, read_item_spec, read_registry
 from tqa.core.issues import ISSUE_COLUMNS, Issue, issues_frame
 from tqa.checks.workbook import HEADERS, SUMMARY_SHEET, write_quality_workbook
 
-PARAMS = {"checks": {"tested_over_enrolled_tolerance": 0}}
+PARAMS = params_with()  # shipped: tolerance 0, an unlisted subject blocks from 10 students
 SUITES = "checks"
 S = sheets.SCORES.name
 
@@ -322,7 +323,7 @@ def test_tested_over_enrolled_respects_tolerance():
     issue = only(res, "tested_over_enrolled").iloc[0]
     assert issue["school_code"] == "001" and issue["message"] == "3 年级「学业成绩」中有 3 名学生，多于在籍人数 1"
     assert len(res.tables["enrolment"]) == 3
-    loose = run(t, params={"checks": {"tested_over_enrolled_tolerance": 2}})
+    loose = run(t, params=params_with({"checks": {"tested_over_enrolled_tolerance": 2}}))
     assert "tested_over_enrolled" not in rules(loose)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import params_with
 from tqa.measures.academic import items
 
 SPEC = pd.DataFrame({"item": ["1", "2", "3", "13(2)", "14", "15"],
@@ -28,7 +29,8 @@ SPEC = pd.DataFrame({"item": ["1", "2", "3", "13(2)", "14", "15"],
 SCORES = {"A": [2, 0, 6, 9, 1, 1], "B": [2, 0, 5, 8, 1, 0], "C": [2, 2, 3, 6, 1, 0],
           "D": [0, 2, 4, 5, 1, 0], "E": [2, 2, 2, 3, 1, 0], "F": [0, 2, 1, 2, 1, 0]}
 SCHOOL = {"A": "S1", "B": "S1", "C": "S1", "D": "S2", "E": "S2", "F": "S2", "G": "S2"}
-PARAMS = {"items": {"min_students": 5}}
+PARAMS = params_with({"items": {"min_students": 5}})
+SHIPPED = params_with()  # min_students 30
 
 
 def _long(scores: dict[str, list[float]], names=None, grade=7, subject="数学") -> pd.DataFrame:
@@ -85,12 +87,12 @@ def test_flags_and_ebel(table):
     assert st.loc["15", "flags"] == "区分度偏低；过难"
     assert bool(st.loc["15", "flag_too_hard"]) and not bool(st.loc["15", "flag_too_easy"])
     # default min_students 30: every item carries the small-sample note
-    st30 = items.item_stats(table, SPEC).set_index("item")
+    st30 = items.item_stats(table, SPEC, SHIPPED).set_index("item")
     assert st30.loc["1", "flags"] == "样本过少，仅供参考"
 
 
 def test_ebel_band_boundaries():
-    bands = items.DEFAULTS["ebel_bands"]
+    bands = SHIPPED.items.ebel_bands
     assert items.ebel_band(0.40, bands) == "很好"
     assert items.ebel_band(0.3, bands) == "良好"
     assert items.ebel_band(0.1 + 0.2, bands) == "良好"      # 0.30000000000000004
@@ -150,7 +152,7 @@ def test_check_item_scores(table):
     problems = items.check_item_scores(bad, SPEC)
     assert list(problems["reason"]) == ["小题得分超出 0 至满分范围", "小题不在试卷结构表中"]
     with pytest.raises(ValueError, match="小题得分有 2 处问题"):
-        items.item_stats(bad, SPEC)
+        items.item_stats(bad, SPEC, SHIPPED)
 
 
 def test_spec_per_paper():
@@ -184,7 +186,7 @@ def _simulate_2pl(seed=20240601, n=3000):
 
 def test_2pl_simulation():
     long, spec, a = _simulate_2pl()
-    st = items.item_stats(long, spec)
+    st = items.item_stats(long, spec, SHIPPED)
     normal = st[st["item"] != "13"]
     # higher IRT discrimination -> higher D and item-total r (rank correlation)
     assert normal["discrimination"].corr(pd.Series(a, index=normal.index), method="spearman") > 0.9
@@ -193,8 +195,8 @@ def test_2pl_simulation():
     wrong = st[st["item"] == "13"].iloc[0]
     assert wrong["discrimination"] < -0.2 and wrong["item_total_r"] < 0
     assert "区分度为负，请核对答案" in wrong["flags"]
-    ps = items.paper_stats(long, spec).iloc[0]
+    ps = items.paper_stats(long, spec, SHIPPED).iloc[0]
     assert 0.55 < ps["alpha"] < 0.9
     # the key fix raises alpha
     fixed = long.assign(score=np.where(long["item"] == "13", 1 - long["score"], long["score"]))
-    assert items.paper_stats(fixed, spec).iloc[0]["alpha"] > ps["alpha"]
+    assert items.paper_stats(fixed, spec, SHIPPED).iloc[0]["alpha"] > ps["alpha"]

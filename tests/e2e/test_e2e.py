@@ -13,12 +13,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from helpers import REPO
 import pandas as pd
 import pytest
 
 from tqa.devtools.sample import generate_district
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO
 LINKED = ("Makefile", "notebooks", "params", "checks", "src", ".venv", "requirements.lock", "pyproject.toml")
 TERM = "2023-2"
 GENERATED = ("outputs", "data/clean", "data/checked", "data/scores")
@@ -202,17 +203,27 @@ def test_only_affected_steps_rerun(district):
     school_nb = what_if("notebooks/05_school_report.ipynb")
     assert "tqa.run.steps schools" in school_nb
     assert "01_clean" not in school_nb and "04_district" not in school_nb
-    # A change to params/ that cleaning and checks do not read (here a comment; a threshold alike) re-runs the
-    # statistics and the reports only: their sections' stamps are unchanged.
+    # Each step re-runs only when a params section it reads changed value (its stamp); a comment changes none.
     link = root / "params"
     link.unlink()
     shutil.copytree(REPO / "params", link)
-    with open(link / "methodology.yaml", "a", encoding="utf-8") as f:
-        f.write("# e2e: a change outside the clean and checks sections\n")
-    run = make(root, "report")
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "[1/6]" not in run.stdout and "[2/6]" not in run.stdout, run.stdout
-    assert all(f"[{k}/6]" in run.stdout for k in (3, 4, 5, 6)), run.stdout
+    methodology = link / "methodology.yaml"
+    shipped = methodology.read_text(encoding="utf-8")
+
+    def rerun_with(text):
+        methodology.write_text(text, encoding="utf-8")
+        run = make(root, "report")
+        assert run.returncode == 0, run.stderr[-3000:]
+        return {k for k in range(1, 7) if f"==> [{k}/6]" in run.stdout}
+
+    assert rerun_with(shipped + "# e2e: a comment only\n") == set()
+    # The district's name is read by the reports only.
+    assert rerun_with(shipped.replace("name: 清河区", "name: 清河区（演练）", 1)) == {4, 5, 6}
+    # The publication floor is read by the statistics and the reports, not by cleaning or the checks.
+    assert "min_published_n: 10" in shipped
+    assert rerun_with(shipped.replace("min_published_n: 10", "min_published_n: 11", 1)) == {3, 4, 5, 6}
+    methodology.write_text(shipped, encoding="utf-8")
+    assert make(root, "report").returncode == 0
     # A re-sent return (same bytes, newer file) re-runs cleaning onward, for real, with the same results.
     before = snapshot(root)
     os.utime(sorted((root / "data" / "raw" / TERM).glob("*.xlsx"))[0])

@@ -2,9 +2,10 @@
 from pathlib import Path
 
 import nbformat
+from helpers import REPO
 import pytest
 
-NOTEBOOKS = sorted(Path(__file__).resolve().parents[1].joinpath("notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted(REPO.joinpath("notebooks").glob("*.ipynb"))
 REQUIRED_PARAMS = {"01_clean": {"term"}, "02_checks": {"term"}, "03_scores": {"term"},
                    "04_district_report": {"term", "mode"}, "05_school_report": {"term", "school_code", "mode"}}
 

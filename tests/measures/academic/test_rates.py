@@ -7,25 +7,18 @@ Fixture (methodology defaults: pass >= 60 %, excellent >= 85 %, low < 40 % of fu
 """
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tqa.core.ordering import subject_sort_key
 from tqa.measures.academic import rates as scoring
-from tqa.params import load_params
-
-ROOT = Path(__file__).resolve().parents[1]
+from tqa.params import ParamsError, override
+from tqa.schema.tables import SCORES
 
 ABS, EXE, BAD = "缺考", "免考", "??"
-
-
-@pytest.fixture
-def params():
-    # A term without an override file: the methodology defaults only.
-    return load_params("1999-1", params_dir=ROOT / "params")
 
 
 def _row(school, grade, class_no, sid, subject, value):
@@ -110,8 +103,7 @@ def test_lines_in_marks_and_float_noise(params):
     assert lines.loc[(3, "语文"), ["pass_line", "excellent_line", "low_line"]].tolist() == [60.0, 85.0, 40.0]
     assert lines.loc[(1, "语文"), ["pass_line", "excellent_line", "low_line"]].isna().all()
     # 0.57 x 100 is 56.99999999999999 in floats; the line must be exactly 57 so that 56.99 is not a pass
-    p = copy.deepcopy(params)
-    p["rates"]["default"]["pass"] = 0.57
+    p = override(params, {"rates": {"default": {"pass": 0.57}}})
     scored = scoring.score_with_lines(pd.DataFrame([_row("S", 3, 1, "a", "语文", 56.999999),
                                                     _row("S", 3, 1, "b", "语文", 57)]), spec, p)
     assert scored["pass_line"].tolist() == [57.0, 57.0]
@@ -264,13 +256,10 @@ def test_ranks_with_ties(stats):
 
 
 def test_rank_by_param(tables, params):
-    p = copy.deepcopy(params)
-    p["ranking"]["rank_by"] = "excellent_rate"
-    stats = scoring.subject_stats(*tables, p)
+    stats = scoring.subject_stats(*tables, override(params, {"ranking": {"rank_by": "excellent_rate"}}))
     assert _ranks(stats, 3, "语文", "rank_district") == {"S001": 1, "S002": 2, "S003": 3}
-    p["ranking"]["rank_by"] = "no_such_metric"
-    with pytest.raises(ValueError, match="rank_by"):
-        scoring.subject_stats(*tables, p)
+    with pytest.raises(ParamsError, match="ranking.rank_by：应为 .*mean.* 之一"):
+        override(params, {"ranking": {"rank_by": "no_such_metric"}})
 
 
 # ---- level-graded papers -----------------------------------------------------------------
@@ -294,8 +283,7 @@ def test_level_graded_subject(stats):
 
 
 def test_level_mapping_from_params(tables, params):
-    p = copy.deepcopy(params)
-    p["levels"]["excellent"] = ["优秀", "良好"]
+    p = override(params, {"levels": {"excellent": ["优秀", "良好"]}})
     r = _one(scoring.subject_stats(*tables, p), "school", "S001", 1, "语文")
     assert r["excellent_n"] == 2  # 优秀 + 良好
 
@@ -303,12 +291,11 @@ def test_level_mapping_from_params(tables, params):
 # ---- parameters --------------------------------------------------------------------------
 
 def test_threshold_overrides_by_band_and_subject(tables, params):
-    p = copy.deepcopy(params)
-    p["rates"]["overrides"] = [
+    p = override(params, {"rates": {"overrides": [
         {"band": "小学中段", "excellent": 0.80},  # grade 3, all subjects: 语文 line 80, 数学 line 96
         {"band": "小学中段", "subject": "数学", "low": 0.30},  # grade 3 数学 low line 36
         {"band": "初中", "pass": 0.99},  # another band: no effect on grade 3
-    ]
+    ]}})
     stats = scoring.subject_stats(*tables, p)
     r = _one(stats, "school", "S003", 3, "语文")  # 80 64: 80 is now excellent
     assert (r["excellent_line"], r["excellent_n"], r["excellent_rate"]) == (80.0, 1, 0.5)
@@ -323,8 +310,7 @@ def test_threshold_overrides_by_band_and_subject(tables, params):
 
 
 def test_participation_without_excluding_exempt(tables, params):
-    p = copy.deepcopy(params)
-    p["participation"]["exclude_exempt_from_enrolled"] = False
+    p = override(params, {"participation": {"exclude_exempt_from_enrolled": False}})
     stats = scoring.subject_stats(*tables, p)
     assert _one(stats, "school", "S001", 3, "语文")["participation"] == pytest.approx(5 / 7)
     assert _one(stats, "district", "district", 3, "语文")["participation"] == pytest.approx(12 / 17)
@@ -333,7 +319,7 @@ def test_participation_without_excluding_exempt(tables, params):
 # ---- shape and order ---------------------------------------------------------------------
 
 def test_columns_and_deterministic_order(tables, params, stats):
-    assert list(stats.columns) == list(scoring.SUBJECT_STATS_COLUMNS)
+    assert list(stats.columns) == list(SCORES["subject_stats"].names)
     keys = list(zip(stats["level"], stats["unit_code"], stats["grade"], stats["subject"]))
     assert keys == [
         ("school", "S001", 1, "语文"), ("school", "S001", 3, "语文"), ("school", "S001", 3, "数学"),
@@ -353,7 +339,7 @@ def test_columns_and_deterministic_order(tables, params, stats):
 
 def test_subject_sort_key():
     subjects = pd.Series(["化学", "美术", "语文", "音乐", "数学", "道德与法治"])
-    ordered = subjects.iloc[scoring.subject_sort_key(subjects).argsort()].tolist()
+    ordered = subjects.iloc[subject_sort_key(subjects).argsort()].tolist()
     assert ordered[:4] == ["语文", "数学", "道德与法治", "化学"]
     assert ordered[4:] == sorted(["美术", "音乐"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tqa.reports.tables import common as rp, school as st
+from tqa.reports.tables import common as rp, district, school as st
 
 
 # ---- which papers the school report shows ---------------------------------------------------------
@@ -154,7 +154,7 @@ def _trend():
 
 
 def test_district_rank_trend_every_school_every_term():
-    out = rp.district_rank_trend(_trend(), 3, "语文")
+    out = district.district_rank_trend(_trend(), 3, "语文")
     assert list(out.columns) == ["代码", "学校", "类别", "2023-1", "2023-2"]
     assert list(out["代码"]) == ["A", "B", "C", "E", "F"]  # 2023-2 ranks 1, 2; then unranked / absent by code
     a = out.iloc[0]
@@ -162,8 +162,8 @@ def test_district_rank_trend_every_school_every_term():
     assert out.iloc[2]["2023-2"] == "60.0% / —"
     assert out.iloc[3]["2023-1"] == "—"  # no row that term
     assert (out.iloc[4]["2023-1"], out.iloc[4]["2023-2"]) == ("99.0% / 1/4", "—")
-    assert rp.district_rank_trend(_trend(), 1, "语文").empty  # level-graded: nothing is ranked
-    assert rp.district_rank_trend(_trend(), 5, "语文").empty
+    assert district.district_rank_trend(_trend(), 1, "语文").empty  # level-graded: nothing is ranked
+    assert district.district_rank_trend(_trend(), 5, "语文").empty
 
 
 def test_school_rank_trend_same_cells():

@@ -10,7 +10,9 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from tqa.measures import intervals as unc
+from helpers import params_with
+from tqa.measures import equity, intervals as unc
+from tqa.measures.academic import standing
 
 
 
@@ -18,13 +20,13 @@ from tqa.measures import intervals as unc
 
 def test_mean_ci_hand_and_scipy():
     # mean 70, sd 10, n 25: t_{24, 0.975} = 2.0638985616; half = 2.0638985616 * 10 / sqrt(25) = 4.1277971233
-    lo, hi = unc.mean_ci(70.0, 10.0, 25)
+    lo, hi = unc.mean_ci(70.0, 10.0, 25, 0.95)
     assert lo == pytest.approx(65.8722028767, abs=1e-9)
     assert hi == pytest.approx(74.1277971233, abs=1e-9)
     mean = pd.Series([70.0, 50.0, 80.0, 60.0], index=[3, 5, 7, 9])
     sd = pd.Series([10.0, 5.0, 12.0, np.nan], index=mean.index)
     n = pd.Series([25, 4, 1, 30], index=mean.index)
-    lo, hi = unc.mean_ci(mean, sd, n)
+    lo, hi = unc.mean_ci(mean, sd, n, 0.95)
     assert list(lo.index) == [3, 5, 7, 9]
     ref = sps.t.interval(0.95, 3, loc=50.0, scale=5.0 / 2)
     assert (lo[5], hi[5]) == pytest.approx(ref, abs=1e-12)
@@ -38,11 +40,11 @@ def test_wilson_hand():
     # centre = (0.8 + 3.8414588 / 20) / 1.3841459 = 0.99207294 / 1.3841459 = 0.7167402;
     # half = 1.959964 / 1.3841459 * sqrt(0.8 * 0.2 / 10 + 3.8414588 / 400) = 1.4160105 * sqrt(0.0256036)
     #      = 0.2265777  ->  (0.4901625, 0.9433178)
-    lo, hi = unc.wilson_ci(8, 10)
+    lo, hi = unc.wilson_ci(8, 10, 0.95)
     assert lo == pytest.approx(0.4901625, abs=1e-7)
     assert hi == pytest.approx(0.9433178, abs=1e-7)
     # k 0, n 10: centre = (z²/20) / (1 + z²/10) = 0.19207294 / 1.3841459 = 0.1387674, half the same -> (0, 0.2775)
-    lo, hi = unc.wilson_ci(0, 10)
+    lo, hi = unc.wilson_ci(0, 10, 0.95)
     assert lo == pytest.approx(0.0, abs=1e-12)
     assert hi == pytest.approx(2 * 0.19207294 / 1.38414588, abs=1e-7)
 
@@ -55,14 +57,14 @@ def test_wilson_matches_statsmodels():
         ref_lo, ref_hi = proportion_confint(k.to_numpy(), n.to_numpy(), alpha=1 - level, method="wilson")
         np.testing.assert_allclose(lo.to_numpy(), ref_lo, atol=1e-12)
         np.testing.assert_allclose(hi.to_numpy(), ref_hi, atol=1e-12)
-    lo, hi = unc.wilson_ci(pd.Series([0]), pd.Series([0]))
+    lo, hi = unc.wilson_ci(pd.Series([0]), pd.Series([0]), 0.95)
     assert lo.isna().all() and hi.isna().all()
 
 
 def test_add_intervals_columns_and_values():
     stats = pd.DataFrame({"tested_n": [10, 0], "mean": [70.0, np.nan], "sd": [10.0, np.nan],
                           "pass_n": [8, 0], "excellent_n": [0, 0], "low_n": [10, 0]})
-    out = unc.add_intervals(stats)
+    out = unc.add_intervals(stats, 0.95)
     for c in ("mean_lo", "mean_hi", "pass_rate_lo", "pass_rate_hi", "excellent_rate_lo",
               "excellent_rate_hi", "low_rate_lo", "low_rate_hi"):
         assert c in out.columns
@@ -88,7 +90,7 @@ def _estimates():
 
 
 def test_rank_intervals_separated_and_identical():
-    out = unc.rank_intervals(_estimates(), ["grade", "subject"], "value", "se", draws=2000, seed=7)
+    out = unc.rank_intervals(_estimates(), ["grade", "subject"], "value", "se", draws=2000, seed=7, level=0.95)
     sep = out[out["grade"] == 3].set_index("unit")
     # 10 marks apart with SE 0.5 (20 SE): every draw keeps the order B > D > C > A.
     for unit, rank in {"B": 1, "D": 2, "C": 3, "A": 4}.items():
@@ -114,12 +116,13 @@ def test_min_ranks_match_scipy_with_ties():
 
 def test_rank_intervals_deterministic_direction_and_group_independence():
     est = _estimates()
-    a = unc.rank_intervals(est, ["grade", "subject"], "value", "se", seed=11)
-    b = unc.rank_intervals(est, ["grade", "subject"], "value", "se", seed=11)
+    a = unc.rank_intervals(est, ["grade", "subject"], "value", "se", draws=2000, seed=11, level=0.95)
+    b = unc.rank_intervals(est, ["grade", "subject"], "value", "se", draws=2000, seed=11, level=0.95)
     pd.testing.assert_frame_equal(a, b)
-    only4 = unc.rank_intervals(est[est["grade"] == 4], ["grade", "subject"], "value", "se", seed=11)
+    only4 = unc.rank_intervals(est[est["grade"] == 4], ["grade", "subject"], "value", "se", draws=2000, seed=11, level=0.95)
     pd.testing.assert_frame_equal(a[a["grade"] == 4], only4)  # a group's result ignores other groups
-    low = unc.rank_intervals(est[est["grade"] == 3], ["grade"], "value", "se", higher_is_better=False)
+    low = unc.rank_intervals(est[est["grade"] == 3], ["grade"], "value", "se", higher_is_better=False, draws=2000,
+                             seed=20240901, level=0.95)
     assert low.set_index("unit")["rank_median"].to_dict() == {"A": 1, "B": 4, "C": 2, "D": 3}
 
 
@@ -159,7 +162,7 @@ def test_mean_difference_hand():
 
 def test_rate_difference_newcombe():
     # School 8/10, rest 10/40, district 18/50: f = 0.2; 0.8 - 0.36 = 0.44 = 0.8 * (0.8 - 0.25).
-    d, lo, hi = unc.rate_difference(8, 10, 18, 50)
+    d, lo, hi = unc.rate_difference(8, 10, 18, 50, 0.95)
     assert float(d) == pytest.approx(0.44, abs=1e-12)
     ref_lo, ref_hi = confint_proportions_2indep(8, 10, 10, 40, method="newcomb")
     assert float(lo) == pytest.approx(0.8 * ref_lo, abs=1e-12)
@@ -191,7 +194,7 @@ def banded():
         "S06": np.array([]),             # enrolled, nobody tested
     }
     stats = _stats_from_students(students)
-    return students, stats, unc.school_bands(stats, {"ranking": {"rank_by": "mean"}})
+    return students, stats, standing.school_bands(stats, params_with())
 
 
 def test_school_bands_values(banded):
@@ -244,13 +247,13 @@ def test_school_bands_params_change_cut():
                                   "B": np.r_[np.full(40, 60.0), np.full(40, 70.0)]})
     # A mean 85, district 75: diff 10 marks; district sd = sqrt(40 (15² + 5² + 5² + 15²) / 159) = 11.215,
     # so diff_z = 0.892: 明显高于 with cut 0.5, 高于 with cut 2.0 (the interval excludes 0 either way).
-    assert unc.school_bands(stats).set_index("unit_code").loc["A", "mean_diff_z"] == \
+    assert standing.school_bands(stats, params_with()).set_index("unit_code").loc["A", "mean_diff_z"] == \
         pytest.approx(10 / math.sqrt(20000 / 159), abs=1e-12)
-    wide = unc.school_bands(stats, {"bands": {"mean_well_cut_z": 2.0}}).set_index("unit_code")
-    narrow = unc.school_bands(stats, {"bands": {"mean_well_cut_z": 0.5}}).set_index("unit_code")
+    wide = standing.school_bands(stats, params_with({"bands": {"mean_well_cut_z": 2.0}})).set_index("unit_code")
+    narrow = standing.school_bands(stats, params_with({"bands": {"mean_well_cut_z": 0.5}})).set_index("unit_code")
     assert wide.loc["A", "mean_band"] == "高于" and narrow.loc["A", "mean_band"] == "明显高于"
     assert wide.loc["B", "mean_band"] == "低于" and narrow.loc["B", "mean_band"] == "明显低于"
-    small = unc.school_bands(stats, {"reporting": {"min_rank_n": 100}})
+    small = standing.school_bands(stats, params_with({"reporting": {"min_rank_n": 100}}))
     assert (small["mean_band"] == "样本过少").all() and small["rank_lo"].isna().all()
 
 
@@ -262,15 +265,15 @@ def test_coefficient_of_variation_hand():
                           "mean": [60.0, 80.0, 75.0, 70.0], "tested_n": [10, 30, 40, 25]})
     # Weighted: X = (10*60 + 30*80) / 40 = 75; S = sqrt((10*15² + 30*5²) / 40) = sqrt(75) = 8.6603;
     # CV = 8.6603 / 75 = 0.11547 (< 0.15).
-    w = unc.coefficient_of_variation(means).set_index("grade")
+    w = equity.coefficient_of_variation(means, params_with()).set_index("grade")
     assert w.loc[5, "mean_of_means"] == pytest.approx(75.0)
     assert w.loc[5, "sd_of_means"] == pytest.approx(math.sqrt(75))
     assert w.loc[5, "cv"] == pytest.approx(math.sqrt(75) / 75)
     assert not w.loc[5, "cv_over"] and w.loc[5, "n_schools"] == 2
     assert pd.isna(w.loc[6, "cv"]) and pd.isna(w.loc[6, "cv_over"])  # one school: no CV
     # Unweighted: X = 70, S = sqrt((10² + 10²) / 1) = 14.142; CV = 0.20203 (> 0.15).
-    u = unc.coefficient_of_variation(means, {"equity": {"cv_weighted": False}}).set_index("grade")
+    u = equity.coefficient_of_variation(means, params_with({"equity": {"cv_weighted": False}})).set_index("grade")
     assert u.loc[5, "cv"] == pytest.approx(math.sqrt(200) / 70)
     assert u.loc[5, "cv_over"]
-    t = unc.coefficient_of_variation(means, {"equity": {"cv_weighted": False, "cv_threshold": 0.25}})
+    t = equity.coefficient_of_variation(means, params_with({"equity": {"cv_weighted": False, "cv_threshold": 0.25}}))
     assert not t.set_index("grade").loc[5, "cv_over"]

@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from helpers import params_with
 from tqa.measures.academic import valueadded as va
+
+P = params_with()  # the shipped parameters
 
 # Simulation truth (the brief): 60 schools x 40 students, s2_u 0.2, s2_e 1.0, b0 0.3, b1 0.7.
 J, NJ, S2U, S2E, B0, B1 = 60, 40, 0.2, 1.0, 0.3, 0.7
@@ -31,7 +34,7 @@ def balanced():
 
 @pytest.fixture(scope="module")
 def fit(balanced):
-    return va.fit_random_intercept(balanced, methods=["default", "lbfgs"])
+    return va.fit_random_intercept(balanced, P, methods=["default", "lbfgs"])
 
 
 # ---- linking -----------------------------------------------------------------------------------
@@ -58,7 +61,7 @@ def test_link_prior_match_rates_and_withholding():
         _score("B", "d1", 4, "数学", 55.0), _score("A", "d1", 4, "数学", 65.0),  # duplicated id
         _score("A", "a0", 4, "语文", 99.0),                                      # other subject: ignored
     ])
-    linked, rates = va.link_prior(cur, prior)
+    linked, rates = va.link_prior(cur, prior, P)
     assert len(linked) == 11  # current tested rows only
     r = rates.set_index("school_code")
     # A: a0..a3 matched, a4 new -> 4 / 5 = 0.80, not below 0.80.
@@ -77,7 +80,7 @@ def test_link_prior_match_rates_and_withholding():
     # score_z within current grade 5 数学: the 11 tested scores.
     y = np.array([60, 70, 80, 90, 100, 70, 70, 70, 70, 80, 50.0])
     assert lk.loc["a0", "score_z"] == pytest.approx((60 - y.mean()) / y.std(ddof=1), abs=1e-12)
-    strict = va.link_prior(cur, prior, {"valueadded": {"min_match_rate": 0.9}})[1]
+    strict = va.link_prior(cur, prior, params_with({"valueadded": {"min_match_rate": 0.9}}))[1]
     assert strict.set_index("school_code").loc["A", "va_withheld"]
 
 
@@ -134,7 +137,7 @@ def test_lbfgs_alone_collapses_and_guard_rejects_it(balanced, fit):
     assert fit.method in ("default", "profiled_reml") and fit.sigma2_u > 0.1
     assert any("lbfgs" in n for n in fit.notes)
     # Even with lbfgs as the only statsmodels optimiser, the result is the REML optimum.
-    only = va.fit_random_intercept(balanced, methods=["lbfgs"])
+    only = va.fit_random_intercept(balanced, P, methods=["lbfgs"])
     assert only.method == "profiled_reml"
     assert only.sigma2_u == pytest.approx(va.profiled_reml(balanced)["sigma2_u"], abs=1e-9)
 
@@ -159,7 +162,7 @@ def test_true_boundary_is_kept():
     df = simulate([30] * 20, s2u=0.0, seed=5)
     resid = df["score"] - B0 - B1 * df["prior"]
     df["score"] = B0 + B1 * df["prior"] + resid - resid.groupby(df["school_code"]).transform("mean")
-    r = va.fit_random_intercept(df, methods=["default"])
+    r = va.fit_random_intercept(df, P, methods=["default"])
     assert r.sigma2_u < 1e-6 and r.icc < 1e-6
     assert any("学校间方差估计为 0" in n for n in r.notes)
     assert (r.effects["band"] == "持平").all()
@@ -170,7 +173,7 @@ def test_true_boundary_is_kept():
 def test_eb_shrinkage_small_schools_shrink_more():
     sizes = [5] * 20 + [200] * 20
     df = simulate(sizes, seed=9)
-    r = va.fit_random_intercept(df, methods=["default"], params={"reporting": {"min_rank_n": 30}})
+    r = va.fit_random_intercept(df, P, methods=["default"])  # reporting.min_rank_n: 30
     e = r.effects.set_index("school_code")
     # R_j = s2_u / (s2_u + s2_e / n_j), and u_j = R_j * mean raw residual.
     expected_r = r.sigma2_u / (r.sigma2_u + r.sigma2_e / e["n_j"])
@@ -192,7 +195,7 @@ def test_school_value_added_withholds():
     linked = df.assign(grade=6, subject="数学", score_z=df["score"], prior_z=df["prior"], matched=True)
     rates = (linked[["school_code", "grade", "subject"]].drop_duplicates()
              .assign(va_withheld=lambda d: d["school_code"] == "S003"))
-    effects, fits = va.school_value_added(linked, rates)
+    effects, fits = va.school_value_added(linked, rates, P)
     e = effects.set_index("school_code")
     assert e.loc["S003", "band"] == va.NOTE_WITHHELD and math.isnan(e.loc["S003", "effect"])
     assert e.drop(index="S003")["effect"].notna().all()
@@ -200,18 +203,7 @@ def test_school_value_added_withholds():
     assert fits.loc[0, "b_prior"] == pytest.approx(B1, abs=0.1)
 
 
-def test_code_defaults_equal_methodology_yaml():
-    """params/methodology.yaml is the one place for the numbers: the code's fallbacks say the same."""
-    from pathlib import Path
-
-    from tqa.params import load_params
-
-    yaml_block = load_params("1999-1", params_dir=Path(__file__).resolve().parents[1] / "params")["valueadded"]
-    assert va.VA_DEFAULTS == {k: yaml_block[k] for k in va.VA_DEFAULTS}
-    assert va.VA_DEFAULTS["fit_methods"] == []
-
-
 def test_default_fit_is_the_exact_reml_alone():
     df = simulate([40] * 8, seed=5)
-    r = va.fit_random_intercept(df)  # no params, no methods: the code default (no statsmodels candidates)
+    r = va.fit_random_intercept(df, P)  # the shipped params: valueadded.fit_methods is [] (the exact fit alone)
     assert list(r.candidates["method"]) == ["profiled_reml"] and r.method == "profiled_reml"
