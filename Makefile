@@ -4,6 +4,7 @@
 #   make test                   运行测试
 #   make template TERM=2023-2   生成发给学校的空白报表模板
 #   make sample-data            重新生成仓库自带的示例数据（逐格相同）
+#   make docs                   依据报表字段定义重写 docs/raw-returns.md 中的字段表
 #   make bench                  300 所学校的性能基准（写入 docs/performance.md 所需的数字）
 #
 # The DAG, one way:  data/raw/<T>  →  data/clean/<T>  →  data/checked/<T>  →  data/scores/<T>  →  outputs/<T>
@@ -113,7 +114,7 @@ endif
 DISTRICT_FILES := $(RDIR)/district.html $(RDIR)/district.pdf
 SCHOOLS_INDEX := $(RDIR)/schools/index.json
 
-.PHONY: report clean checks scores district schools index install test bench template sample-data clobber help
+.PHONY: report clean checks scores district schools index install test bench template sample-data docs clobber help
 .DEFAULT_GOAL := report
 
 report: $(RDIR)/manifest.json
@@ -157,21 +158,24 @@ $(SYSDEPS): | $(ENV)
 # .params.checked), so an unknown, misspelt or missing key, a wrong type or an out-of-range value stops the run
 # before its first step, with a message naming the file, the line and the key; `make -q` and `make -n` see the
 # stamps as they are.
-STAMPS := $(CLEAN)/.params.json $(CHECKED)/.params.json $(SCORES)/.params.json $(SCORES)/.reports-params.json
 STAMP_MARK := $(CLEAN)/.params.checked
-STAMP_INPUTS := $(PARAM_FILES) $(wildcard src/tqa/params/*.py) src/tqa/run/dag.py src/tqa/measures/catalog.py
+# (The earlier terms' stamps too: their statistics, rebuilt by a recursive make below, depend on them.)
+STAMP_INPUTS := $(PARAM_FILES) $(foreach t,$(PRIOR_TERMS),$(wildcard params/terms/$(t).yaml)) \
+  $(wildcard src/tqa/params/*.py) src/tqa/run/dag.py src/tqa/measures/catalog.py
+STAMP_TERMS := $(foreach t,$(TERM) $(PRIOR_TERMS),--term $(t))
 ifneq ($(filter $(TERM_GOALS),$(or $(MAKECMDGOALS),report)),)
   ifneq ($(wildcard $(PY)),)
     PARAMS_STATUS := $(shell if [ ! -e $(STAMP_MARK) ] || [ -n "$$(find $(STAMP_INPUTS) -newer $(STAMP_MARK) 2>/dev/null)" ]; \
-      then $(PY) -m tqa.run.dag stamps --term $(TERM) --mark $(STAMP_MARK) >&2 || echo failed; fi)
+      then $(PY) -m tqa.run.dag stamps $(STAMP_TERMS) --mark $(STAMP_MARK) >&2 || echo failed; fi)
     ifeq ($(PARAMS_STATUS),failed)
       $(error 评价参数有误（见上），运行未开始；请改正后重新运行)
     endif
   endif
 endif
 # First run (no virtual environment yet while make read this file): the same, once it exists.
-$(STAMPS) &: | $(ENV)
-	$(PY) -m tqa.run.dag stamps --term $(TERM) --mark $(STAMP_MARK)
+data/clean/%/.params.json data/checked/%/.params.json data/scores/%/.params.json data/scores/%/.reports-params.json: \
+    | $(ENV)
+	$(PY) -m tqa.run.dag stamps --term $*
 
 # ---- step 1: clean ----
 $(CLEAN_FILES) &: $(RAW_FILES) $(CLEAN)/.params.json notebooks/01_clean.ipynb $(CLEAN_CODE) $(ENV) | $(SYSDEPS)
@@ -212,7 +216,7 @@ $(RDIR)/manifest.json: $(RDIR)/index.html $(RAW_FILES) $(PARAM_FILES) $(REPORTS_
 # term's own inputs, params or code changed.
 .SECONDEXPANSION:
 data/scores/%/subject_stats.parquet: $$(wildcard data/raw/$$*/*.xlsx) $$(wildcard data/raw/$$*/office/*) \
-    params/methodology.yaml $$(wildcard params/terms/$$*.yaml) $(SUITES) $(CLEAN_CODE) $(CHECKS_CODE) $(SCORES_CODE) \
+    data/clean/$$*/.params.json data/checked/$$*/.params.json data/scores/$$*/.params.json $(SUITES) $(CLEAN_CODE) $(CHECKS_CODE) $(SCORES_CODE) \
     notebooks/01_clean.ipynb notebooks/02_checks.ipynb notebooks/03_scores.ipynb | $(ENV) $(SYSDEPS)
 	@echo "==> 先计算较早学期 $* 的统计（用于趋势与增值评价）"
 	@$(MAKE) --no-print-directory scores TERM=$*
@@ -223,6 +227,10 @@ $(OUT)/template.xlsx: $(RAW)/office/exam_spec.csv $(wildcard $(RAW)/office/item_
     $(shell find src/tqa -name '*.py' -not -path '*/__pycache__/*') | $(ENV)
 	$(PY) -m tqa.devtools.template --term $(TERM) --out $@
 	@echo "==> 空白报表模板：$@"
+
+# docs/raw-returns.md's field tables, from the sheet specs (tests/devtools/test_docs.py fails when they are stale).
+docs: | $(ENV)
+	$(PY) -m tqa.devtools.docs
 
 sample-data: | $(ENV)
 	$(PY) -m tqa.devtools.sample --out data/raw --schools 40 --seed 2023 --terms 2023-1,2023-2 \
@@ -239,4 +247,4 @@ clobber:
 	git checkout -- data/clean/.gitkeep outputs/.gitkeep 2>/dev/null || true
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,13p' Makefile

@@ -142,3 +142,25 @@ def test_item_sheet_follows_the_item_spec(template_with_items):
         assert dv[f"{col}2:{col}5000"].formula1.endswith(f"{col}2<={top:g}))"), label
     help_text = "\n".join(str(c.value) for row in wb["填表说明"].iter_rows() for c in row if c.value)
     assert "小题得分" in help_text and "六年级数学" in help_text and "九年级数学" in help_text
+
+
+def test_every_ranged_field_has_its_spec_range_in_the_template(template):
+    """The template's validations come from the same sheet specs as the checks (one range, one place)."""
+    from openpyxl.utils import get_column_letter
+
+    wb = openpyxl.load_workbook(template)
+    seen = 0
+    for sheet in sheets.SHEETS:
+        if not sheet.ranged or sheet.name not in wb.sheetnames:
+            continue
+        ws = wb[sheet.name]
+        dv = _validations(ws)
+        header_row = next(r for r in range(1, 10) if any(c.value == sheet.ranged[0].header for c in ws[r]))
+        columns = {c.value: get_column_letter(c.column) for c in ws[header_row]}
+        for f in sheet.ranged:
+            col = columns[f.header]
+            [v] = [v for ref, v in dv.items() if ref.startswith(f"{col}{header_row + 1}:")]
+            assert v.type == ("whole" if f.whole else "decimal"), f.name
+            assert (float(v.formula1), float(v.formula2)) == f.range, f.name
+            seen += 1
+    assert seen == sum(len(s.ranged) for s in sheets.SHEETS)   # the 学校信息 grade table too

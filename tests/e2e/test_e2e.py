@@ -233,6 +233,105 @@ def test_only_affected_steps_rerun(district):
     assert snapshot(root) == before
 
 
+def test_a_chart_edit_rerenders_the_reports_only_and_a_cleaning_edit_reruns_everything(district):
+    root, _, _ = district
+    # The project's own copy of the code (mtimes kept), so the test touches no file of the repository.
+    (root / "src").unlink()
+    shutil.copytree(REPO / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    try:
+        def stale(goal, term=TERM):   # make -q: exit 1 when the goal (or anything under it) would re-run
+            env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+            return subprocess.run(["make", "-q", "--no-print-directory", goal, f"TERM={term}"], cwd=root,
+                                  env=env, capture_output=True, text=True, timeout=300).returncode == 1
+
+        goals = ("clean", "checks", "scores", "district", "schools", "index", f"outputs/{TERM}/manifest.json")
+        assert not any(stale(g) for g in goals)
+        (root / "src" / "tqa" / "reports" / "charts" / "academic.py").touch()
+        assert [g for g in goals if stale(g)] == ["district", "schools", "index", f"outputs/{TERM}/manifest.json"]
+        run = make(root, "report")
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert {k for k in range(1, 7) if f"==> [{k}/6]" in run.stdout} == {4, 5, 6}, run.stdout
+        assert "先计算较早学期" not in run.stdout
+        (root / "src" / "tqa" / "clean" / "sheets.py").touch()
+        assert [g for g in goals if stale(g)] == list(goals) and stale("scores", "2023-1")
+    finally:
+        shutil.rmtree(root / "src")
+        (root / "src").symlink_to(REPO / "src")
+    run = make(root, "report")    # back on the repository's code (older mtimes than the copy's touch)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
+def test_a_school_report_is_a_function_of_files_alone(district, tmp_path):
+    """One school's report, rendered in a fresh process in a project holding only the checked tables, the
+    statistics and the inputs record (no raw returns, no clean tables, no other school's output), is byte for
+    byte the report `make report` wrote, and the job writes only its own three files: the same job can run on
+    any worker that sees these files."""
+    root, _, _ = district
+    solo = tmp_path / "solo"
+    solo.mkdir()
+    for name in LINKED:
+        (solo / name).symlink_to(REPO / name)
+    for stage in ("checked", "scores"):
+        shutil.copytree(root / "data" / stage, solo / "data" / stage)
+    (solo / "data" / "clean" / TERM).mkdir(parents=True)
+    shutil.copy2(root / "data" / "clean" / TERM / "inputs.json", solo / "data" / "clean" / TERM)
+    def files():   # os.walk does not follow the links to the code
+        return {Path(d, f).relative_to(solo).as_posix() for d, _, fs in os.walk(solo) for f in fs}
+
+    before = files()
+    code = json.loads((root / "outputs" / TERM / "schools" / "index.json").read_text(encoding="utf-8"))[0]["school_code"]
+    out = solo / "elsewhere"
+    # the environment make gives every recipe (its exports), and nothing else of the parent's
+    exports = dict(re.findall(r"^export (\w+) := (\S+)", (REPO / "Makefile").read_text(encoding="utf-8"), re.M))
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **exports}
+    run = subprocess.run([".venv/bin/python", "-m", "tqa.run.runner", "notebooks/05_school_report.ipynb",
+                          str(out / f"{code}.ipynb"), "-p", "term", TERM, "-p", "school_code", code, "-p", "mode",
+                          "internal", "--html", str(out / f"{code}.html"), "--pdf", str(out / f"{code}.pdf")],
+                         cwd=solo, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    made = root / "outputs" / TERM / "schools"
+    assert (out / f"{code}.html").read_bytes() == (made / f"{code}.html").read_bytes()
+    assert (out / f"{code}.pdf").read_bytes() == (made / f"{code}.pdf").read_bytes()
+    assert files() - before == {f"elsewhere/{code}.{x}" for x in ("ipynb", "html", "pdf")}
+
+
+def notebook_calls(stem: str) -> list[str]:
+    """The view methods a report notebook shows, in order."""
+    import nbformat
+
+    nb = nbformat.read(REPO / "notebooks" / f"{stem}.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return list(dict.fromkeys(re.findall(r"\bview\.(\w+)\(", code)))
+
+
+def test_the_public_views_read_no_internal_table(district, monkeypatch):
+    """Structural, not a branch in a cell: every section the report notebooks show, called on the public
+    views, reads only tables the public edition may read (tqa.schema.tables.INTERNAL_ONLY)."""
+    from tqa.io.catalog import Catalog
+    from tqa.reports.display import setup
+    from tqa.reports.views import district_view, school_view
+    from tqa.schema.tables import spec
+
+    root, _, _ = district
+    setup()   # as the notebooks do: the report fonts
+    reads = []
+    original = Catalog.read
+    monkeypatch.setattr(Catalog, "read", lambda self, stage, name: reads.append((stage, name)) or original(self, stage, name))
+    code = json.loads((root / "outputs" / TERM / "schools" / "index.json").read_text(encoding="utf-8"))[0]["school_code"]
+    for stem, view in (("04_district_report", district_view(TERM, "public", root=str(root))),
+                       ("05_school_report", school_view(TERM, code, "public", root=str(root)))):
+        calls = notebook_calls(stem)
+        assert len(calls) > 10, calls
+        for name in calls:
+            getattr(view, name)()
+    assert reads and not [r for r in reads if spec(*r).internal_only], sorted(set(reads))
+    internal = school_view(TERM, code, "internal", root=str(root))
+    internal.classes_section()
+    assert ("scores", "borderline") in reads     # the internal edition does read the students near a line
+    with pytest.raises(PermissionError, match="scores/borderline"):
+        school_view(TERM, code, "public", root=str(root)).read("scores", "borderline")
+
+
 def test_second_cold_run_is_byte_identical(district):
     root, _, _ = district
     first = snapshot(root)

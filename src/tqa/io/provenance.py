@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -79,27 +78,16 @@ def git_describe(root: str | Path = ".") -> str | None:
     return out.stdout.strip() or None
 
 
-def package_versions() -> dict[str, str]:
+def package_versions(tools: dict[str, str] | None = None) -> dict[str, str]:
+    """The key Python packages' versions, then ``tools`` (programs whose version decides output bytes, such as
+    the PDF engine, supplied by the step that uses them)."""
     out = {}
     for name in KEY_PACKAGES:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "未安装"
-    out["chromium"] = browser_version()   # prints the PDFs: its version decides their bytes
-    return out
-
-
-def browser_version() -> str:
-    """The PDF engine's version, e.g. "Chromium 156.0.8078.79"; "未安装" when there is none."""
-    from tqa.reports.pdf import PdfError, find_browser
-
-    try:
-        out = subprocess.run([find_browser(), "--version"], capture_output=True, text=True, timeout=30)
-    except (PdfError, OSError, subprocess.TimeoutExpired):
-        return "未安装"
-    lines = [line.strip() for line in out.stdout.splitlines() if line.strip()]
-    return re.sub(r"\s+built on .*$", "", lines[-1]) if lines else "未知"
+    return {**out, **(tools or {})}
 
 
 INPUTS_RECORD = "inputs.json"
@@ -134,7 +122,8 @@ def provenance(catalog: Catalog, params_dir: str | Path = "params") -> dict[str,
     }
 
 
-def build_manifest(catalog: Catalog, outputs: list[Path], params_dir: str | Path = "params") -> dict:
+def build_manifest(catalog: Catalog, outputs: list[Path], params_dir: str | Path = "params",
+                   tools: dict[str, str] | None = None) -> dict:
     root = catalog.root
     return {
         "term": catalog.term,
@@ -145,7 +134,7 @@ def build_manifest(catalog: Catalog, outputs: list[Path], params_dir: str | Path
         "code_version": code_version(root),
         "code_sha256": code_hash(root),
         "git": git_describe(root),
-        "packages": package_versions(),
+        "packages": package_versions(tools),
         "outputs": [{"path": p.relative_to(root).as_posix(), "sha256": file_sha256(p)}
                     for p in sorted(outputs)],
     }

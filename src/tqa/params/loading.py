@@ -181,6 +181,8 @@ def _message(kinds: list[dict], path: tuple, data: Any) -> str:
     err = kinds[0]
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     now = f"，现为 {_shown(value)}" if kind not in ("missing", "extra_forbidden") else ""
+    if value is None and kind in _TYPES:     # `key:` with nothing after it: the value is missing, not wrong
+        now = "，但这里只写了键、没有写值"
     if kind == "missing":
         return "缺少这个键：每个参数都须写出（params/ 中没有别处的默认值）"
     if kind == "extra_forbidden":

@@ -25,6 +25,7 @@ import re
 import select
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -65,6 +66,17 @@ def find_browser() -> str:
         if path:
             return path
     raise PdfError("找不到 Chromium 浏览器（生成 PDF 需要）：请运行 make install，或 apt-get install chromium-headless-shell")
+
+
+def browser_version() -> str:
+    """The PDF engine's version, e.g. "Chromium 156.0.8078.79" (it decides the PDFs' bytes, so the manifest
+    records it); "未安装" when there is none."""
+    try:
+        out = subprocess.run([find_browser(), "--version"], capture_output=True, text=True, timeout=30)
+    except (PdfError, OSError, subprocess.TimeoutExpired):
+        return "未安装"
+    lines = [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    return re.sub(r"\s+built on .*$", "", lines[-1]) if lines else "未知"
 
 
 def pdf_date(epoch: int | None = None) -> bytes:

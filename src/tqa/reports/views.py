@@ -31,6 +31,7 @@ from tqa.reports.labels import FORMATS, LABELS, labels_for, percent
 from tqa.reports.tables import common as tc
 from tqa.reports.tables import district as td
 from tqa.reports.tables import school as ts
+from tqa.schema.tables import spec
 from tqa.core.vocabulary import GRADE_LABELS
 
 MODES = ("internal", "public")
@@ -48,6 +49,8 @@ class View:
         self.level = float(self.params.uncertainty.level)
 
     def read(self, stage: str, name: str) -> pd.DataFrame:
+        if self.public and spec(stage, name).internal_only:
+            raise PermissionError(f"the public edition may not read {stage}/{name} (tqa.schema.tables.INTERNAL_ONLY)")
         return self.catalog.read(stage, name)
 
     @cached_property
@@ -221,7 +224,7 @@ class PublicDistrictView(DistrictView):
 
     @cached_property
     def issues(self) -> pd.DataFrame:
-        return self.read("checked", "issues").iloc[0:0]  # the problem lists go to schools, not to the public
+        return spec("checked", "issues").empty()  # the problem lists go to schools, not to the public
 
     def rank_trend_section(self) -> Note:
         return Note("公开版不含各校名次，排名统计表从略。")
@@ -330,7 +333,7 @@ class SchoolView(View):
                 for (grade, subject), rows in own.groupby(["grade", "subject"], sort=True)]
 
     def own_issues(self) -> pd.DataFrame:
-        return self.read("checked", "issues").iloc[0:0]
+        return spec("checked", "issues").empty()
 
     def quality_section(self):
         own = self.own_issues()

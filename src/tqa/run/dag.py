@@ -28,9 +28,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "run": (*FOUNDATION, "clean", "checks", "measures", "reports"),
     "devtools": FOUNDATION,
 }
-# Every notebook is executed by the runner: each step's code includes it (it imports reports only to export HTML
-# and PDF, which only the report steps ask for).
-RUNNER = ("__init__.py", "run/__init__.py", "run/runner.py")
+# Every notebook is executed by the runner and reads its params through this module (step_params): each step's
+# code includes both (the runner imports reports only to export HTML and PDF, which only the report steps ask for).
+RUNNER = ("__init__.py", "run/__init__.py", "run/runner.py", "run/dag.py")
 ALL_SECTIONS = "*"
 
 
@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("makevars")
     stamps = sub.add_parser("stamps")
-    stamps.add_argument("--term", required=True)
+    stamps.add_argument("--term", required=True, action="append",
+                        help="a term whose stamps to bring up to date (repeat for the earlier terms a run reads)")
     stamps.add_argument("--mark", default=None, help="a file to touch once the params are valid")
     args = ap.parse_args(argv)
     if args.command == "makevars":
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     from tqa.params import ParamsError
 
     try:
-        write_stamps(args.term)
+        for term in dict.fromkeys(args.term):
+            write_stamps(term)
     except ParamsError as exc:
         print(str(exc), file=sys.stderr)
         return 2

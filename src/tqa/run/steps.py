@@ -134,6 +134,7 @@ def cmd_index(catalog: Catalog, mode: str) -> int:
 
 def cmd_manifest(catalog: Catalog, mode: str) -> int:
     from tqa.io.provenance import build_manifest, write_manifest
+    from tqa.reports.pdf import browser_version
 
     rdir = report_dir(catalog, mode)
     target = rdir / "manifest.json"
@@ -141,7 +142,7 @@ def cmd_manifest(catalog: Catalog, mode: str) -> int:
     outputs = [p for p in rdir.rglob("*") if p.is_file() and p != target
                and (mode == "public" or public not in p.parents)
                and "template.xlsx" != p.name]
-    write_manifest(build_manifest(catalog, outputs), target)
+    write_manifest(build_manifest(catalog, outputs, tools={"chromium": browser_version()}), target)
     return 0
 
 

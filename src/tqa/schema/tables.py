@@ -11,7 +11,7 @@ dtypes are pandas names: ``str`` (pandas' default string, missing = NaN), ``stri
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from tqa.core.issues import ISSUE_COLUMNS
@@ -28,6 +28,7 @@ class TableSpec:
     columns: tuple[tuple[str, str], ...]   # (name, dtype), in order
     sort: tuple[str, ...] = ()             # the row order (clean and checked tables are sorted on write)
     doc: str = ""
+    internal_only: bool = False            # the public edition may not read it (INTERNAL_ONLY below)
 
     @cached_property
     def names(self) -> tuple[str, ...]:
@@ -226,6 +227,18 @@ _SCORES = {
         ("school_code", "grade", "subject", "weakness_rank"), "per school item scoring rates against the district"),
 }
 SCORES = {name: TableSpec(name, "scores", cols, sort, doc) for name, (cols, sort, doc) in _SCORES.items()}
+
+# What the public edition's views may never read (tqa.reports.views refuses it, whatever a notebook asks): a row
+# per student or per class, staff names, the problem lists sent back to schools, the inspectors' ratings, and
+# every clean table (the public edition reads checked tables and statistics only).
+INTERNAL_ONLY = {
+    "clean": tuple(CLEAN),
+    "checked": ("students", "scores", "fitness", "survey", "items", "routine", "rejected", "issues", "ratings"),
+    "scores": ("class_stats", "tiers", "borderline"),
+}
+for _stage, _names in (("clean", CLEAN), ("checked", CHECKED), ("scores", SCORES)):
+    for _name in INTERNAL_ONLY[_stage]:
+        _names[_name] = replace(_names[_name], internal_only=True)
 
 STAGES = {"clean": CLEAN, "checked": CHECKED, "scores": SCORES}
 
