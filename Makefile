@@ -1,7 +1,8 @@
 # 区域教学质量分析流水线 / district teaching-quality analysis pipeline
 #
 #   make report TERM=2023-2     全部步骤：清洗 → 数据质量检查 → 统计 → 全区报告 → 学校报告 → 索引
-#   make test                   运行测试
+#   make test                   运行测试（先做代码检查 make lint）
+#   make lab                    启动 JupyterLab，在项目环境中打开、运行各步骤的笔记本
 #   make template TERM=2023-2   生成发给学校的空白报表模板
 #   make sample-data            重新生成仓库自带的示例数据（逐格相同）
 #   make docs                   依据报表字段定义重写 docs/raw-returns.md 中的字段表
@@ -114,7 +115,7 @@ endif
 DISTRICT_FILES := $(RDIR)/district.html $(RDIR)/district.pdf
 SCHOOLS_INDEX := $(RDIR)/schools/index.json
 
-.PHONY: report clean checks scores district schools index install test bench template sample-data docs clobber help
+.PHONY: report clean checks scores district schools index install test lint lab bench template sample-data docs clobber help
 .DEFAULT_GOAL := report
 
 report: $(RDIR)/manifest.json
@@ -236,8 +237,19 @@ sample-data: | $(ENV)
 	$(PY) -m tqa.devtools.sample --out data/raw --schools 40 --seed 2023 --terms 2023-1,2023-2 \
 	  --defects-json tests/fixtures/sample_defects.json
 
-test: $(ENV) $(SYSDEPS)
+# The tests, after the lint (ruff: the rules and the format in pyproject.toml).
+test: lint $(ENV) $(SYSDEPS)
 	$(PY) -m pytest -q
+
+lint: $(ENV)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+# JupyterLab on the project's environment, kernels in the project's root (tqa.devtools.lab). LAB_ARGS passes
+# options through, e.g. make lab LAB_ARGS="--port=8890 --ip=0.0.0.0".
+LAB_ARGS ?=
+lab: $(ENV) $(SYSDEPS)
+	$(PY) -m tqa.devtools.lab $(LAB_ARGS)
 
 bench: $(ENV) $(SYSDEPS)
 	$(PY) -m tqa.run.bench --schools $(SCHOOLS) --seed $(SEED) --workers $(WORKERS)
@@ -247,4 +259,4 @@ clobber:
 	git checkout -- data/clean/.gitkeep outputs/.gitkeep 2>/dev/null || true
 
 help:
-	@sed -n '1,13p' Makefile
+	@sed -n '1,14p' Makefile
