@@ -1,4 +1,5 @@
 """Fixtures shared by every test package (helpers: tests/helpers)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Data-quality checks (step 2): each check fires on a fixture and stays quiet on clean data."""
+
 from __future__ import annotations
 
 import math
@@ -10,13 +11,12 @@ import pandas as pd
 import pytest
 
 from helpers import params_with
-from tqa.schema import office
-from tqa.schema import sheets
-from tqa.schema.tables import CHECKED, CLEAN
 from tqa.checks import STATUS_MISSING, STATUS_OK, STATUS_PARTIAL, STATUS_SET_ASIDE, read_suite_files, run_checks
-from tqa.io.office import read_exam_spec, read_item_spec, read_registry
-from tqa.core.issues import ISSUE_COLUMNS, Issue, issues_frame
 from tqa.checks.workbook import HEADERS, SUMMARY_SHEET, write_quality_workbook
+from tqa.core.issues import ISSUE_COLUMNS, Issue, issues_frame
+from tqa.io.office import read_exam_spec, read_item_spec, read_registry
+from tqa.schema import office, sheets
+from tqa.schema.tables import CHECKED, CLEAN
 
 PARAMS = params_with()  # shipped: tolerance 0, an unlisted subject blocks from 10 students
 SUITES = "checks"
@@ -25,30 +25,36 @@ S = sheets.SCORES.name
 
 # ---- fixtures: a tiny clean district --------------------------------------------------------
 def registry() -> pd.DataFrame:
-    return pd.DataFrame({
-        "school_code": ["001", "002", "003", "004"],
-        "school_name": ["城东小学", "城西中学", "南山九年一贯制学校", "北岭小学"],
-        "name_variants": ["", "", "", ""],
-        "school_type": ["小学", "初中", "九年一贯制", "小学"],
-        "category": ["城区", "城区", "乡镇", "农村"],
-    })
+    return pd.DataFrame(
+        {
+            "school_code": ["001", "002", "003", "004"],
+            "school_name": ["城东小学", "城西中学", "南山九年一贯制学校", "北岭小学"],
+            "name_variants": ["", "", "", ""],
+            "school_type": ["小学", "初中", "九年一贯制", "小学"],
+            "category": ["城区", "城区", "乡镇", "农村"],
+        }
+    )
 
 
 def exam_spec() -> pd.DataFrame:
-    return pd.DataFrame({
-        "grade": [1, 1, 3, 3, 8, 8],
-        "subject": ["语文", "数学", "语文", "数学", "语文", "数学"],
-        "full_marks": [math.nan, math.nan, 100.0, 100.0, 120.0, 120.0],
-        "mode": ["等级", "等级", "分数", "分数", "分数", "分数"],
-        "csv_row": range(2, 8),  # as tqa.io.office.read_exam_spec gives it
-    })
+    return pd.DataFrame(
+        {
+            "grade": [1, 1, 3, 3, 8, 8],
+            "subject": ["语文", "数学", "语文", "数学", "语文", "数学"],
+            "full_marks": [math.nan, math.nan, 100.0, 100.0, 120.0, 120.0],
+            "mode": ["等级", "等级", "分数", "分数", "分数", "分数"],
+            "csv_row": range(2, 8),  # as tqa.io.office.read_exam_spec gives it
+        }
+    )
 
 
 # (school, grade, student ids, 语文 score, 数学 score)
-ROSTER = [("001", 3, ["A01", "A02", "A03"], [95.0, 60.0, 30.0], [100.0, 0.0, 75.5]),
-          ("002", 8, ["B01", "B02"], [120.0, 88.0], [99.0, 110.0]),
-          ("003", 3, ["C01"], [70.0], [80.0]),
-          ("003", 8, ["C02"], [100.0], [90.0])]
+ROSTER = [
+    ("001", 3, ["A01", "A02", "A03"], [95.0, 60.0, 30.0], [100.0, 0.0, 75.5]),
+    ("002", 8, ["B01", "B02"], [120.0, 88.0], [99.0, 110.0]),
+    ("003", 3, ["C01"], [70.0], [80.0]),
+    ("003", 8, ["C02"], [100.0], [90.0]),
+]
 
 
 def clean_tables() -> dict[str, pd.DataFrame]:
@@ -68,14 +74,19 @@ def clean_tables() -> dict[str, pd.DataFrame]:
     for code in ("001", "002", "003"):
         routine.append((code, sheets.ROUTINE.name, 2, "张老师", "校长", 30, 10, 12.0))
     reg = registry()
-    returns = pd.DataFrame({
-        "school_code": reg["school_code"], "school_name": reg["school_name"],
-        "school_type": reg["school_type"], "category": reg["category"],
-        "submitted": [True, True, True, False],
-        "source_file": ["001.xlsx", "002.xlsx", "003.xlsx", None],
-        "source_sha256": ["a", "b", "c", None], "name_in_return": ["城东小学", "城西中学", "南山学校", None],
-        "filled_by": ["李", "王", "赵", None],
-    })
+    returns = pd.DataFrame(
+        {
+            "school_code": reg["school_code"],
+            "school_name": reg["school_name"],
+            "school_type": reg["school_type"],
+            "category": reg["category"],
+            "submitted": [True, True, True, False],
+            "source_file": ["001.xlsx", "002.xlsx", "003.xlsx", None],
+            "source_sha256": ["a", "b", "c", None],
+            "name_in_return": ["城东小学", "城西中学", "南山学校", None],
+            "filled_by": ["李", "王", "赵", None],
+        }
+    )
     tables = {
         "returns": returns,
         "students": pd.DataFrame(students, columns=CLEAN["students"].names),
@@ -91,8 +102,13 @@ def clean_tables() -> dict[str, pd.DataFrame]:
 
 
 def run(tables=None, reg=None, spec=None, params=PARAMS):
-    return run_checks(clean_tables() if tables is None else tables, registry() if reg is None else reg,
-                      exam_spec() if spec is None else spec, params, suites_dir=SUITES)
+    return run_checks(
+        clean_tables() if tables is None else tables,
+        registry() if reg is None else reg,
+        exam_spec() if spec is None else spec,
+        params,
+        suites_dir=SUITES,
+    )
 
 
 def rules(result, stage="checks") -> list[str]:
@@ -190,8 +206,22 @@ def test_unknown_school_blocks_and_is_set_aside():
 
 def test_unknown_school_from_cleaning_blocks():
     t = clean_tables()
-    t["issues"] = issues_frame([Issue("clean", "warning", "unknown_school", "077", None, None, None, None,
-                                      "学校代码不在名册中", "已跳过该文件")])
+    t["issues"] = issues_frame(
+        [
+            Issue(
+                "clean",
+                "warning",
+                "unknown_school",
+                "077",
+                None,
+                None,
+                None,
+                None,
+                "学校代码不在名册中",
+                "已跳过该文件",
+            )
+        ]
+    )
     res = run(t)
     assert res.blocking
     assert only(res, "unknown_school")["stage"].tolist() == ["clean", "checks"]
@@ -231,8 +261,14 @@ def test_score_above_full_marks_sets_the_score_aside(clean_result):
     res = run(t)
     assert not res.blocking
     issue = only(res, "score_above_full_marks").iloc[0]
-    assert (issue["school_code"], issue["school_name"], issue["sheet"], issue["excel_row"], issue["column"],
-            issue["value"]) == ("001", "城东小学", "学业成绩", 3, "数学", "150")
+    assert (
+        issue["school_code"],
+        issue["school_name"],
+        issue["sheet"],
+        issue["excel_row"],
+        issue["column"],
+        issue["value"],
+    ) == ("001", "城东小学", "学业成绩", 3, "数学", "150")
     assert issue["message"] == "数学成绩 150 超过该科满分 100"
     kept = res.tables["scores"]
     cell = kept.loc[(kept["student_id"] == "A02") & (kept["subject"] == "数学")].iloc[0]
@@ -284,8 +320,12 @@ def test_invalid_sex_fitness_range_and_survey_ranges():
     t["survey"] = set_row(t["survey"], t["survey"].index == 2, homework_minutes=601.0)
     t["survey"] = set_row(t["survey"], t["survey"].index == 3, sleep_hours=-1.0)
     res = run(t)
-    assert {"invalid_sex_students", "fitness_total_out_of_range", "homework_minutes_out_of_range",
-            "sleep_hours_out_of_range"} <= set(rules(res))
+    assert {
+        "invalid_sex_students",
+        "fitness_total_out_of_range",
+        "homework_minutes_out_of_range",
+        "sleep_hours_out_of_range",
+    } <= set(rules(res))
     assert len(res.tables["fitness"]) == 6 and len(res.tables["survey"]) == 5
     assert only(res, "fitness_total_out_of_range").loc[0, "value"] == "121"
 
@@ -298,7 +338,10 @@ def test_routine_numbers_outside_their_range():
     issue = only(res, "routine_out_of_range_research_hours").iloc[0]
     assert (issue["school_code"], issue["column"], issue["value"]) == ("002", "教研时数", "-2")
     assert issue["message"] == "教研时数 -2 不在 0–1000 小时之间（本学期）"  # the range from the sheet spec
-    assert only(res, "routine_out_of_range_lessons_observed").iloc[0]["message"] == "听课节数 501 不在 0–500 节之间（本学期）"
+    assert (
+        only(res, "routine_out_of_range_lessons_observed").iloc[0]["message"]
+        == "听课节数 501 不在 0–500 节之间（本学期）"
+    )
     assert set(res.tables["routine"]["school_code"]) == {"001"}
 
 
@@ -308,8 +351,12 @@ def test_enrolment_counts_outside_their_range():
     first = en.index == en.index[0]
     t["enrolment"] = set_row(en, first, transferred_in=6000, transferred_out=-1, dropped_out=5001, died=-2)
     res = run(t)
-    for rule in ("transferred_in_out_of_range", "transferred_out_out_of_range", "dropped_out_out_of_range",
-                 "died_out_of_range"):
+    for rule in (
+        "transferred_in_out_of_range",
+        "transferred_out_out_of_range",
+        "dropped_out_out_of_range",
+        "died_out_of_range",
+    ):
         assert len(only(res, rule)) == 1, rule
     assert only(res, "transferred_in_out_of_range").iloc[0]["message"] == "3 年级转入人数 6000 不在 0–5000 之间"
     assert len(res.tables["enrolment"]) == len(en) - 1
@@ -372,18 +419,31 @@ def test_remaining_rules_fire():
     t["enrolment"] = t["enrolment"].loc[t["enrolment"]["school_code"] != "003"]
     spec = exam_spec().assign(mode=["等级", "等级", "分数", "分数", "分数", "百分"])
     res = run(t, spec=spec)
-    expected = {"missing_school_code", "invalid_sex_fitness", "grade_not_offered_fitness",
-                "student_id_conflict_fitness", "student_id_conflict_survey", "grade_not_offered_survey",
-                "routine_out_of_range_lessons_observed", "routine_out_of_range_lessons_evaluated",
-                "grade_not_offered_enrolment", "enrolled_out_of_range", "missing_sheet_survey",
-                "missing_sheet_routine", "missing_sheet_info", "exam_spec_mode_unknown"}
+    expected = {
+        "missing_school_code",
+        "invalid_sex_fitness",
+        "grade_not_offered_fitness",
+        "student_id_conflict_fitness",
+        "student_id_conflict_survey",
+        "grade_not_offered_survey",
+        "routine_out_of_range_lessons_observed",
+        "routine_out_of_range_lessons_evaluated",
+        "grade_not_offered_enrolment",
+        "enrolled_out_of_range",
+        "missing_sheet_survey",
+        "missing_sheet_routine",
+        "missing_sheet_info",
+        "exam_spec_mode_unknown",
+    }
     assert expected <= set(rules(res)), expected - set(rules(res))
 
 
 # ---- office CSV readers ---------------------------------------------------------------------
 def test_read_registry_and_exam_spec(tmp_path):
     reg = tmp_path / "registry.csv"
-    reg.write_text("学校代码,学校名称,曾用名或简称,学校类型,学校类别\n1,城东小学,东小|城东,小学,城区\n", encoding="utf-8-sig")
+    reg.write_text(
+        "学校代码,学校名称,曾用名或简称,学校类型,学校类别\n1,城东小学,东小|城东,小学,城区\n", encoding="utf-8-sig"
+    )
     spec = tmp_path / "exam_spec.csv"
     spec.write_text("年级,学科,满分,评价方式\n七年级,语文,120,分数\n1,数学,,等级\n", encoding="utf-8-sig")
     r = read_registry(reg)
@@ -401,8 +461,22 @@ def messy_result():
     t["scores"] = set_row(sc, (sc["student_id"] == "A02") & (sc["subject"] == "数学"), score=150.0)
     for name in ("students", "scores"):
         t[name] = set_row(t[name], t[name]["student_id"] == "B02", student_id="A01")
-    t["issues"] = issues_frame([Issue("clean", "fixed", "fullwidth_digits", "003", "学业成绩", 2, "语文", "７０",
-                                      "全角数字已转换为半角", "已自动修正")])
+    t["issues"] = issues_frame(
+        [
+            Issue(
+                "clean",
+                "fixed",
+                "fullwidth_digits",
+                "003",
+                "学业成绩",
+                2,
+                "语文",
+                "７０",
+                "全角数字已转换为半角",
+                "已自动修正",
+            )
+        ]
+    )
     return run(t)
 
 
@@ -427,8 +501,10 @@ def test_workbook_is_byte_identical_and_has_expected_sheets(tmp_path, messy_resu
     assert [c.value for c in s001[1]] == list(HEADERS)
     assert s001.freeze_panes == "A2"
     body = list(s001.iter_rows(min_row=2, values_only=True))
-    assert [(r[2], r[3], r[4], r[5]) for r in body] == [("学业成绩", 2, "学籍号", "A01"),
-                                                      ("学业成绩", 3, "数学", "150")]
+    assert [(r[2], r[3], r[4], r[5]) for r in body] == [
+        ("学业成绩", 2, "学籍号", "A01"),
+        ("学业成绩", 3, "数学", "150"),
+    ]
     assert {r[8] for r in body} == {"警告"}
     assert wb["全部问题"].auto_filter.ref is not None
 
@@ -439,8 +515,21 @@ def test_suite_files_are_canonical_and_well_formed():
     from tqa.checks.suites import canonical
 
     suites = read_suite_files(SUITES)
-    assert set(suites) == {"returns", "exam_spec", "tested_subjects", "scores", "students", "fitness", "survey",
-                           "routine", "enrolment", "coverage", "usable_returns", "items", "ratings"}
+    assert set(suites) == {
+        "returns",
+        "exam_spec",
+        "tested_subjects",
+        "scores",
+        "students",
+        "fitness",
+        "survey",
+        "routine",
+        "enrolment",
+        "coverage",
+        "usable_returns",
+        "items",
+        "ratings",
+    }
     for name, suite in suites.items():
         text = Path(SUITES, f"{name}.json").read_text(encoding="utf-8")
         assert text == json.dumps(canonical(suite), ensure_ascii=False, indent=2) + "\n", name
@@ -469,27 +558,46 @@ def test_conflicting_student_does_not_make_a_school_look_over_enrolled():
 
 
 # ---- 小题得分 (items suite) ---------------------------------------------------------------------
-I = sheets.ITEMS.name
+ITEMS_SHEET = sheets.ITEMS.name
 # (school, excel_row, student, item, score): grade 8 数学 of school 002, items 1 (objective, 3) and 2 (subjective, 5)
-ITEM_ROWS = [("002", 2, "B01", "1", 3.0), ("002", 2, "B01", "2", 5.0),
-             ("002", 3, "B02", "1", 0.0), ("002", 3, "B02", "2", 4.0)]
+ITEM_ROWS = [
+    ("002", 2, "B01", "1", 3.0),
+    ("002", 2, "B01", "2", 5.0),
+    ("002", 3, "B02", "1", 0.0),
+    ("002", 3, "B02", "2", 4.0),
+]
 
 
 def item_spec() -> pd.DataFrame:
-    return pd.DataFrame({"grade": [8, 8], "subject": ["数学", "数学"], "item": ["1", "2"],
-                         "full_marks": [3.0, 5.0], "type": ["objective", "subjective"]})
+    return pd.DataFrame(
+        {
+            "grade": [8, 8],
+            "subject": ["数学", "数学"],
+            "item": ["1", "2"],
+            "full_marks": [3.0, 5.0],
+            "type": ["objective", "subjective"],
+        }
+    )
 
 
 def item_tables(rows=ITEM_ROWS) -> dict[str, pd.DataFrame]:
     t = clean_tables()
-    t["items"] = pd.DataFrame([(c, I, r, sid, 8, "数学", item, score) for c, r, sid, item, score in rows],
-                              columns=CLEAN["items"].names)
+    t["items"] = pd.DataFrame(
+        [(c, ITEMS_SHEET, r, sid, 8, "数学", item, score) for c, r, sid, item, score in rows],
+        columns=CLEAN["items"].names,
+    )
     return t
 
 
 def run_items(rows=ITEM_ROWS, spec="default"):
-    return run_checks(item_tables(rows), registry(), exam_spec(), PARAMS, suites_dir=SUITES,
-                      item_spec=item_spec() if spec == "default" else spec)
+    return run_checks(
+        item_tables(rows),
+        registry(),
+        exam_spec(),
+        PARAMS,
+        suites_dir=SUITES,
+        item_spec=item_spec() if spec == "default" else spec,
+    )
 
 
 def _items_kept(res) -> list[tuple]:
@@ -503,6 +611,7 @@ def test_items_clean_data_passes_and_table_is_kept():
     assert _items_kept(res) == [(2, "B01", "1", 3.0), (2, "B01", "2", 5.0), (3, "B02", "1", 0.0), (3, "B02", "2", 4.0)]
     assert res.tables["returns"].set_index("school_code").loc["002", "status"] == STATUS_OK
     from tqa.measures.academic import items as ia
+
     assert len(ia.check_item_scores(res.tables["items"], item_spec())) == 0
 
 
@@ -512,7 +621,12 @@ def test_item_score_above_full_marks_and_negative_set_the_cell_aside():
     assert rules(res) == ["item_score_above_full_marks", "item_score_negative", "missing_return"]
     above = only(res, "item_score_above_full_marks").iloc[0]
     assert (above["school_code"], above["sheet"], above["excel_row"], above["column"], above["value"]) == (
-        "002", I, 2, "2", "6")
+        "002",
+        ITEMS_SHEET,
+        2,
+        "2",
+        "6",
+    )
     assert above["message"] == "数学第 2 题得分 6 超过该题满分 5" and above["severity"] == "warning"
     assert only(res, "item_score_negative").iloc[0]["message"] == "数学第 1 题得分 -3 为负数"
     # only those two cells go; the rest of both rows stays
@@ -524,7 +638,8 @@ def test_item_not_in_spec():
     res = run_items([*ITEM_ROWS, ("002", 3, "B02", "13(1)", 2.0)])
     issue = only(res, "item_not_in_spec")
     assert issue[["excel_row", "column", "message"]].values.tolist() == [
-        [3, "13(1)", "试卷结构表（item_spec.csv）中没有 8 年级数学第 13(1) 题"]]
+        [3, "13(1)", "试卷结构表（item_spec.csv）中没有 8 年级数学第 13(1) 题"]
+    ]
     assert len(res.tables["items"]) == 4
 
 
@@ -541,7 +656,10 @@ def test_item_student_not_in_scores_sets_the_row_aside():
     res = run_items(rows)
     issue = only(res, "item_student_not_in_scores")
     assert issue[["excel_row", "column", "value"]].values.tolist() == [
-        [4, "全国学籍号", "B09"], [4, "全国学籍号", "B09"], [5, "全国学籍号", "A01"]]
+        [4, "全国学籍号", "B09"],
+        [4, "全国学籍号", "B09"],
+        [5, "全国学籍号", "A01"],
+    ]
     assert issue["message"].iloc[0] == "学籍号 B09 不在本校「学业成绩」中，小题得分无法对应到学生"
     assert _items_kept(res) == _items_kept(run_items())
 
@@ -562,15 +680,18 @@ def test_item_score_duplicate():
     res = run_items([*ITEM_ROWS, ("002", 4, "B02", "1", 3.0)])
     issue = only(res, "item_score_duplicate")
     assert issue[["excel_row", "message"]].values.tolist() == [
-        [3, "学籍号 B02 的数学第 1 题有 2 条记录"], [4, "学籍号 B02 的数学第 1 题有 2 条记录"]]
+        [3, "学籍号 B02 的数学第 1 题有 2 条记录"],
+        [4, "学籍号 B02 的数学第 1 题有 2 条记录"],
+    ]
     assert _items_kept(res) == [(2, "B01", "1", 3.0), (2, "B01", "2", 5.0)]  # both rows of B02 set aside
 
 
 def test_read_item_spec(tmp_path):
 
     path = tmp_path / office.ITEM_SPEC.file
-    path.write_bytes(b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n9,数学,第1题,3,客观\n九年级,数学,13（1）,6,主观题\n,,,,\n"
-                     .encode())
+    path.write_bytes(
+        b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n9,数学,第1题,3,客观\n九年级,数学,13（1）,6,主观题\n,,,,\n".encode()
+    )
     spec = read_item_spec(path)
     assert spec.values.tolist() == [[9, "数学", "1", 3.0, "objective", 2], [9, "数学", "13(1)", 6.0, "subjective", 3]]
     assert str(spec["grade"].dtype) == "int64" and str(spec["full_marks"].dtype) == "float64"
@@ -590,15 +711,23 @@ def ratings_frame(rows) -> pd.DataFrame:
 
 
 def test_inspection_ratings_are_checked_and_kept():
-    rows = [("001", "A1.1", "办学理念", "A", 8.5, 10.0, "甲"),
-            ("009", "A1.1", "办学理念", "B", 7.0, 10.0, "甲"),     # not in the registry
-            ("002", "A1.1", "办学理念", "D", 7.0, 10.0, "甲"),     # level
-            ("002", "A1.2", "依法治校", "B", math.nan, 10.0, "甲"),  # no score
-            ("003", "A1.1", "办学理念", "A", 11.0, 10.0, "甲"),     # above its maximum
-            ("003", "A1.2", "依法治校", "C", -1.0, 0.0, "甲")]      # negative, maximum not positive
+    rows = [
+        ("001", "A1.1", "办学理念", "A", 8.5, 10.0, "甲"),
+        ("009", "A1.1", "办学理念", "B", 7.0, 10.0, "甲"),  # not in the registry
+        ("002", "A1.1", "办学理念", "D", 7.0, 10.0, "甲"),  # level
+        ("002", "A1.2", "依法治校", "B", math.nan, 10.0, "甲"),  # no score
+        ("003", "A1.1", "办学理念", "A", 11.0, 10.0, "甲"),  # above its maximum
+        ("003", "A1.2", "依法治校", "C", -1.0, 0.0, "甲"),
+    ]  # negative, maximum not positive
     res = run_checks(clean_tables(), registry(), exam_spec(), PARAMS, suites_dir=SUITES, ratings=ratings_frame(rows))
-    for rule in ("rating_unknown_school", "rating_level_unknown", "rating_score_missing", "rating_score_above_max",
-                 "rating_score_negative", "rating_max_not_positive"):
+    for rule in (
+        "rating_unknown_school",
+        "rating_level_unknown",
+        "rating_score_missing",
+        "rating_score_above_max",
+        "rating_score_negative",
+        "rating_max_not_positive",
+    ):
         assert len(only(res, rule)) >= 1, rule
     issue = only(res, "rating_score_above_max").iloc[0]
     assert (issue["sheet"], issue["excel_row"], issue["value"]) == ("督导评估结果（inspection_ratings.csv）", 6, "11")

@@ -1,4 +1,5 @@
 """One spec per raw sheet: the suites take every value range from tqa.schema.sheets, never a number of their own."""
+
 from __future__ import annotations
 
 from helpers import SUITES
@@ -11,8 +12,12 @@ BETWEEN = "expect_column_values_to_be_between"
 
 def range_expectations():
     suites = read_suite_files(SUITES)
-    return {(name, e["kwargs"]["column"]): e for name, s in suites.items() for e in s["expectations"]
-            if e["type"] == BETWEEN}
+    return {
+        (name, e["kwargs"]["column"]): e
+        for name, s in suites.items()
+        for e in s["expectations"]
+        if e["type"] == BETWEEN
+    }
 
 
 def test_every_ranged_field_is_checked_against_its_spec_range():

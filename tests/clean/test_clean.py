@@ -1,89 +1,121 @@
 """Cleaning: cell normalisation, header handling, the row contract, warnings with exact texts,
 broken files, determinism of the Parquet output."""
+
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from helpers import cleanfixtures as fx
+from tqa.clean import (
+    canonical_subject,
+    clean_term,
+    find_header_row,
+    map_header,
+    match_school,
+    name_match,
+    normalize_class,
+    normalize_grade,
+    normalize_sex,
+    normalize_student_id,
+    parse_number,
+    parse_score,
+    read_tables,
+    read_workbook,
+    write_tables,
+)
+from tqa.clean.returns import batches
+from tqa.core import vocabulary as vocab
+from tqa.core.issues import ISSUE_COLUMNS, Issue
+from tqa.io.catalog import Catalog
+from tqa.io.tables import records_frame, to_frame
 from tqa.schema import sheets
 from tqa.schema.tables import CLEAN
-from tqa.core import vocabulary as vocab
-from tqa.io.catalog import Catalog
-from tqa.clean import (canonical_subject, clean_term, find_header_row, map_header, match_school,
-                       name_match, normalize_class, normalize_grade, normalize_sex,
-                       normalize_student_id, parse_number, parse_score, read_tables, read_workbook,
-                       write_tables)
-from tqa.io.tables import records_frame, to_frame
-from tqa.clean.returns import batches
-from tqa.core.issues import ISSUE_COLUMNS, Issue
-
-
-from helpers import cleanfixtures as fx
 
 S, L = vocab.EXAM_MODE_SCORE, vocab.EXAM_MODE_LEVEL
 
 
 # ---- cell normalisation -------------------------------------------------------------------
-@pytest.mark.parametrize("value, mode, status, score, level, fixes", [
-    (85, S, "scored", 85.0, None, ()),
-    (85.5, S, "scored", 85.5, None, ()),
-    ("85", S, "scored", 85.0, None, ()),
-    (" 85.5 ", S, "scored", 85.5, None, ()),
-    ("８５", S, "scored", 85.0, None, ("fullwidth",)),
-    ("７９．３", S, "scored", 79.3, None, ("fullwidth",)),
-    ("85分", S, "scored", 85.0, None, ("unit",)),
-    ("８５分", S, "scored", 85.0, None, ("fullwidth", "unit")),
-    (150, S, "scored", 150.0, None, ()),  # range checks are the checks step's job
-    ("缺考", S, "absent", None, None, ()),
-    ("缺", S, "absent", None, None, ("absent_variant",)),
-    ("缺 考", S, "absent", None, None, ("absent_variant",)),
-    ("（缺考）", S, "absent", None, None, ("absent_variant",)),
-    ("缺席", S, "absent", None, None, ("absent_variant",)),
-    ("q", S, "absent", None, None, ("absent_variant",)),
-    ("免考", S, "exempt", None, None, ()),
-    ("免", L, "exempt", None, None, ("exempt_variant",)),
-    ("免试", S, "exempt", None, None, ("exempt_variant",)),
-    ("(免考)", S, "exempt", None, None, ("exempt_variant",)),
-    ("优秀", L, "level", None, "优秀", ()),
-    ("待合格", L, "level", None, "待合格", ()),
-    ("优", L, "level", None, "优秀", ("level_variant",)),
-    ("不合格", L, "level", None, "待合格", ("level_variant",)),
-    ("良好", S, "invalid", None, None, ()),  # a level on a scored paper
-    (90, L, "invalid", None, None, ()),  # a score for a level-graded subject
-    ("八十", S, "invalid", None, None, ()),
-    ("85..5", S, "invalid", None, None, ()),
-    (None, S, "invalid", None, None, ()),
-    (True, S, "invalid", None, None, ()),
-])
+@pytest.mark.parametrize(
+    "value, mode, status, score, level, fixes",
+    [
+        (85, S, "scored", 85.0, None, ()),
+        (85.5, S, "scored", 85.5, None, ()),
+        ("85", S, "scored", 85.0, None, ()),
+        (" 85.5 ", S, "scored", 85.5, None, ()),
+        ("８５", S, "scored", 85.0, None, ("fullwidth",)),
+        ("７９．３", S, "scored", 79.3, None, ("fullwidth",)),
+        ("85分", S, "scored", 85.0, None, ("unit",)),
+        ("８５分", S, "scored", 85.0, None, ("fullwidth", "unit")),
+        (150, S, "scored", 150.0, None, ()),  # range checks are the checks step's job
+        ("缺考", S, "absent", None, None, ()),
+        ("缺", S, "absent", None, None, ("absent_variant",)),
+        ("缺 考", S, "absent", None, None, ("absent_variant",)),
+        ("（缺考）", S, "absent", None, None, ("absent_variant",)),
+        ("缺席", S, "absent", None, None, ("absent_variant",)),
+        ("q", S, "absent", None, None, ("absent_variant",)),
+        ("免考", S, "exempt", None, None, ()),
+        ("免", L, "exempt", None, None, ("exempt_variant",)),
+        ("免试", S, "exempt", None, None, ("exempt_variant",)),
+        ("(免考)", S, "exempt", None, None, ("exempt_variant",)),
+        ("优秀", L, "level", None, "优秀", ()),
+        ("待合格", L, "level", None, "待合格", ()),
+        ("优", L, "level", None, "优秀", ("level_variant",)),
+        ("不合格", L, "level", None, "待合格", ("level_variant",)),
+        ("良好", S, "invalid", None, None, ()),  # a level on a scored paper
+        (90, L, "invalid", None, None, ()),  # a score for a level-graded subject
+        ("八十", S, "invalid", None, None, ()),
+        ("85..5", S, "invalid", None, None, ()),
+        (None, S, "invalid", None, None, ()),
+        (True, S, "invalid", None, None, ()),
+    ],
+)
 def test_parse_score(value, mode, status, score, level, fixes):
     cell = parse_score(value, mode)
     assert (cell.status, cell.score, cell.level, cell.fixes) == (status, score, level, fixes)
     assert (cell.reason is not None) == (status == "invalid")
 
 
-@pytest.mark.parametrize("value, units, expected, fixes", [
-    ("60分钟", ("分钟", "分"), 60.0, ("unit",)),
-    ("60分", ("分钟", "分"), 60.0, ("unit",)),
-    ("9 小时", ("小时",), 9.0, ("unit",)),
-    ("１２", (), 12.0, ("fullwidth",)),
-    ("-3", (), -3.0, ()),
-    ("分", ("分",), None, ()),
-    ("很多", (), None, ()),
-    (7.0, (), 7.0, ()),
-])
+@pytest.mark.parametrize(
+    "value, units, expected, fixes",
+    [
+        ("60分钟", ("分钟", "分"), 60.0, ("unit",)),
+        ("60分", ("分钟", "分"), 60.0, ("unit",)),
+        ("9 小时", ("小时",), 9.0, ("unit",)),
+        ("１２", (), 12.0, ("fullwidth",)),
+        ("-3", (), -3.0, ()),
+        ("分", ("分",), None, ()),
+        ("很多", (), None, ()),
+        (7.0, (), 7.0, ()),
+    ],
+)
 def test_parse_number(value, units, expected, fixes):
     p = parse_number(value, units)
     assert (p.value, p.fixes) == (expected, fixes)
 
 
-@pytest.mark.parametrize("value, grade", [
-    ("七年级", 7), ("初一", 7), ("初三", 9), ("7", 7), (7, 7), (7.0, 7), ("7年级", 7), ("７年级", 7),
-    (" 三年级 ", 3), ("一 年级", 1), ("高一", None), (10, None), ("", None), (None, None), (7.5, None),
-])
+@pytest.mark.parametrize(
+    "value, grade",
+    [
+        ("七年级", 7),
+        ("初一", 7),
+        ("初三", 9),
+        ("7", 7),
+        (7, 7),
+        (7.0, 7),
+        ("7年级", 7),
+        ("７年级", 7),
+        (" 三年级 ", 3),
+        ("一 年级", 1),
+        ("高一", None),
+        (10, None),
+        ("", None),
+        (None, None),
+        (7.5, None),
+    ],
+)
 def test_normalize_grade(value, grade):
     assert normalize_grade(value)[0] == grade
 
@@ -93,10 +125,26 @@ def test_normalize_grade_reports_fullwidth():
     assert normalize_grade("七年级") == (7, ())
 
 
-@pytest.mark.parametrize("value, class_no", [
-    (3, 3), (3.0, 3), ("3", 3), ("03", 3), ("3班", 3), ("（3）班", 3), ("(3)班", 3), ("七(3)班", 3),
-    ("第3班", 3), ("三班", 3), ("十二班", 12), ("３班", 3), ("甲班", None), (0, None), (None, None),
-])
+@pytest.mark.parametrize(
+    "value, class_no",
+    [
+        (3, 3),
+        (3.0, 3),
+        ("3", 3),
+        ("03", 3),
+        ("3班", 3),
+        ("（3）班", 3),
+        ("(3)班", 3),
+        ("七(3)班", 3),
+        ("第3班", 3),
+        ("三班", 3),
+        ("十二班", 12),
+        ("３班", 3),
+        ("甲班", None),
+        (0, None),
+        (None, None),
+    ],
+)
 def test_normalize_class(value, class_no):
     assert normalize_class(value) == class_no
 
@@ -106,9 +154,17 @@ def test_normalize_sex(value, sex):
     assert normalize_sex(value) == sex
 
 
-@pytest.mark.parametrize("value, sid", [
-    ("G123", "G123"), (" g123 ", "G123"), ("Ｇ１２３", "G123"), (123456.0, "123456"), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "value, sid",
+    [
+        ("G123", "G123"),
+        (" g123 ", "G123"),
+        ("Ｇ１２３", "G123"),
+        (123456.0, "123456"),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_normalize_student_id(value, sid):
     assert normalize_student_id(value) == sid
 
@@ -116,19 +172,37 @@ def test_normalize_student_id(value, sid):
 SUBJECTS = ("语文", "数学", "英语", "道德与法治", "生物学")
 
 
-@pytest.mark.parametrize("header, subject", [
-    ("数学", "数学"), (" 数 学 ", "数学"), ("数学成绩", "数学"), ("数学(120分)", "数学"), ("数学（120分）", "数学"),
-    ("道法", "道德与法治"), ("思想品德", "道德与法治"), ("外语", "英语"), ("英文", "英语"), ("生物", "生物学"),
-    ("物理", None), ("总分", None), ("序号", None),
-])
+@pytest.mark.parametrize(
+    "header, subject",
+    [
+        ("数学", "数学"),
+        (" 数 学 ", "数学"),
+        ("数学成绩", "数学"),
+        ("数学(120分)", "数学"),
+        ("数学（120分）", "数学"),
+        ("道法", "道德与法治"),
+        ("思想品德", "道德与法治"),
+        ("外语", "英语"),
+        ("英文", "英语"),
+        ("生物", "生物学"),
+        ("物理", None),
+        ("总分", None),
+        ("序号", None),
+    ],
+)
 def test_canonical_subject(header, subject):
     assert canonical_subject(header, SUBJECTS) == subject
 
 
 # ---- header row and mapping ---------------------------------------------------------------
 def test_find_header_row_below_titles():
-    rows = [["某校期末成绩统计表"] * 6, ["填报单位：某校", None, None, "单位：分"], [],
-            ["学籍号", "学生姓名", "年级", "班别", "性别", "数学"], ["G1", "甲", "七年级", 1, "男", 90]]
+    rows = [
+        ["某校期末成绩统计表"] * 6,
+        ["填报单位：某校", None, None, "单位：分"],
+        [],
+        ["学籍号", "学生姓名", "年级", "班别", "性别", "数学"],
+        ["G1", "甲", "七年级", 1, "男", 90],
+    ]
     assert find_header_row(rows, sheets.SCORES) == 3
     assert find_header_row([["无关"], ["G1", 1]], sheets.SCORES) is None
 
@@ -138,7 +212,12 @@ def test_map_header_aliases_subjects_and_order():
     hm = map_header(row, sheets.SCORES, SUBJECTS)
     assert hm.columns == {1: "student_id", 2: "name", 3: "sex", 4: "class_no", 5: "grade"}
     assert hm.subjects == {6: "英语", 7: "道德与法治", 8: "数学"}
-    assert hm.renamed == [(1, "学籍号", "全国学籍号"), (4, "班", "班级"), (6, "外语", "英语"), (7, "道法", "道德与法治")]
+    assert hm.renamed == [
+        (1, "学籍号", "全国学籍号"),
+        (4, "班", "班级"),
+        (6, "外语", "英语"),
+        (7, "道法", "道德与法治"),
+    ]
     assert hm.ignored == [(9, "备注")]
     assert hm.duplicated == [(10, "数学", 8)]
     assert hm.reordered and hm.missing == []
@@ -150,8 +229,16 @@ def test_map_header_aliases_subjects_and_order():
 def test_engines_agree_on_row_numbers_and_merges(tmp_path):
     from python_calamine import CalamineWorkbook
 
-    rows = [[], [], [None, None, "标题"], [], [None, "学籍号", "年级", "数学"], [None, "G1", "七年级", "８５"],
-            [None, "G2", None, 70], [None, "G3", None, 60]]
+    rows = [
+        [],
+        [],
+        [None, None, "标题"],
+        [],
+        [None, "学籍号", "年级", "数学"],
+        [None, "G1", "七年级", "８５"],
+        [None, "G2", None, 70],
+        [None, "G3", None, 60],
+    ]
     path = fx.write_workbook(tmp_path / "t.xlsx", {"学业成绩": rows}, {"学业成绩": ["C3:F3", "C6:C8"]})
     cal = read_workbook(path, "calamine")["学业成绩"]
     opx = read_workbook(path, "openpyxl")["学业成绩"]
@@ -204,7 +291,9 @@ def test_messy_scores_sheet_warnings_exact(tables):
     got = _texts(tables["issues"], school_code="001", sheet="学业成绩")
     sheet = "工作表「学业成绩」，"
     assert got == [
-        F + sheet + "第 1 行，A=“清河区实验学校期末成绩统计表”：表头上方有 2 行标题或说明（第 1、2 行，首行为“清河区实验学校期末成绩统计表”），不是数据，已跳过（已跳过）",
+        F
+        + sheet
+        + "第 1 行，A=“清河区实验学校期末成绩统计表”：表头上方有 2 行标题或说明（第 1、2 行，首行为“清河区实验学校期末成绩统计表”），不是数据，已跳过（已跳过）",
         F + sheet + "第 3 行：列的顺序与模板不同（学籍号、姓名、年级、性别、班），已按表头名称识别（已自动修正）",
         F + sheet + "第 3 行，外语=“外语”：表头“外语”（H 列）已按“英语”识别（已自动修正）",
         F + sheet + "第 3 行，学籍号=“学籍号”：表头“学籍号”（A 列）已按“全国学籍号”识别（已自动修正）",
@@ -227,7 +316,8 @@ def test_messy_scores_sheet_warnings_exact(tables):
 def test_messy_other_sheets_warnings_exact(tables):
     iss = tables["issues"]
     assert _texts(iss, school_code="001", sheet="学校信息") == [
-        F + "工作表「学校信息」，第 2 行，学校名称=“实验学校”：学校名称填写为“实验学校”，名册登记名称为“清河区实验学校”（已登记的曾用名或简称）（已自动修正）",
+        F
+        + "工作表「学校信息」，第 2 行，学校名称=“实验学校”：学校名称填写为“实验学校”，名册登记名称为“清河区实验学校”（已登记的曾用名或简称）（已自动修正）",
         F + "工作表「学校信息」，第 9 行，在籍人数=“２”：全角数字“２”已按 2 读取（已自动修正）",
         W + "工作表「学校信息」，第 10 行，年级=“合计”：合计行，不是年级记录（已剔除该行）",
     ]
@@ -236,12 +326,16 @@ def test_messy_other_sheets_warnings_exact(tables):
         W + "工作表「体质健康」，第 3 行，体测总分=“缺考”：体测总分“缺考”无法识别，没有可用的体测成绩（已剔除该行）",
     ]
     assert _texts(iss, school_code="001", sheet="作业与睡眠") == [
-        F + "工作表「作业与睡眠」，第 2 行，日均书面作业时间（分钟）=“60分钟”：数值“60分钟”带有单位，已按 60 读取（已自动修正）",
-        F + "工作表「作业与睡眠」，第 2 行，日均睡眠时间（小时）=“9小时”：数值“9小时”带有单位，已按 9 读取（已自动修正）",
-        W + "工作表「作业与睡眠」，第 3 行，日均书面作业时间（分钟）=“很多”：日均书面作业时间（分钟）“很多”无法识别为数值（该值不纳入统计）",
+        F
+        + "工作表「作业与睡眠」，第 2 行，日均书面作业时间（分钟）=“60分钟”：数值“60分钟”带有单位，已按 60 读取（已自动修正）",
+        F
+        + "工作表「作业与睡眠」，第 2 行，日均睡眠时间（小时）=“9小时”：数值“9小时”带有单位，已按 9 读取（已自动修正）",
+        W
+        + "工作表「作业与睡眠」，第 3 行，日均书面作业时间（分钟）=“很多”：日均书面作业时间（分钟）“很多”无法识别为数值（该值不纳入统计）",
     ]
     assert _texts(iss, school_code="001", sheet="教学常规") == [
-        W + "工作表「教学常规」，第 3 行：听课、评课、教研都没有可用的数值（已剔除该行）"]
+        W + "工作表「教学常规」，第 3 行：听课、评课、教研都没有可用的数值（已剔除该行）"
+    ]
     assert set(iss["stage"]) == {"clean"}
     assert set(iss.loc[iss["rule"].isin(["duplicate_row", "total_row", "invalid_score"]), "severity"]) == {"warning"}
     assert set(iss.loc[iss["rule"].isin(["fullwidth_digits", "unit_suffix", "header_alias"]), "severity"]) == {"fixed"}
@@ -274,8 +368,15 @@ def test_rejected_rows_have_reasons(tables):
     rej = tables["rejected"]
     r = rej[(rej["school_code"] == "001") & (rej["sheet"] == "学业成绩")]
     assert r[["excel_row", "reason"]].values.tolist() == [
-        [8, "与第 7 行重复"], [9, "缺少学籍号"], [10, "年级“高一”无法识别"], [13, "合计行，不是学生记录"]]
-    assert r["raw_values"].iloc[0] == "学籍号=G003 | 姓名=王三 | 年级=7 | 性别=女 | 班=3 | 语文=八十 | 数学=70 | 外语=80 | 道法=75"
+        [8, "与第 7 行重复"],
+        [9, "缺少学籍号"],
+        [10, "年级“高一”无法识别"],
+        [13, "合计行，不是学生记录"],
+    ]
+    assert (
+        r["raw_values"].iloc[0]
+        == "学籍号=G003 | 姓名=王三 | 年级=7 | 性别=女 | 班=3 | 语文=八十 | 数学=70 | 外语=80 | 道法=75"
+    )
     assert set(rej["source_file"]) == {"001.xlsx"}
 
 
@@ -283,8 +384,12 @@ def test_messy_clean_values(tables):
     st = tables["students"]
     st = st[st["school_code"] == "001"]
     assert st[["excel_row", "student_id", "grade", "class_no", "sex"]].values.tolist() == [
-        [4, "G001", 7, 1, "男"], [5, "G002", 7, 2, "女"], [7, "G003", 7, 3, "女"], [11, "G006", 1, 2, "女"],
-        [12, "G007", 3, 1, "男"]]
+        [4, "G001", 7, 1, "男"],
+        [5, "G002", 7, 2, "女"],
+        [7, "G003", 7, 3, "女"],
+        [11, "G006", 1, 2, "女"],
+        [12, "G007", 3, 1, "男"],
+    ]
     sc = tables["scores"]
     sc = sc[sc["school_code"] == "001"].set_index(["excel_row", "subject"])
     # grade 7: 4 subjects x 3 students; grade 1: 2; grade 3: 3 + a 道法 cell its spec lacks (for checks)
@@ -298,16 +403,20 @@ def test_messy_clean_values(tables):
     assert sc.loc[(11, "语文"), ["status", "level"]].tolist() == ["level", "优秀"]
     assert sc.loc[(12, "道德与法治"), ["status", "score"]].tolist() == ["scored", 90.0]
     enr = tables["enrolment"]
-    assert enr[enr["school_code"] == "001"][["excel_row", "grade", "enrolled"]].values.tolist() == [[8, 7, 4], [9, 1, 2]]
+    assert enr[enr["school_code"] == "001"][["excel_row", "grade", "enrolled"]].values.tolist() == [
+        [8, 7, 4],
+        [9, 1, 2],
+    ]
     sv = tables["survey"]
     assert sv[sv["school_code"] == "001"][["homework_minutes", "sleep_hours"]].fillna(-1).values.tolist() == [
-        [60.0, 9.0], [-1, 8.5]]
+        [60.0, 9.0],
+        [-1, 8.5],
+    ]
 
 
 def test_broken_file_does_not_hide_others(tables):
     ret = tables["returns"].set_index("school_code")
-    assert ret["submitted"].to_dict() == {"001": True, "002": True, "003": True, "004": False, "005": True,
-                                          "999": True}
+    assert ret["submitted"].to_dict() == {"001": True, "002": True, "003": True, "004": False, "005": True, "999": True}
     assert ret.loc["003", "source_file"] == "003.xlsx" and ret.loc["003", "school_type"] == "小学"
     issue = tables["issues"].query("school_code == '003'")
     assert issue["rule"].tolist() == ["unreadable_file"]
@@ -369,8 +478,10 @@ def test_second_file_of_a_school_is_set_aside_whichever_batch_it_is_in(tmp_path)
     fx.write_office(term_dir)
     fx.write_workbook(term_dir / "002.xlsx", fx.simple_return("002", "清河区第一小学"))
     fx.write_workbook(term_dir / "003.xlsx", fx.simple_return("003", "清河区第二小学"))
-    fx.write_workbook(term_dir / "003_2.xlsx", fx.simple_return("003", "清河区第二小学",
-                                                                students=(("G777", "丁", "七年级", 1, "男", 1, 2, 3, 4),)))
+    fx.write_workbook(
+        term_dir / "003_2.xlsx",
+        fx.simple_return("003", "清河区第二小学", students=(("G777", "丁", "七年级", 1, "男", 1, 2, 3, 4),)),
+    )
     one = clean_term(Catalog(fx.TERM, tmp_path), workers=1)
     two = clean_term(Catalog(fx.TERM, tmp_path), workers=3)  # 3 files: one batch each
     for name, df in one.items():
@@ -393,17 +504,26 @@ def test_batches_keep_file_order():
 def test_records_frame_matches_inference_then_cast():
     """Building columns with their dtypes gives what from_records + to_frame's cast gave, missing values
     and a non-text value in a text column included."""
-    rows = {"enrolment": [("001", "学校信息", 9, 7, 120.0, None, 0.0, None, 1.0),
-                          ("001", "学校信息", 10, 1, None, None, None, None, None)],
-            "scores": [("001", "学业成绩", 3, "G1", 7, None, "数学", "invalid", None, None, ""),
-                       ("001", "学业成绩", 4, "G2", 7, 3, "数学", "scored", 85.5, None, "85.5")],
-            "returns": [("001", None, None, None, False, None, None, None, None),
-                        ("002", "某校", "小学", "城区", True, "002.xlsx", 12, None, 1.5)],
-            "items": []}
+    rows = {
+        "enrolment": [
+            ("001", "学校信息", 9, 7, 120.0, None, 0.0, None, 1.0),
+            ("001", "学校信息", 10, 1, None, None, None, None, None),
+        ],
+        "scores": [
+            ("001", "学业成绩", 3, "G1", 7, None, "数学", "invalid", None, None, ""),
+            ("001", "学业成绩", 4, "G2", 7, 3, "数学", "scored", 85.5, None, "85.5"),
+        ],
+        "returns": [
+            ("001", None, None, None, False, None, None, None, None),
+            ("002", "某校", "小学", "城区", True, "002.xlsx", 12, None, 1.5),
+        ],
+        "items": [],
+    }
     for name, recs in rows.items():
         inferred = pd.DataFrame.from_records(recs, columns=list(CLEAN[name].names))
-        pd.testing.assert_frame_equal(to_frame(records_frame(recs, name), name), to_frame(inferred, name),
-                                      check_exact=True)
+        pd.testing.assert_frame_equal(
+            to_frame(records_frame(recs, name), name), to_frame(inferred, name), check_exact=True
+        )
 
 
 def test_read_tables_by_name(tables, tmp_path):
@@ -423,20 +543,35 @@ def test_openpyxl_engine_gives_the_same_tables(tables, term_root):
 
 
 # ---- school matching ----------------------------------------------------------------------
-REG = {"001": {"school_name": "清河区实验学校", "name_variants": ("实验学校",), "school_type": "小学",
-               "category": "城区"}}
+REG = {
+    "001": {"school_name": "清河区实验学校", "name_variants": ("实验学校",), "school_type": "小学", "category": "城区"}
+}
 
 
-@pytest.mark.parametrize("file, meta, code, known, rules", [
-    ("001.xlsx", {"school_code": (1, "001"), "school_name": (2, "清河区实验学校")}, "001", True, []),
-    ("001.xlsx", {"school_code": (1, 1.0), "school_name": (2, "清河区 实验学校")}, "001", True, ["code_leading_zeros"]),
-    ("001_实验学校.xlsx", {"school_code": (1, "001")}, "001", True, []),
-    ("001.xlsx", {"school_code": (1, "002"), "school_name": (2, "实验学校")}, "001", True,
-     ["code_mismatch", "name_variant"]),
-    ("报表.xlsx", {"school_code": (1, "001")}, "001", True, ["code_from_cell"]),
-    ("777.xlsx", {"school_code": (1, "777")}, "777", False, ["unknown_school"]),
-    ("001.xlsx", {"school_name": (2, "河西小学")}, "001", True, ["name_mismatch"]),
-])
+@pytest.mark.parametrize(
+    "file, meta, code, known, rules",
+    [
+        ("001.xlsx", {"school_code": (1, "001"), "school_name": (2, "清河区实验学校")}, "001", True, []),
+        (
+            "001.xlsx",
+            {"school_code": (1, 1.0), "school_name": (2, "清河区 实验学校")},
+            "001",
+            True,
+            ["code_leading_zeros"],
+        ),
+        ("001_实验学校.xlsx", {"school_code": (1, "001")}, "001", True, []),
+        (
+            "001.xlsx",
+            {"school_code": (1, "002"), "school_name": (2, "实验学校")},
+            "001",
+            True,
+            ["code_mismatch", "name_variant"],
+        ),
+        ("报表.xlsx", {"school_code": (1, "001")}, "001", True, ["code_from_cell"]),
+        ("777.xlsx", {"school_code": (1, "777")}, "777", False, ["unknown_school"]),
+        ("001.xlsx", {"school_name": (2, "河西小学")}, "001", True, ["name_mismatch"]),
+    ],
+)
 def test_match_school(file, meta, code, known, rules):
     m = match_school(file, meta, REG)
     assert (m.code, m.known, [i[1] for i in m.issues]) == (code, known, rules)
@@ -450,9 +585,12 @@ def test_name_match():
 
 # ---- the sample generator's defects are all found ---------------------------------------------
 CHECKS_JOB = {"impossible_score", "student_in_two_schools", "not_submitted"}
-RULES_FOR_KIND = {"score_with_unit": {"unit_suffix"}, "marker_variant": {"absent_variant", "exempt_variant"},
-                  "school_name_listed_variant": {"name_variant"},
-                  "school_name_unlisted_variant": {"name_mismatch", "name_variant"}}
+RULES_FOR_KIND = {
+    "score_with_unit": {"unit_suffix"},
+    "marker_variant": {"absent_variant", "exempt_variant"},
+    "school_name_listed_variant": {"name_variant"},
+    "school_name_unlisted_variant": {"name_mismatch", "name_variant"},
+}
 
 
 def test_sample_district_defects_are_reported(tmp_path):
@@ -511,10 +649,14 @@ def test_item_sheet_long_table(item_tables):
     assert tuple(it.columns) == CLEAN["items"].names
     assert str(it["grade"].dtype) == "Int64" and str(it["score"].dtype) == "float64"
     assert it[["excel_row", "student_id", "grade", "subject", "item", "score"]].values.tolist() == [
-        [3, "G900", 7, "数学", "1", 3.0], [3, "G900", 7, "数学", "2", 2.0], [3, "G900", 7, "数学", "3(1)", 4.0],
+        [3, "G900", 7, "数学", "1", 3.0],
+        [3, "G900", 7, "数学", "2", 2.0],
+        [3, "G900", 7, "数学", "3(1)", 4.0],
         [3, "G900", 7, "数学", "3(2)", 5.0],
-        [7, "G902", 7, "数学", "2", 1.0], [7, "G902", 7, "数学", "3(2)", 2.0],
-        [10, "G904", 7, "数学", "2", 1.0]]
+        [7, "G902", 7, "数学", "2", 1.0],
+        [7, "G902", 7, "数学", "3(2)", 2.0],
+        [10, "G904", 7, "数学", "2", 1.0],
+    ]
     assert set(it["school_code"]) == {"001"} and set(it["sheet"]) == {sheets.ITEMS.name}
 
 
@@ -526,7 +668,11 @@ def test_item_sheet_row_accounting(item_tables):
     rej = item_tables["rejected"]
     rej = rej[rej["sheet"] == sheets.ITEMS.name]
     assert rej[["excel_row", "reason"]].values.tolist() == [
-        [4, "与第 3 行重复"], [8, "缺少学籍号"], [9, "科目为空，无法确定是哪一科的试卷"], [11, "合计行，不是学生记录"]]
+        [4, "与第 3 行重复"],
+        [8, "缺少学籍号"],
+        [9, "科目为空，无法确定是哪一科的试卷"],
+        [11, "合计行，不是学生记录"],
+    ]
     assert rej["raw_values"].iloc[0] == "全国学籍号=G900 | 年级=七年级 | 科目=数学 | 第1题=3 | ２=２ | 3 (1)=4 | 3(2)=5"
     # school 002 sent no item sheet: no accounting row, no warning (the sheet is optional)
     assert "002" not in set(acc.loc[acc["sheet"] == sheets.ITEMS.name, "school_code"])
@@ -539,7 +685,8 @@ def test_item_sheet_warnings_exact(item_tables):
     got = _texts(item_tables["issues"], school_code="001", sheet=sheets.ITEMS.name)
     assert got == [
         "【已自动修正】学校 001 清河区实验学校，工作表「小题得分」：工作表名“ 小题得分”已按“小题得分”识别（已自动修正）",
-        F1 + "第 1 行，A=“七年级数学小题得分”：表头上方有 1 行标题或说明（第 1 行，首行为“七年级数学小题得分”），不是数据，已跳过（已跳过）",
+        F1
+        + "第 1 行，A=“七年级数学小题得分”：表头上方有 1 行标题或说明（第 1 行，首行为“七年级数学小题得分”），不是数据，已跳过（已跳过）",
         # same row: sorted by column text
         F1 + "第 2 行，3 (1)=“3 (1)”：题号“3 (1)”（F 列）已按“3(1)”识别（已自动修正）",
         W1 + "第 2 行，备注=“备注”：无法识别的列“备注”（H 列），不属于本表或不是本学期考试学科（已忽略）",
@@ -558,10 +705,25 @@ def test_item_sheet_warnings_exact(item_tables):
     assert not item_tables["issues"]["sheet"].eq(" 小题得分").any()
 
 
-@pytest.mark.parametrize("value, label", [
-    ("1", "1"), (1, "1"), (1.0, "1"), ("第1题", "1"), ("第２题", "2"), (" 13（1） ", "13(1)"), ("13 (2)", "13(2)"),
-    ("01", "1"), ("第13(2)题", "13(2)"), ("总分", None), ("备注", None), ("0", None), (2.5, None), (None, None),
-])
+@pytest.mark.parametrize(
+    "value, label",
+    [
+        ("1", "1"),
+        (1, "1"),
+        (1.0, "1"),
+        ("第1题", "1"),
+        ("第２题", "2"),
+        (" 13（1） ", "13(1)"),
+        ("13 (2)", "13(2)"),
+        ("01", "1"),
+        ("第13(2)题", "13(2)"),
+        ("总分", None),
+        ("备注", None),
+        ("0", None),
+        (2.5, None),
+        (None, None),
+    ],
+)
 def test_normalize_item_label(value, label):
     from tqa.core.normalize import normalize_item_label
 

@@ -1,5 +1,6 @@
 """docs/raw-returns.md says what the specs say: the sheets' field tables are generated, the office files' columns
 match their specs."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,9 @@ def test_a_spec_change_shows_in_the_table_and_check_notices(tmp_path, monkeypatc
     doc = tmp_path / "raw-returns.md"
     doc.write_text(DOC.read_text(encoding="utf-8"), encoding="utf-8")
     fitness = sheets.FITNESS
-    changed = replace(fitness, fields=tuple(replace(f, range=(0, 110)) if f.name == "total_score" else f
-                                            for f in fitness.fields))
+    changed = replace(
+        fitness, fields=tuple(replace(f, range=(0, 110)) if f.name == "total_score" else f for f in fitness.fields)
+    )
     monkeypatch.setattr(sheets, "SHEETS", tuple(changed if s is fitness else s for s in sheets.SHEETS))
     assert "数值 0–110" in field_table(changed)
     assert main(["--check", "--doc", str(doc)]) == 1

@@ -1,5 +1,6 @@
 """`make lab`: JupyterLab starts on the project's environment, lists the step notebooks, and a notebook's kernel
 runs in the project's root with the environment `make report` gives its steps; then the server stops."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,12 @@ def get(url: str):
 
 
 def post(url: str, body: dict):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
 
@@ -41,15 +46,34 @@ def execute(port: int, kernel_id: str, code: str) -> str:
     """Run ``code`` in the kernel over the server's websocket; its stdout."""
     import websocket
 
-    ws = websocket.create_connection(f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?token={TOKEN}",
-                                     timeout=60)
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?token={TOKEN}", timeout=60
+    )
     try:
         msg_id = uuid.uuid4().hex
-        ws.send(json.dumps({"header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
-                                       "session": uuid.uuid4().hex, "version": "5.3"},
-                            "parent_header": {}, "metadata": {}, "channel": "shell",
-                            "content": {"code": code, "silent": False, "store_history": False,
-                                        "user_expressions": {}, "allow_stdin": False}}))
+        ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": "execute_request",
+                        "username": "test",
+                        "session": uuid.uuid4().hex,
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                    },
+                }
+            )
+        )
         out = []
         while True:
             msg = json.loads(ws.recv())
@@ -69,10 +93,20 @@ def execute(port: int, kernel_id: str, code: str) -> str:
 def lab():
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    proc = subprocess.Popen(["make", "--no-print-directory", "lab",
-                             f"LAB_ARGS=--port={port} --ServerApp.port_retries=0 --IdentityProvider.token={TOKEN}"],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            "make",
+            "--no-print-directory",
+            "lab",
+            f"LAB_ARGS=--port={port} --ServerApp.port_retries=0 --IdentityProvider.token={TOKEN}",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -93,7 +127,7 @@ def lab():
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    with pytest.raises(OSError):   # stopped: nothing answers on the port any more
+    with pytest.raises(OSError):  # stopped: nothing answers on the port any more
         get(f"{base}/api/status")
 
 
@@ -106,18 +140,29 @@ def test_lab_lists_the_step_notebooks(lab):
 
 def test_a_notebooks_kernel_runs_in_the_project_root_with_the_steps_environment(lab):
     base, port = lab
-    session = post(f"{base}/api/sessions", {"path": "notebooks/03_scores.ipynb", "type": "notebook",
-                                             "name": "03_scores.ipynb", "kernel": {"name": "python3"}})
+    session = post(
+        f"{base}/api/sessions",
+        {
+            "path": "notebooks/03_scores.ipynb",
+            "type": "notebook",
+            "name": "03_scores.ipynb",
+            "kernel": {"name": "python3"},
+        },
+    )
     try:
-        out = execute(port, session["kernel"]["id"],
-                      "import os, sys, tqa\n"
-                      "print(os.getcwd()); print(sys.prefix); print(tqa.__file__)\n"
-                      "print(os.environ.get('PYTHONHASHSEED'), os.environ.get('OPENBLAS_NUM_THREADS'))\n"
-                      "from tqa.run.dag import step_params\n"
-                      "print(step_params('2023-2', 'scores').reporting.min_rank_n)\n")
+        out = execute(
+            port,
+            session["kernel"]["id"],
+            "import os, sys, tqa\n"
+            "print(os.getcwd()); print(sys.prefix); print(tqa.__file__)\n"
+            "print(os.environ.get('PYTHONHASHSEED'), os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+            "from tqa.run.dag import step_params\n"
+            "print(step_params('2023-2', 'scores').reporting.min_rank_n)\n",
+        )
     finally:
-        req = urllib.request.Request(f"{base}/api/sessions/{session['id']}", method="DELETE",
-                                     headers={"Authorization": f"token {TOKEN}"})
+        req = urllib.request.Request(
+            f"{base}/api/sessions/{session['id']}", method="DELETE", headers={"Authorization": f"token {TOKEN}"}
+        )
         urllib.request.urlopen(req, timeout=30).close()
     cwd, prefix, package, seeds, min_rank_n = out.strip().splitlines()
     assert cwd == str(REPO)

@@ -1,8 +1,7 @@
 """The sample-district generator: determinism, realism, and the injected defects."""
+
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +10,10 @@ import pandas as pd
 import pytest
 
 from helpers import REPO, shipped_params
-from tqa.schema import office
-from tqa.schema import sheets
 from tqa.core import vocabulary as vocab
 from tqa.devtools.sample import KINDS, build_district, defects_json, generate_district, injected_defects
 from tqa.devtools.sample.__main__ import main as sample_main
+from tqa.schema import office, sheets
 
 FIXTURE = REPO / "tests" / "fixtures" / "sample_defects.json"
 
@@ -222,7 +220,9 @@ def test_clean_district_is_canonical(tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf" + "年级,学科,题号,满分,题型\n6,数学,1,3,客观\n".encode())
     ispec = pd.read_csv(tmp_path / "2023-2" / "office" / office.ITEM_SPEC.file, encoding="utf-8-sig", dtype=str)
     assert ispec.groupby(["年级", "学科"])["满分"].apply(lambda s: s.astype(int).sum()).to_dict() == {
-        ("6", "数学"): 100, ("9", "数学"): 120}
+        ("6", "数学"): 100,
+        ("9", "数学"): 120,
+    }
     assert set(ispec["题型"]) == {"客观", "主观"}
     ratings = pd.read_csv(tmp_path / "2023-2" / "office" / office.RATINGS.file, encoding="utf-8-sig", dtype=str)
     assert list(ratings.columns) == list(office.RATINGS.columns.values()) and len(ratings) == 30
@@ -239,10 +239,14 @@ def test_cli_rejects_terms_of_two_school_years(tmp_path, capsys):
 def _long_items(d, term) -> pd.DataFrame:
     """The generated wide item sheets as tqa.items input (absent students: no rows)."""
     parts = []
-    for (grade, subject), w in d.items[term].items():
+    for w in d.items[term].values():
         labels = [c for c in w.columns if c not in ("school_code", "student_id", "grade", "subject")]
-        long = w.melt(id_vars=["school_code", "student_id", "grade", "subject"], value_vars=labels,
-                      var_name="item", value_name="score")
+        long = w.melt(
+            id_vars=["school_code", "student_id", "grade", "subject"],
+            value_vars=labels,
+            var_name="item",
+            value_name="score",
+        )
         parts.append(long[long["score"] != vocab.ABSENT].astype({"score": "float64"}))
     return pd.concat(parts, ignore_index=True)
 
@@ -280,11 +284,13 @@ def test_item_scores_add_up_to_the_math_score(default_district):
 
 
 def test_item_analysis_finds_the_planted_items(default_district):
-    from tqa.measures.academic import items as ia
     from tqa.devtools.sample.items import FLAWED_ITEM, PAPERS, TOO_EASY_ITEM
+    from tqa.measures.academic import items as ia
 
     d = default_district
-    st = ia.item_stats(_long_items(d, "2023-2"), _item_spec(d), shipped_params()).set_index(["grade", "subject", "item"])
+    st = ia.item_stats(_long_items(d, "2023-2"), _item_spec(d), shipped_params()).set_index(
+        ["grade", "subject", "item"]
+    )
     assert len(st) == sum(len(v) for v in PAPERS.values())
     flawed, easy = st.loc[FLAWED_ITEM], st.loc[TOO_EASY_ITEM]
     assert flawed["discrimination"] < -0.2 and flawed["flag_negative"] and flawed["item_total_r"] < 0
@@ -318,8 +324,7 @@ def test_draw_items_hits_every_total_and_is_seeded():
 def test_item_sheet_defects(messy):
     root, summary = messy
     found = [x for x in summary["defects"] if x.sheet == sheets.ITEMS.name]
-    assert {(x.kind, x.excel_row) for x in found if x.kind == "item_label_variant"} == {
-        ("item_label_variant", 1)}
+    assert {(x.kind, x.excel_row) for x in found if x.kind == "item_label_variant"} == {("item_label_variant", 1)}
     assert sorted(x.value for x in found if x.kind == "item_label_variant") == ["1", "2"]
     assert sum(x.kind == "fullwidth_digits" for x in found) == 2
     assert {x.term for x in found} == {"2023-2"}

@@ -1,4 +1,5 @@
 """The blank return template: sheets, headers, data validation, determinism."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,14 +8,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tqa.schema import office
-from tqa.schema import sheets
 from tqa.core import vocabulary as vocab
 from tqa.devtools.sample.model import exam_spec
 from tqa.devtools.sample.writer import write_csv
 from tqa.devtools.template import main as template_main
 from tqa.devtools.template import score_formula, write_template
 from tqa.io.office import read_exam_spec
+from tqa.schema import office, sheets
 
 TERM = "2023-2"
 
@@ -44,8 +44,19 @@ def test_sheets_and_headers(template):
     wb = openpyxl.load_workbook(template)
     assert wb.sheetnames == ["填表说明", *sheets.REQUIRED_SHEETS]
     header = [c.value for c in wb[sheets.SCORES.name][1]]
-    assert header == [*sheets.SCORES.columns.values(), "语文", "数学", "英语", "科学", "道德与法治", "历史",
-                      "地理", "生物", "物理", "化学"]
+    assert header == [
+        *sheets.SCORES.columns.values(),
+        "语文",
+        "数学",
+        "英语",
+        "科学",
+        "道德与法治",
+        "历史",
+        "地理",
+        "生物",
+        "物理",
+        "化学",
+    ]
     assert [c.value for c in wb[sheets.FITNESS.name][1]] == list(sheets.FITNESS.columns.values())
     assert [c.value for c in wb[sheets.SURVEY.name][1]] == list(sheets.SURVEY.columns.values())
     assert [c.value for c in wb[sheets.ROUTINE.name][1]] == list(sheets.ROUTINE.columns.values())
@@ -63,7 +74,11 @@ def test_drop_downs(template):
     dv = _validations(wb[sheets.SCORES.name])
     assert dv["C2:C5000"].type == "list"
     assert dv["C2:C5000"].formula1 == '"一年级,二年级,三年级,四年级,五年级,六年级,七年级,八年级,九年级"'
-    assert (dv["D2:D5000"].type, dv["D2:D5000"].operator, dv["D2:D5000"].formula1) == ("whole", "greaterThanOrEqual", "1")
+    assert (dv["D2:D5000"].type, dv["D2:D5000"].operator, dv["D2:D5000"].formula1) == (
+        "whole",
+        "greaterThanOrEqual",
+        "1",
+    )
     assert dv["E2:E5000"].formula1 == '"男,女"'
     assert dv["C2:C5000"].error and dv["C2:C5000"].showErrorMessage
     role = _validations(wb[sheets.ROUTINE.name])["B2:B5000"]
@@ -78,7 +93,8 @@ def test_score_and_range_validations(template):
     assert dv["G2:G5000"].type == "custom"
     assert dv["G2:G5000"].formula1 == (
         'OR(G2="缺考",G2="免考",G2="优秀",G2="良好",G2="合格",G2="待合格",'
-        'AND(ISNUMBER(G2),G2>=0,G2<=IF(OR($C2="三年级",$C2="四年级",$C2="五年级",$C2="六年级"),100,120)))')
+        'AND(ISNUMBER(G2),G2>=0,G2<=IF(OR($C2="三年级",$C2="四年级",$C2="五年级",$C2="六年级"),100,120)))'
+    )
     assert dv["O2:O5000"].formula1 == 'OR(O2="缺考",O2="免考",AND(ISNUMBER(O2),O2>=0,O2<=100))'  # 化学
     assert all(len(v.formula1) <= 255 for v in dv.values())  # Excel's limit for a validation formula
     sv = _validations(wb[sheets.SURVEY.name])
@@ -89,10 +105,12 @@ def test_score_and_range_validations(template):
 
 
 def test_formula_follows_the_exam_spec():
-    spec = pd.DataFrame({"grade": [3, 8], "subject": ["物理", "物理"], "full_marks": [80, 100],
-                         "mode": [vocab.EXAM_MODE_SCORE] * 2})
+    spec = pd.DataFrame(
+        {"grade": [3, 8], "subject": ["物理", "物理"], "full_marks": [80, 100], "mode": [vocab.EXAM_MODE_SCORE] * 2}
+    )
     assert score_formula("K2", "$C2", "物理", spec) == (
-        'OR(K2="缺考",K2="免考",AND(ISNUMBER(K2),K2>=0,K2<=IF(OR($C2="三年级"),80,100)))')
+        'OR(K2="缺考",K2="免考",AND(ISNUMBER(K2),K2>=0,K2<=IF(OR($C2="三年级"),80,100)))'
+    )
 
 
 def test_read_exam_spec_and_missing_file(raw_root, tmp_path, capsys):
@@ -130,11 +148,11 @@ def test_item_sheet_follows_the_item_spec(template_with_items):
     ws = wb[sheets.ITEMS.name]
     header = [c.value for c in ws[1]]
     assert header[:3] == ["全国学籍号", "年级", "学科"]
-    assert header[3:] == list(dict.fromkeys(spec["item"].astype(str)))     # union of both papers' items
+    assert header[3:] == list(dict.fromkeys(spec["item"].astype(str)))  # union of both papers' items
     dv = _validations(ws)
     assert dv["B2:B5000"].formula1 == '"六年级,九年级"'
     assert dv["C2:C5000"].formula1 == '"数学"'
-    assert dv["D2:D5000"].formula1 == 'OR(D2="缺考",AND(ISNUMBER(D2),D2>=0,D2<=3))'   # item 1: 3 marks
+    assert dv["D2:D5000"].formula1 == 'OR(D2="缺考",AND(ISNUMBER(D2),D2>=0,D2<=3))'  # item 1: 3 marks
     # every column takes up to the largest full marks its label has in any paper
     for j, label in enumerate(header[3:], start=4):
         top = spec.loc[spec["item"].astype(str) == label, "full_marks"].max()
@@ -163,4 +181,4 @@ def test_every_ranged_field_has_its_spec_range_in_the_template(template):
             assert v.type == ("whole" if f.whole else "decimal"), f.name
             assert (float(v.formula1), float(v.formula2)) == f.range, f.name
             seen += 1
-    assert seen == sum(len(s.ranged) for s in sheets.SHEETS)   # the 学校信息 grade table too
+    assert seen == sum(len(s.ranged) for s in sheets.SHEETS)  # the 学校信息 grade table too

@@ -3,6 +3,7 @@
 A scratch project links the repository's code, notebooks, params and checks, and holds its own
 generated data/raw/. One school's return is deliberately unreadable: the others must still report.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,10 +14,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from helpers import REPO
 import pandas as pd
 import pytest
 
+from helpers import REPO
 from tqa.devtools.sample import generate_district
 
 REPO = REPO
@@ -29,8 +30,14 @@ pytestmark = pytest.mark.e2e
 
 def make(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    return subprocess.run(["make", "--no-print-directory", *args, f"TERM={TERM}"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        ["make", "--no-print-directory", *args, f"TERM={TERM}"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def scratch_project(root: Path, schools: int, seed: int) -> Path:
@@ -50,8 +57,7 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 def pdftotext(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/","点此核对")'
@@ -126,7 +132,9 @@ def test_pdfs_carry_their_school_in_chinese(district):
     root, _, _ = district
     out = root / "outputs" / TERM
     returns = pd.read_parquet(root / "data" / "checked" / TERM / "returns.parquet")
-    for code, name in returns.loc[returns["usable"].astype(bool), ["school_code", "school_name"]].itertuples(index=False):
+    for code, name in returns.loc[returns["usable"].astype(bool), ["school_code", "school_name"]].itertuples(
+        index=False
+    ):
         text = pdftotext(out / "schools" / f"{code}.pdf")
         assert name in text.replace(" ", ""), f"{code}: {name} not found in its PDF"
         assert "及格率" in text and "数据与程序来源" in text
@@ -136,8 +144,9 @@ def test_pdfs_carry_their_school_in_chinese(district):
 
 def test_pdf_fonts_are_embedded(district):
     root, _, _ = district
-    fonts = subprocess.run(["pdffonts", str(root / "outputs" / TERM / "district.pdf")], capture_output=True,
-                           text=True, check=True).stdout.splitlines()[2:]
+    fonts = subprocess.run(
+        ["pdffonts", str(root / "outputs" / TERM / "district.pdf")], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
     assert fonts, "no fonts in the PDF"
     assert all(line.split()[-5] == "yes" for line in fonts), fonts  # the 'emb' column
     assert all(line.split()[-3] == "yes" for line in fonts), fonts  # 'uni': text maps back to Unicode
@@ -239,10 +248,20 @@ def test_a_chart_edit_rerenders_the_reports_only_and_a_cleaning_edit_reruns_ever
     (root / "src").unlink()
     shutil.copytree(REPO / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
     try:
-        def stale(goal, term=TERM):   # make -q: exit 1 when the goal (or anything under it) would re-run
+
+        def stale(goal, term=TERM):  # make -q: exit 1 when the goal (or anything under it) would re-run
             env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-            return subprocess.run(["make", "-q", "--no-print-directory", goal, f"TERM={term}"], cwd=root,
-                                  env=env, capture_output=True, text=True, timeout=300).returncode == 1
+            return (
+                subprocess.run(
+                    ["make", "-q", "--no-print-directory", goal, f"TERM={term}"],
+                    cwd=root,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                ).returncode
+                == 1
+            )
 
         goals = ("clean", "checks", "scores", "district", "schools", "index", f"outputs/{TERM}/manifest.json")
         assert not any(stale(g) for g in goals)
@@ -257,7 +276,7 @@ def test_a_chart_edit_rerenders_the_reports_only_and_a_cleaning_edit_reruns_ever
     finally:
         shutil.rmtree(root / "src")
         (root / "src").symlink_to(REPO / "src")
-    run = make(root, "report")    # back on the repository's code (older mtimes than the copy's touch)
+    run = make(root, "report")  # back on the repository's code (older mtimes than the copy's touch)
     assert run.returncode == 0, run.stderr[-3000:]
 
 
@@ -275,19 +294,45 @@ def test_a_school_report_is_a_function_of_files_alone(district, tmp_path):
         shutil.copytree(root / "data" / stage, solo / "data" / stage)
     (solo / "data" / "clean" / TERM).mkdir(parents=True)
     shutil.copy2(root / "data" / "clean" / TERM / "inputs.json", solo / "data" / "clean" / TERM)
-    def files():   # os.walk does not follow the links to the code
+
+    def files():  # os.walk does not follow the links to the code
         return {Path(d, f).relative_to(solo).as_posix() for d, _, fs in os.walk(solo) for f in fs}
 
     before = files()
-    code = json.loads((root / "outputs" / TERM / "schools" / "index.json").read_text(encoding="utf-8"))[0]["school_code"]
+    code = json.loads((root / "outputs" / TERM / "schools" / "index.json").read_text(encoding="utf-8"))[0][
+        "school_code"
+    ]
     out = solo / "elsewhere"
     # the environment make gives every recipe (its exports), and nothing else of the parent's
     exports = dict(re.findall(r"^export (\w+) := (\S+)", (REPO / "Makefile").read_text(encoding="utf-8"), re.M))
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **exports}
-    run = subprocess.run([".venv/bin/python", "-m", "tqa.run.runner", "notebooks/05_school_report.ipynb",
-                          str(out / f"{code}.ipynb"), "-p", "term", TERM, "-p", "school_code", code, "-p", "mode",
-                          "internal", "--html", str(out / f"{code}.html"), "--pdf", str(out / f"{code}.pdf")],
-                         cwd=solo, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            ".venv/bin/python",
+            "-m",
+            "tqa.run.runner",
+            "notebooks/05_school_report.ipynb",
+            str(out / f"{code}.ipynb"),
+            "-p",
+            "term",
+            TERM,
+            "-p",
+            "school_code",
+            code,
+            "-p",
+            "mode",
+            "internal",
+            "--html",
+            str(out / f"{code}.html"),
+            "--pdf",
+            str(out / f"{code}.pdf"),
+        ],
+        cwd=solo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     made = root / "outputs" / TERM / "schools"
     assert (out / f"{code}.html").read_bytes() == (made / f"{code}.html").read_bytes()
@@ -313,13 +358,19 @@ def test_the_public_views_read_no_internal_table(district, monkeypatch):
     from tqa.schema.tables import spec
 
     root, _, _ = district
-    setup()   # as the notebooks do: the report fonts
+    setup()  # as the notebooks do: the report fonts
     reads = []
     original = Catalog.read
-    monkeypatch.setattr(Catalog, "read", lambda self, stage, name: reads.append((stage, name)) or original(self, stage, name))
-    code = json.loads((root / "outputs" / TERM / "schools" / "index.json").read_text(encoding="utf-8"))[0]["school_code"]
-    for stem, view in (("04_district_report", district_view(TERM, "public", root=str(root))),
-                       ("05_school_report", school_view(TERM, code, "public", root=str(root)))):
+    monkeypatch.setattr(
+        Catalog, "read", lambda self, stage, name: reads.append((stage, name)) or original(self, stage, name)
+    )
+    code = json.loads((root / "outputs" / TERM / "schools" / "index.json").read_text(encoding="utf-8"))[0][
+        "school_code"
+    ]
+    for stem, view in (
+        ("04_district_report", district_view(TERM, "public", root=str(root))),
+        ("05_school_report", school_view(TERM, code, "public", root=str(root))),
+    ):
         calls = notebook_calls(stem)
         assert len(calls) > 10, calls
         for name in calls:
@@ -327,7 +378,7 @@ def test_the_public_views_read_no_internal_table(district, monkeypatch):
     assert reads and not [r for r in reads if spec(*r).internal_only], sorted(set(reads))
     internal = school_view(TERM, code, "internal", root=str(root))
     internal.classes_section()
-    assert ("scores", "borderline") in reads     # the internal edition does read the students near a line
+    assert ("scores", "borderline") in reads  # the internal edition does read the students near a line
     with pytest.raises(PermissionError, match="scores/borderline"):
         school_view(TERM, code, "public", root=str(root)).read("scores", "borderline")
 

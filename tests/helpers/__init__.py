@@ -1,4 +1,5 @@
 """Shared by the tests: the repository's root, its shipped parameters, and parameters with a few changes."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,5 +1,6 @@
 """Small hand-made terms for tests/test_clean.py: office CSVs and returns with known defects at
 known Excel rows (so every expected warning can be written out by hand)."""
+
 from __future__ import annotations
 
 import csv
@@ -7,8 +8,7 @@ from pathlib import Path
 
 import openpyxl
 
-from tqa.schema import office
-from tqa.schema import sheets
+from tqa.schema import office, sheets
 
 TERM = "2023-2"
 REGISTRY = [  # code, name, variants, type, category
@@ -19,9 +19,15 @@ REGISTRY = [  # code, name, variants, type, category
     ("005", "清河区实验中学", "", "初中", "城区"),
 ]
 SPEC = [  # grade, subject, full marks, mode
-    (1, "语文", "", "等级"), (1, "数学", "", "等级"),
-    (3, "语文", 100, "分数"), (3, "数学", 100, "分数"), (3, "英语", 100, "分数"),
-    (7, "语文", 120, "分数"), (7, "数学", 120, "分数"), (7, "英语", 120, "分数"), (7, "道德与法治", 100, "分数"),
+    (1, "语文", "", "等级"),
+    (1, "数学", "", "等级"),
+    (3, "语文", 100, "分数"),
+    (3, "数学", 100, "分数"),
+    (3, "英语", 100, "分数"),
+    (7, "语文", 120, "分数"),
+    (7, "数学", 120, "分数"),
+    (7, "英语", 120, "分数"),
+    (7, "道德与法治", 100, "分数"),
 ]
 
 
@@ -57,8 +63,16 @@ def write_workbook(path: Path, sheets: dict[str, list[list]], merges: dict[str, 
 
 
 def info_rows(code, name, enrolment=(("七年级", 1, 0, 0, 0, 0),)):
-    return [["学校代码", code], ["学校名称", name], ["学期", "2023-2024学年第二学期"], ["填表人", "张老师"],
-            ["联系电话", "0599-1234567"], [], list(sheets.INFO.columns.values()), *map(list, enrolment)]
+    return [
+        ["学校代码", code],
+        ["学校名称", name],
+        ["学期", "2023-2024学年第二学期"],
+        ["填表人", "张老师"],
+        ["联系电话", "0599-1234567"],
+        [],
+        list(sheets.INFO.columns.values()),
+        *map(list, enrolment),
+    ]
 
 
 def simple_return(code, name, students=(("G900", "甲", "七年级", 1, "男", 90, 91, 92, 93),)):
@@ -66,8 +80,10 @@ def simple_return(code, name, students=(("G900", "甲", "七年级", 1, "男", 9
     sid = [s[0] for s in students]
     return {
         sheets.INFO.name: info_rows(code, name),
-        sheets.SCORES.name: [[*sheets.SCORES.columns.values(), "语文", "数学", "英语", "道德与法治"],
-                              *map(list, students)],
+        sheets.SCORES.name: [
+            [*sheets.SCORES.columns.values(), "语文", "数学", "英语", "道德与法治"],
+            *map(list, students),
+        ],
         sheets.FITNESS.name: [list(sheets.FITNESS.columns.values()), *[[s, "七年级", "男", 80.5] for s in sid]],
         sheets.SURVEY.name: [list(sheets.SURVEY.columns.values()), *[[s, "七年级", 60, 9] for s in sid]],
         sheets.ROUTINE.name: [list(sheets.ROUTINE.columns.values()), ["王一", "校长", 20, 10, 12]],
@@ -120,8 +136,13 @@ MESSY_ROUTINE = [
 
 
 def messy_return() -> dict[str, list[list]]:
-    return {sheets.INFO.name: MESSY_INFO, sheets.SCORES.name: MESSY_SCORES, sheets.FITNESS.name: MESSY_FITNESS,
-            sheets.SURVEY.name: MESSY_SURVEY, sheets.ROUTINE.name: MESSY_ROUTINE}
+    return {
+        sheets.INFO.name: MESSY_INFO,
+        sheets.SCORES.name: MESSY_SCORES,
+        sheets.FITNESS.name: MESSY_FITNESS,
+        sheets.SURVEY.name: MESSY_SURVEY,
+        sheets.ROUTINE.name: MESSY_ROUTINE,
+    }
 
 
 def build_term(root: Path) -> Path:
@@ -135,8 +156,10 @@ def build_term(root: Path) -> Path:
     r5 = simple_return("005", "河东中学", students=(("G500", "乙", "七年级", 2, "女", 70, 71, 72, 73),))
     del r5[sheets.ROUTINE.name]
     write_workbook(term_dir / "005.xlsx", r5)
-    write_workbook(term_dir / "999.xlsx", simple_return("999", "外区学校",
-                                                        students=(("G999", "丙", "七年级", 1, "男", 1, 2, 3, 4),)))
+    write_workbook(
+        term_dir / "999.xlsx",
+        simple_return("999", "外区学校", students=(("G999", "丙", "七年级", 1, "男", 1, 2, 3, 4),)),
+    )
     return term_dir
 
 
@@ -149,8 +172,10 @@ def entity_workbook(path: Path) -> Path:
         data = {n: z.read(n) for n in z.namelist()}
     name = next(n for n in data if n.startswith("xl/worksheets/"))
     xml = data[name]
-    doctype = (b'<!DOCTYPE worksheet [<!ENTITY a "AAAAAAAAAA"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-               b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>')
+    doctype = (
+        b'<!DOCTYPE worksheet [<!ENTITY a "AAAAAAAAAA"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+    )
     i = xml.index(b"<worksheet")
     data[name] = (xml[:i] + doctype + xml[i:]).replace(b">hello<", b">x&c;y<")
     with zipfile.ZipFile(path, "w") as z:

@@ -1,4 +1,5 @@
 """tqa.io.catalog: where the files live, and the per-process table cache used by the school reports."""
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,9 @@ def test_read_caches_until_the_file_changes(tmp_path):
     path.parent.mkdir(parents=True)
     pd.DataFrame({"school_code": ["001", "002"], "mean": [80.5, 71.0]}).to_parquet(path)
     first = c.read("scores", "results")
-    first.loc[0, "mean"] = -1.0                  # one report changing its frame ...
+    first.loc[0, "mean"] = -1.0  # one report changing its frame ...
     first["extra"] = 1
-    second = c.read("scores", "results")         # ... leaves the next report's frame as on disk
+    second = c.read("scores", "results")  # ... leaves the next report's frame as on disk
     assert second["mean"].tolist() == [80.5, 71.0] and "extra" not in second
     pd.DataFrame({"school_code": ["001"], "mean": [90.0]}).to_parquet(path)
     stat = path.stat()

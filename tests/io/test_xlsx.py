@@ -1,12 +1,13 @@
 """Workbooks this project writes: text from a return is text, never a live formula (OWASP formula injection)."""
+
 from __future__ import annotations
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from tqa.core.issues import Issue, issues_frame
 from tqa.checks.workbook import write_quality_workbook
+from tqa.core.issues import Issue, issues_frame
 from tqa.io.xlsx import EXCEL_MAX_TEXT, FORMULA_TRIGGERS, put, save_workbook
 
 HOSTILE = [
@@ -24,8 +25,13 @@ HOSTILE = [
 def formula_cells(path) -> list[tuple[str, str, object]]:
     """(sheet, cell, value) of every formula cell in a workbook."""
     wb = openpyxl.load_workbook(path)  # not data_only: formulas come back as data_type 'f'
-    return [(ws.title, c.coordinate, c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
-            if c.data_type == "f"]
+    return [
+        (ws.title, c.coordinate, c.value)
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    ]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -60,12 +66,33 @@ def test_control_characters_and_huge_text_do_not_break_the_workbook(tmp_path):
 
 def test_quality_workbook_writes_hostile_values_names_and_headers_as_text(tmp_path):
     name = HOSTILE[0]
-    issues = issues_frame([
-        Issue("clean", "warning", "unknown_column", "009", "学业成绩", 1, text, text,
-              f"无法识别的列“{text}”", "已忽略", school_name=name)
-        for text in HOSTILE])
-    returns = pd.DataFrame({"school_code": ["009"], "school_name": [name], "submitted": [True],
-                            "usable": [True], "status": ["有问题（已剔除部分记录）"]})
+    issues = issues_frame(
+        [
+            Issue(
+                "clean",
+                "warning",
+                "unknown_column",
+                "009",
+                "学业成绩",
+                1,
+                text,
+                text,
+                f"无法识别的列“{text}”",
+                "已忽略",
+                school_name=name,
+            )
+            for text in HOSTILE
+        ]
+    )
+    returns = pd.DataFrame(
+        {
+            "school_code": ["009"],
+            "school_name": [name],
+            "submitted": [True],
+            "usable": [True],
+            "status": ["有问题（已剔除部分记录）"],
+        }
+    )
     path = write_quality_workbook(issues, returns, tmp_path / "data-quality.xlsx")
     assert formula_cells(path) == []
     wb = openpyxl.load_workbook(path)
@@ -80,8 +107,9 @@ def test_template_prefilled_text_is_never_a_formula(tmp_path):
 
     office = tmp_path / "2023-2" / "office"
     office.mkdir(parents=True)
-    (office / "exam_spec.csv").write_text("年级,学科,满分,评价方式\n3,语文,100,分数\n3,=1+1,100,分数\n",
-                                          encoding="utf-8-sig")
+    (office / "exam_spec.csv").write_text(
+        "年级,学科,满分,评价方式\n3,语文,100,分数\n3,=1+1,100,分数\n", encoding="utf-8-sig"
+    )
     path = write_template("2023-2", tmp_path / "template.xlsx", raw_root=tmp_path)
     assert formula_cells(path) == []
     header = [c.value for c in openpyxl.load_workbook(path)["学业成绩"][1]]

@@ -1,5 +1,6 @@
 """Tests for tqa.uncertainty: every expected number is hand-computed in the comments or checked against
 scipy / statsmodels."""
+
 from __future__ import annotations
 
 import math
@@ -11,12 +12,12 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from helpers import params_with
-from tqa.measures import equity, intervals as unc
+from tqa.measures import equity
+from tqa.measures import intervals as unc
 from tqa.measures.academic import standing
 
-
-
 # ---- intervals ---------------------------------------------------------------------------------
+
 
 def test_mean_ci_hand_and_scipy():
     # mean 70, sd 10, n 25: t_{24, 0.975} = 2.0638985616; half = 2.0638985616 * 10 / sqrt(25) = 4.1277971233
@@ -62,11 +63,27 @@ def test_wilson_matches_statsmodels():
 
 
 def test_add_intervals_columns_and_values():
-    stats = pd.DataFrame({"tested_n": [10, 0], "mean": [70.0, np.nan], "sd": [10.0, np.nan],
-                          "pass_n": [8, 0], "excellent_n": [0, 0], "low_n": [10, 0]})
+    stats = pd.DataFrame(
+        {
+            "tested_n": [10, 0],
+            "mean": [70.0, np.nan],
+            "sd": [10.0, np.nan],
+            "pass_n": [8, 0],
+            "excellent_n": [0, 0],
+            "low_n": [10, 0],
+        }
+    )
     out = unc.add_intervals(stats, 0.95)
-    for c in ("mean_lo", "mean_hi", "pass_rate_lo", "pass_rate_hi", "excellent_rate_lo",
-              "excellent_rate_hi", "low_rate_lo", "low_rate_hi"):
+    for c in (
+        "mean_lo",
+        "mean_hi",
+        "pass_rate_lo",
+        "pass_rate_hi",
+        "excellent_rate_lo",
+        "excellent_rate_hi",
+        "low_rate_lo",
+        "low_rate_hi",
+    ):
         assert c in out.columns
         assert math.isnan(out.loc[1, c])
     # t_{9, 0.975} = 2.2621572; half = 2.2621572 * 10 / sqrt(10) = 7.1535
@@ -79,14 +96,17 @@ def test_add_intervals_columns_and_values():
 
 # ---- rank intervals ----------------------------------------------------------------------------
 
+
 def _estimates():
-    return pd.DataFrame({
-        "grade": [3] * 4 + [4] * 5 + [5],
-        "subject": ["数学"] * 10,
-        "unit": ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"],
-        "value": [70.0, 100.0, 80.0, 90.0, 50, 50, 50, 50, 50, np.nan],
-        "se": [0.5, 0.5, 0.5, 0.5, 2, 2, 2, 2, 2, 1.0],
-    })
+    return pd.DataFrame(
+        {
+            "grade": [3] * 4 + [4] * 5 + [5],
+            "subject": ["数学"] * 10,
+            "unit": ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"],
+            "value": [70.0, 100.0, 80.0, 90.0, 50, 50, 50, 50, 50, np.nan],
+            "se": [0.5, 0.5, 0.5, 0.5, 2, 2, 2, 2, 2, 1.0],
+        }
+    )
 
 
 def test_rank_intervals_separated_and_identical():
@@ -94,8 +114,7 @@ def test_rank_intervals_separated_and_identical():
     sep = out[out["grade"] == 3].set_index("unit")
     # 10 marks apart with SE 0.5 (20 SE): every draw keeps the order B > D > C > A.
     for unit, rank in {"B": 1, "D": 2, "C": 3, "A": 4}.items():
-        assert (sep.loc[unit, "rank_lo"], sep.loc[unit, "rank_hi"], sep.loc[unit, "rank_median"]) == \
-               (rank, rank, rank)
+        assert (sep.loc[unit, "rank_lo"], sep.loc[unit, "rank_hi"], sep.loc[unit, "rank_median"]) == (rank, rank, rank)
     assert (sep["rank_n"] == 4).all()
     same = out[out["grade"] == 4]
     # Five identical schools: each rank is equally likely, so every interval spans 1..5.
@@ -119,34 +138,41 @@ def test_rank_intervals_deterministic_direction_and_group_independence():
     a = unc.rank_intervals(est, ["grade", "subject"], "value", "se", draws=2000, seed=11, level=0.95)
     b = unc.rank_intervals(est, ["grade", "subject"], "value", "se", draws=2000, seed=11, level=0.95)
     pd.testing.assert_frame_equal(a, b)
-    only4 = unc.rank_intervals(est[est["grade"] == 4], ["grade", "subject"], "value", "se", draws=2000, seed=11, level=0.95)
+    only4 = unc.rank_intervals(
+        est[est["grade"] == 4], ["grade", "subject"], "value", "se", draws=2000, seed=11, level=0.95
+    )
     pd.testing.assert_frame_equal(a[a["grade"] == 4], only4)  # a group's result ignores other groups
-    low = unc.rank_intervals(est[est["grade"] == 3], ["grade"], "value", "se", higher_is_better=False, draws=2000,
-                             seed=20240901, level=0.95)
+    low = unc.rank_intervals(
+        est[est["grade"] == 3], ["grade"], "value", "se", higher_is_better=False, draws=2000, seed=20240901, level=0.95
+    )
     assert low.set_index("unit")["rank_median"].to_dict() == {"A": 1, "B": 4, "C": 2, "D": 3}
 
 
 # ---- bands -------------------------------------------------------------------------------------
+
 
 def test_band_progress8_rules():
     est = pd.Series([0.6, 0.5, 0.3, 0.3, -0.1, -0.3, -0.5, -0.6, -0.6, np.nan, 0.0])
     lo = pd.Series([0.1, 0.01, 0.05, -0.1, -0.2, -0.5, -0.7, -0.9, -0.7, -1.0, 0.0])
     hi = pd.Series([1.1, 0.99, 0.55, 0.7, 0.0, -0.1, -0.3, -0.3, 0.1, 1.0, 0.0])
     got = unc.band(est, lo, hi, well_cut=0.5).tolist()
-    assert got[:9] == ["明显高于",  # >= 0.5, lo > 0
-                       "明显高于",  # exactly 0.5 counts as well above
-                       "高于",      # 0 < 0.3 < 0.5, lo > 0
-                       "持平",      # interval contains 0
-                       "持平",      # hi = 0 still contains 0
-                       "低于",      # -0.5 <= -0.3 < 0, hi < 0
-                       "低于",      # exactly -0.5 is below, not well below
-                       "明显低于",  # < -0.5, hi < 0
-                       "持平"]      # large negative estimate but interval contains 0
+    assert got[:9] == [
+        "明显高于",  # >= 0.5, lo > 0
+        "明显高于",  # exactly 0.5 counts as well above
+        "高于",  # 0 < 0.3 < 0.5, lo > 0
+        "持平",  # interval contains 0
+        "持平",  # hi = 0 still contains 0
+        "低于",  # -0.5 <= -0.3 < 0, hi < 0
+        "低于",  # exactly -0.5 is below, not well below
+        "明显低于",  # < -0.5, hi < 0
+        "持平",
+    ]  # large negative estimate but interval contains 0
     assert pd.isna(got[9])
     assert got[10] == "持平"  # a zero-width interval at 0 (a one-school district)
 
 
 # ---- differences from the district -------------------------------------------------------------
+
 
 def test_mean_difference_hand():
     # School 1,2,3,4 (mean 2.5, var 1.6667); rest 5..10 (mean 7.5, var 3.5); district N 10, mean 5.5.
@@ -174,11 +200,22 @@ def _stats_from_students(students: dict[str, np.ndarray], pass_line=60, excellen
     rows = []
     for unit, x in [*students.items(), ("district", np.concatenate(list(students.values())))]:
         n = len(x)
-        rows.append({"level": "district" if unit == "district" else "school", "unit_code": unit,
-                     "unit_name": unit, "category": "城区", "grade": 5, "subject": "数学", "tested_n": n,
-                     "mean": x.mean() if n else np.nan, "sd": x.std(ddof=1) if n > 1 else np.nan,
-                     "pass_n": int((x >= pass_line).sum()), "excellent_n": int((x >= excellent_line).sum()),
-                     "low_n": int((x < low_line).sum())})
+        rows.append(
+            {
+                "level": "district" if unit == "district" else "school",
+                "unit_code": unit,
+                "unit_name": unit,
+                "category": "城区",
+                "grade": 5,
+                "subject": "数学",
+                "tested_n": n,
+                "mean": x.mean() if n else np.nan,
+                "sd": x.std(ddof=1) if n > 1 else np.nan,
+                "pass_n": int((x >= pass_line).sum()),
+                "excellent_n": int((x >= excellent_line).sum()),
+                "low_n": int((x < low_line).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -186,12 +223,12 @@ def _stats_from_students(students: dict[str, np.ndarray], pass_line=60, excellen
 def banded():
     rng = np.random.default_rng(3)
     students = {
-        "S01": rng.normal(85, 8, 60),    # well above
-        "S02": rng.normal(72, 10, 60),   # about the district mean
-        "S03": rng.normal(45, 10, 60),   # well below, many low scores
-        "S04": rng.normal(90, 5, 20),    # high but only 20 students: no band
-        "S05": rng.normal(70, 10, 6),    # 6 students: nothing published
-        "S06": np.array([]),             # enrolled, nobody tested
+        "S01": rng.normal(85, 8, 60),  # well above
+        "S02": rng.normal(72, 10, 60),  # about the district mean
+        "S03": rng.normal(45, 10, 60),  # well below, many low scores
+        "S04": rng.normal(90, 5, 20),  # high but only 20 students: no band
+        "S05": rng.normal(70, 10, 6),  # 6 students: nothing published
+        "S06": np.array([]),  # enrolled, nobody tested
     }
     stats = _stats_from_students(students)
     return students, stats, standing.school_bands(stats, params_with())
@@ -201,8 +238,13 @@ def test_school_bands_values(banded):
     students, stats, out = banded
     out = out.set_index("unit_code")
     assert out["sample_status"].to_dict() == {
-        "S01": "公布", "S02": "公布", "S03": "公布", "S04": "样本过少（不排名、不分档）",
-        "S05": "样本过少（不公布）", "S06": "无实考学生"}
+        "S01": "公布",
+        "S02": "公布",
+        "S03": "公布",
+        "S04": "样本过少（不排名、不分档）",
+        "S05": "样本过少（不公布）",
+        "S06": "无实考学生",
+    }
     # mean_diff_z against the direct formula from the raw students.
     x = students["S01"]
     rest = np.concatenate([v for k, v in students.items() if k != "S01"])
@@ -243,12 +285,14 @@ def test_school_bands_rates_and_ranks(banded):
 
 
 def test_school_bands_params_change_cut():
-    stats = _stats_from_students({"A": np.r_[np.full(40, 80.0), np.full(40, 90.0)],
-                                  "B": np.r_[np.full(40, 60.0), np.full(40, 70.0)]})
+    stats = _stats_from_students(
+        {"A": np.r_[np.full(40, 80.0), np.full(40, 90.0)], "B": np.r_[np.full(40, 60.0), np.full(40, 70.0)]}
+    )
     # A mean 85, district 75: diff 10 marks; district sd = sqrt(40 (15² + 5² + 5² + 15²) / 159) = 11.215,
     # so diff_z = 0.892: 明显高于 with cut 0.5, 高于 with cut 2.0 (the interval excludes 0 either way).
-    assert standing.school_bands(stats, params_with()).set_index("unit_code").loc["A", "mean_diff_z"] == \
-        pytest.approx(10 / math.sqrt(20000 / 159), abs=1e-12)
+    assert standing.school_bands(stats, params_with()).set_index("unit_code").loc["A", "mean_diff_z"] == pytest.approx(
+        10 / math.sqrt(20000 / 159), abs=1e-12
+    )
     wide = standing.school_bands(stats, params_with({"bands": {"mean_well_cut_z": 2.0}})).set_index("unit_code")
     narrow = standing.school_bands(stats, params_with({"bands": {"mean_well_cut_z": 0.5}})).set_index("unit_code")
     assert wide.loc["A", "mean_band"] == "高于" and narrow.loc["A", "mean_band"] == "明显高于"
@@ -259,10 +303,17 @@ def test_school_bands_params_change_cut():
 
 # ---- 差异系数 -------------------------------------------------------------------------------------
 
+
 def test_coefficient_of_variation_hand():
-    means = pd.DataFrame({"level": ["school", "school", "district", "school"],
-                          "grade": [5, 5, 5, 6], "subject": ["数学"] * 4,
-                          "mean": [60.0, 80.0, 75.0, 70.0], "tested_n": [10, 30, 40, 25]})
+    means = pd.DataFrame(
+        {
+            "level": ["school", "school", "district", "school"],
+            "grade": [5, 5, 5, 6],
+            "subject": ["数学"] * 4,
+            "mean": [60.0, 80.0, 75.0, 70.0],
+            "tested_n": [10, 30, 40, 25],
+        }
+    )
     # Weighted: X = (10*60 + 30*80) / 40 = 75; S = sqrt((10*15² + 30*5²) / 40) = sqrt(75) = 8.6603;
     # CV = 8.6603 / 75 = 0.11547 (< 0.15).
     w = equity.coefficient_of_variation(means, params_with()).set_index("grade")

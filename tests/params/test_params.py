@@ -1,4 +1,5 @@
 """params/: typed and validated, one source of every value, derived values derived, Chinese messages."""
+
 from __future__ import annotations
 
 import shutil
@@ -7,7 +8,7 @@ import pytest
 import yaml
 
 from helpers import REPO, shipped_params
-from tqa.params import ParamsError, SECTIONS, load_params, override, params_hash, view
+from tqa.params import SECTIONS, ParamsError, load_params, override, params_hash, view
 from tqa.params.loading import param_files
 
 TERM = "2023-2"
@@ -37,8 +38,11 @@ def problems(d) -> list[str]:
 
 
 def line_of(d, needle: str) -> int:
-    return next(i for i, line in enumerate((d / "methodology.yaml").read_text(encoding="utf-8").splitlines(), 1)
-                if needle in line)
+    return next(
+        i
+        for i, line in enumerate((d / "methodology.yaml").read_text(encoding="utf-8").splitlines(), 1)
+        if needle in line
+    )
 
 
 # ---- the shipped parameters ------------------------------------------------------------------------------
@@ -76,8 +80,13 @@ def test_no_package_module_carries_a_copy_of_a_default():
 
 # ---- thresholds and targets by grade band, grade and subject ---------------------------------------------
 def test_threshold_overrides_by_band_and_subject(with_params):
-    p = with_params({"rates": {"overrides": [{"band": "小学低段", "excellent": 0.9},
-                                             {"band": "初中", "subject": "数学", "low": 0.3}]}})
+    p = with_params(
+        {
+            "rates": {
+                "overrides": [{"band": "小学低段", "excellent": 0.9}, {"band": "初中", "subject": "数学", "low": 0.3}]
+            }
+        }
+    )
     assert p.rate_thresholds(1, "语文") == {"pass": 0.6, "excellent": 0.9, "low": 0.4}
     assert p.rate_thresholds(8, "数学") == {"pass": 0.6, "excellent": 0.85, "low": 0.3}
     assert p.rate_thresholds(8, "语文") == {"pass": 0.6, "excellent": 0.85, "low": 0.4}
@@ -111,7 +120,7 @@ def test_a_comment_does_not_change_the_hash(tmp_path):
 
 def test_a_term_override_of_the_source_reaches_the_derived_value(tmp_path):
     d = copy_params(tmp_path, "reporting:\n  min_rank_n: 20\n")
-    assert load_params(TERM, d).public.min_band_n == 20   # a YAML anchor would have stayed at 30
+    assert load_params(TERM, d).public.min_band_n == 20  # a YAML anchor would have stayed at 30
 
 
 # ---- every kind of mistake, in methodology.yaml and in a term file ------------------------------------------
@@ -119,7 +128,9 @@ def test_unknown_key_in_methodology(tmp_path):
     d = copy_params(tmp_path)
     edit_default(d, "  warn_below: 0.95", "  warn_below: 0.95\n  warn_above: 1.0")
     [msg] = problems(d)
-    assert msg.startswith(f"params/methodology.yaml 第 {line_of(d, 'warn_above')} 行，participation.warn_above：未知的键")
+    assert msg.startswith(
+        f"params/methodology.yaml 第 {line_of(d, 'warn_above')} 行，participation.warn_above：未知的键"
+    )
     assert "exclude_exempt_from_enrolled、warn_below" in msg
 
 
@@ -142,8 +153,9 @@ def test_wrong_type_in_methodology(tmp_path):
     d = copy_params(tmp_path)
     edit_default(d, "  min_rank_n: 30", "  min_rank_n: 三十")
     [msg] = problems(d)
-    assert msg == (f"params/methodology.yaml 第 {line_of(d, 'min_rank_n: 三十')} 行，reporting.min_rank_n：应为整数，"
-                   "现为 \"三十\"")
+    assert msg == (
+        f'params/methodology.yaml 第 {line_of(d, "min_rank_n: 三十")} 行，reporting.min_rank_n：应为整数，现为 "三十"'
+    )
 
 
 def test_out_of_range_value_in_methodology(tmp_path):
@@ -160,17 +172,28 @@ def test_derived_key_written_is_refused(tmp_path):
     assert "public.min_band_n：这个值由 reporting.min_rank_n 推出，不单独设定" in msg
 
 
-@pytest.mark.parametrize("term_text, expected", [
-    ("rates:\n  defualt: {pass: 0.5}\n", ["第 2 行，rates.defualt：未知的键", "是不是“default”？"]),
-    ("reporting:\n  min_published: 5\n", ["第 2 行，reporting.min_published：未知的键", "是不是“min_published_n”？"]),
-    ("targets:\n  overrides:\n    - {band: 初中, pass_rate: 0.7}\n    - {grade: 6}\n    - {excellent_rate: 0.3, subject: 数学, low: 1}\n",
-     ["第 5 行，targets.overrides[2].low：未知的键"]),
-    ("uncertainty:\n  rank_draws: lots\n", ["第 2 行，uncertainty.rank_draws：应为整数，现为 \"lots\""]),
-    ("borderline:\n  margin: 0\n", ["第 2 行，borderline.margin：应大于 0，现为 0"]),
-    ("rates:\n  overrides:\n    - {band: 高中, pass: 0.5}\n", ["rates.overrides[0].band：学段“高中”不在 grade_bands 中"]),
-    ("- just a list\n", ["（整个文件）：应为“键: 值”形式的参数表"]),
-    ("public:\n  band_strong: 0.3\n", ["第 2 行，public.band_strong：这个值由 bands.mean_well_cut_z 推出"]),
-])
+@pytest.mark.parametrize(
+    "term_text, expected",
+    [
+        ("rates:\n  defualt: {pass: 0.5}\n", ["第 2 行，rates.defualt：未知的键", "是不是“default”？"]),
+        (
+            "reporting:\n  min_published: 5\n",
+            ["第 2 行，reporting.min_published：未知的键", "是不是“min_published_n”？"],
+        ),
+        (
+            "targets:\n  overrides:\n    - {band: 初中, pass_rate: 0.7}\n    - {grade: 6}\n    - {excellent_rate: 0.3, subject: 数学, low: 1}\n",
+            ["第 5 行，targets.overrides[2].low：未知的键"],
+        ),
+        ("uncertainty:\n  rank_draws: lots\n", ['第 2 行，uncertainty.rank_draws：应为整数，现为 "lots"']),
+        ("borderline:\n  margin: 0\n", ["第 2 行，borderline.margin：应大于 0，现为 0"]),
+        (
+            "rates:\n  overrides:\n    - {band: 高中, pass: 0.5}\n",
+            ["rates.overrides[0].band：学段“高中”不在 grade_bands 中"],
+        ),
+        ("- just a list\n", ["（整个文件）：应为“键: 值”形式的参数表"]),
+        ("public:\n  band_strong: 0.3\n", ["第 2 行，public.band_strong：这个值由 bands.mean_well_cut_z 推出"]),
+    ],
+)
 def test_mistakes_in_a_term_override_name_the_term_file(tmp_path, term_text, expected):
     d = copy_params(tmp_path, term_text)
     msgs = problems(d)
@@ -198,11 +221,11 @@ def test_the_error_is_one_readable_block():
 def test_a_view_reads_only_its_sections(params):
     v = view(params, ["reporting", "rates", "grade_bands"], owner="test step")
     assert v.reporting.min_rank_n == 30
-    assert v.rate_thresholds(8, "数学")["pass"] == 0.6          # a method works on the view's sections
+    assert v.rate_thresholds(8, "数学")["pass"] == 0.6  # a method works on the view's sections
     with pytest.raises(AttributeError, match="test step reads params section 'targets' but does not declare it"):
-        v.targets
+        _ = v.targets
     with pytest.raises(AttributeError, match="does not declare it"):
-        view(params, ["targets"]).rate_thresholds(8, "数学")   # needs rates and grade_bands
+        view(params, ["targets"]).rate_thresholds(8, "数学")  # needs rates and grade_bands
 
 
 def test_override_validates_like_a_term_file(params):

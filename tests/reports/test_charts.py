@@ -1,6 +1,7 @@
 """Tests for the small-multiple charts (tqa.charts): layout by hand, what is drawn where, that the school
 report's highlight shows the school and nothing that names another school, and that a chart drawn on a
 cached background is the same picture, byte for byte, whichever school a process drew first."""
+
 from __future__ import annotations
 
 import io
@@ -12,10 +13,11 @@ from matplotlib.collections import LineCollection, PathCollection, PolyCollectio
 from matplotlib.colors import to_hex
 from matplotlib.patches import Patch
 
-from tqa.reports.charts import academic as charts, base
+from tqa.reports.charts import academic as charts
+from tqa.reports.charts import base
+from tqa.reports.display import FIGURE_DPI, figure_jpeg, figure_pixels, setup
 
 LEVELS = (0.95, 0.998)  # params funnel.levels
-from tqa.reports.display import FIGURE_DPI, figure_jpeg, figure_pixels, setup
 
 setup()
 
@@ -28,8 +30,13 @@ def _scatters(fig):
     """(colour, xy in inches) of every marker collection of the figure (drawn in inches, no Axes)."""
     out = []
     for c in _collections(fig):
-        if isinstance(c, PathCollection) and len(c.get_offsets()) and c.get_facecolor().shape[0] == 1 \
-                and c.get_transform() is not None and c.get_sizes().size:
+        if (
+            isinstance(c, PathCollection)
+            and len(c.get_offsets())
+            and c.get_facecolor().shape[0] == 1
+            and c.get_transform() is not None
+            and c.get_sizes().size
+        ):
             out.append((to_hex(c.get_facecolor()[0]), np.asarray(c.get_offsets())))
     return out
 
@@ -44,7 +51,7 @@ def test_nice_ticks_and_tick_text():
     assert base.nice_ticks(-0.62, 0.48) == [-0.5, 0.0]
     assert base.nice_ticks(5, 5) == [5]
     assert base.tick_text(-0.5) == "\u22120.5" and base.tick_text(100.0) == "100"
-    assert base.span([60, 100]) == pytest.approx((57.6, 102.4))          # 6 % of the width each side
+    assert base.span([60, 100]) == pytest.approx((57.6, 102.4))  # 6 % of the width each side
     assert base.span([98, 101], floor=-2, ceil=102) == pytest.approx((97.82, 101.18))
 
 
@@ -76,12 +83,32 @@ def test_small_multiples_fit_one_page():
 
 
 def _funnel_frames():
-    pts = pd.DataFrame({"panel": ["三年级语文"] * 3 + ["三年级数学"] * 3, "subject": ["语文"] * 3 + ["数学"] * 3,
-                        "unit_code": ["001", "002", "003"] * 2, "category": ["城区", "乡镇", "农村"] * 2,
-                        "n": [40, 80, 120] * 2, "value": [0.9, 0.8, 0.85] * 2})
-    cvs = pd.DataFrame([{"panel": p, "subject": s, "p": 0.85, "n": n, "inner_lo": 0.7, "inner_hi": 0.95,
-                         "outer_lo": 0.6, "outer_hi": 0.99} for p, s in (("三年级语文", "语文"), ("三年级数学", "数学"))
-                        for n in (40, 80, 120)])
+    pts = pd.DataFrame(
+        {
+            "panel": ["三年级语文"] * 3 + ["三年级数学"] * 3,
+            "subject": ["语文"] * 3 + ["数学"] * 3,
+            "unit_code": ["001", "002", "003"] * 2,
+            "category": ["城区", "乡镇", "农村"] * 2,
+            "n": [40, 80, 120] * 2,
+            "value": [0.9, 0.8, 0.85] * 2,
+        }
+    )
+    cvs = pd.DataFrame(
+        [
+            {
+                "panel": p,
+                "subject": s,
+                "p": 0.85,
+                "n": n,
+                "inner_lo": 0.7,
+                "inner_hi": 0.95,
+                "outer_lo": 0.6,
+                "outer_hi": 0.99,
+            }
+            for p, s in (("三年级语文", "语文"), ("三年级数学", "数学"))
+            for n in (40, 80, 120)
+        ]
+    )
     return pts, cvs
 
 
@@ -107,7 +134,7 @@ def test_funnel_chart_highlights_the_school_only(backgrounds):
     fig = charts.funnel_chart(pts, cvs, "漏斗", LEVELS, highlight="001", ncols=4)
     marks = dict(_scatters(fig))
     own = marks[charts.HIGHLIGHT_COLOUR]
-    assert list(marks) == [charts.HIGHLIGHT_COLOUR] and len(own) == 2   # one own diamond per panel, on top
+    assert list(marks) == [charts.HIGHLIGHT_COLOUR] and len(own) == 2  # one own diamond per panel, on top
     # panel 0: x range 0 .. 120 x 1.04, so n 40 sits at 0.66 + 40 / 124.8 x (1.925 - 0.66)
     x0, _, x1, _ = base.SmallMultiples(["a", "b"], "t", 4, 1.5, legend=[Patch(label="x")]).rect(0)
     assert own[0][0] == pytest.approx(x0 + 40 / 124.8 * (x1 - x0))
@@ -128,15 +155,22 @@ def test_funnel_chart_highlights_the_school_only(backgrounds):
 
 
 def test_caterpillar_colours_and_highlight(backgrounds):
-    eff = pd.DataFrame({"school_code": ["A", "B", "C", "D"], "subject": "数学", "effect": [0.3, -0.3, 0.0, np.nan],
-                        "lo": [0.1, -0.5, -0.2, np.nan], "hi": [0.5, -0.1, 0.2, np.nan]})
+    eff = pd.DataFrame(
+        {
+            "school_code": ["A", "B", "C", "D"],
+            "subject": "数学",
+            "effect": [0.3, -0.3, 0.0, np.nan],
+            "lo": [0.1, -0.5, -0.2, np.nan],
+            "hi": [0.5, -0.1, 0.2, np.nan],
+        }
+    )
     marks = dict(_scatters(charts.caterpillar_chart(eff, "增值", 0.95)))
     # above 0 blue, below red, across grey; D (no effect) not drawn
     assert {k: len(v) for k, v in marks.items()} == {charts.GAP_ABOVE: 1, charts.GAP_BELOW: 1, charts.GAP_NONE: 1}
     fig = charts.caterpillar_chart(eff, "增值", 0.95, highlight="B")
     marks = dict(_scatters(fig))
     assert {k: len(v) for k, v in marks.items()} == {charts.HIGHLIGHT_COLOUR: 1}
-    assert {k: len(v) for k, v in _scatters(backgrounds[-1])} == {charts.OTHER_SCHOOLS: 3}   # A, B, C grey
+    assert {k: len(v) for k, v in _scatters(backgrounds[-1])} == {charts.OTHER_SCHOOLS: 3}  # A, B, C grey
     # sorted by effect: B (-0.3) is first, at x = 0 of the range -1 .. 3
     x0, _, x1, _ = base.SmallMultiples(["a"], "t", 3, 1.4, legend=[Patch(label="x")]).rect(0)
     assert marks[charts.HIGHLIGHT_COLOUR][0][0] == pytest.approx(x0 + 1 / 4 * (x1 - x0))
@@ -151,20 +185,20 @@ def test_public_funnel_axes_follow_each_schools_own_point(backgrounds):
     pts, cvs = _funnel_frames()
     first = pts[pts["unit_code"] == "001"]
     charts.funnel_chart(first, cvs, "漏斗", LEVELS, highlight="001")
-    outlier = pts[pts["unit_code"] == "002"].assign(value=0.05)   # far below the control limits
+    outlier = pts[pts["unit_code"] == "002"].assign(value=0.05)  # far below the control limits
     fig = charts.funnel_chart(outlier, cvs, "漏斗", LEVELS, highlight="002")
     assert len(backgrounds) == 2
     x0, y0, x1, y1 = base.SmallMultiples(["a", "b"], "t", 3, 1.5, legend=[Patch(label="x")]).rect(0)
     (x, y), _ = dict(_scatters(fig))[charts.HIGHLIGHT_COLOUR]
-    assert y0 <= y <= y1                                  # inside its panel, not drawn below it
+    assert y0 <= y <= y1  # inside its panel, not drawn below it
 
 
 def test_background_is_shared_and_bytes_do_not_depend_on_order(backgrounds):
     pts, cvs = _funnel_frames()
-    first = figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗 001", LEVELS, highlight="001"))   # renders the background
-    other = figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗 002", LEVELS, highlight="002"))   # same papers: reuses it
+    first = figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗 001", LEVELS, highlight="001"))  # renders the background
+    other = figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗 002", LEVELS, highlight="002"))  # same papers: reuses it
     assert len(base._BACKGROUNDS) == 1 and first != other
-    assert figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗 001", LEVELS, highlight="001")) == first   # from the cache
+    assert figure_jpeg(charts.funnel_chart(pts, cvs, "漏斗 001", LEVELS, highlight="001")) == first  # from the cache
     # other data, other background
     moved = pts.assign(value=pts["value"].where(pts["unit_code"] != "003", 0.5))
     charts.funnel_chart(moved, cvs, "漏斗 001", LEVELS, highlight="001")
@@ -174,17 +208,24 @@ def test_background_is_shared_and_bytes_do_not_depend_on_order(backgrounds):
 
 
 def test_school_marks_land_on_the_background():
-    eff = pd.DataFrame({"school_code": list("ABCDE"), "panel": "数学", "subject": "数学",
-                        "effect": [0.3, -0.3, 0.0, 0.1, -0.1], "lo": [0.1, -0.5, -0.2, -0.1, -0.3],
-                        "hi": [0.5, -0.1, 0.2, 0.3, 0.1]})
+    eff = pd.DataFrame(
+        {
+            "school_code": list("ABCDE"),
+            "panel": "数学",
+            "subject": "数学",
+            "effect": [0.3, -0.3, 0.0, 0.1, -0.1],
+            "lo": [0.1, -0.5, -0.2, -0.1, -0.3],
+            "hi": [0.5, -0.1, 0.2, 0.3, 0.1],
+        }
+    )
     fig = charts.caterpillar_chart(eff, "增值", 0.95, highlight="C")
-    img = figure_pixels(fig)[..., :3]                   # the raster itself (the JPEG is checked below)
+    img = figure_pixels(fig)[..., :3]  # the raster itself (the JPEG is checked below)
     assert img.shape == (int(fig.get_figheight() * FIGURE_DPI), round(7.2 * FIGURE_DPI), 3)
     # the own diamond is drawn where the mapper puts it
-    (x, y), = dict(_scatters(fig))[charts.HIGHLIGHT_COLOUR]
+    ((x, y),) = dict(_scatters(fig))[charts.HIGHLIGHT_COLOUR]
     row, col = int(img.shape[0] - y * FIGURE_DPI), int(x * FIGURE_DPI)
-    assert tuple(img[row, col]) == tuple(int(charts.HIGHLIGHT_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
-    assert (img[:5, :5] == 255).all()                   # white paper, the background kept exactly
+    assert tuple(img[row, col]) == tuple(int(charts.HIGHLIGHT_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
+    assert (img[:5, :5] == 255).all()  # white paper, the background kept exactly
 
 
 def test_jpeg_keeps_the_chart_exact_where_it_matters():
@@ -198,32 +239,50 @@ def test_jpeg_keeps_the_chart_exact_where_it_matters():
     assert (decoded[:5, :5] == 255).all()
     (x, y), *_ = dict(_scatters(fig))[charts.HIGHLIGHT_COLOUR]
     row, col = int(raster.shape[0] - y * FIGURE_DPI), int(x * FIGURE_DPI)
-    red = np.array([int(charts.HIGHLIGHT_COLOUR[i:i + 2], 16) for i in (1, 3, 5)])
+    red = np.array([int(charts.HIGHLIGHT_COLOUR[i : i + 2], 16) for i in (1, 3, 5)])
     assert np.abs(decoded[row, col] - red).max() <= 8
     assert np.abs(decoded - raster).mean() < 1.0
 
 
 def test_school_gap_chart_rows_and_colours():
-    cmp = pd.DataFrame([
-        {"level": lv, "grade": 3, "subject": s, "full_marks": 100.0, "mean": m, "sd": 10.0, "tested_n": n,
-         "pass_n": round(r * n), "pass_rate": r}
-        for s, (school, district) in {"语文": ((80.0, 0.95), (70.0, 0.80)), "数学": ((70.0, 0.80), (70.5, 0.81))}.items()
-        for lv, (m, r), n in (("school", school, 100), ("district", district, 5000))])
+    cmp = pd.DataFrame(
+        [
+            {
+                "level": lv,
+                "grade": 3,
+                "subject": s,
+                "full_marks": 100.0,
+                "mean": m,
+                "sd": 10.0,
+                "tested_n": n,
+                "pass_n": round(r * n),
+                "pass_rate": r,
+            }
+            for s, (school, district) in {
+                "语文": ((80.0, 0.95), (70.0, 0.80)),
+                "数学": ((70.0, 0.80), (70.5, 0.81)),
+            }.items()
+            for lv, (m, r), n in (("school", school, 100), ("district", district, 5000))
+        ]
+    )
     fig = charts.school_gap_chart(cmp, "差异", 0.95)
     marks = dict(_scatters(fig))
     # 语文: 10 points above the district, interval clear of 0 -> blue in both panels; 数学: within noise -> grey
     assert {k: len(v) for k, v in marks.items()} == {charts.GAP_ABOVE: 2, charts.GAP_NONE: 2}
-    assert marks[charts.GAP_ABOVE][0][1] > marks[charts.GAP_NONE][0][1]   # first paper on the top row
+    assert marks[charts.GAP_ABOVE][0][1] > marks[charts.GAP_NONE][0][1]  # first paper on the top row
     assert fig.axes == [] and "差异" in _texts(fig)
 
 
 def test_score_band_chart_bars():
-    rows = [{"panel": p, "subject": "语文", "level": lv, "band_no": b, "lower": b / 10, "share": share}
-            for p in ("三年级语文", "四年级语文") for lv, share in (("school", 0.5), ("district", 0.25))
-            for b in (0, 1)]
+    rows = [
+        {"panel": p, "subject": "语文", "level": lv, "band_no": b, "lower": b / 10, "share": share}
+        for p in ("三年级语文", "四年级语文")
+        for lv, share in (("school", 0.5), ("district", 0.25))
+        for b in (0, 1)
+    ]
     fig = charts.score_band_chart(pd.DataFrame(rows), "分数段", ncols=4)
     polys = [c for c in _collections(fig) if isinstance(c, PolyCollection)]
-    assert sorted(len(c.get_paths()) for c in polys) == [4, 4]          # 2 panels x 2 bands, per level
+    assert sorted(len(c.get_paths()) for c in polys) == [4, 4]  # 2 panels x 2 bands, per level
     school = next(c for c in polys if to_hex(c.get_facecolor()[0]) == charts.SCHOOL_COLOUR)
     ys = [p.vertices[:, 1] for p in school.get_paths()]
     x0, y0, x1, y1 = base.SmallMultiples(["a"], "t", 4, 1.3, xlabel="x", legend=[Patch(label="x")]).rect(0)
@@ -242,5 +301,5 @@ def test_figures_render_deterministically():
     labels = [c for c in collections if isinstance(c, PathCollection) and not c.get_sizes().size]
     # 2 titles + y ticks (2 x 60 80 100) + x ticks (2 x 0 50 100): one glyph collection for all of them
     assert len(labels) == 1 and len(labels[0].get_paths()) == 2 + 2 * 3 + 2 * 3
-    assert fig.axes == []                                   # no Axes at all: panels are drawn in inches
+    assert fig.axes == []  # no Axes at all: panels are drawn in inches
     assert any(isinstance(c, LineCollection) for c in collections)

@@ -3,6 +3,7 @@
 Every fixture is a subject_stats-like slice (level, unit_code, category, grade, subject, tested_n, ...).
 min_published_n = 10 (params reporting.min_published_n).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,18 +19,45 @@ PARAMS = params_with()  # reporting.min_published_n 10, min_rank_n 30
 
 def _stats(schools: dict[str, tuple[str, int]], grade=3, subject="语文", with_categories=True):
     """schools: code -> (category, tested_n); pass_n = tested_n // 2; totals added as sums."""
-    rows = [{"level": "school", "unit_code": c, "unit_name": c, "category": cat, "grade": grade,
-             "subject": subject, "tested_n": n, "pass_n": n // 2} for c, (cat, n) in schools.items()]
+    rows = [
+        {
+            "level": "school",
+            "unit_code": c,
+            "unit_name": c,
+            "category": cat,
+            "grade": grade,
+            "subject": subject,
+            "tested_n": n,
+            "pass_n": n // 2,
+        }
+        for c, (cat, n) in schools.items()
+    ]
     df = pd.DataFrame(rows)
     parts = [df]
     if with_categories:
         cat = df.groupby("category", as_index=False)[["tested_n", "pass_n"]].sum()
-        parts.append(cat.assign(level="category", unit_code=cat["category"], unit_name=cat["category"],
-                                grade=grade, subject=subject))
+        parts.append(
+            cat.assign(
+                level="category", unit_code=cat["category"], unit_name=cat["category"], grade=grade, subject=subject
+            )
+        )
     tot = df[["tested_n", "pass_n"]].sum()
-    parts.append(pd.DataFrame([{"level": "district", "unit_code": "district", "unit_name": "全区",
-                                "category": None, "grade": grade, "subject": subject,
-                                "tested_n": tot["tested_n"], "pass_n": tot["pass_n"]}]))
+    parts.append(
+        pd.DataFrame(
+            [
+                {
+                    "level": "district",
+                    "unit_code": "district",
+                    "unit_name": "全区",
+                    "category": None,
+                    "grade": grade,
+                    "subject": subject,
+                    "tested_n": tot["tested_n"],
+                    "pass_n": tot["pass_n"],
+                }
+            ]
+        )
+    )
     out = pd.concat(parts, ignore_index=True)
     out["pass_rate"] = out["pass_n"] / out["tested_n"]
     return out
@@ -57,8 +85,7 @@ def _assert_safe(stats):
 
 
 def test_one_small_school_takes_next_smallest_in_category():
-    st = _stats({"A1": ("城区", 5), "A2": ("城区", 40), "A3": ("城区", 25), "B1": ("乡镇", 30),
-                 "B2": ("乡镇", 50)})
+    st = _stats({"A1": ("城区", 5), "A2": ("城区", 40), "A3": ("城区", 25), "B1": ("乡镇", 30), "B2": ("乡镇", 50)})
     r = _reasons(st)
     assert r["school:A1"] == "primary"
     assert r["school:A3"] == "complementary"  # 25 < 40
@@ -75,10 +102,10 @@ def test_two_small_schools_need_no_complement():
 
 
 def test_only_school_of_category_climbs_the_hierarchy():
-    # 农村 has one school with 6 students: its category row (also 6) is itself a small cell; the district then has one suppressed category -> the smallest other category (乡镇, 45) goes,
-    # and that suppressed category needs a suppressed part -> its smallest school (B2, 15).
-    st = _stats({"A1": ("城区", 60), "A2": ("城区", 50), "B1": ("乡镇", 30), "B2": ("乡镇", 15),
-                 "C1": ("农村", 6)})
+    # 农村 has one school with 6 students: its category row (also 6) is itself a small cell; the district then
+    # has one suppressed category -> the smallest other category (乡镇, 45) goes, and that suppressed category
+    # needs a suppressed part -> its smallest school (B2, 15).
+    st = _stats({"A1": ("城区", 60), "A2": ("城区", 50), "B1": ("乡镇", 30), "B2": ("乡镇", 15), "C1": ("农村", 6)})
     r = _reasons(st)
     assert r["school:C1"] == "primary"
     assert r["category:农村"] == "primary"
@@ -135,9 +162,9 @@ def test_apply_suppression_blanks_statistics_and_keeps_ids():
 def test_mean_band():
     z = disclosure.band_z(PARAMS)
     band = lambda d, se, n: disclosure.mean_band(d, se, n, 30, z, 0.5)  # noqa: E731
-    assert band(0.6, 0.05, 40) == "明显高于全区"   # CI 0.502..0.698
+    assert band(0.6, 0.05, 40) == "明显高于全区"  # CI 0.502..0.698
     assert band(0.3, 0.05, 40) == "高于全区"
-    assert band(0.6, 0.4, 40) == "与全区相当"      # CI -0.184..1.384
+    assert band(0.6, 0.4, 40) == "与全区相当"  # CI -0.184..1.384
     assert band(-0.3, 0.1, 40) == "低于全区"
     assert band(-0.5, 0.1, 40) == "明显低于全区"
     assert band(0.6, 0.05, 29) == "人数不足，不分档"
@@ -160,8 +187,14 @@ def test_band_z_follows_uncertainty_level():
 def test_public_view():
     st = _stats({"A1": ("城区", 5), "A2": ("城区", 40), "A3": ("城区", 36)}, with_categories=False)
     # means / sds: district 75 / 10; A2 mean 80 sd 10 n 40 -> d 0.5, se 10/(10*sqrt 40) = 0.158
-    st = st.assign(mean=[70.0, 80.0, 70.0, 75.0], sd=[10.0, 10.0, 10.0, 10.0], min=[1.0] * 4, max=[99.0] * 4,
-                   rank_district=pd.array([3, 1, 2, pd.NA], dtype="Int64"), mean_rank_category=1)
+    st = st.assign(
+        mean=[70.0, 80.0, 70.0, 75.0],
+        sd=[10.0, 10.0, 10.0, 10.0],
+        min=[1.0] * 4,
+        max=[99.0] * 4,
+        rank_district=pd.array([3, 1, 2, pd.NA], dtype="Int64"),
+        mean_rank_category=1,
+    )
     out = disclosure.public_view(st, PARAMS).set_index("unit_code")
     assert not any("rank" in c for c in out.columns)
     assert "min" not in out.columns and "max" not in out.columns
@@ -180,8 +213,9 @@ def test_suppressed_category_with_one_school_hides_that_school():
     # 城区 = A1 alone (6): primary twice. The district's complement is the smallest other category, 农村 (12),
     # whose row equals its only school C1, so C1 goes too. Two grade x subject slices are handled apart.
     schools = {"A1": ("城区", 6), "C1": ("农村", 12), "B1": ("乡镇", 50), "B2": ("乡镇", 40)}
-    st = pd.concat([_stats(schools), _stats({"A1": ("城区", 60), "B1": ("乡镇", 50)}, subject="数学")],
-                   ignore_index=True)
+    st = pd.concat(
+        [_stats(schools), _stats({"A1": ("城区", 60), "B1": ("乡镇", 50)}, subject="数学")], ignore_index=True
+    )
     r = disclosure.suppression(st, PARAMS)
     hidden = sorted(st.loc[(r != "").to_numpy(), "unit_code"] + "/" + st.loc[(r != "").to_numpy(), "subject"])
     assert hidden == ["A1/语文", "C1/语文", "农村/语文", "城区/语文"]

@@ -1,4 +1,6 @@
-"""tqa.reports.render, tqa.pdf and tqa.report: offline Chinese HTML, deterministic PDF (headless Chromium), tables, charts."""
+"""tqa.reports.render and tqa.reports.pdf: offline Chinese HTML, deterministic PDF (headless Chromium), tables,
+charts."""
+
 from __future__ import annotations
 
 import base64
@@ -17,7 +19,8 @@ import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from tqa.reports import pdf, display as report
+from tqa.reports import display as report
+from tqa.reports import pdf
 from tqa.reports.render import html_to_pdf, notebook_title, notebook_to_html  # noqa: E402
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
@@ -39,21 +42,40 @@ def report_nb() -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     df = pd.DataFrame({"subject": ["语文", "数学"], "n": [120, 118], "pass_rate": [0.853, 0.9]})
     table = nbformat.v4.new_code_cell("report.show_table(df)")
-    table.outputs = [nbformat.v4.new_output(
-        "display_data", data={"text/html": report.table_html(df, {"subject": "学科", "n": "人数", "pass_rate": "及格率"},
-                                                             {"pass_rate": "rate"}, caption="表1 测试"),
-                              "text/plain": "<IPython.core.display.HTML object>"})]
+    table.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "text/html": report.table_html(
+                    df,
+                    {"subject": "学科", "n": "人数", "pass_rate": "及格率"},
+                    {"pass_rate": "rate"},
+                    caption="表1 测试",
+                ),
+                "text/plain": "<IPython.core.display.HTML object>",
+            },
+        )
+    ]
     chart = nbformat.v4.new_code_cell("report.show_figure(fig)  # SECRET_CODE")
-    chart.outputs = [nbformat.v4.new_output(
-        "display_data", data={"image/jpeg": base64.b64encode(chart_jpeg()).decode(), "text/plain": "<Figure>"},
-        metadata={"image/jpeg": {"width": 480}})]
+    chart.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"image/jpeg": base64.b64encode(chart_jpeg()).decode(), "text/plain": "<Figure>"},
+            metadata={"image/jpeg": {"width": 480}},
+        )
+    ]
     js = nbformat.v4.new_code_cell("display(Javascript('alert(1)'))")
     js.outputs = [nbformat.v4.new_output("display_data", data={"application/javascript": "alert(1)"})]
     hidden = nbformat.v4.new_code_cell("print('hidden')")
     hidden.metadata.tags = ["remove-cell"]
     hidden.outputs = [nbformat.v4.new_output("stream", name="stdout", text="HIDDEN_OUTPUT\n")]
-    nb.cells = [nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告\n\n本报告说明一分三率。"),
-                table, chart, js, hidden]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告\n\n本报告说明一分三率。"),
+        table,
+        chart,
+        js,
+        hidden,
+    ]
     return nb
 
 
@@ -102,18 +124,18 @@ def test_pdf_is_deterministic_with_embedded_chinese(html, tmp_path, monkeypatch)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "946684800")
     a, b = tmp_path / "a.pdf", tmp_path / "b.pdf"
     html_to_pdf(html, a)
-    pdf.shutdown()                       # the second print comes from a fresh browser
+    pdf.shutdown()  # the second print comes from a fresh browser
     html_to_pdf(html, b)
     assert a.read_bytes() == b.read_bytes()
-    assert b"/CreationDate (D:20000101000000+00'00')" in a.read_bytes()     # SOURCE_DATE_EPOCH, not now
+    assert b"/CreationDate (D:20000101000000+00'00')" in a.read_bytes()  # SOURCE_DATE_EPOCH, not now
     info = subprocess.run(["pdfinfo", str(a)], capture_output=True, text=True).stdout
     assert re.search(r"Page size:\s+59[45](\.\d+)? x 84[12](\.\d+)? pts \(A4\)", info)
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(a), "-"], capture_output=True, text=True).stdout
-    assert "实验小学教学质量分析报告" in text and "及格率" in text and "85.3%" in text     # selectable text
-    assert re.search(r"第\s*1\s*页\s*/\s*共\s*1\s*页", text)      # the page footer from the CSS @page rule
+    assert "实验小学教学质量分析报告" in text and "及格率" in text and "85.3%" in text  # selectable text
+    assert re.search(r"第\s*1\s*页\s*/\s*共\s*1\s*页", text)  # the page footer from the CSS @page rule
     fonts = subprocess.run(["pdffonts", str(a)], capture_output=True, text=True).stdout.splitlines()[2:]
     # Chromium (Skia) embeds CFF fonts such as Noto Sans CJK as Type 3 outlines with a ToUnicode map.
-    assert fonts and all(re.search(r"\byes\s+(yes|no)\s+yes\b", line) for line in fonts)   # emb, uni
+    assert fonts and all(re.search(r"\byes\s+(yes|no)\s+yes\b", line) for line in fonts)  # emb, uni
 
 
 def test_fix_dates_keeps_every_byte_offset():
@@ -142,9 +164,11 @@ def test_pdf_never_reaches_the_network(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     try:
-        page = (f'<html lang="zh-CN"><head><link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"></head>'
-                f'<body><p>中文</p><img src="http://127.0.0.1:{port}/x.png">'
-                f'<img src="http://localhost:{port}/y.png"></body></html>')
+        page = (
+            f'<html lang="zh-CN"><head><link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"></head>'
+            f'<body><p>中文</p><img src="http://127.0.0.1:{port}/x.png">'
+            f'<img src="http://localhost:{port}/y.png"></body></html>'
+        )
         out = html_to_pdf(page, tmp_path / "x.pdf")
     finally:
         server.shutdown()
@@ -160,28 +184,48 @@ def test_missing_browser_is_a_readable_error(monkeypatch):
 
 def test_chinese_chart_has_no_missing_glyphs():
     with warnings.catch_warnings():
-        warnings.simplefilter("error")     # "Glyph ... missing from font(s)" would raise here
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would raise here
         jpeg = chart_jpeg()
     assert jpeg[:3] == b"\xff\xd8\xff"
     assert matplotlib.rcParams["axes.unicode_minus"] is True
     assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", "Noto Sans CJK SC"]
-    assert chart_jpeg() == jpeg            # same figure, same bytes
+    assert chart_jpeg() == jpeg  # same figure, same bytes
 
 
 def test_table_html_formats_and_headers():
-    df = pd.DataFrame({"school": ["一中", "二中", "三中"], "n": [120, 98, 7], "mean": [78.26, 81.04, -3.55],
-                       "pass_rate": [0.853, 0.9, float("nan")]})
-    out = report.table_html(df, {"school": "学校", "mean": "平均分", "pass_rate": "及格率", "n": "人数",
-                                 "absent": "不在表中"},
-                            {"mean": "mean", "pass_rate": "rate", "sd": "{:.1f}"}, caption="表1 <测试>",
-                            highlight_row={"school": "二中"})
+    df = pd.DataFrame(
+        {
+            "school": ["一中", "二中", "三中"],
+            "n": [120, 98, 7],
+            "mean": [78.26, 81.04, -3.55],
+            "pass_rate": [0.853, 0.9, float("nan")],
+        }
+    )
+    out = report.table_html(
+        df,
+        {"school": "学校", "mean": "平均分", "pass_rate": "及格率", "n": "人数", "absent": "不在表中"},
+        {"mean": "mean", "pass_rate": "rate", "sd": "{:.1f}"},
+        caption="表1 <测试>",
+        highlight_row={"school": "二中"},
+    )
     assert "<caption>表1 &lt;测试&gt;</caption>" in out
     heads = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", out)
-    assert heads == ["学校", "人数", "平均分", "及格率"]            # df order, renamed, no index
+    assert heads == ["学校", "人数", "平均分", "及格率"]  # df order, renamed, no index
     cells = re.findall(r"<td[^>]*>(.*?)</td>", out)
-    assert cells == ["一中", "120", "78.3", "85.3%",
-                     "二中", "98", "81.0", "90.0%",
-                     "三中", "7", "-3.5", "—"]                       # ints stay ints, NaN is a dash
+    assert cells == [
+        "一中",
+        "120",
+        "78.3",
+        "85.3%",
+        "二中",
+        "98",
+        "81.0",
+        "90.0%",
+        "三中",
+        "7",
+        "-3.5",
+        "—",
+    ]  # ints stay ints, NaN is a dash
     assert out.count('<tr class="hl">') == 1 and '<tr class="hl"><td>二中' in out
     assert '<td class="num">78.3</td>' in out and "<td>一中</td>" in out
     assert report.table_html(df, highlight_row=lambda r: r["n"] < 10).count('class="hl"') == 1
@@ -202,8 +246,12 @@ def test_table_html_keeps_text_placeholders_in_numeric_columns():
 def test_heading_gives_the_title():
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("show_heading(...)")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={
-        "text/html": report.heading_html("一中 2023 学年教学质量分析报告", 1, subtitle="城区 · 初中")})]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"text/html": report.heading_html("一中 2023 学年教学质量分析报告", 1, subtitle="城区 · 初中")},
+        )
+    ]
     nb.cells = [cell]
     assert notebook_title(nb) == "一中 2023 学年教学质量分析报告"
     page = notebook_to_html(nb)

@@ -1,4 +1,5 @@
 """tqa.run.dag: the steps as data, the Makefile's variables, the params stamps."""
+
 from __future__ import annotations
 
 import json
@@ -39,14 +40,16 @@ def test_stamps_hold_the_sections_and_are_rewritten_only_when_they_change(projec
     assert json.loads(stamp(project, "clean").read_text(encoding="utf-8")) == {}
     for p in written:
         os.utime(p, ns=(1, 1))
-    assert write_stamps(TERM, project) == []                     # nothing changed: no stamp touched
+    assert write_stamps(TERM, project) == []  # nothing changed: no stamp touched
     methodology = project / "params" / "methodology.yaml"
     text = methodology.read_text(encoding="utf-8")
     methodology.write_text(text + "# a comment\n", encoding="utf-8")
     assert write_stamps(TERM, project) == []
     methodology.write_text(text.replace("name: 清河区", "name: 河西区", 1), encoding="utf-8")
     assert write_stamps(TERM, project) == [stamp(project, "reports")]
-    (project / "params" / "terms" / f"{TERM}.yaml").write_text("checks:\n  unlisted_subject_min_students: 5\n", encoding="utf-8")
+    (project / "params" / "terms" / f"{TERM}.yaml").write_text(
+        "checks:\n  unlisted_subject_min_students: 5\n", encoding="utf-8"
+    )
     changed = write_stamps(TERM, project)
     assert changed == [stamp(project, "checks"), stamp(project, "reports")]
     assert stamp(project, "clean").stat().st_mtime_ns == 1
@@ -58,8 +61,9 @@ def test_makevars_lists_each_steps_code_and_each_stages_tables():
     for stage, tables in STAGES.items():
         assert words[f"{stage.upper()}_TABLES"].split(",") == list(tables)
     reports = words["REPORTS_CODE"].split(",")
-    assert "src/tqa/reports/charts/academic.py" in reports and "src/tqa/reports/charts/academic.py" not in \
-        words["SCORES_CODE"].split(",")
+    assert "src/tqa/reports/charts/academic.py" in reports and "src/tqa/reports/charts/academic.py" not in words[
+        "SCORES_CODE"
+    ].split(",")
     assert all((REPO / f).is_file() for s in STEPS for f in code_files(s.name))
     # every step runs through the runner and reads its params through the DAG
     assert all({"src/tqa/run/runner.py", "src/tqa/run/dag.py"} <= set(code_files(s.name)) for s in STEPS)

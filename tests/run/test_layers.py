@@ -1,5 +1,6 @@
 """The import direction: a package imports only the layers before it (tqa.run.dag.LAYERS), lazy imports included,
 and each step's notebook imports only what its Makefile prerequisites cover."""
+
 from __future__ import annotations
 
 import ast
@@ -11,8 +12,13 @@ import pytest
 from helpers import REPO
 from tqa.run.dag import BY_NAME, LAYERS, PACKAGE, code_files
 
-NOTEBOOK_STEP = {"01_clean": "clean", "02_checks": "checks", "03_scores": "scores",
-                 "04_district_report": "reports", "05_school_report": "reports"}
+NOTEBOOK_STEP = {
+    "01_clean": "clean",
+    "02_checks": "checks",
+    "03_scores": "scores",
+    "04_district_report": "reports",
+    "05_school_report": "reports",
+}
 
 
 def tqa_imports(source: str) -> set[str]:
@@ -52,7 +58,9 @@ def test_a_module_imports_only_earlier_layers(path):
         return
     allowed = {pkg, *LAYERS[pkg]}
     wrong = tqa_imports(path.read_text(encoding="utf-8")) - allowed
-    assert wrong == set(), f"{path.relative_to(PACKAGE)} ({pkg}) imports {sorted(wrong)}; it may import {sorted(allowed)}"
+    assert wrong == set(), (
+        f"{path.relative_to(PACKAGE)} ({pkg}) imports {sorted(wrong)}; it may import {sorted(allowed)}"
+    )
 
 
 def test_the_reports_never_reach_the_checks_engine_or_cleaning():
@@ -69,7 +77,10 @@ def test_the_layers_form_a_dag_in_declared_order():
 
 
 def test_the_checker_sees_lazy_imports():
-    assert tqa_imports("def f():\n    from tqa.checks.engine import run\n    import tqa.reports.pdf\n") == {"checks", "reports"}
+    assert tqa_imports("def f():\n    from tqa.checks.engine import run\n    import tqa.reports.pdf\n") == {
+        "checks",
+        "reports",
+    }
     assert tqa_imports("from tqa import params, core\n") == {"params", "core"}
 
 

@@ -1,4 +1,5 @@
 """`make report` refuses bad params before its first step, naming the file and the YAML path (one block, in Chinese)."""
+
 from __future__ import annotations
 
 import os
@@ -17,14 +18,26 @@ TERM_FILE = f"params/terms/{TERM}.yaml"
 # (where, what is written, what the message must say): each kind of mistake, in the defaults and in a term file.
 # A methodology edit is (old line, new line); a term file is its whole text.
 CASES = {
-    "unknown-key-methodology": (METHODOLOGY, ("  warn_below: 0.95", "  warn_below: 0.95\n  warn_above: 1.0"),
-                                "participation.warn_above：未知的键"),
-    "misspelt-key-methodology": (METHODOLOGY, ("  min_published_n: 10", "  min_publshed_n: 10"),
-                                 "是不是“min_published_n”？"),
-    "missing-key-methodology": (METHODOLOGY, ("  rank_draws: 2000        # 模拟次数\n", ""),
-                                "uncertainty.rank_draws：缺少这个键"),
-    "wrong-type-methodology": (METHODOLOGY, ("  min_rank_n: 30", "  min_rank_n: 三十"),
-                               "reporting.min_rank_n：应为整数"),
+    "unknown-key-methodology": (
+        METHODOLOGY,
+        ("  warn_below: 0.95", "  warn_below: 0.95\n  warn_above: 1.0"),
+        "participation.warn_above：未知的键",
+    ),
+    "misspelt-key-methodology": (
+        METHODOLOGY,
+        ("  min_published_n: 10", "  min_publshed_n: 10"),
+        "是不是“min_published_n”？",
+    ),
+    "missing-key-methodology": (
+        METHODOLOGY,
+        ("  rank_draws: 2000        # 模拟次数\n", ""),
+        "uncertainty.rank_draws：缺少这个键",
+    ),
+    "wrong-type-methodology": (
+        METHODOLOGY,
+        ("  min_rank_n: 30", "  min_rank_n: 三十"),
+        "reporting.min_rank_n：应为整数",
+    ),
     "out-of-range-methodology": (METHODOLOGY, ("  level: 0.95", "  level: 1.5"), "uncertainty.level：应小于 1"),
     "unknown-key-term": (TERM_FILE, "participation:\n  warn_above: 1.0\n", "participation.warn_above：未知的键"),
     "misspelt-key-term": (TERM_FILE, "rates:\n  defualt: {pass: 0.5}\n", "是不是“default”？"),
@@ -46,8 +59,14 @@ def project(tmp_path):
 
 def make_report(root):
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    return subprocess.run(["make", "--no-print-directory", "report", f"TERM={TERM}"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["make", "--no-print-directory", "report", f"TERM={TERM}"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -75,7 +94,13 @@ def test_make_report_stops_before_step_1_naming_the_file_and_key(project, case):
 def test_with_valid_params_the_same_project_would_start_step_1(project):
     """The control for the cases above: nothing else in the scratch project stops make."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    run = subprocess.run(["make", "-n", "--no-print-directory", "report", f"TERM={TERM}"], cwd=project, env=env,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        ["make", "-n", "--no-print-directory", "report", f"TERM={TERM}"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     assert "==> [1/6]" in run.stdout and "评价参数" not in run.stderr

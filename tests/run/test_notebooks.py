@@ -1,13 +1,18 @@
 """Notebooks are committed clean: no outputs, no execution counts, a tagged parameters cell."""
-from pathlib import Path
 
 import nbformat
-from helpers import REPO
 import pytest
 
+from helpers import REPO
+
 NOTEBOOKS = sorted(REPO.joinpath("notebooks").glob("*.ipynb"))
-REQUIRED_PARAMS = {"01_clean": {"term"}, "02_checks": {"term"}, "03_scores": {"term"},
-                   "04_district_report": {"term", "mode"}, "05_school_report": {"term", "school_code", "mode"}}
+REQUIRED_PARAMS = {
+    "01_clean": {"term"},
+    "02_checks": {"term"},
+    "03_scores": {"term"},
+    "04_district_report": {"term", "mode"},
+    "05_school_report": {"term", "school_code", "mode"},
+}
 
 
 def test_all_steps_present():

@@ -3,9 +3,28 @@
 Public API: run_checks, CheckResult, BlockingDataError, summarise, load_suites, read_suite_files, and the
 school statuses. The office's files are read with ``tqa.io.office``.
 """
-from tqa.checks.step import (STATUS_MISSING, STATUS_OK, STATUS_PARTIAL, STATUS_SET_ASIDE, BlockingDataError,
-                             CheckResult, run_checks, summarise)
+
+from tqa.checks.step import (
+    STATUS_MISSING,
+    STATUS_OK,
+    STATUS_PARTIAL,
+    STATUS_SET_ASIDE,
+    BlockingDataError,
+    CheckResult,
+    run_checks,
+    summarise,
+)
 from tqa.checks.suites import load_suites, read_suite_files
 
-__all__ = ["BlockingDataError", "CheckResult", "run_checks", "summarise", "load_suites", "read_suite_files",
-           "STATUS_OK", "STATUS_PARTIAL", "STATUS_MISSING", "STATUS_SET_ASIDE"]
+__all__ = [
+    "BlockingDataError",
+    "CheckResult",
+    "run_checks",
+    "summarise",
+    "load_suites",
+    "read_suite_files",
+    "STATUS_OK",
+    "STATUS_PARTIAL",
+    "STATUS_MISSING",
+    "STATUS_SET_ASIDE",
+]

@@ -2,6 +2,7 @@
 data source with one dataframe asset, whole-dataframe batches. ``import great_expectations``
 costs seconds, so it happens here, lazily, once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,16 +10,17 @@ from functools import lru_cache
 
 import pandas as pd
 
-from tqa.core import vocabulary as vocab
-from tqa.schema import office, sheets
 from tqa.checks.frames import type_grade_keys
+from tqa.core import vocabulary as vocab
 from tqa.params import Params
+from tqa.schema import office, sheets
 
 
 @dataclass(frozen=True)
 class Failure:
     """One failing expectation: the frame it ran on, its meta, and the failing rows' ``_row``
     (None for a table-level expectation such as a row count)."""
+
     frame: str
     meta: dict
     rows: tuple[int, ...] | None

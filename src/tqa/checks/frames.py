@@ -4,13 +4,14 @@
 Every frame has ``_row``: the row's position in the frame (for base tables, in the clean table),
 so a failing row found by GX maps back to the clean table and to school / sheet / Excel row.
 """
+
 from __future__ import annotations
 
 import pandas as pd
 
 from tqa.core import vocabulary as vocab
-from tqa.schema.tables import CHECKED, CLEAN, ROW_TABLES
 from tqa.params import Params
+from tqa.schema.tables import CHECKED, CLEAN, ROW_TABLES
 
 RATINGS = CHECKED["ratings"]
 
@@ -18,8 +19,13 @@ STUDENT_TABLES = ("students", "fitness", "survey")
 EXAM_SPEC_SHEET = "考试安排（exam_spec.csv）"
 RATINGS_SHEET = "督导评估结果（inspection_ratings.csv）"
 # coverage column -> the clean table whose rows show that the sheet arrived
-COVERAGE = {"n_enrolment": "enrolment", "n_students": "students", "n_fitness": "fitness",
-            "n_survey": "survey", "n_routine": "routine"}
+COVERAGE = {
+    "n_enrolment": "enrolment",
+    "n_students": "students",
+    "n_fitness": "fitness",
+    "n_survey": "survey",
+    "n_routine": "routine",
+}
 
 
 def conform(table: pd.DataFrame | None, name: str) -> pd.DataFrame:
@@ -78,8 +84,11 @@ def _listed(df: pd.DataFrame, exam_spec: pd.DataFrame) -> pd.Series:
     """Whether each graded row's paper is in the spec: a score needs full marks, a level a level paper."""
     lv = df[["grade", "subject"]].merge(level_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
     level_ok = lv["level_listed"].fillna(False).astype(bool).to_numpy()
-    return pd.Series(((df["status"] == vocab.STATUS_SCORED) & df["full_marks"].notna()).to_numpy()
-                     | ((df["status"] == vocab.STATUS_LEVEL).to_numpy() & level_ok), index=df.index)
+    return pd.Series(
+        ((df["status"] == vocab.STATUS_SCORED) & df["full_marks"].notna()).to_numpy()
+        | ((df["status"] == vocab.STATUS_LEVEL).to_numpy() & level_ok),
+        index=df.index,
+    )
 
 
 def _scored_counts(scores: pd.DataFrame) -> pd.DataFrame:
@@ -96,13 +105,15 @@ def scores_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, min_students: in
     df["grade"] = as_grade(df["grade"])
     merged = df.merge(score_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
     merged = merged.merge(_scored_counts(scores), on=["grade", "subject"], how="left", sort=False)
-    merged["stray_subject"] = (~_listed(merged, exam_spec) & merged["status"].isin(GRADED)
-                               & (merged["n_scored"].fillna(0) < min_students)).astype(bool)
+    merged["stray_subject"] = (
+        ~_listed(merged, exam_spec) & merged["status"].isin(GRADED) & (merged["n_scored"].fillna(0) < min_students)
+    ).astype(bool)
     return merged.drop(columns="n_scored").sort_values("_row", kind="stable").reset_index(drop=True)
 
 
-def tested_subjects_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, min_students: int,
-                          max_schools: int = 5) -> pd.DataFrame:
+def tested_subjects_frame(
+    scores: pd.DataFrame, exam_spec: pd.DataFrame, min_students: int, max_schools: int = 5
+) -> pd.DataFrame:
     """One row per (grade, subject, status) graded for at least `min_students` students, with `in_spec`:
     whether the exam spec has that paper (with full marks for scores, as a level paper for levels)."""
     graded = scores.loc[scores["status"].isin(GRADED), ["grade", "subject", "status", "school_code"]]
@@ -113,9 +124,15 @@ def tested_subjects_frame(scores: pd.DataFrame, exam_spec: pd.DataFrame, min_stu
             continue  # a few stray cells: row-level warnings in the scores suite
         codes = sorted(g["school_code"].dropna().unique())
         more = f" 等 {len(codes)} 所" if len(codes) > max_schools else ""
-        rows.append({"grade": int(grade), "subject": subject, "status": status,
-                     "kind": "分数" if status == vocab.STATUS_SCORED else "等级",
-                     "schools": "、".join(codes[:max_schools]) + more})
+        rows.append(
+            {
+                "grade": int(grade),
+                "subject": subject,
+                "status": status,
+                "kind": "分数" if status == vocab.STATUS_SCORED else "等级",
+                "schools": "、".join(codes[:max_schools]) + more,
+            }
+        )
     df = pd.DataFrame(rows, columns=["grade", "subject", "status", "kind", "schools"]).astype({"grade": "Int64"})
     df = df.merge(score_spec(exam_spec), on=["grade", "subject"], how="left", sort=False)
     df["in_spec"] = _listed(df, exam_spec).astype(bool)
@@ -141,7 +158,7 @@ def ratings_frame(ratings: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def type_grade(school_type: pd.Series, grade: pd.Series) -> pd.Series:
-    """"小学:3" etc. GX's column-pair in-set check loops over rows in Python (minutes on a district);
+    """ "小学:3" etc. GX's column-pair in-set check loops over rows in Python (minutes on a district);
     a one-column in-set check on this key is vectorised and says the same."""
     key = school_type.astype("string") + ":" + pd.to_numeric(grade, errors="coerce").astype("Int64").astype("string")
     return key.astype("string")
@@ -167,7 +184,8 @@ def student_frame(table: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
         codes = sub.groupby("student_id")["school_code"].agg(lambda s: sorted(set(s)))
         df.loc[conflict, "other_schools"] = [
             "、".join(f"{c} {names.get(c, '')}".strip() for c in codes[sid] if c != code)
-            for sid, code in zip(df.loc[conflict, "student_id"], df.loc[conflict, "school_code"])]
+            for sid, code in zip(df.loc[conflict, "student_id"], df.loc[conflict, "school_code"])
+        ]
     return df
 
 
@@ -224,8 +242,11 @@ def items_frame(items: pd.DataFrame, students: pd.DataFrame, item_spec: pd.DataF
         df["full_marks"] = float("nan")
         df["in_item_spec"] = pd.Series(pd.NA, index=df.index, dtype="boolean")
     else:
-        spec = item_spec[["grade", "subject", "item", "full_marks"]].drop_duplicates(
-            ["grade", "subject", "item"]).astype({"grade": "Int64", "full_marks": "float64"})
+        spec = (
+            item_spec[["grade", "subject", "item", "full_marks"]]
+            .drop_duplicates(["grade", "subject", "item"])
+            .astype({"grade": "Int64", "full_marks": "float64"})
+        )
         spec = spec.assign(item=spec["item"].astype("str"), _listed=True)
         df = df.merge(spec, on=["grade", "subject", "item"], how="left", sort=False)
         df["in_item_spec"] = df["_listed"].fillna(False).astype("boolean")
@@ -237,9 +258,14 @@ def items_frame(items: pd.DataFrame, students: pd.DataFrame, item_spec: pd.DataF
     return df.sort_values("_row", kind="stable").reset_index(drop=True)
 
 
-def build_frames(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame,
-                 params: Params, item_spec: pd.DataFrame | None = None,
-                 ratings: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def build_frames(
+    tables: dict[str, pd.DataFrame],
+    registry: pd.DataFrame,
+    exam_spec: pd.DataFrame,
+    params: Params,
+    item_spec: pd.DataFrame | None = None,
+    ratings: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
     """Every frame a suite checks, except usable_returns (built after the set-asides)."""
     t = {name: conform(tables.get(name), name) for name in ROW_TABLES}
     min_students = int(params.checks.unlisted_subject_min_students)

@@ -1,5 +1,6 @@
 """Step 2: run the reviewed suites on the clean tables, turn failures into Issues, set aside what
 warning-level failures point at, and decide whether the run may go on (no blocking failure)."""
+
 from __future__ import annotations
 
 import math
@@ -9,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tqa.core import vocabulary as vocab
-from tqa.core.issues import BLOCKING, FIXED, ISSUE_COLUMNS, SEVERITY_LABELS, WARNING, Issue, issues_frame
 from tqa.checks import engine
 from tqa.checks.frames import RATINGS, build_frames, conform, enrolment_frame, text_keys, with_row
-from tqa.schema.tables import ROW_TABLES
 from tqa.checks.suites import load_suites
+from tqa.core import vocabulary as vocab
+from tqa.core.issues import BLOCKING, FIXED, ISSUE_COLUMNS, SEVERITY_LABELS, WARNING, Issue, issues_frame
 from tqa.params import Params
+from tqa.schema.tables import ROW_TABLES
 
 STAGE = "checks"
 STATUS_OK = "正常"
@@ -70,8 +71,9 @@ def _fill(template: str | None, fields: _Fields) -> str | None:
 
 
 # ---- failures -> issues --------------------------------------------------------------------
-def failure_issues(failure: engine.Failure, frame: pd.DataFrame, names: dict[str, str],
-                   context: dict[str, str] | None = None) -> list[Issue]:
+def failure_issues(
+    failure: engine.Failure, frame: pd.DataFrame, names: dict[str, str], context: dict[str, str] | None = None
+) -> list[Issue]:
     """One Issue per failing row; messages are filled from the row's values and ``context`` (the suites' text
     parameters, e.g. a field's valid range "0–120")."""
     meta = failure.meta
@@ -81,14 +83,24 @@ def failure_issues(failure: engine.Failure, frame: pd.DataFrame, names: dict[str
     for row in rows:
         fields = _Fields(base if row is None else {**base, **{k: fmt(v) for k, v in row.items()}})
         code = fields.get("school_code") or None
-        excel_row = None if row is None or "excel_row" not in row or pd.isna(row["excel_row"]) else int(row["excel_row"])
-        out.append(Issue(
-            stage=STAGE, severity=meta["severity"], rule=meta["rule"], school_code=code,
-            school_name=names.get(code) or fields.get("school_name") or None,
-            sheet=fields.get("sheet") or meta.get("sheet"), excel_row=excel_row,
-            column=_fill(meta.get("column"), fields), value=_fill(meta.get("value"), fields),
-            message=_fill(meta["message"], fields), action=meta["action"],
-        ))
+        excel_row = (
+            None if row is None or "excel_row" not in row or pd.isna(row["excel_row"]) else int(row["excel_row"])
+        )
+        out.append(
+            Issue(
+                stage=STAGE,
+                severity=meta["severity"],
+                rule=meta["rule"],
+                school_code=code,
+                school_name=names.get(code) or fields.get("school_name") or None,
+                sheet=fields.get("sheet") or meta.get("sheet"),
+                excel_row=excel_row,
+                column=_fill(meta.get("column"), fields),
+                value=_fill(meta.get("value"), fields),
+                message=_fill(meta["message"], fields),
+                action=meta["action"],
+            )
+        )
     return out
 
 
@@ -97,10 +109,21 @@ def escalated_unknown_schools(clean_issues: pd.DataFrame, flagged: set[str], nam
     hits = clean_issues.loc[clean_issues["rule"] == "unknown_school"]
     out = []
     for code in sorted(set(hits["school_code"].dropna()) - flagged):
-        out.append(Issue(stage=STAGE, severity=BLOCKING, rule="unknown_school", school_code=code,
-                         school_name=names.get(code), sheet=None, excel_row=None, column="学校代码", value=code,
-                         message=f"学校代码 {code} 不在学校名册中（清洗步骤已发现）",
-                         action="运行已停止；请核对学校代码或更新学校名册"))
+        out.append(
+            Issue(
+                stage=STAGE,
+                severity=BLOCKING,
+                rule="unknown_school",
+                school_code=code,
+                school_name=names.get(code),
+                sheet=None,
+                excel_row=None,
+                column="学校代码",
+                value=code,
+                message=f"学校代码 {code} 不在学校名册中（清洗步骤已发现）",
+                action="运行已停止；请核对学校代码或更新学校名册",
+            )
+        )
     return out
 
 
@@ -122,8 +145,9 @@ class SetAside:
             (self.item_cells if failure.frame == "items" else self.cells).update(int(r) for r in sub["_row"])
         elif scope == "row":
             sub = sub.dropna(subset=["school_code", "sheet", "excel_row"])
-            self.rows.update((str(c), str(s), int(r)) for c, s, r in
-                             zip(sub["school_code"], sub["sheet"], sub["excel_row"]))
+            self.rows.update(
+                (str(c), str(s), int(r)) for c, s, r in zip(sub["school_code"], sub["sheet"], sub["excel_row"])
+            )
         elif scope == "school":
             self.schools.update(str(c) for c in sub["school_code"].dropna())
         elif scope == "measure":
@@ -133,8 +157,13 @@ class SetAside:
 def _source_keys(df: pd.DataFrame) -> pd.MultiIndex:
     """Each row's (school_code, sheet, excel_row) as SetAside.rows writes it; a missing part never matches.
     A MultiIndex, not a Series of tuples: its isin works on factorized codes."""
-    return pd.MultiIndex.from_arrays([df["school_code"].astype(str), df["sheet"].astype(str),
-                                      pd.to_numeric(df["excel_row"]).fillna(-1).astype("int64")])
+    return pd.MultiIndex.from_arrays(
+        [
+            df["school_code"].astype(str),
+            df["sheet"].astype(str),
+            pd.to_numeric(df["excel_row"]).fillna(-1).astype("int64"),
+        ]
+    )
 
 
 def _rows_set_aside(df: pd.DataFrame, rows: set) -> np.ndarray:
@@ -147,8 +176,9 @@ def _rows_set_aside(df: pd.DataFrame, rows: set) -> np.ndarray:
     return hit
 
 
-def apply_set_asides(tables: dict[str, pd.DataFrame], aside: SetAside,
-                     names: tuple[str, ...] = ROW_TABLES) -> dict[str, pd.DataFrame]:
+def apply_set_asides(
+    tables: dict[str, pd.DataFrame], aside: SetAside, names: tuple[str, ...] = ROW_TABLES
+) -> dict[str, pd.DataFrame]:
     """The row tables of `names` without what `aside` sets aside."""
     out = {}
     for name in names:
@@ -172,7 +202,9 @@ def _student_keys(df: pd.DataFrame) -> pd.MultiIndex:
     return text_keys(df, ["school_code", "student_id"])
 
 
-def _without_set_aside_students(tables: dict[str, pd.DataFrame], out: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _without_set_aside_students(
+    tables: dict[str, pd.DataFrame], out: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
     """Item scores follow their student: when a student's 学业成绩 row is set aside (a 学籍号 in two schools,
     a duplicate row, ...), that student's 小题得分 rows leave the item analysis too, for the same reason."""
     before, after, items = conform(tables.get("students"), "students"), out.get("students"), out.get("items")
@@ -203,9 +235,15 @@ def returns_status(returns: pd.DataFrame, issues: pd.DataFrame, aside: SetAside)
 
 
 # ---- the step ------------------------------------------------------------------------------
-def run_checks(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spec: pd.DataFrame,
-               params: Params, suites_dir: str | Path = "checks", item_spec: pd.DataFrame | None = None,
-               ratings: pd.DataFrame | None = None) -> CheckResult:
+def run_checks(
+    tables: dict[str, pd.DataFrame],
+    registry: pd.DataFrame,
+    exam_spec: pd.DataFrame,
+    params: Params,
+    suites_dir: str | Path = "checks",
+    item_spec: pd.DataFrame | None = None,
+    ratings: pd.DataFrame | None = None,
+) -> CheckResult:
     """The office's files as ``tqa.io.office`` reads them. item_spec: without it the item scores are checked
     for range only against 0 and for the student's 学业成绩 row, not against the item spec. ratings (the
     inspection ratings, optional): checked and kept as the ``ratings`` table, less the rows set aside."""
@@ -242,8 +280,9 @@ def run_checks(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spe
     aside.schools.update(i.school_code for i in escalated)
 
     usable_tables = apply_set_asides(tables, aside)
-    returns = returns_status(frames["returns"], issues_frame(new_issues) if new_issues else
-                             pd.DataFrame(columns=list(ISSUE_COLUMNS)), aside)
+    returns = returns_status(
+        frames["returns"], issues_frame(new_issues) if new_issues else pd.DataFrame(columns=list(ISSUE_COLUMNS)), aside
+    )
     # Clean-stage warnings (rejected rows) also mean "part of the return was set aside".
     clean_warned = set(clean_issues.loc[clean_issues["severity"] == WARNING, "school_code"].dropna())
     returns.loc[returns["usable"] & returns["school_code"].isin(sorted(clean_warned)), "status"] = STATUS_PARTIAL
@@ -262,8 +301,9 @@ def run_checks(tables: dict[str, pd.DataFrame], registry: pd.DataFrame, exam_spe
     rated = frames["ratings"]
     kept = ~_rows_set_aside(rated, aside.rows) if aside.rows and len(rated) else np.ones(len(rated), bool)
     usable_tables["ratings"] = RATINGS.conform(rated.loc[kept, list(RATINGS.names)].reset_index(drop=True))
-    return CheckResult(issues=issues, tables=usable_tables,
-                       blocking=bool((issues["severity"] == BLOCKING).any()), failures=failures)
+    return CheckResult(
+        issues=issues, tables=usable_tables, blocking=bool((issues["severity"] == BLOCKING).any()), failures=failures
+    )
 
 
 def combine_issues(clean: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ Kwargs may refer to run-time values with {"$PARAMETER": name} (see checks.engine
 ``python -m tqa.checks [checks]`` rewrites the files in canonical form (stable key order,
 2-space indent) so hand edits give small, reviewable diffs.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,12 @@ def canonical(suite: dict) -> dict:
         meta = e.get("meta", {})
         ordered = {k: meta[k] for k in _META_ORDER if k in meta}
         ordered.update({k: meta[k] for k in sorted(meta) if k not in ordered})
-        exp = {"type": e["type"], "kwargs": e.get("kwargs", {}),
-               "severity": GX_SEVERITY.get(meta.get("severity"), e.get("severity", "critical")),
-               "meta": ordered}
+        exp = {
+            "type": e["type"],
+            "kwargs": e.get("kwargs", {}),
+            "severity": GX_SEVERITY.get(meta.get("severity"), e.get("severity", "critical")),
+            "meta": ordered,
+        }
         exps.append({k: exp[k] for k in _EXPECTATION_KEYS})
     out["expectations"] = exps
     return out
@@ -91,8 +95,10 @@ def load_suites(suites_dir: str | Path = "checks") -> dict:
     """checks/*.json as gx.ExpectationSuite objects keyed by name (imports great_expectations)."""
     import great_expectations as gx
 
-    return {name: gx.ExpectationSuite(name=name, expectations=s["expectations"], meta=s.get("meta") or {})
-            for name, s in read_suite_files(suites_dir).items()}
+    return {
+        name: gx.ExpectationSuite(name=name, expectations=s["expectations"], meta=s.get("meta") or {})
+        for name, s in read_suite_files(suites_dir).items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ an autofilter, for the office), 全区问题 (problems not tied to a school, e.g
 when there are any), then one sheet per school with problems, named "<代码> <校名>", so each
 school can be sent its own list. Saved with tqa.xlsx.save_workbook: same input, same bytes.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,8 +51,8 @@ def display_width(value) -> int:
 
 
 def sheet_title(code: str, name: str | None) -> str:
-    """"<代码> <校名>" as Excel allows a sheet name: no [ ] : * ? / or backslash, no control characters, no apostrophe at
-    either end, at most 31 characters (the name may come from a return, so it is treated as hostile)."""
+    """The sheet name "<代码> <校名>" as Excel allows it: no [ ] : * ? / or backslash, no control characters,
+    no apostrophe at either end, at most 31 characters (the name may come from a return: treated as hostile)."""
     title = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "", f"{code} {name or ''}".strip())
     return title[:31].strip("' ") or str(code)[:31]
 
@@ -92,15 +93,17 @@ def summary_frame(issues: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for code in codes:
         in_ret = code in ret.index
-        rows.append({
-            "学校代码": code,
-            "学校名称": _text(ret.loc[code, "school_name"]) if in_ret else _text(names.get(code)),
-            "是否提交": ("是" if bool(ret.loc[code, "submitted"]) else "否") if in_ret else "是",
-            "阻断": int(counts.get((code, BLOCKING), 0)),
-            "警告": int(counts.get((code, WARNING), 0)),
-            "已自动修正": int(counts.get((code, FIXED), 0)),
-            "状态": _text(ret.loc[code, "status"]) if in_ret and "status" in ret else "暂不纳入统计",
-        })
+        rows.append(
+            {
+                "学校代码": code,
+                "学校名称": _text(ret.loc[code, "school_name"]) if in_ret else _text(names.get(code)),
+                "是否提交": ("是" if bool(ret.loc[code, "submitted"]) else "否") if in_ret else "是",
+                "阻断": int(counts.get((code, BLOCKING), 0)),
+                "警告": int(counts.get((code, WARNING), 0)),
+                "已自动修正": int(counts.get((code, FIXED), 0)),
+                "状态": _text(ret.loc[code, "status"]) if in_ret and "status" in ret else "暂不纳入统计",
+            }
+        )
     return pd.DataFrame(rows, columns=list(SUMMARY_HEADERS))
 
 

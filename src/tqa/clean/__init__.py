@@ -22,16 +22,39 @@ that the whole term cleans to identical tables with either engine. openpyxl stay
 a sheet defining nested entities ("billion laughs") is refused by both engines (calamine: "unrecognized
 entity"), so that return becomes an unreadable-file warning (tested).
 """
+
 from __future__ import annotations
 
 from tqa.clean.headers import find_header_row, map_header
-from tqa.core.normalize import (canonical_subject, normalize_class, normalize_grade, normalize_sex,
-                        normalize_student_id, parse_number, parse_score)
 from tqa.clean.reader import WorkbookError, read_workbook
-from tqa.io.tables import read_tables, write_tables
 from tqa.clean.returns import clean_return, clean_term, match_school, name_match
+from tqa.core.normalize import (
+    canonical_subject,
+    normalize_class,
+    normalize_grade,
+    normalize_sex,
+    normalize_student_id,
+    parse_number,
+    parse_score,
+)
+from tqa.io.tables import read_tables, write_tables
 
-__all__ = ["clean_term", "write_tables", "read_tables", "clean_return",
-           "match_school", "name_match", "read_workbook", "WorkbookError", "find_header_row", "map_header",
-           "parse_number", "parse_score", "normalize_grade", "normalize_class", "normalize_sex",
-           "normalize_student_id", "canonical_subject"]
+__all__ = [
+    "clean_term",
+    "write_tables",
+    "read_tables",
+    "clean_return",
+    "match_school",
+    "name_match",
+    "read_workbook",
+    "WorkbookError",
+    "find_header_row",
+    "map_header",
+    "parse_number",
+    "parse_score",
+    "normalize_grade",
+    "normalize_class",
+    "normalize_sex",
+    "normalize_student_id",
+    "canonical_subject",
+]

@@ -1,4 +1,5 @@
 """Finding the header row of a sheet and mapping its cells to clean column names."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,8 +35,7 @@ def col_letter(i: int) -> str:
     return s
 
 
-def find_header_row(rows: list[list], sheet: Sheet, min_hits: int = 2,
-                    max_scan: int = 30) -> int | None:
+def find_header_row(rows: list[list], sheet: Sheet, min_hits: int = 2, max_scan: int = 30) -> int | None:
     """0-based index of the first row (among the first max_scan) naming at least min_hits of the
     sheet's fields; rows above it are titles. A merged title cell is one cell and never matches."""
     index = alias_index(sheet)

@@ -1,7 +1,8 @@
 """Reading a return workbook into plain grids: sheet name -> list of rows, where rows[i] is Excel
-row i + 1 and cell j is column j (A = 0). Empty cells are None; rows end at their last value. Merged ranges are filled with their
-top-left value (a grade merged down a column belongs to every row it covers) and reported.
+row i + 1 and cell j is column j (A = 0). Empty cells are None; rows end at their last value. Merged ranges are
+filled with their top-left value (a grade merged down a column belongs to every row it covers) and reported.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -69,12 +70,10 @@ def _read_openpyxl(path: Path) -> list[Grid]:
     try:
         sheets = []
         for ws in wb.worksheets:
-            rows = [[None if v == "" else v for v in r]
-                    for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
+            rows = [[None if v == "" else v for v in r] for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
             while rows and all(v is None for v in rows[-1]):
                 rows.pop()
-            merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
-                      for m in ws.merged_cells.ranges]
+            merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
             sheets.append(Grid(ws.title, [list(r) for r in rows], sorted(merged)))
         return sheets
     finally:

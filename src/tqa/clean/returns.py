@@ -1,4 +1,5 @@
 """A term's returns -> clean tables: office inputs, school matching, one return at a time."""
+
 from __future__ import annotations
 
 import gc
@@ -14,14 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tqa.schema import sheets, tables
-from tqa.io.catalog import Catalog
-from tqa.core.issues import FIXED, WARNING, Issue
-from tqa.core import normalize as nz
 from tqa.clean.reader import WorkbookError, read_workbook
 from tqa.clean.sheets import ACT_FIXED, ACT_KEPT, ACT_NO_DATA, Ctx, ExamSpec, clean_sheet, read_info_meta
+from tqa.core import normalize as nz
+from tqa.core.issues import FIXED, WARNING, Issue
+from tqa.io.catalog import Catalog
 from tqa.io.office import normalise_school_code, read_exam_spec, read_registry, registry_lookup
 from tqa.io.tables import issues_to_frame, records_frame, to_frame
+from tqa.schema import sheets, tables
 
 ACT_DATA_KEPT = "已保留数据，待核对"
 # The clean tables built from records (the issues are built from Issue objects).
@@ -67,19 +68,54 @@ def match_school(file_name: str, meta: dict, registry: dict) -> SchoolMatch:
     if out.known:
         if cell_code and cell_code != file_code:
             if cell_code.isdigit() and cell_code.zfill(len(file_code)) == file_code:
-                out.issues.append((FIXED, "code_leading_zeros", code_row, code_label, cell_code,
-                                   f"学校代码“{cell_code}”丢失了前导零，已按“{file_code}”识别", ACT_FIXED))
+                out.issues.append(
+                    (
+                        FIXED,
+                        "code_leading_zeros",
+                        code_row,
+                        code_label,
+                        cell_code,
+                        f"学校代码“{cell_code}”丢失了前导零，已按“{file_code}”识别",
+                        ACT_FIXED,
+                    )
+                )
             else:
-                out.issues.append((WARNING, "code_mismatch", code_row, code_label, cell_code,
-                                   f"表内学校代码“{cell_code}”与文件名“{file_name}”中的代码“{file_code}”不一致，以文件名为准",
-                                   ACT_KEPT))
+                out.issues.append(
+                    (
+                        WARNING,
+                        "code_mismatch",
+                        code_row,
+                        code_label,
+                        cell_code,
+                        f"表内学校代码“{cell_code}”与文件名“{file_name}”中的代码“{file_code}”不一致，以文件名为准",
+                        ACT_KEPT,
+                    )
+                )
     elif cell_code in registry:
         out = SchoolMatch(cell_code, True)
-        out.issues.append((WARNING, "code_from_cell", code_row, code_label, cell_code,
-                           f"文件名“{file_name}”不是登记的学校代码，已按表内学校代码“{cell_code}”识别", ACT_KEPT))
+        out.issues.append(
+            (
+                WARNING,
+                "code_from_cell",
+                code_row,
+                code_label,
+                cell_code,
+                f"文件名“{file_name}”不是登记的学校代码，已按表内学校代码“{cell_code}”识别",
+                ACT_KEPT,
+            )
+        )
     else:
-        out.issues.append((WARNING, "unknown_school", code_row, code_label, cell_code or file_code,
-                           f"学校代码“{file_code}”（文件“{file_name}”）不在学校名册中", ACT_DATA_KEPT))
+        out.issues.append(
+            (
+                WARNING,
+                "unknown_school",
+                code_row,
+                code_label,
+                cell_code or file_code,
+                f"学校代码“{file_code}”（文件“{file_name}”）不在学校名册中",
+                ACT_DATA_KEPT,
+            )
+        )
     name_row, name_raw = meta.get("school_name", (None, None))
     if out.known and not nz.is_blank(name_raw):
         reg = registry[out.code]
@@ -87,12 +123,29 @@ def match_school(file_name: str, meta: dict, registry: dict) -> SchoolMatch:
         kind = name_match(written, reg["school_name"], reg["name_variants"])
         label = sheets.INFO_LABELS["school_name"]
         if kind == "variant":
-            out.issues.append((FIXED, "name_variant", name_row, label, written,
-                               f"学校名称填写为“{written}”，名册登记名称为“{reg['school_name']}”（已登记的曾用名或简称）",
-                               ACT_FIXED))
+            out.issues.append(
+                (
+                    FIXED,
+                    "name_variant",
+                    name_row,
+                    label,
+                    written,
+                    f"学校名称填写为“{written}”，名册登记名称为“{reg['school_name']}”（已登记的曾用名或简称）",
+                    ACT_FIXED,
+                )
+            )
         elif kind == "different":
-            out.issues.append((WARNING, "name_mismatch", name_row, label, written,
-                               f"学校名称填写为“{written}”，与名册登记名称“{reg['school_name']}”不一致", ACT_KEPT))
+            out.issues.append(
+                (
+                    WARNING,
+                    "name_mismatch",
+                    name_row,
+                    label,
+                    written,
+                    f"学校名称填写为“{written}”，与名册登记名称“{reg['school_name']}”不一致",
+                    ACT_KEPT,
+                )
+            )
     return out
 
 
@@ -102,9 +155,17 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, engine: str =
     path = Path(path)
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    ret = {"school_code": None, "school_name": None, "school_type": None, "category": None,
-           "submitted": True, "source_file": path.name, "source_sha256": sha,
-           "name_in_return": None, "filled_by": None}
+    ret = {
+        "school_code": None,
+        "school_name": None,
+        "school_type": None,
+        "category": None,
+        "submitted": True,
+        "source_file": path.name,
+        "source_sha256": sha,
+        "name_in_return": None,
+        "filled_by": None,
+    }
     records: dict[str, list[tuple]] = {t: [] for t in RECORD_TABLES}
     try:
         grids = read_workbook(path, engine)
@@ -112,14 +173,35 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, engine: str =
         code = code_from_filename(path.name, registry)
         name = registry.get(code, {}).get("school_name")
         ctx = Ctx(code, name, path.name)
-        ctx.add(WARNING, "unreadable_file", None, None, None, path.name,
-                f"文件“{path.name}”无法作为 Excel 工作簿打开（{exc}）", "该校全部数据暂不纳入统计")
+        ctx.add(
+            WARNING,
+            "unreadable_file",
+            None,
+            None,
+            None,
+            path.name,
+            f"文件“{path.name}”无法作为 Excel 工作簿打开（{exc}）",
+            "该校全部数据暂不纳入统计",
+        )
         if code not in registry:
-            ctx.add(WARNING, "unknown_school", None, None, None, code,
-                    f"学校代码“{code}”（文件“{path.name}”）不在学校名册中", ACT_DATA_KEPT)
+            ctx.add(
+                WARNING,
+                "unknown_school",
+                None,
+                None,
+                None,
+                code,
+                f"学校代码“{code}”（文件“{path.name}”）不在学校名册中",
+                ACT_DATA_KEPT,
+            )
         reg = registry.get(code, {})
-        ret.update(school_code=code, school_name=name, school_type=reg.get("school_type"),
-                   category=reg.get("category"), known=code in registry)
+        ret.update(
+            school_code=code,
+            school_name=name,
+            school_type=reg.get("school_type"),
+            category=reg.get("category"),
+            known=code in registry,
+        )
         return _pack(ret, records, ctx)
 
     # canonical sheet names (a stray space or full-width char in a tab name is tolerated)
@@ -141,20 +223,42 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, engine: str =
     for sev, rule, row, column, value, message, action in match.issues:
         ctx.add(sev, rule, sheets.INFO.name, row, column, value, message, action)
     for written, canonical in renamed:
-        ctx.add(FIXED, "sheet_renamed", canonical, None, None, written,
-                f"工作表名“{written}”已按“{canonical}”识别", ACT_FIXED)
+        ctx.add(
+            FIXED,
+            "sheet_renamed",
+            canonical,
+            None,
+            None,
+            written,
+            f"工作表名“{written}”已按“{canonical}”识别",
+            ACT_FIXED,
+        )
     for sheet_name in sheets.REQUIRED_SHEETS:
         if sheet_name not in by_name:
-            ctx.add(WARNING, "missing_sheet", sheet_name, None, None, None,
-                    f"文件“{path.name}”缺少工作表“{sheet_name}”", ACT_NO_DATA)
+            ctx.add(
+                WARNING,
+                "missing_sheet",
+                sheet_name,
+                None,
+                None,
+                None,
+                f"文件“{path.name}”缺少工作表“{sheet_name}”",
+                ACT_NO_DATA,
+            )
             continue
         _add_sheet(records, clean_sheet(by_name[sheet_name], ctx, spec), ctx)
     if sheets.ITEMS.name in by_name:  # optional: no sheet, no rows and no warning
         _add_sheet(records, clean_sheet(by_name[sheets.ITEMS.name], ctx, spec), ctx)
     filled = meta.get("filled_by", (0, None))[1]
-    ret.update(school_code=match.code, school_name=ctx.school_name, school_type=reg.get("school_type"),
-               category=reg.get("category"), name_in_return=name_in_return,
-               filled_by=None if nz.is_blank(filled) else nz.cell_text(filled).strip(), known=match.known)
+    ret.update(
+        school_code=match.code,
+        school_name=ctx.school_name,
+        school_type=reg.get("school_type"),
+        category=reg.get("category"),
+        name_in_return=name_in_return,
+        filled_by=None if nz.is_blank(filled) else nz.cell_text(filled).strip(),
+        known=match.known,
+    )
     return _pack(ret, records, ctx)
 
 
@@ -170,8 +274,13 @@ def _pack(ret: dict, records: dict, ctx: Ctx) -> dict:
     """The return's records (tuples in schema column order, as the sheets build them) and issues."""
     known = ret.pop("known")
     records["returns"] = [tuple(ret[c] for c in tables.CLEAN["returns"].names)]
-    return {"code": ret["school_code"], "known": known, "file": ret["source_file"], "rows": records,
-            "issues": ctx.issues}
+    return {
+        "code": ret["school_code"],
+        "known": known,
+        "file": ret["source_file"],
+        "rows": records,
+        "issues": ctx.issues,
+    }
 
 
 @contextmanager
@@ -198,10 +307,13 @@ def clean_batch(paths: list[Path], registry: dict, spec: ExamSpec, engine: str =
     for path in paths:
         with _gc_paused():
             results.append(clean_return(path, registry, spec, engine))
-    return {"returns": [{k: res[k] for k in ("code", "known", "file", "issues")} for res in results],
-            "counts": {name: [len(res["rows"][name]) for res in results] for name in RECORD_TABLES},
-            "tables": {name: records_frame([r for res in results for r in res["rows"][name]], name)
-                       for name in RECORD_TABLES}}
+    return {
+        "returns": [{k: res[k] for k in ("code", "known", "file", "issues")} for res in results],
+        "counts": {name: [len(res["rows"][name]) for res in results] for name in RECORD_TABLES},
+        "tables": {
+            name: records_frame([r for res in results for r in res["rows"][name]], name) for name in RECORD_TABLES
+        },
+    }
 
 
 def _clean_batch(args) -> dict:
@@ -252,18 +364,39 @@ def assemble(done: list[dict], registry: dict) -> dict[str, pd.DataFrame]:
             code = res["code"]
             used.append(code not in taken)
             if code in taken:
-                issues.append(Issue("clean", WARNING, "duplicate_return", code, None, None, None, res["file"],
-                                    f"学校 {code} 提交了多个文件，文件“{res['file']}”与“{taken[code]}”重复，只使用“{taken[code]}”",
-                                    "该文件未使用", registry.get(code, {}).get("school_name")))
+                issues.append(
+                    Issue(
+                        "clean",
+                        WARNING,
+                        "duplicate_return",
+                        code,
+                        None,
+                        None,
+                        None,
+                        res["file"],
+                        f"学校 {code} 提交了多个文件，文件“{res['file']}”与“{taken[code]}”重复，只使用“{taken[code]}”",
+                        "该文件未使用",
+                        registry.get(code, {}).get("school_name"),
+                    )
+                )
                 continue
             taken[code] = res["file"]
             issues.extend(res["issues"])
         for name, df in batch["tables"].items():
             parts[name].append(df if all(used) else df.loc[np.repeat(used, batch["counts"][name])])
-    parts["returns"].append(records_frame(
-        [(code, reg["school_name"], reg["school_type"], reg["category"], False, None, None, None, None)
-         for code, reg in registry.items() if code not in taken], "returns"))
-    tables = {name: to_frame(pd.concat(frames, ignore_index=True) if frames else records_frame([], name), name)
-              for name, frames in parts.items()}
+    parts["returns"].append(
+        records_frame(
+            [
+                (code, reg["school_name"], reg["school_type"], reg["category"], False, None, None, None, None)
+                for code, reg in registry.items()
+                if code not in taken
+            ],
+            "returns",
+        )
+    )
+    tables = {
+        name: to_frame(pd.concat(frames, ignore_index=True) if frames else records_frame([], name), name)
+        for name, frames in parts.items()
+    }
     tables["issues"] = issues_to_frame(issues)
     return tables

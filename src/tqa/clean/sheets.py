@@ -7,17 +7,18 @@ Records are tuples in the column order of their table's spec (`tqa.schema.tables
 has about 1.3 million of them (one per score and item cell), and tuples are much cheaper to build,
 to send back from a worker process and to turn into columns.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
 
-from tqa.schema import sheets
-from tqa.core import vocabulary as vocab
-from tqa.core.issues import FIXED, WARNING, Issue
-from tqa.core import normalize as nz
 from tqa.clean.headers import HeaderMap, col_letter, find_header_row, map_header
 from tqa.clean.reader import Grid
+from tqa.core import normalize as nz
+from tqa.core import vocabulary as vocab
+from tqa.core.issues import FIXED, WARNING, Issue
+from tqa.schema import sheets
 
 ACT_FIXED = "已自动修正"
 ACT_DROP_ROW = "已剔除该行"
@@ -35,21 +36,34 @@ _INFO_INDEX = {nz.squash(label): k.name for k in sheets.INFO_KEYS for label in (
 @dataclass
 class Ctx:
     """Where we are (school, file) and the issue list being filled."""
+
     school_code: str
     school_name: str | None
     source_file: str
     issues: list[Issue] = field(default_factory=list)
 
     def add(self, severity, rule, sheet, row, column, value, message, action):
-        self.issues.append(Issue(stage="clean", severity=severity, rule=rule,
-                                 school_code=self.school_code, sheet=sheet, excel_row=row,
-                                 column=column, value=value, message=message, action=action,
-                                 school_name=self.school_name))
+        self.issues.append(
+            Issue(
+                stage="clean",
+                severity=severity,
+                rule=rule,
+                school_code=self.school_code,
+                sheet=sheet,
+                excel_row=row,
+                column=column,
+                value=value,
+                message=message,
+                action=action,
+                school_name=self.school_name,
+            )
+        )
 
 
 @dataclass
 class SheetOut:
     """Record tuples in their table's column order (see the module docstring)."""
+
     sheet: str
     records: list[tuple] = field(default_factory=list)  # rows of the sheet's own table (its spec's .table)
     scores: list[tuple] = field(default_factory=list)  # 学业成绩 only
@@ -74,15 +88,17 @@ class SheetOut:
 @dataclass(frozen=True)
 class ExamSpec:
     """grade -> subject -> (mode, full_marks), from office/exam_spec.csv."""
+
     by_grade: dict[int, dict[str, tuple[str, float]]]
 
     @classmethod
-    def from_frame(cls, exam_spec) -> "ExamSpec":
+    def from_frame(cls, exam_spec) -> ExamSpec:
         """From ``tqa.io.office.read_exam_spec`` (a subject listed twice for a grade: the later row; the checks
         block such a spec)."""
         by_grade: dict[int, dict[str, tuple[str, float]]] = {}
         for grade, subject, full, mode in exam_spec[["grade", "subject", "full_marks", "mode"]].itertuples(
-                index=False, name=None):
+            index=False, name=None
+        ):
             by_grade.setdefault(int(grade), {})[subject] = (mode, None if full != full else float(full))
         return cls(by_grade)
 
@@ -127,8 +143,9 @@ def is_total_cell(first) -> bool:
 def raw_values(row: list, texts: dict[int, str] | None = None) -> str:
     """A rejected row as text a person can match to the sheet: 姓名=张三 | 数学=85."""
     texts = texts or {}
-    return " | ".join(f"{texts.get(c) or col_letter(c)}={nz.cell_text(v)}"
-                      for c, v in enumerate(row) if not nz.is_blank(v))
+    return " | ".join(
+        f"{texts.get(c) or col_letter(c)}={nz.cell_text(v)}" for c, v in enumerate(row) if not nz.is_blank(v)
+    )
 
 
 def row_signature(row: list) -> tuple:
@@ -172,6 +189,7 @@ class Reject(Exception):
 class RowCtx:
     """The row being built. One per sheet, moved from row to row by walk_rows (set `row` and
     `excel_row`); labels and issue texts are only worked out when a cell has something to report."""
+
     ctx: Ctx
     sheet: str
     hm: HeaderMap
@@ -202,8 +220,16 @@ class RowCtx:
                 why = f"{label}为空" if p.blank else f"{label}“{nz.cell_text(raw)}”无法识别"
                 raise Reject(f"{why}，{required_reason}", "no_value", label, nz.cell_text(raw))
             if not p.blank:
-                self.ctx.add(WARNING, "unreadable_value", self.sheet, self.excel_row, label,
-                             nz.cell_text(raw), f"{label}“{nz.cell_text(raw)}”无法识别为数值", ACT_DROP_CELL)
+                self.ctx.add(
+                    WARNING,
+                    "unreadable_value",
+                    self.sheet,
+                    self.excel_row,
+                    label,
+                    nz.cell_text(raw),
+                    f"{label}“{nz.cell_text(raw)}”无法识别为数值",
+                    ACT_DROP_CELL,
+                )
             return None
         if p.fixes:
             report_fixes(self.ctx, self.sheet, self.excel_row, self.label(name), raw, p.fixes, _num(p.value))
@@ -232,8 +258,16 @@ class RowCtx:
         if sex is None and "sex" in self.cols:
             label = self.label("sex")
             what = f"{label}为空" if nz.is_blank(raw) else f"{label}“{nz.cell_text(raw)}”无法识别"
-            self.ctx.add(WARNING, "bad_sex", self.sheet, self.excel_row, label, nz.cell_text(raw),
-                         f"{what}，应为“男”或“女”", ACT_DROP_CELL)
+            self.ctx.add(
+                WARNING,
+                "bad_sex",
+                self.sheet,
+                self.excel_row,
+                label,
+                nz.cell_text(raw),
+                f"{what}，应为“男”或“女”",
+                ACT_DROP_CELL,
+            )
         return sex
 
     def text(self, name: str) -> str | None:
@@ -243,25 +277,63 @@ class RowCtx:
 
 def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap) -> None:
     for col, written, canonical in hm.renamed:
-        ctx.add(FIXED, "header_alias", sheet, hrow, written, written,
-                f"表头“{written}”（{col_letter(col)} 列）已按“{canonical}”识别", ACT_FIXED)
+        ctx.add(
+            FIXED,
+            "header_alias",
+            sheet,
+            hrow,
+            written,
+            written,
+            f"表头“{written}”（{col_letter(col)} 列）已按“{canonical}”识别",
+            ACT_FIXED,
+        )
     if hm.reordered:
         order = "、".join(hm.label(c) for c in sorted(hm.columns))
-        ctx.add(FIXED, "columns_reordered", sheet, hrow, None, None,
-                f"列的顺序与模板不同（{order}），已按表头名称识别", ACT_FIXED)
+        ctx.add(
+            FIXED,
+            "columns_reordered",
+            sheet,
+            hrow,
+            None,
+            None,
+            f"列的顺序与模板不同（{order}），已按表头名称识别",
+            ACT_FIXED,
+        )
     for col, written in hm.ignored:
-        ctx.add(WARNING, "unknown_column", sheet, hrow, written, written,
-                f"无法识别的列“{written}”（{col_letter(col)} 列），不属于本表或不是本学期考试学科", ACT_IGNORED)
+        ctx.add(
+            WARNING,
+            "unknown_column",
+            sheet,
+            hrow,
+            written,
+            written,
+            f"无法识别的列“{written}”（{col_letter(col)} 列），不属于本表或不是本学期考试学科",
+            ACT_IGNORED,
+        )
     for col, written, first in hm.duplicated:
-        ctx.add(WARNING, "duplicate_column", sheet, hrow, written, written,
-                f"列“{written}”（{col_letter(col)} 列）与 {col_letter(first)} 列重复，只读取 {col_letter(first)} 列",
-                ACT_IGNORED)
+        ctx.add(
+            WARNING,
+            "duplicate_column",
+            sheet,
+            hrow,
+            written,
+            written,
+            f"列“{written}”（{col_letter(col)} 列）与 {col_letter(first)} 列重复，只读取 {col_letter(first)} 列",
+            ACT_IGNORED,
+        )
     for canonical in hm.missing:
         layout = sheets.SHEETS_BY_NAME[sheet]
         required = next(f for f in layout.fields if f.header == canonical).required
-        ctx.add(WARNING, "missing_column", sheet, hrow, canonical, None,
-                f"缺少{'必需的' if required else ''}列“{canonical}”",
-                "各行因此无法使用" if required else ACT_KEPT)
+        ctx.add(
+            WARNING,
+            "missing_column",
+            sheet,
+            hrow,
+            canonical,
+            None,
+            f"缺少{'必需的' if required else ''}列“{canonical}”",
+            "各行因此无法使用" if required else ACT_KEPT,
+        )
 
 
 def _merged_issues(ctx: Ctx, sheet: Grid, from_row: int) -> None:
@@ -270,8 +342,16 @@ def _merged_issues(ctx: Ctx, sheet: Grid, from_row: int) -> None:
             continue  # merged title cells above the data are normal
         ref = f"{col_letter(c0)}{r0 + 1}:{col_letter(c1)}{r1 + 1}"
         value = nz.cell_text(sheet.rows[r0][c0]) if c0 < len(sheet.rows[r0]) else ""
-        ctx.add(FIXED, "merged_cells", sheet.name, r0 + 1, col_letter(c0), value,
-                f"合并单元格 {ref} 已按首格的值“{value}”填充到所覆盖的每一格", ACT_FIXED)
+        ctx.add(
+            FIXED,
+            "merged_cells",
+            sheet.name,
+            r0 + 1,
+            col_letter(c0),
+            value,
+            f"合并单元格 {ref} 已按首格的值“{value}”填充到所覆盖的每一格",
+            ACT_FIXED,
+        )
 
 
 def _title_issue(ctx: Ctx, sheet: str, rows: list[list], start: int, stop: int) -> None:
@@ -279,17 +359,32 @@ def _title_issue(ctx: Ctx, sheet: str, rows: list[list], start: int, stop: int) 
     if titles:
         listed = "、".join(str(r) for r in titles)
         first = nz.cell_text(first_cell(rows[titles[0] - 1]))
-        ctx.add(FIXED, "title_rows", sheet, titles[0], col_letter(0), first,
-                f"表头上方有 {len(titles)} 行标题或说明（第 {listed} 行，首行为“{first}”），不是数据，已跳过",
-                ACT_SKIPPED)
+        ctx.add(
+            FIXED,
+            "title_rows",
+            sheet,
+            titles[0],
+            col_letter(0),
+            first,
+            f"表头上方有 {len(titles)} 行标题或说明（第 {listed} 行，首行为“{first}”），不是数据，已跳过",
+            ACT_SKIPPED,
+        )
 
 
 def _blank_issue(ctx: Ctx, sheet: str, blanks: list[int], last_row: int) -> None:
     inner = [r for r in blanks if r < last_row]  # trailing empty rows are normal
     if inner:
         listed = "、".join(str(r) for r in inner)
-        ctx.add(FIXED, "blank_rows", sheet, inner[0], None, None,
-                f"数据中间有 {len(inner)} 个空行（第 {listed} 行），已跳过", ACT_SKIPPED)
+        ctx.add(
+            FIXED,
+            "blank_rows",
+            sheet,
+            inner[0],
+            None,
+            None,
+            f"数据中间有 {len(inner)} 个空行（第 {listed} 行），已跳过",
+            ACT_SKIPPED,
+        )
 
 
 class _Repeats:
@@ -318,8 +413,7 @@ class _Repeats:
         return None
 
 
-def walk_rows(sheet: Grid, ctx: Ctx, out: SheetOut, hidx: int, hm: HeaderMap, build,
-              stop: int | None = None) -> None:
+def walk_rows(sheet: Grid, ctx: Ctx, out: SheetOut, hidx: int, hm: HeaderMap, build, stop: int | None = None) -> None:
     """Rows hidx+1 .. stop-1: blank rows skipped, 合计 rows and duplicates (a whole row repeated, found through
     the sheet's identifying field) rejected, the rest built."""
     layout = sheets.SHEETS_BY_NAME[sheet.name]
@@ -379,8 +473,16 @@ def _locate_header(sheet: Grid, ctx: Ctx, out: SheetOut, layout: sheets.Sheet, e
     hidx = find_header_row(sheet.rows, layout)
     if hidx is None:
         expected = "、".join(layout.columns.values())
-        ctx.add(WARNING, "header_not_found", sheet.name, None, None, None,
-                f"未找到表头行（应包含 {expected} {expected_more}），本表无法读取", ACT_NO_DATA)
+        ctx.add(
+            WARNING,
+            "header_not_found",
+            sheet.name,
+            None,
+            None,
+            None,
+            f"未找到表头行（应包含 {expected} {expected_more}），本表无法读取",
+            ACT_NO_DATA,
+        )
         _reject_all(sheet, ctx, out, 0, "未找到表头行，无法识别各列")
         return None
     _title_issue(ctx, sheet.name, sheet.rows, 0, hidx)
@@ -414,8 +516,9 @@ def read_field(rc: RowCtx, f: sheets.Field):
     if f.name == "sex":
         return rc.sex()
     if f.dtype in ("Int64", "float64"):
-        return rc.number(f.name, units=f.units, integer=f.dtype == "Int64",
-                         required_reason=f.missing if f.required else None)
+        return rc.number(
+            f.name, units=f.units, integer=f.dtype == "Int64", required_reason=f.missing if f.required else None
+        )
     text = rc.text(f.name)
     if text is None and f.required:
         raise Reject(f.missing, "missing_id", rc.label(f.name), "")
@@ -443,8 +546,15 @@ def field_builder(layout: sheets.Sheet, out: SheetOut):
 def score_plan(hm: HeaderMap, grade_subjects: dict) -> list[tuple[int, str, str, bool]]:
     """(col, subject, mode, listed) per subject column, for one grade's rows: the paper's mode from the
     exam spec, and whether the spec lists the subject for that grade."""
-    return [(col, subject, grade_subjects[subject][0] if subject in grade_subjects else vocab.EXAM_MODE_SCORE,
-             subject in grade_subjects) for col, subject in hm.subjects.items()]
+    return [
+        (
+            col,
+            subject,
+            grade_subjects[subject][0] if subject in grade_subjects else vocab.EXAM_MODE_SCORE,
+            subject in grade_subjects,
+        )
+        for col, subject in hm.subjects.items()
+    ]
 
 
 def _student_builder(out: SheetOut, spec: ExamSpec):
@@ -460,8 +570,16 @@ def _student_builder(out: SheetOut, spec: ExamSpec):
         if class_no is None and "class_no" in rc.cols:
             label = rc.label("class_no")
             what = f"{label}为空" if nz.is_blank(class_raw) else f"{label}“{nz.cell_text(class_raw)}”无法识别"
-            ctx.add(WARNING, "bad_class", rc.sheet, rc.excel_row, label, nz.cell_text(class_raw),
-                    f"{what}，该生不计入分班统计", ACT_DROP_CELL)
+            ctx.add(
+                WARNING,
+                "bad_class",
+                rc.sheet,
+                rc.excel_row,
+                label,
+                nz.cell_text(class_raw),
+                f"{what}，该生不计入分班统计",
+                ACT_DROP_CELL,
+            )
         head = rc.head()
         out.records.append((*head, sid, rc.text("name"), grade, class_no, rc.sex()))
         plan = plans.get(grade)
@@ -481,9 +599,16 @@ def _student_builder(out: SheetOut, spec: ExamSpec):
                 report_fixes(ctx, rc.sheet, rc.excel_row, rc.hm.label(col), raw, cell.fixes, shown)
             if cell.status == vocab.STATUS_INVALID:
                 text = tail[-1]
-                ctx.add(WARNING, "invalid_score", rc.sheet, rc.excel_row, rc.hm.label(col), text,
-                        f"{subject}成绩“{text}”：{cell.reason}" if text else f"{subject}：{cell.reason}",
-                        ACT_DROP_CELL)
+                ctx.add(
+                    WARNING,
+                    "invalid_score",
+                    rc.sheet,
+                    rc.excel_row,
+                    rc.hm.label(col),
+                    text,
+                    f"{subject}成绩“{text}”：{cell.reason}" if text else f"{subject}：{cell.reason}",
+                    ACT_DROP_CELL,
+                )
             out.scores.append(student + tail)
 
     return build
@@ -519,8 +644,16 @@ def _item_columns(ctx: Ctx, sheet: str, hrow: int, header: list, hm: HeaderMap) 
         seen[label] = col
         items[col] = label
         if written != label:
-            ctx.add(FIXED, "item_label_variant", sheet, hrow, written, written,
-                    f"题号“{written}”（{col_letter(col)} 列）已按“{label}”识别", ACT_FIXED)
+            ctx.add(
+                FIXED,
+                "item_label_variant",
+                sheet,
+                hrow,
+                written,
+                written,
+                f"题号“{written}”（{col_letter(col)} 列）已按“{label}”识别",
+                ACT_FIXED,
+            )
     hm.ignored = ignored
     return items
 
@@ -537,8 +670,16 @@ def clean_items_sheet(sheet: Grid, ctx: Ctx, spec: ExamSpec) -> SheetOut:
     items = _item_columns(ctx, name, hidx + 1, sheet.rows[hidx], hm)
     _header_issues(ctx, name, hidx + 1, hm)
     if not items:
-        ctx.add(WARNING, "no_item_columns", name, hidx + 1, None, None,
-                "表头中没有题号列（应为 1、2、13(1) 等），本表没有可用的小题得分", ACT_NO_DATA)
+        ctx.add(
+            WARNING,
+            "no_item_columns",
+            name,
+            hidx + 1,
+            None,
+            None,
+            "表头中没有题号列（应为 1、2、13(1) 等），本表没有可用的小题得分",
+            ACT_NO_DATA,
+        )
     _merged_issues(ctx, sheet, hidx + 1)
     walk_rows(sheet, ctx, out, hidx, hm, partial(_build_item_row, out=out, spec=spec, items=items))
     return out
@@ -561,8 +702,16 @@ def _build_item_row(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec, items:
     written = nz.cell_text(raw_subject).strip()
     subject = paper_subject(written, spec.subjects)
     if subject != written:
-        ctx.add(FIXED, "subject_variant", rc.sheet, rc.excel_row, rc.label("subject"), written,
-                f"学科“{written}”已按“{subject}”识别", ACT_FIXED)
+        ctx.add(
+            FIXED,
+            "subject_variant",
+            rc.sheet,
+            rc.excel_row,
+            rc.label("subject"),
+            written,
+            f"学科“{written}”已按“{subject}”识别",
+            ACT_FIXED,
+        )
     out.item_rows += 1
     paper = (*rc.head(), sid, grade, subject)
     width = len(row)
@@ -577,8 +726,16 @@ def _build_item_row(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec, items:
             continue
         if cell.status != vocab.STATUS_SCORED:
             text = nz.cell_text(raw)
-            ctx.add(WARNING, "invalid_item_score", rc.sheet, rc.excel_row, rc.hm.label(col), text,
-                    f"{subject}第 {item} 题得分“{text}”：{cell.reason}", ACT_DROP_CELL)
+            ctx.add(
+                WARNING,
+                "invalid_item_score",
+                rc.sheet,
+                rc.excel_row,
+                rc.hm.label(col),
+                text,
+                f"{subject}第 {item} 题得分“{text}”：{cell.reason}",
+                ACT_DROP_CELL,
+            )
             continue
         out.items.append((*paper, item, cell.score))
 
@@ -632,19 +789,34 @@ def clean_info_sheet(sheet: Grid, ctx: Ctx, spec: ExamSpec) -> SheetOut:
         if key is None or key in seen_keys:
             reason = "无法识别的信息项" if key is None else f"信息项“{sheets.INFO_LABELS[key]}”重复填写"
             out.reject(ctx, i + 1, reason, raw_values(row))
-            ctx.add(WARNING, "unknown_info_row", name, i + 1, None, nz.cell_text(first_cell(row)), reason,
-                    ACT_DROP_ROW)
+            ctx.add(WARNING, "unknown_info_row", name, i + 1, None, nz.cell_text(first_cell(row)), reason, ACT_DROP_ROW)
             continue
         seen_keys.add(key)
         out.meta_rows += 1
         written = nz.cell_text(first_cell(row)).strip()
         canonical = sheets.INFO_LABELS[key]
         if nz.squash(written).rstrip(":").partition(":")[0] != canonical:
-            ctx.add(FIXED, "header_alias", name, i + 1, written, written,
-                    f"信息项“{written}”已按“{canonical}”识别", ACT_FIXED)
+            ctx.add(
+                FIXED,
+                "header_alias",
+                name,
+                i + 1,
+                written,
+                written,
+                f"信息项“{written}”已按“{canonical}”识别",
+                ACT_FIXED,
+            )
     if hidx is None:
-        ctx.add(WARNING, "header_not_found", name, None, None, None,
-                f"未找到各年级人数表（表头应以“{fields['grade']}”开头，含“{fields['enrolled']}”等列）", ACT_NO_DATA)
+        ctx.add(
+            WARNING,
+            "header_not_found",
+            name,
+            None,
+            None,
+            None,
+            f"未找到各年级人数表（表头应以“{fields['grade']}”开头，含“{fields['enrolled']}”等列）",
+            ACT_NO_DATA,
+        )
         return out
     hm = map_header(rows[hidx], sheets.INFO)
     _header_issues(ctx, name, hidx + 1, hm)

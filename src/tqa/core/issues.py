@@ -7,6 +7,7 @@ Chinese what is wrong and what the pipeline did about it, and carries a severity
 - fixed: the value was normalised (e.g. full-width digits) and kept; listed so the school can fix
   its own template next term.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -17,8 +18,19 @@ FIXED = "fixed"
 SEVERITIES = (BLOCKING, WARNING, FIXED)
 SEVERITY_LABELS = {BLOCKING: "阻断", WARNING: "警告", FIXED: "已自动修正"}
 
-ISSUE_COLUMNS = ("stage", "severity", "rule", "school_code", "school_name", "sheet", "excel_row",
-                 "column", "value", "message", "action")
+ISSUE_COLUMNS = (
+    "stage",
+    "severity",
+    "rule",
+    "school_code",
+    "school_name",
+    "sheet",
+    "excel_row",
+    "column",
+    "value",
+    "message",
+    "action",
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +53,11 @@ class Issue:
 
     def text(self) -> str:
         """One line a person reads: 【学校 001 某某小学】学业成绩 第12行 数学=150：…"""
-        where = ([f"学校 {self.school_code}" + (f" {self.school_name}" if self.school_name else "")]
-                 if self.school_code else ["全区"])
+        where = (
+            [f"学校 {self.school_code}" + (f" {self.school_name}" if self.school_name else "")]
+            if self.school_code
+            else ["全区"]
+        )
         if self.sheet:
             where.append(f"工作表「{self.sheet}」")
         if self.excel_row is not None:

@@ -4,6 +4,7 @@ Each function returns the clean value plus the "fixes" it applied (e.g. full-wid
 the caller can raise one `fixed` issue per normalised cell. Unreadable values come back as None
 (or status invalid for scores): the caller decides whether that sets the cell or the row aside.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -27,8 +28,17 @@ _BRACKETS = "()[]【】（）"
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 # Level-graded subjects: other ways people write the four levels.
-LEVEL_VARIANTS = {"优": "优秀", "良": "良好", "及格": "合格", "不合格": "待合格", "不及格": "待合格",
-                  "A": "优秀", "B": "良好", "C": "合格", "D": "待合格"}
+LEVEL_VARIANTS = {
+    "优": "优秀",
+    "良": "良好",
+    "及格": "合格",
+    "不合格": "待合格",
+    "不及格": "待合格",
+    "A": "优秀",
+    "B": "良好",
+    "C": "合格",
+    "D": "待合格",
+}
 SEX_VARIANTS = {"男": "男", "女": "女", "男生": "男", "女生": "女", "男性": "男", "女性": "女"}
 # Subject headers: each group is one subject; the exam spec decides which member is canonical.
 SUBJECT_ALIAS_GROUPS = (

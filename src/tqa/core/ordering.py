@@ -1,5 +1,6 @@
 """The project's row order: subjects, school categories and unit levels in their customary order, the rest as
 text. Every table that is shown or written is sorted with these keys, so the same data gives the same order."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ def order_key(values: pd.Series, order: Sequence) -> pd.Series:
     """A sortable key: the values in ``order`` first, in that order, then any others alphabetically."""
     known = {v: f"{i:02d}" for i, v in enumerate(order)}
     values = values.astype("string")
-    return values.map(known).fillna("99" + values)   # a dict map is vectorised; a lambda runs per row
+    return values.map(known).fillna("99" + values)  # a dict map is vectorised; a lambda runs per row
 
 
 def subject_sort_key(subjects: pd.Series) -> pd.Series:
@@ -46,4 +47,5 @@ def sort_rows(df: pd.DataFrame, by: list[str], orders: Mapping[str, Sequence] | 
         if col.name == "level":
             return level_key(col)
         return col
+
     return df.sort_values(by, key=key, kind="stable").reset_index(drop=True)

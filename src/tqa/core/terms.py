@@ -2,6 +2,7 @@
 
 ``2023-1`` is the autumn semester of the 2023-2024 school year, ``2023-2`` its spring semester.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,7 @@ class Term:
         """Chinese label used in reports, e.g. 2023-2024学年第二学期."""
         return f"{self.year}-{self.year + 1}学年第{'一' if self.semester == 1 else '二'}学期"
 
-    def previous(self) -> "Term":
+    def previous(self) -> Term:
         return Term(self.year, 1) if self.semester == 2 else Term(self.year - 1, 2)
 
     def __str__(self) -> str:

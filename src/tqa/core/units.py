@@ -4,6 +4,7 @@ Each level names the column that says which of its units a school belongs to, an
 measures pools the same way (methodology: a category or district rate is the sum of the numerators over the sum
 of the denominators, never a mean of school percentages): ``pool`` does it once for all of them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -14,10 +15,10 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class Level:
-    name: str            # the value of a table's ``level`` column
-    label: str           # Chinese, for readers
-    key: str | None      # the column of a school's row naming its unit at this level (None: a single unit)
-    parent: str | None   # the level this one pools into
+    name: str  # the value of a table's ``level`` column
+    label: str  # Chinese, for readers
+    key: str | None  # the column of a school's row naming its unit at this level (None: a single unit)
+    parent: str | None  # the level this one pools into
 
 
 SCHOOL = Level("school", "学校", "school_code", "category")
@@ -26,9 +27,9 @@ DISTRICT = Level("district", "全区", None, None)
 HIERARCHY = (SCHOOL, CATEGORY, DISTRICT)
 LEVELS = {lv.name: lv for lv in HIERARCHY}
 LEVEL_ORDER = tuple(lv.name for lv in HIERARCHY)
-POOLED = tuple(lv for lv in HIERARCHY if lv is not SCHOOL)   # the levels built from the schools' rows
+POOLED = tuple(lv for lv in HIERARCHY if lv is not SCHOOL)  # the levels built from the schools' rows
 
-DISTRICT_CODE = "district"   # the unit_code of the district's rows
+DISTRICT_CODE = "district"  # the unit_code of the district's rows
 DISTRICT_NAME = "全区"
 
 
@@ -49,8 +50,13 @@ def unit_of(level: Level, df: pd.DataFrame) -> pd.Series:
     return df[level.key].astype("string")
 
 
-def pool(schools: pd.DataFrame, by: Sequence[str], sums: Sequence[str],
-         rates: Mapping[str, tuple[str, str]] | None = None, levels: Sequence[Level] = POOLED) -> pd.DataFrame:
+def pool(
+    schools: pd.DataFrame,
+    by: Sequence[str],
+    sums: Sequence[str],
+    rates: Mapping[str, tuple[str, str]] | None = None,
+    levels: Sequence[Level] = POOLED,
+) -> pd.DataFrame:
     """School rows -> one row per pooled unit (category, district) and ``by`` group: the ``sums`` columns added
     over the schools (min_count=1: a unit none of whose schools has a value gets NA), and each rate of ``rates``
     (name -> (numerator, denominator)) = sum of numerators / sum of denominators (NaN when the sum is 0).

@@ -1,14 +1,26 @@
 """The words the whole pipeline shares: grades, sexes, roles, school types and categories, score markers
 and statuses, exam modes, item types. Plain constants, no dependencies."""
+
 from __future__ import annotations
 
 GRADES = tuple(range(1, 10))
-GRADE_LABELS = {1: "一年级", 2: "二年级", 3: "三年级", 4: "四年级", 5: "五年级", 6: "六年级",
-                7: "七年级", 8: "八年级", 9: "九年级"}
+GRADE_LABELS = {
+    1: "一年级",
+    2: "二年级",
+    3: "三年级",
+    4: "四年级",
+    5: "五年级",
+    6: "六年级",
+    7: "七年级",
+    8: "八年级",
+    9: "九年级",
+}
 # Other ways schools write a grade (cleaning maps them to 1..9).
 GRADE_ALIASES = {
     **{v: k for k, v in GRADE_LABELS.items()},
-    "初一": 7, "初二": 8, "初三": 9,
+    "初一": 7,
+    "初二": 8,
+    "初三": 9,
     **{str(k): k for k in range(1, 10)},
     **{f"{k}年级": k for k in range(1, 10)},
 }

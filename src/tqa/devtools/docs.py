@@ -6,6 +6,7 @@ what cleaning, the checks and the template do: one spec, read by all four.
 
 Each sheet's table sits between two marker comments; the prose around them is written by hand.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,10 @@ def field_table(sheet: sh.Sheet) -> str:
         aliases = "、".join(f"`{a}`" for a in f.aliases if a != f.header)
         cells = (f"**{f.header}**", aliases, required_text(sheet, f), value_text(f), f.doc)
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    extra = {"subjects": "之后每个学科一列，表头为学科名（见考试安排表）。",
-             "items": "之后每道小题一列，表头为题号（见试卷结构表）。"}.get(sheet.extra_columns or "")
+    extra = {
+        "subjects": "之后每个学科一列，表头为学科名（见考试安排表）。",
+        "items": "之后每道小题一列，表头为题号（见试卷结构表）。",
+    }.get(sheet.extra_columns or "")
     if extra:
         rows += ["", extra]
     return "\n".join(rows)
@@ -69,7 +72,7 @@ def render(text: str) -> tuple[str, list[str]]:
             missing.append(sheet.name)
             continue
         block = f"{begin}\n{field_table(sheet)}\n{end}"
-        text = pattern.sub(lambda _m: block, text, count=1)
+        text = pattern.sub(lambda _m, block=block: block, text, count=1)
     return text, missing
 
 

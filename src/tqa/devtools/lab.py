@@ -9,19 +9,20 @@ project's own, under .venv/, used only by this server), and inherit the environm
 
     python -m tqa.devtools.lab [--port 8888] [jupyter lab options...]
 """
+
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
 
-STARTUP = '''\
+STARTUP = """\
 # Written by tqa.devtools.lab: kernels of `make lab` run in the project's root, as `make report` runs the steps.
 import os as _os
 
 _os.chdir(_os.environ["TQA_PROJECT_ROOT"])
 del _os
-'''
+"""
 
 
 def prepare(root: Path) -> dict[str, str]:
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     env = {**os.environ, **prepare(root)}
     args = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", "--no-browser", *argv]
-    if os.geteuid() == 0:   # containers and this project's CI machines run as root; Jupyter refuses that unasked
+    if os.geteuid() == 0:  # containers and this project's CI machines run as root; Jupyter refuses that unasked
         args.append("--allow-root")
     print("==> JupyterLab：在浏览器中打开下面显示的地址（含 token），打开 notebooks/ 中的某一步；按 Ctrl+C 停止。")
     os.execve(sys.executable, args, env)

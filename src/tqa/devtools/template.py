@@ -6,6 +6,7 @@ Subject columns and full marks come from the office's exam spec for the term. Wh
 spec (item_spec.csv) lists papers for item analysis, the optional 小题得分 sheet is added too, with one
 column per item of those papers and each item's score range.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,12 +19,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from tqa.schema import office as office_files
-from tqa.schema import sheets
 from tqa.core import vocabulary as vocab
 from tqa.core.terms import parse_term
 from tqa.io.office import read_exam_spec, read_item_spec
 from tqa.io.xlsx import put, save_workbook
+from tqa.schema import office as office_files
+from tqa.schema import sheets
 
 SHEET_HELP = "填表说明"
 MAX_ROWS = 5000  # validated rows per sheet (a large school has under 3,000 pupils)
@@ -44,11 +45,23 @@ def _list(values) -> str:
     return '"' + ",".join(str(v).replace('"', '""') for v in values) + '"'
 
 
-def _dv(kind: str, sqref: str, prompt: str, error: str, formula1=None, formula2=None, operator=None,
-        allow_blank=True) -> DataValidation:
-    dv = DataValidation(type=kind, formula1=formula1, formula2=formula2, operator=operator, allow_blank=allow_blank,
-                        showErrorMessage=True, showInputMessage=True, errorStyle="stop",
-                        errorTitle="输入有误", error=error, promptTitle="填写提示", prompt=prompt)
+def _dv(
+    kind: str, sqref: str, prompt: str, error: str, formula1=None, formula2=None, operator=None, allow_blank=True
+) -> DataValidation:
+    dv = DataValidation(
+        type=kind,
+        formula1=formula1,
+        formula2=formula2,
+        operator=operator,
+        allow_blank=allow_blank,
+        showErrorMessage=True,
+        showInputMessage=True,
+        errorStyle="stop",
+        errorTitle="输入有误",
+        error=error,
+        promptTitle="填写提示",
+        prompt=prompt,
+    )
     dv.add(sqref)
     return dv
 
@@ -105,8 +118,15 @@ def field_validation(f: sheets.Field, sqref: str) -> DataValidation | None:
         return None
     lo, hi = f.range
     whole = f.whole
-    return _dv("whole" if whole else "decimal", sqref, f"{f.header}：{f.doc + '，' if f.doc else ''}{lo:g}–{hi:g}",
-               f"{f.header}应在 {lo:g} 到 {hi:g} 之间{'（整数）' if whole else ''}", f"{lo:g}", f"{hi:g}", "between")
+    return _dv(
+        "whole" if whole else "decimal",
+        sqref,
+        f"{f.header}：{f.doc + '，' if f.doc else ''}{lo:g}–{hi:g}",
+        f"{f.header}应在 {lo:g} 到 {hi:g} 之间{'（整数）' if whole else ''}",
+        f"{lo:g}",
+        f"{hi:g}",
+        "between",
+    )
 
 
 def add_field_validations(ws, layout: sheets.Sheet, first: int, last: int = MAX_ROWS) -> None:
@@ -125,28 +145,53 @@ def describe(f: sheets.Field) -> str:
 def help_rows(term_label: str, spec: pd.DataFrame) -> list[tuple[str, str]]:
     subj_lines = []
     for g, grp in spec.groupby("grade", sort=True):
-        items = [f"{r.subject}（{'等级' if r.mode == vocab.EXAM_MODE_LEVEL else f'满分{int(r.full_marks)}'}）"
-                 for r in grp.itertuples()]
+        items = [
+            f"{r.subject}（{'等级' if r.mode == vocab.EXAM_MODE_LEVEL else f'满分{int(r.full_marks)}'}）"
+            for r in grp.itertuples()
+        ]
         subj_lines.append(f"{vocab.GRADE_LABELS[int(g)]}：{'、'.join(items)}")
     counts = "、".join(f.header for f in sheets.INFO.fields[1:])
     return [
         ("学期", term_label),
-        ("总体要求", "请勿修改工作表名称和表头（第一行）；请勿合并单元格、插入标题行或“合计”行；一名学生只占一行；"
-                 "数字请用半角阿拉伯数字，不要带单位（如写 85，不写“85分”）。"),
-        (sheets.INFO.name, "A 列前五行依次填写" + "、".join(k.label for k in sheets.INFO_KEYS)
-         + f"（学校名称与教育局登记名一致）；空一行后按年级填写{counts}（本学期的人数，整数，没有填 0，"
-         f"{sheets.INFO.field('enrolled').range_text}）。"),
-        (sheets.SCORES.name, "每名学生一行：" + "、".join(describe(f) for f in sheets.SCORES.fields)
-         + "，然后是各学科成绩。本年级不考的学科留空。"),
-        ("成绩填写", f"分数填 0 到满分之间的数字，可以有 0.5 分；缺考填“{vocab.ABSENT}”，免考（如随班就读学生）填"
-                     f"“{vocab.EXEMPT}”；一、二年级不进行纸笔考试，填等级："
-                     f"{'、'.join(vocab.LEVELS)}。单元格设置了有效性检查：超出满分或写了其他文字时 Excel 会提示。"),
+        (
+            "总体要求",
+            "请勿修改工作表名称和表头（第一行）；请勿合并单元格、插入标题行或“合计”行；一名学生只占一行；"
+            "数字请用半角阿拉伯数字，不要带单位（如写 85，不写“85分”）。",
+        ),
+        (
+            sheets.INFO.name,
+            "A 列前五行依次填写"
+            + "、".join(k.label for k in sheets.INFO_KEYS)
+            + f"（学校名称与教育局登记名一致）；空一行后按年级填写{counts}（本学期的人数，整数，没有填 0，"
+            f"{sheets.INFO.field('enrolled').range_text}）。",
+        ),
+        (
+            sheets.SCORES.name,
+            "每名学生一行："
+            + "、".join(describe(f) for f in sheets.SCORES.fields)
+            + "，然后是各学科成绩。本年级不考的学科留空。",
+        ),
+        (
+            "成绩填写",
+            f"分数填 0 到满分之间的数字，可以有 0.5 分；缺考填“{vocab.ABSENT}”，免考（如随班就读学生）填"
+            f"“{vocab.EXEMPT}”；一、二年级不进行纸笔考试，填等级："
+            f"{'、'.join(vocab.LEVELS)}。单元格设置了有效性检查：超出满分或写了其他文字时 Excel 会提示。",
+        ),
         ("各年级考试科目", "；".join(subj_lines)),
-        *((layout.name, f"每名{'校级领导、中层、教研组长和教师' if layout.row_noun == '教师' else layout.row_noun}一行："
-           + "、".join(describe(f) for f in layout.fields) + "。")
-          for layout in (sheets.FITNESS, sheets.SURVEY, sheets.ROUTINE)),
-        ("数据处理说明", "汇总时会自动修正全角数字、“分”字、缺考/免考的常见写法和常见的表头别名，并在数据质量报告中列出，"
-                     "请下学期按本模板填写；重复的学生行、超出满分的分数、与登记不符的学校名称会被列为问题，相关行不纳入统计。"),
+        *(
+            (
+                layout.name,
+                f"每名{'校级领导、中层、教研组长和教师' if layout.row_noun == '教师' else layout.row_noun}一行："
+                + "、".join(describe(f) for f in layout.fields)
+                + "。",
+            )
+            for layout in (sheets.FITNESS, sheets.SURVEY, sheets.ROUTINE)
+        ),
+        (
+            "数据处理说明",
+            "汇总时会自动修正全角数字、“分”字、缺考/免考的常见写法和常见的表头别名，并在数据质量报告中列出，"
+            "请下学期按本模板填写；重复的学生行、超出满分的分数、与登记不符的学校名称会被列为问题，相关行不纳入统计。",
+        ),
     ]
 
 
@@ -185,8 +230,15 @@ def build_template(term: str, spec: pd.DataFrame) -> openpyxl.Workbook:
     for j, subj in enumerate(subjects, start=len(ids) + 1):
         L = get_column_letter(j)
         f = score_formula(f"{L}2", f"${g_letter}2", subj, spec)
-        ws.add_data_validation(_dv("custom", _col_range(j, 2), f"0 到满分的数字；缺考填“{vocab.ABSENT}”，免考填“{vocab.EXEMPT}”",
-                                   f"{subj}：请填 0 到满分之间的数字，或“{vocab.ABSENT}”“{vocab.EXEMPT}”（一、二年级填等级）", f))
+        ws.add_data_validation(
+            _dv(
+                "custom",
+                _col_range(j, 2),
+                f"0 到满分的数字；缺考填“{vocab.ABSENT}”，免考填“{vocab.EXEMPT}”",
+                f"{subj}：请填 0 到满分之间的数字，或“{vocab.ABSENT}”“{vocab.EXEMPT}”（一、二年级填等级）",
+                f,
+            )
+        )
     ws.freeze_panes = "A2"
 
     for layout in (sheets.FITNESS, sheets.SURVEY, sheets.ROUTINE):
@@ -223,16 +275,27 @@ def add_item_sheet(wb: openpyxl.Workbook, items: pd.DataFrame) -> None:
     for j, (label, full) in enumerate(columns, start=len(ids) + 1):
         cell = f"{get_column_letter(j)}2"
         formula = f'OR({cell}="{vocab.ABSENT}",AND(ISNUMBER({cell}),{cell}>=0,{cell}<={full:g}))'
-        ws.add_data_validation(_dv("custom", _col_range(j, 2), f"第 {label} 题得分：0 到 {full:g}；缺考填“{vocab.ABSENT}”",
-                                   f"第 {label} 题得分应在 0 到 {full:g} 之间，或填“{vocab.ABSENT}”", formula))
+        ws.add_data_validation(
+            _dv(
+                "custom",
+                _col_range(j, 2),
+                f"第 {label} 题得分：0 到 {full:g}；缺考填“{vocab.ABSENT}”",
+                f"第 {label} 题得分应在 0 到 {full:g} 之间，或填“{vocab.ABSENT}”",
+                formula,
+            )
+        )
     ws.freeze_panes = "D2"
     help_ws = wb[SHEET_HELP]
-    papers = "、".join(f"{vocab.GRADE_LABELS[int(g)]}{s}" for g, s in items[["grade", "subject"]].drop_duplicates()
-                      .itertuples(index=False))
+    papers = "、".join(
+        f"{vocab.GRADE_LABELS[int(g)]}{s}"
+        for g, s in items[["grade", "subject"]].drop_duplicates().itertuples(index=False)
+    )
     row = help_ws.max_row + 1
     put(help_ws.cell(row=row, column=1), sheets.ITEMS.name).font = Font(bold=True)
-    text = (f"可选，只有参加全区试卷分析的试卷（{papers}）填写：每名学生每份试卷一行，填全国学籍号、年级、学科和每道小题的得分"
-            f"（0 到该题满分）；缺考的学生各题填“{vocab.ABSENT}”，免考学生不列入。本卷没有的题留空。")
+    text = (
+        f"可选，只有参加全区试卷分析的试卷（{papers}）填写：每名学生每份试卷一行，填全国学籍号、年级、学科和每道小题的得分"
+        f"（0 到该题满分）；缺考的学生各题填“{vocab.ABSENT}”，免考学生不列入。本卷没有的题留空。"
+    )
     put(help_ws.cell(row=row, column=2), text).alignment = Alignment(wrap_text=True, vertical="top")
 
 

@@ -6,15 +6,17 @@ data/checked/<T>/      step 2: usable rows after the data-quality checks + all i
 data/scores/<T>/       step 3: statistics per school x grade x subject, ranks
 outputs/<T>/           reports, executed notebooks, data-quality.xlsx, manifest.json
 """
+
 from __future__ import annotations
 
 import json
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -109,8 +111,10 @@ class Catalog:
         """
         path = self.table(stage, name).resolve()
         stat = path.stat()
-        return _remember(_read_parquet(path, stat.st_size, stat.st_mtime_ns).copy(deep=False),
-                         (str(path), stat.st_size, stat.st_mtime_ns))
+        return _remember(
+            _read_parquet(path, stat.st_size, stat.st_mtime_ns).copy(deep=False),
+            (str(path), stat.st_size, stat.st_mtime_ns),
+        )
 
     @staticmethod
     def derive(build: Callable[..., Any], *frames: pd.DataFrame, **options: Any) -> Any:
@@ -127,8 +131,7 @@ class Catalog:
         origins = [_origin(f) for f in frames]
         if any(o is None for o in origins):
             return build(*frames, **options)
-        key = (build, tuple(origins),
-               json.dumps(options, sort_keys=True, default=_option_key, ensure_ascii=False))
+        key = (build, tuple(origins), json.dumps(options, sort_keys=True, default=_option_key, ensure_ascii=False))
         if key in _DERIVED:
             _DERIVED.move_to_end(key)
             return _DERIVED[key]
@@ -137,7 +140,7 @@ class Catalog:
         if len(_DERIVED) > DERIVED_CACHE_SIZE:
             _DERIVED.popitem(last=False)
         if isinstance(value, pd.DataFrame):
-            _remember(value, key)       # a derived frame can feed another derivation
+            _remember(value, key)  # a derived frame can feed another derivation
         return value
 
 

@@ -5,6 +5,7 @@ Each reader returns a DataFrame with the English column names of its spec (``tqa
 Cleaning, checks, statistics and the template all read through these functions: a school code, a grade or a
 full mark means the same thing to every step.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,8 +59,10 @@ def _grades(df: pd.DataFrame, spec: OfficeFile, path) -> pd.Series:
     grades = df["grade"].map(lambda v: normalize_grade(v)[0])
     if grades.isna().any():
         i = int(grades.isna().to_numpy().argmax())
-        raise OfficeFileError(f"{_where(spec, path, int(df['csv_row'].iloc[i]))}：年级“{df['grade'].iloc[i]}”无法识别"
-                              "（应为 1–9 或 一年级…九年级）")
+        raise OfficeFileError(
+            f"{_where(spec, path, int(df['csv_row'].iloc[i]))}：年级“{df['grade'].iloc[i]}”无法识别"
+            "（应为 1–9 或 一年级…九年级）"
+        )
     return grades.astype("int64")
 
 
@@ -76,8 +79,10 @@ def read_registry(path: str | Path) -> pd.DataFrame:
     bad = ~df["school_type"].isin(vocab.SCHOOL_TYPES)
     if bad.any():
         i = int(bad.to_numpy().argmax())
-        raise OfficeFileError(f"{_where(office.REGISTRY, path, int(df['csv_row'].iloc[i]))}：学校类型"
-                              f"“{df['school_type'].iloc[i]}”无法识别（应为 {'、'.join(vocab.SCHOOL_TYPES)}）")
+        raise OfficeFileError(
+            f"{_where(office.REGISTRY, path, int(df['csv_row'].iloc[i]))}：学校类型"
+            f"“{df['school_type'].iloc[i]}”无法识别（应为 {'、'.join(vocab.SCHOOL_TYPES)}）"
+        )
     return df.sort_values("school_code", kind="stable").reset_index(drop=True)
 
 
@@ -87,9 +92,12 @@ def registry_lookup(registry: pd.DataFrame) -> dict[str, dict]:
     out = {}
     for rec in registry.to_dict("records"):
         variants = tuple(v.strip() for v in (rec.get("name_variants") or "").split("|") if v.strip())
-        out[rec["school_code"]] = {"school_name": rec["school_name"], "name_variants": variants,
-                                   "school_type": rec.get("school_type") or None,
-                                   "category": rec.get("category") or None}
+        out[rec["school_code"]] = {
+            "school_name": rec["school_name"],
+            "name_variants": variants,
+            "school_type": rec.get("school_type") or None,
+            "category": rec.get("category") or None,
+        }
     return out
 
 
@@ -126,8 +134,11 @@ def read_item_spec(path: str | Path) -> pd.DataFrame:
     if (full.isna() | (full <= 0)).any():
         fail(full.isna() | (full <= 0), "满分“{full_marks}”应为正数")
     df["full_marks"] = full.astype("float64")
-    types = {**vocab.ITEM_TYPES, **{f"{k}题": v for k, v in vocab.ITEM_TYPES.items()},
-             **{v: v for v in vocab.ITEM_TYPES.values()}}
+    types = {
+        **vocab.ITEM_TYPES,
+        **{f"{k}题": v for k, v in vocab.ITEM_TYPES.items()},
+        **{v: v for v in vocab.ITEM_TYPES.values()},
+    }
     kind = df["type"].map(types)
     if kind.isna().any():
         fail(kind.isna(), "题型“{type}”应为“客观”或“主观”")

@@ -3,6 +3,7 @@
 Everything here is content-based (sha256 of bytes), never wall-clock based, so the same inputs
 give the same footer and the same manifest byte for byte.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +18,21 @@ from tqa.params import param_files, params_hash
 
 # Files whose bytes make up "the code": the package, the step notebooks, the expectation suites.
 CODE_GLOBS = ("src/tqa/**/*.py", "src/tqa/reports/templates/**/*", "notebooks/*.ipynb", "checks/*.json")
-KEY_PACKAGES = ("pandas", "numpy", "pyarrow", "scipy", "statsmodels", "great_expectations", "papermill",
-                "nbconvert", "nbclient", "ipykernel", "matplotlib", "openpyxl",
-                "python-calamine")
+KEY_PACKAGES = (
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "scipy",
+    "statsmodels",
+    "great_expectations",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "matplotlib",
+    "openpyxl",
+    "python-calamine",
+)
 SHORT = 12
 
 
@@ -45,8 +58,10 @@ def input_files(catalog: Catalog) -> list[Path]:
 
 def inputs_listing(catalog: Catalog) -> list[dict]:
     root = catalog.root
-    return [{"path": p.relative_to(root).as_posix(), "sha256": file_sha256(p), "bytes": p.stat().st_size}
-            for p in input_files(catalog)]
+    return [
+        {"path": p.relative_to(root).as_posix(), "sha256": file_sha256(p), "bytes": p.stat().st_size}
+        for p in input_files(catalog)
+    ]
 
 
 def inputs_hash(catalog: Catalog) -> str:
@@ -71,8 +86,13 @@ def code_version(root: str | Path = ".") -> str:
 
 def git_describe(root: str | Path = ".") -> str | None:
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=root,
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None
@@ -122,8 +142,9 @@ def provenance(catalog: Catalog, params_dir: str | Path = "params") -> dict[str,
     }
 
 
-def build_manifest(catalog: Catalog, outputs: list[Path], params_dir: str | Path = "params",
-                   tools: dict[str, str] | None = None) -> dict:
+def build_manifest(
+    catalog: Catalog, outputs: list[Path], params_dir: str | Path = "params", tools: dict[str, str] | None = None
+) -> dict:
     root = catalog.root
     return {
         "term": catalog.term,
@@ -135,11 +156,9 @@ def build_manifest(catalog: Catalog, outputs: list[Path], params_dir: str | Path
         "code_sha256": code_hash(root),
         "git": git_describe(root),
         "packages": package_versions(tools),
-        "outputs": [{"path": p.relative_to(root).as_posix(), "sha256": file_sha256(p)}
-                    for p in sorted(outputs)],
+        "outputs": [{"path": p.relative_to(root).as_posix(), "sha256": file_sha256(p)} for p in sorted(outputs)],
     }
 
 
 def write_manifest(manifest: dict, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n",
-                          encoding="utf-8")
+    Path(path).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")

@@ -2,6 +2,7 @@
 
 Column names, dtypes and row order come from the table specs (``tqa.schema.tables``).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -59,9 +60,18 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> None:
     for name in sorted(tables):
         table = pa.Table.from_pandas(tables[name], preserve_index=False).combine_chunks()
         tmp = out / f".{name}.parquet.tmp"
-        pq.write_table(table, tmp, compression="zstd", compression_level=3, use_dictionary=True,
-                       write_statistics=True, version="2.6", data_page_version="1.0",
-                       row_group_size=1_000_000, store_schema=True)
+        pq.write_table(
+            table,
+            tmp,
+            compression="zstd",
+            compression_level=3,
+            use_dictionary=True,
+            write_statistics=True,
+            version="2.6",
+            data_page_version="1.0",
+            row_group_size=1_000_000,
+            store_schema=True,
+        )
         tmp.replace(out / f"{name}.parquet")
 
 

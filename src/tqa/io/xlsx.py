@@ -4,6 +4,7 @@ openpyxl stamps the save time into docProps/core.xml and the zip entries carry t
 time, so the same workbook saved twice differs. We fix both: the reproducibility promise covers
 the sample data, the blank template and data-quality.xlsx alike.
 """
+
 from __future__ import annotations
 
 import io
@@ -76,4 +77,3 @@ def put(cell, value):
     else:
         cell.value = value
     return cell
-

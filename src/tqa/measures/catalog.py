@@ -6,6 +6,7 @@ statistics re-run. ``Measures(params)`` gives the notebook each measure as a cal
 declared sections (reading another one is an error) and whose outputs are checked against the table specs, so
 a declaration cannot drift from the code. Stdlib only at import (the Makefile reads it through ``tqa.run.dag``).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -19,10 +20,10 @@ LINES = ("grade_bands", "rates", "levels")
 @dataclass(frozen=True)
 class Measure:
     name: str
-    function: str                  # "module:function"
-    inputs: tuple[str, ...]        # "stage/table", "office/file", "prior/<stage>/<table>" (last term), "earlier/..."
-    params: tuple[str, ...]        # the params sections it reads
-    outputs: tuple[str, ...]       # the scores tables it returns, in order
+    function: str  # "module:function"
+    inputs: tuple[str, ...]  # "stage/table", "office/file", "prior/<stage>/<table>" (last term), "earlier/..."
+    params: tuple[str, ...]  # the params sections it reads
+    outputs: tuple[str, ...]  # the scores tables it returns, in order
 
     def load(self):
         module, _, name = self.function.partition(":")
@@ -30,33 +31,85 @@ class Measure:
 
 
 MEASURES = (
-    Measure("subject_stats", "tqa.measures.academic.rates:subject_stats",
-            ("checked/scores", "checked/enrolment", "checked/returns", "office/exam_spec"),
-            (*LINES, "participation", "ranking"), ("subject_stats",)),
-    Measure("school_results", "tqa.measures.academic.results:school_results",
-            ("scores/subject_stats", "checked/scores", "office/exam_spec"),
-            (*LINES, "uncertainty", "reporting", "bands", "ranking", "composite"), ("results",)),
+    Measure(
+        "subject_stats",
+        "tqa.measures.academic.rates:subject_stats",
+        ("checked/scores", "checked/enrolment", "checked/returns", "office/exam_spec"),
+        (*LINES, "participation", "ranking"),
+        ("subject_stats",),
+    ),
+    Measure(
+        "school_results",
+        "tqa.measures.academic.results:school_results",
+        ("scores/subject_stats", "checked/scores", "office/exam_spec"),
+        (*LINES, "uncertainty", "reporting", "bands", "ranking", "composite"),
+        ("results",),
+    ),
     Measure("equity", "tqa.measures.equity:equity", ("scores/subject_stats",), ("equity",), ("equity",)),
-    Measure("sensitivity", "tqa.measures.academic.composite:sensitivity", ("scores/subject_stats",),
-            ("reporting", "ranking", "composite"), ("sensitivity",)),
-    Measure("score_bands", "tqa.measures.academic.score_bands:score_band_table",
-            ("checked/scores", "office/exam_spec", "checked/returns"), (*LINES, "score_bands"), ("score_bands",)),
-    Measure("targets", "tqa.measures.academic.targets:targets", ("scores/subject_stats",),
-            ("grade_bands", "targets", "reporting"), ("targets",)),
-    Measure("funnel", "tqa.measures.academic.funnel:funnel_limits", ("scores/subject_stats",), ("funnel",),
-            ("funnel_curves", "funnel_points")),
-    Measure("class_results", "tqa.measures.academic.results:class_results", ("checked/scores", "office/exam_spec"),
-            (*LINES, "participation", "uncertainty", "reporting"), ("class_stats",)),
-    Measure("student_lists", "tqa.measures.academic.students:student_lists",
-            ("checked/scores", "checked/students", "office/exam_spec"), (*LINES, "tiers", "borderline"),
-            ("tiers", "borderline")),
-    Measure("value_added", "tqa.measures.academic.valueadded:value_added", ("checked/scores", "prior/checked/scores"),
-            ("valueadded", "uncertainty", "reporting"), ("value_added", "va_models")),
-    Measure("change", "tqa.measures.academic.change:change_since", ("scores/results", "prior/scores/results"),
-            ("grade_bands", "change", "reporting"), ("change",)),
+    Measure(
+        "sensitivity",
+        "tqa.measures.academic.composite:sensitivity",
+        ("scores/subject_stats",),
+        ("reporting", "ranking", "composite"),
+        ("sensitivity",),
+    ),
+    Measure(
+        "score_bands",
+        "tqa.measures.academic.score_bands:score_band_table",
+        ("checked/scores", "office/exam_spec", "checked/returns"),
+        (*LINES, "score_bands"),
+        ("score_bands",),
+    ),
+    Measure(
+        "targets",
+        "tqa.measures.academic.targets:targets",
+        ("scores/subject_stats",),
+        ("grade_bands", "targets", "reporting"),
+        ("targets",),
+    ),
+    Measure(
+        "funnel",
+        "tqa.measures.academic.funnel:funnel_limits",
+        ("scores/subject_stats",),
+        ("funnel",),
+        ("funnel_curves", "funnel_points"),
+    ),
+    Measure(
+        "class_results",
+        "tqa.measures.academic.results:class_results",
+        ("checked/scores", "office/exam_spec"),
+        (*LINES, "participation", "uncertainty", "reporting"),
+        ("class_stats",),
+    ),
+    Measure(
+        "student_lists",
+        "tqa.measures.academic.students:student_lists",
+        ("checked/scores", "checked/students", "office/exam_spec"),
+        (*LINES, "tiers", "borderline"),
+        ("tiers", "borderline"),
+    ),
+    Measure(
+        "value_added",
+        "tqa.measures.academic.valueadded:value_added",
+        ("checked/scores", "prior/checked/scores"),
+        ("valueadded", "uncertainty", "reporting"),
+        ("value_added", "va_models"),
+    ),
+    Measure(
+        "change",
+        "tqa.measures.academic.change:change_since",
+        ("scores/results", "prior/scores/results"),
+        ("grade_bands", "change", "reporting"),
+        ("change",),
+    ),
     Measure("trend", "tqa.measures.academic.trend:trend", ("earlier/scores/results", "scores/results"), (), ("trend",)),
-    Measure("items", "tqa.measures.academic.items:analyse", ("checked/items", "office/item_spec"), ("items",),
-            ("item_stats", "paper_stats", "item_gaps")),
+    Measure(
+        "items",
+        "tqa.measures.academic.items:analyse",
+        ("checked/items", "office/item_spec"),
+        ("items",),
+        ("item_stats", "paper_stats", "item_gaps"),
+    ),
 )
 BY_NAME = {m.name: m for m in MEASURES}
 

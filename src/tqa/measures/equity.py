@@ -1,5 +1,6 @@
 """差异系数 (coefficient of variation of the school values): the equity statistic of the national 义务教育均衡
 evaluation, for any school-level value of any family of measures."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,10 @@ from tqa.core import units
 from tqa.core.ordering import sort_rows
 from tqa.params import Params
 
-def coefficient_of_variation(school_means: pd.DataFrame, params: Params,
-                             value_col: str = "mean", weight_col: str = "tested_n") -> pd.DataFrame:
+
+def coefficient_of_variation(
+    school_means: pd.DataFrame, params: Params, value_col: str = "mean", weight_col: str = "tested_n"
+) -> pd.DataFrame:
     """差异系数 CV = S / X̄ of school means per grade x subject, with the threshold flag.
 
     Weighted (params equity.cv_weighted) as in the 义务教育均衡 evaluation formula: X̄ = Σ P_i X_i / P
@@ -37,11 +40,30 @@ def coefficient_of_variation(school_means: pd.DataFrame, params: Params,
             mean = float(np.mean(x))
             sd = float(np.std(x, ddof=1)) if k >= 2 else np.nan
         cv = sd / mean if k >= 2 and mean != 0 else np.nan
-        rows.append({"grade": grade, "subject": subject, "n_schools": k, "weighted": weighted,
-                     "mean_of_means": mean, "sd_of_means": sd if k >= 2 else np.nan, "cv": cv,
-                     "cv_threshold": threshold, "cv_over": pd.NA if np.isnan(cv) else bool(cv > threshold)})
-    cols = ["grade", "subject", "n_schools", "weighted", "mean_of_means", "sd_of_means", "cv",
-            "cv_threshold", "cv_over"]
+        rows.append(
+            {
+                "grade": grade,
+                "subject": subject,
+                "n_schools": k,
+                "weighted": weighted,
+                "mean_of_means": mean,
+                "sd_of_means": sd if k >= 2 else np.nan,
+                "cv": cv,
+                "cv_threshold": threshold,
+                "cv_over": pd.NA if np.isnan(cv) else bool(cv > threshold),
+            }
+        )
+    cols = [
+        "grade",
+        "subject",
+        "n_schools",
+        "weighted",
+        "mean_of_means",
+        "sd_of_means",
+        "cv",
+        "cv_threshold",
+        "cv_over",
+    ]
     out = pd.DataFrame(rows, columns=cols)
     out["cv_over"] = out["cv_over"].astype("boolean")
     return out

@@ -4,10 +4,12 @@ their intervals, Progress-8-style bands, rank intervals.
 Pure functions on arrays or DataFrames. The confidence level is always passed in (params ``uncertainty.level``):
 nothing here has a default for it.
 """
+
 from __future__ import annotations
 
 import zlib
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,7 @@ RATE_NAMES = ("pass", "excellent", "low")
 # For the bands a positive difference must mean "better than the district"; a higher low-score rate is worse.
 RATE_BETTER_SIGN = {"pass": 1.0, "excellent": 1.0, "low": -1.0}
 
+
 def two_sided_z(level: float) -> float:
     """The normal quantile of a two-sided interval at ``level`` (0.95 -> 1.959964)."""
     return float(sps.norm.ppf(0.5 + level / 2))
@@ -42,6 +45,7 @@ def _float(values: Any) -> pd.Series | np.ndarray:
 
 
 # ---- intervals -------------------------------------------------------------------------------
+
 
 def mean_ci(mean: Any, sd: Any, n: Any, level: float) -> tuple[Any, Any]:
     """t-interval mean ± t_{n-1} sd / sqrt(n); NaN where n < 2 (no SD). Vectorised over Series/arrays."""
@@ -89,6 +93,7 @@ def add_intervals(stats: pd.DataFrame, level: float) -> pd.DataFrame:
 
 # ---- rank intervals --------------------------------------------------------------------------
 
+
 def _group_seed(seed: int, key: Any) -> np.random.SeedSequence:
     # A stable per-group stream: results for one group do not depend on which other groups are present.
     return np.random.SeedSequence([int(seed), zlib.crc32(repr(key).encode("utf-8"))])
@@ -109,8 +114,17 @@ def min_ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def rank_intervals(estimates: pd.DataFrame, group_cols: Iterable[str], value_col: str, se_col: str,
-                   *, higher_is_better: bool = True, draws: int, seed: int, level: float) -> pd.DataFrame:
+def rank_intervals(
+    estimates: pd.DataFrame,
+    group_cols: Iterable[str],
+    value_col: str,
+    se_col: str,
+    *,
+    higher_is_better: bool = True,
+    draws: int,
+    seed: int,
+    level: float,
+) -> pd.DataFrame:
     """Plausible ranges of ranks by simulation: each draw takes value ~ normal(estimate, se) for every unit
     of a group and ranks them (1 = best); rank_lo / rank_hi are the (1-level)/2 and (1+level)/2 quantiles of
     a unit's simulated ranks, rank_median their median (all integers, inverted-CDF quantiles).
@@ -126,8 +140,11 @@ def rank_intervals(estimates: pd.DataFrame, group_cols: Iterable[str], value_col
     ok = np.isfinite(value) & np.isfinite(se) & (se >= 0)
     positions = np.arange(len(out))
     alpha = (1 - level) / 2
-    grouped = (out.assign(_pos=positions)[ok].groupby(group_cols, sort=True, dropna=False)["_pos"]
-               if group_cols else [((), out.assign(_pos=positions)[ok]["_pos"])])
+    grouped = (
+        out.assign(_pos=positions)[ok].groupby(group_cols, sort=True, dropna=False)["_pos"]
+        if group_cols
+        else [((), out.assign(_pos=positions)[ok]["_pos"])]
+    )
     for key, pos in grouped:
         idx = pos.to_numpy()
         rng = np.random.default_rng(_group_seed(seed, key))
@@ -145,6 +162,7 @@ def rank_intervals(estimates: pd.DataFrame, group_cols: Iterable[str], value_col
 
 # ---- bands -------------------------------------------------------------------------------------
 
+
 def band(estimate: Any, lo: Any, hi: Any, well_cut: float) -> pd.Series:
     """Progress-8-style band of a difference from the district (positive = better):
 
@@ -153,17 +171,17 @@ def band(estimate: Any, lo: Any, hi: Any, well_cut: float) -> pd.Series:
     明显低于: estimate < -well_cut and hi < 0.  NA where any input is missing.
     """
     index = estimate.index if isinstance(estimate, pd.Series) else None
-    e, l, h = (np.asarray(_float(v), dtype="float64") for v in (estimate, lo, hi))
+    e, low, high = (np.asarray(_float(v), dtype="float64") for v in (estimate, lo, hi))
     conditions = [
-        (l > 0) & (e >= well_cut),
-        l > 0,
-        (h < 0) & (e < -well_cut),
-        h < 0,
-        (l <= 0) & (h >= 0),
+        (low > 0) & (e >= well_cut),
+        low > 0,
+        (high < 0) & (e < -well_cut),
+        high < 0,
+        (low <= 0) & (high >= 0),
     ]
     labels = [BAND_WELL_ABOVE, BAND_ABOVE, BAND_WELL_BELOW, BAND_BELOW, BAND_AVERAGE]
     chosen = np.select(conditions, labels, default="")
-    missing = ~(np.isfinite(e) & np.isfinite(l) & np.isfinite(h))
+    missing = ~(np.isfinite(e) & np.isfinite(low) & np.isfinite(high))
     values = [None if (m or c == "") else c for c, m in zip(chosen, missing)]
     return pd.Series(values, index=index, dtype="string")
 
@@ -178,17 +196,16 @@ def mean_difference(mean_s, sd_s, n_s, mean_d, sd_d, n_d) -> tuple[np.ndarray, n
     decomposition). Treating the district mean as a fixed constant would overstate the SE by 1 / (1 - f)
     for large schools only slightly, but ignoring the overlap in a small district is wrong, hence this form.
     """
-    ms, ss, ns, md, sd, nd = (np.asarray(_float(v), dtype="float64")
-                              for v in (mean_s, sd_s, n_s, mean_d, sd_d, n_d))
+    ms, ss, ns, md, sd, nd = (np.asarray(_float(v), dtype="float64") for v in (mean_s, sd_s, n_s, mean_d, sd_d, n_d))
     nr = nd - ns
     f = ns / nd
     with np.errstate(invalid="ignore", divide="ignore"):
         mr = (nd * md - ns * ms) / nr
-        ss_total = (nd - 1) * sd ** 2
-        ss_rest = ss_total - (ns - 1) * ss ** 2 - ns * (ms - md) ** 2 - nr * (mr - md) ** 2
-        var_r = np.where(nr >= 2, np.maximum(ss_rest, 0) / (nr - 1), ss ** 2)
+        ss_total = (nd - 1) * sd**2
+        ss_rest = ss_total - (ns - 1) * ss**2 - ns * (ms - md) ** 2 - nr * (mr - md) ** 2
+        var_r = np.where(nr >= 2, np.maximum(ss_rest, 0) / (nr - 1), ss**2)
         diff = np.where(nr > 0, ms - md, 0.0)
-        se = np.where(nr > 0, (1 - f) * np.sqrt(ss ** 2 / ns + var_r / np.where(nr > 0, nr, np.nan)), 0.0)
+        se = np.where(nr > 0, (1 - f) * np.sqrt(ss**2 / ns + var_r / np.where(nr > 0, nr, np.nan)), 0.0)
     bad = ~(np.isfinite(ms) & np.isfinite(md) & np.isfinite(ss) & (ns >= 2))
     return np.where(bad, np.nan, diff), np.where(bad, np.nan, se)
 
@@ -216,9 +233,4 @@ def rate_difference(k_s, n_s, k_d, n_d, level: float) -> tuple[np.ndarray, np.nd
     return tuple(np.where(bad, np.nan, v) for v in out)  # type: ignore[return-value]
 
 
-
-
-
-
 # ---- equity ------------------------------------------------------------------------------------
-

@@ -9,20 +9,36 @@
 - ``params_hash(term)``: sha256 of the effective values (comments and layout do not count).
 - ``override(params, changes)``: another value tried in a notebook, validated the same way.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import types
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from tqa.params.loading import DEFAULT_FILE, ParamsError, Problem, load_params, merge, override, param_files
 from tqa.params.models import SECTIONS, Params
 
-__all__ = ["DEFAULT_FILE", "SECTIONS", "Params", "ParamsError", "ParamsView", "Problem", "canonical_json",
-           "digest", "load_params", "merge", "override", "param_files", "params_hash", "view"]
+__all__ = [
+    "DEFAULT_FILE",
+    "SECTIONS",
+    "Params",
+    "ParamsError",
+    "ParamsView",
+    "Problem",
+    "canonical_json",
+    "digest",
+    "load_params",
+    "merge",
+    "override",
+    "param_files",
+    "params_hash",
+    "view",
+]
 
 
 def canonical_json(values: Any) -> str:
@@ -51,8 +67,10 @@ class ParamsView:
     def __getattr__(self, name: str):
         if name in SECTIONS:
             if name not in self._sections:
-                raise AttributeError(f"{self._owner or 'this view'} reads params section {name!r} but does not "
-                                     f"declare it (declared: {', '.join(self._sections) or 'none'})")
+                raise AttributeError(
+                    f"{self._owner or 'this view'} reads params section {name!r} but does not "
+                    f"declare it (declared: {', '.join(self._sections) or 'none'})"
+                )
             return getattr(self._params, name)
         attr = Params.__dict__.get(name)
         if isinstance(attr, types.FunctionType):

@@ -3,6 +3,7 @@
 Every problem is reported at once, in Chinese, naming the file, the line, the YAML path and what is expected:
 a misspelt key is not silently ignored, a missing key is not silently defaulted.
 """
+
 from __future__ import annotations
 
 import copy
@@ -39,8 +40,10 @@ class ParamsError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         lines = "\n".join(f"  - {p.text()}" for p in problems)
-        super().__init__(f"评价参数（params/）有 {len(problems)} 处错误，运行已停止：\n{lines}\n"
-                         "请改正后重新运行（每个键的含义和取值范围见 params/methodology.yaml 中的说明）。")
+        super().__init__(
+            f"评价参数（params/）有 {len(problems)} 处错误，运行已停止：\n{lines}\n"
+            "请改正后重新运行（每个键的含义和取值范围见 params/methodology.yaml 中的说明）。"
+        )
 
 
 def yaml_path(path: tuple) -> str:
@@ -118,9 +121,17 @@ def read_yaml(path: Path, shown: str) -> tuple[dict, dict[tuple, int], list[Prob
 
 
 # ---- pydantic errors in Chinese --------------------------------------------------------------------
-_TYPES = {"int_type": "整数", "int_parsing": "整数", "float_type": "数值", "bool_type": "true 或 false",
-          "string_type": "文字", "list_type": "列表（如 [1, 2]）", "dict_type": "键值表（下一级的键）",
-          "model_type": "键值表（下一级的键）", "model_attributes_type": "键值表（下一级的键）"}
+_TYPES = {
+    "int_type": "整数",
+    "int_parsing": "整数",
+    "float_type": "数值",
+    "bool_type": "true 或 false",
+    "string_type": "文字",
+    "list_type": "列表（如 [1, 2]）",
+    "dict_type": "键值表（下一级的键）",
+    "model_type": "键值表（下一级的键）",
+    "model_attributes_type": "键值表（下一级的键）",
+}
 
 
 def _shown(value: Any) -> str:
@@ -155,8 +166,11 @@ def allowed_keys(path: tuple) -> list[str]:
             return []
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return [f.alias or k for k, f in tp.model_fields.items()
-                if not (isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("derived_from"))]
+        return [
+            f.alias or k
+            for k, f in tp.model_fields.items()
+            if not (isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("derived_from"))
+        ]
     return []
 
 
@@ -181,7 +195,7 @@ def _message(kinds: list[dict], path: tuple, data: Any) -> str:
     err = kinds[0]
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     now = f"，现为 {_shown(value)}" if kind not in ("missing", "extra_forbidden") else ""
-    if value is None and kind in _TYPES:     # `key:` with nothing after it: the value is missing, not wrong
+    if value is None and kind in _TYPES:  # `key:` with nothing after it: the value is missing, not wrong
         now = "，但这里只写了键、没有写值"
     if kind == "missing":
         return "缺少这个键：每个参数都须写出（params/ 中没有别处的默认值）"
@@ -195,9 +209,15 @@ def _message(kinds: list[dict], path: tuple, data: Any) -> str:
     if all(k["type"] in _TYPES for k in kinds):
         names = sorted({_TYPES[k["type"]] for k in kinds}, key=list(_TYPES.values()).index)
         return f"应为{'或'.join('数值' if n in ('整数', '数值') and len(names) > 1 else n for n in dict.fromkeys(names))}{now}"
-    bounds = {"greater_than": "应大于 {gt}", "greater_than_equal": "应不小于 {ge}", "less_than": "应小于 {lt}",
-              "less_than_equal": "应不大于 {le}", "too_short": "至少应有 {min_length} 项",
-              "too_long": "至多 {max_length} 项", "string_too_short": "不能为空"}
+    bounds = {
+        "greater_than": "应大于 {gt}",
+        "greater_than_equal": "应不小于 {ge}",
+        "less_than": "应小于 {lt}",
+        "less_than_equal": "应不大于 {le}",
+        "too_short": "至少应有 {min_length} 项",
+        "too_long": "至多 {max_length} 项",
+        "string_too_short": "不能为空",
+    }
     if kind in bounds:
         return bounds[kind].format(**ctx) + now
     if kind == "literal_error":
@@ -236,9 +256,11 @@ def _derived_fields() -> list[tuple[tuple, tuple]]:
 
 def _derived_keys(data: dict) -> list[tuple[tuple, str]]:
     """Derived fields written in a file: each a problem."""
-    return [((section, key), derived_message(section, key, source))
-            for (section, key), source in _derived_fields()
-            if isinstance(data.get(section), dict) and key in data[section]]
+    return [
+        ((section, key), derived_message(section, key, source))
+        for (section, key), source in _derived_fields()
+        if isinstance(data.get(section), dict) and key in data[section]
+    ]
 
 
 def _in(path: tuple, data: Any) -> bool:

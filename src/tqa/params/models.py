@@ -8,18 +8,19 @@ written twice (``public.min_band_n`` from ``reporting.min_rank_n``, ``public.ban
 
 Models are frozen; field order follows the YAML (the reports' appendix lists the parameters in that order).
 """
+
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
 
 from tqa.core import vocabulary as vocab
 
 # A number as written in the YAML (30 stays 30, 0.5 stays 0.5: the appendix prints what the analyst wrote).
-Number = Union[StrictInt, StrictFloat]
-Share = Annotated[Number, Field(ge=0, le=1)]              # a share or rate, 0..1
-OpenShare = Annotated[Number, Field(gt=0, lt=1)]          # strictly between 0 and 1
+Number = StrictInt | StrictFloat
+Share = Annotated[Number, Field(ge=0, le=1)]  # a share or rate, 0..1
+OpenShare = Annotated[Number, Field(gt=0, lt=1)]  # strictly between 0 and 1
 Positive = Annotated[Number, Field(gt=0)]
 Count = Annotated[StrictInt, Field(ge=0)]
 PositiveCount = Annotated[StrictInt, Field(ge=1)]
@@ -41,6 +42,7 @@ class Section(BaseModel):
 
 class RateLines(Section):
     """Pass / excellent at or above, low below: shares of full marks."""
+
     pass_: Share = Field(alias="pass")
     excellent: Share
     low: Share
@@ -50,6 +52,7 @@ class RateLines(Section):
 
 class Rule(Section):
     """Where an override applies: a grade band, a grade, a subject (each optional; none = everywhere)."""
+
     band: Text | None = None
     grade: Grade | None = None
     subject: Text | None = None
@@ -98,7 +101,9 @@ class Reporting(Section):
     @model_validator(mode="after")
     def _ordered(self):
         if self.min_rank_n < self.min_published_n:
-            raise ValueError(f"min_rank_n（{self.min_rank_n}）不能小于 min_published_n（{self.min_published_n}）：排名的人数下限不低于公布的下限")
+            raise ValueError(
+                f"min_rank_n（{self.min_rank_n}）不能小于 min_published_n（{self.min_published_n}）：排名的人数下限不低于公布的下限"
+            )
         return self
 
 
@@ -250,6 +255,7 @@ class Funnel(Section):
 
 class Params(Section):
     """Every section of params/methodology.yaml (with the term's overrides merged over it), validated."""
+
     grade_bands: Annotated[dict[Text, Annotated[list[Grade], Field(min_length=1)]], Field(min_length=1)]
     rates: Rates
     levels: Levels
@@ -285,7 +291,9 @@ class Params(Section):
                 continue
             block = None
             for key, f in sub.model_fields.items():
-                source = (f.json_schema_extra or {}).get("derived_from") if isinstance(f.json_schema_extra, dict) else None
+                source = (
+                    (f.json_schema_extra or {}).get("derived_from") if isinstance(f.json_schema_extra, dict) else None
+                )
                 if not source:
                     continue
                 if key in data[section]:
@@ -297,8 +305,9 @@ class Params(Section):
                 block[key] = value
             if block is not None:
                 # keep the model's field order (the appendix lists fields in that order)
-                data[section] = {k: block[k] for k in sub.model_fields if k in block} | \
-                                {k: v for k, v in block.items() if k not in sub.model_fields}
+                data[section] = {k: block[k] for k in sub.model_fields if k in block} | {
+                    k: v for k, v in block.items() if k not in sub.model_fields
+                }
         return data
 
     @model_validator(mode="after")
@@ -313,10 +322,14 @@ class Params(Section):
         for where, rules in (("rates.overrides", self.rates.overrides), ("targets.overrides", self.targets.overrides)):
             for i, rule in enumerate(rules):
                 if rule.band is not None and rule.band not in known:
-                    raise ValueError(f"{where}[{i}].band：学段“{rule.band}”不在 grade_bands 中（可用：{'、'.join(known)}）")
+                    raise ValueError(
+                        f"{where}[{i}].band：学段“{rule.band}”不在 grade_bands 中（可用：{'、'.join(known)}）"
+                    )
         unknown = [b for b in self.change.status_cuts if b != "default" and b not in known]
         if unknown:
-            raise ValueError(f"change.status_cuts：学段“{'、'.join(unknown)}”不在 grade_bands 中（可用：{'、'.join(known)}）")
+            raise ValueError(
+                f"change.status_cuts：学段“{'、'.join(unknown)}”不在 grade_bands 中（可用：{'、'.join(known)}）"
+            )
         return self
 
     # ---- what the methodology asks of a paper ---------------------------------------------------------
@@ -331,7 +344,11 @@ class Params(Section):
         out = default.model_dump(by_alias=True)
         band = self.grade_band(grade)
         for rule in rules:
-            if rule.band not in (None, band) or rule.grade not in (None, int(grade)) or rule.subject not in (None, subject):
+            if (
+                rule.band not in (None, band)
+                or rule.grade not in (None, int(grade))
+                or rule.subject not in (None, subject)
+            ):
                 continue
             given = rule.model_dump(by_alias=True, exclude_unset=True)
             out.update({k: given[k] for k in keys if k in given})

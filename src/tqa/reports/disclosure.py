@@ -16,6 +16,7 @@ Rows with tested_n == 0 are not primary-suppressed: they publish no statistic ab
 Not covered: bounds (a suppressed count is >= 0), so a published pass_n of 0 in a total still tells that
 each suppressed part has pass_n 0.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,7 +26,6 @@ import pandas as pd
 
 from tqa.core import units
 from tqa.measures.intervals import two_sided_z
-
 from tqa.params import Params
 
 PRIMARY = "primary"
@@ -33,8 +33,20 @@ COMPLEMENTARY = "complementary"
 REASON_LABELS = {PRIMARY: "样本过少", COMPLEMENTARY: "为防止由合计反推而隐去"}
 
 # Identify a row or describe the paper: never blanked.
-KEEP_COLUMNS = ("level", "unit_code", "unit_name", "category", "grade", "subject", "full_marks", "mode",
-                "pass_line", "excellent_line", "low_line", "enrolled")
+KEEP_COLUMNS = (
+    "level",
+    "unit_code",
+    "unit_name",
+    "category",
+    "grade",
+    "subject",
+    "full_marks",
+    "mode",
+    "pass_line",
+    "excellent_line",
+    "low_line",
+    "enrolled",
+)
 # Columns that identify a student: a table holding them is student-level and never public.
 STUDENT_COLUMNS = ("student_id", "name")
 
@@ -53,6 +65,7 @@ def band_z(params: Params) -> float:
 
 
 # ---- the generic rule on a tree ------------------------------------------------------------------
+
 
 def suppress_tree(nodes: pd.DataFrame, min_n: int) -> pd.Series:
     """Suppression reason per node ("" = published, "primary", "complementary").
@@ -108,8 +121,9 @@ def _tree(group: pd.DataFrame) -> pd.DataFrame:
                 break
             up = units.LEVELS[up].parent
         parent.append(found)
-    return pd.DataFrame({"node": node, "parent": parent,
-                         "n": group["tested_n"].fillna(0).astype("int64").to_numpy()}, index=group.index)
+    return pd.DataFrame(
+        {"node": node, "parent": parent, "n": group["tested_n"].fillna(0).astype("int64").to_numpy()}, index=group.index
+    )
 
 
 def suppression(stats: pd.DataFrame, params: Params) -> pd.Series:
@@ -151,6 +165,7 @@ def display(df: pd.DataFrame, columns: list[str], params: Params) -> pd.DataFram
 
 # ---- bands instead of ranks ---------------------------------------------------------------------
 
+
 def mean_band(d: float, se: float, n: int, min_n: int, z: float, strong: float) -> str | None:
     """Band of a standardised mean difference d (in district SDs) with standard error se.
 
@@ -178,14 +193,17 @@ def add_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """
     p, z = params.public, band_z(params)
     dist = units.rows(stats, units.DISTRICT)[["grade", "subject", "mean", "sd"]].rename(
-        columns={"mean": "_dm", "sd": "_dsd"})
+        columns={"mean": "_dm", "sd": "_dsd"}
+    )
     out = stats.merge(dist, on=["grade", "subject"], how="left")
     out.index = stats.index
     dsd = out["_dsd"].where(out["_dsd"] > 0)
     d = (out["mean"] - out["_dm"]) / dsd
     se = out["sd"] / (dsd * np.sqrt(out["tested_n"].astype("float64").where(out["tested_n"] > 0)))
-    bands = [None if lv == units.DISTRICT.name else mean_band(a, b, int(n), p.min_band_n, z, p.band_strong)
-             for lv, a, b, n in zip(out["level"], d, se, out["tested_n"].fillna(0))]
+    bands = [
+        None if lv == units.DISTRICT.name else mean_band(a, b, int(n), p.min_band_n, z, p.band_strong)
+        for lv, a, b, n in zip(out["level"], d, se, out["tested_n"].fillna(0))
+    ]
     out["mean_band"] = pd.Series(bands, index=out.index, dtype="string")
     return out.drop(columns=["_dm", "_dsd"])
 
@@ -208,6 +226,7 @@ def public_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 # ---- audit: can a suppressed figure be recovered from the published ones? ---------------------------
+
 
 def recoverable(nodes: pd.DataFrame, suppressed: pd.Series) -> list:
     """Suppressed nodes whose value the additivity equations (total = sum of parts) determine uniquely.

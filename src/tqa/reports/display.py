@@ -3,6 +3,7 @@
 Imported once per school report, so it must stay light: pandas and matplotlib only (never
 great_expectations). Everything rendered here is plain HTML/JPEG styled by the tqa nbconvert template.
 """
+
 from __future__ import annotations
 
 import html
@@ -21,9 +22,9 @@ MISSING = "—"
 
 # Named formats; anything else containing "{" is a str.format pattern, or pass a callable.
 NAMED_FORMATS: dict[str, str] = {
-    "rate": "{:.1%}",      # 0.853 -> 85.3%
+    "rate": "{:.1%}",  # 0.853 -> 85.3%
     "percent": "{:.1%}",
-    "mean": "{:.1f}",      # 78.26 -> 78.3
+    "mean": "{:.1f}",  # 78.26 -> 78.3
     "float1": "{:.1f}",
     "float2": "{:.2f}",
     "int": "{:,.0f}",
@@ -35,16 +36,18 @@ def setup() -> None:
     """Matplotlib (CJK fonts, fixed dpi, PNG inline) and pandas display options for a report notebook."""
     import matplotlib
 
-    matplotlib.rcParams.update({
-        "font.family": FONT_FAMILY,
-        "axes.unicode_minus": True,   # U+2212 exists in DejaVu Sans, so keep the proper minus sign
-        "figure.dpi": FIGURE_DPI,
-        "savefig.dpi": FIGURE_DPI,
-        "svg.hashsalt": "tqa",
-        "figure.figsize": (6.4, 3.6),
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    })
+    matplotlib.rcParams.update(
+        {
+            "font.family": FONT_FAMILY,
+            "axes.unicode_minus": True,  # U+2212 exists in DejaVu Sans, so keep the proper minus sign
+            "figure.dpi": FIGURE_DPI,
+            "savefig.dpi": FIGURE_DPI,
+            "svg.hashsalt": "tqa",
+            "figure.figsize": (6.4, 3.6),
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
     try:  # only inside IPython: make the inline backend emit PNG
         from IPython import get_ipython
 
@@ -106,7 +109,7 @@ def _highlight_mask(df: pd.DataFrame, highlight_row: Any) -> list[bool]:
         return [i == highlight_row for i in range(n)]
     values = list(highlight_row)
     if len(values) == n and all(isinstance(v, (bool, np.bool_)) for v in values):
-        return [bool(v) for v in values]          # boolean mask aligned with the rows
+        return [bool(v) for v in values]  # boolean mask aligned with the rows
     positions = {int(v) for v in values}
     return [i in positions for i in range(n)]
 
@@ -115,9 +118,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def table_html(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
-               formats: Mapping[str, str | Callable[[Any], str]] | None = None,
-               caption: str | None = None, highlight_row: Any = None) -> str:
+def table_html(
+    df: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    formats: Mapping[str, str | Callable[[Any], str]] | None = None,
+    caption: str | None = None,
+    highlight_row: Any = None,
+) -> str:
     """The HTML of show_table (pure, testable): no index, Chinese headers, numbers right-aligned.
 
     All of df's columns are shown in df's order (select with df[cols] first); columns renames them
@@ -150,12 +157,19 @@ def table_html(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
     return "".join(out)
 
 
-def show_table(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
-               formats: Mapping[str, str | Callable[[Any], str]] | None = None,
-               caption: str | None = None, highlight_row: Any = None, *, highlight_rows: Any = None) -> None:
+def show_table(
+    df: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    formats: Mapping[str, str | Callable[[Any], str]] | None = None,
+    caption: str | None = None,
+    highlight_row: Any = None,
+    *,
+    highlight_rows: Any = None,
+) -> None:
     """Display a DataFrame as a report table (see table_html); highlight_rows is an alias."""
-    _display_html(table_html(df, columns, formats, caption,
-                             highlight_row if highlight_row is not None else highlight_rows))
+    _display_html(
+        table_html(df, columns, formats, caption, highlight_row if highlight_row is not None else highlight_rows)
+    )
 
 
 def heading_html(text: str, level: int = 1, subtitle: str | None = None) -> str:
@@ -195,8 +209,9 @@ def figure_jpeg(fig) -> bytes:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(figure_pixels(fig)[..., :3]).save(buf, format="jpeg", quality=95, subsampling=0,
-                                                      dpi=(FIGURE_DPI, FIGURE_DPI))
+    Image.fromarray(figure_pixels(fig)[..., :3]).save(
+        buf, format="jpeg", quality=95, subsampling=0, dpi=(FIGURE_DPI, FIGURE_DPI)
+    )
     return buf.getvalue()
 
 
@@ -226,10 +241,11 @@ def show_note(text: str, title: str = "说明", kind: str = "info") -> None:
 
 
 def provenance_html(lines: Mapping[str, str], title: str = "数据与程序来源") -> str:
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in lines.items())
-    return (f'<footer class="tqa-provenance"><div class="tqa-prov-title">{html.escape(title)}</div>'
-            f"<table>{rows}</table></footer>")
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in lines.items())
+    return (
+        f'<footer class="tqa-provenance"><div class="tqa-prov-title">{html.escape(title)}</div>'
+        f"<table>{rows}</table></footer>"
+    )
 
 
 def show_provenance(lines: Mapping[str, str], title: str = "数据与程序来源") -> None:
@@ -240,13 +256,15 @@ def show_provenance(lines: Mapping[str, str], title: str = "数据与程序来�
 def show_paragraphs(items: list[tuple[str, str]]) -> None:
     """Labelled paragraphs ("三年级1班", "语文 临界及格：…"): long lists of names read (and typeset) far
     better as running text than as a table of hundreds of rows."""
-    body = "".join(f'<p class="tqa-list"><strong>{html.escape(label)}</strong>　{html.escape(text)}</p>'
-                   for label, text in items)
+    body = "".join(
+        f'<p class="tqa-list"><strong>{html.escape(label)}</strong>　{html.escape(text)}</p>' for label, text in items
+    )
     _display_html(f'<div class="tqa-lists">{body}</div>')
 
 
 # ---- what a report view hands a notebook cell ----------------------------------------------------------
 # A view (tqa.reports.views) returns the content of a section as these items; ``show`` displays them in order.
+
 
 @dataclass(frozen=True)
 class Table:
@@ -308,7 +326,26 @@ def show(*items) -> None:
 
 
 __all__ = [
-    "setup", "show", "show_table", "table_html", "show_heading", "heading_html", "show_figure", "figure_jpeg",
-    "figure_pixels", "show_note", "note_html", "show_provenance", "provenance_html", "show_paragraphs",
-    "Table", "Note", "Heading", "Paragraphs", "Provenance", "NAMED_FORMATS", "FONT_FAMILY", "FIGURE_DPI",
+    "setup",
+    "show",
+    "show_table",
+    "table_html",
+    "show_heading",
+    "heading_html",
+    "show_figure",
+    "figure_jpeg",
+    "figure_pixels",
+    "show_note",
+    "note_html",
+    "show_provenance",
+    "provenance_html",
+    "show_paragraphs",
+    "Table",
+    "Note",
+    "Heading",
+    "Paragraphs",
+    "Provenance",
+    "NAMED_FORMATS",
+    "FONT_FAMILY",
+    "FIGURE_DPI",
 ]

@@ -1,5 +1,6 @@
 """Words and formats for readers: column labels, number formats, texts for estimates with intervals, ranks and
 percentages (Chinese, as the reports show them)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -9,25 +10,64 @@ TOO_FEW = "样本过少"
 
 # Chinese headers for the statistics' columns, shared by every table.
 LABELS = {
-    "school_code": "学校代码", "unit_code": "代码", "unit_name": "学校", "school_name": "学校名称",
-    "category": "类别", "school_type": "类型", "grade": "年级", "grade_label": "年级", "subject": "学科",
-    "class_no": "班级", "full_marks": "满分", "enrolled": "应考", "tested_n": "实考", "absent_n": "缺考",
-    "exempt_n": "免考", "invalid_n": "无效", "participation": "参考率", "mean": "平均分", "sd": "标准差",
-    "min": "最低分", "max": "最高分", "pass_rate": "及格率", "excellent_rate": "优秀率",
-    "low_rate": "低分率", "pass_n": "及格人数", "excellent_n": "优秀人数", "low_n": "低分人数",
-    "rank_district": "区排名", "rank_category": "类别排名", "pass_rate_rank_district": "及格率区排名",
-    "excellent_rate_rank_district": "优秀率区排名", "low_rate_rank_district": "低分率区排名",
-    "level_label": "范围", "status": "状态", "sheet": "工作表", "excel_row": "行号", "column": "列",
-    "value": "值", "message": "问题", "action": "处理", "severity_label": "严重程度",
+    "school_code": "学校代码",
+    "unit_code": "代码",
+    "unit_name": "学校",
+    "school_name": "学校名称",
+    "category": "类别",
+    "school_type": "类型",
+    "grade": "年级",
+    "grade_label": "年级",
+    "subject": "学科",
+    "class_no": "班级",
+    "full_marks": "满分",
+    "enrolled": "应考",
+    "tested_n": "实考",
+    "absent_n": "缺考",
+    "exempt_n": "免考",
+    "invalid_n": "无效",
+    "participation": "参考率",
+    "mean": "平均分",
+    "sd": "标准差",
+    "min": "最低分",
+    "max": "最高分",
+    "pass_rate": "及格率",
+    "excellent_rate": "优秀率",
+    "low_rate": "低分率",
+    "pass_n": "及格人数",
+    "excellent_n": "优秀人数",
+    "low_n": "低分人数",
+    "rank_district": "区排名",
+    "rank_category": "类别排名",
+    "pass_rate_rank_district": "及格率区排名",
+    "excellent_rate_rank_district": "优秀率区排名",
+    "low_rate_rank_district": "低分率区排名",
+    "level_label": "范围",
+    "status": "状态",
+    "sheet": "工作表",
+    "excel_row": "行号",
+    "column": "列",
+    "value": "值",
+    "message": "问题",
+    "action": "处理",
+    "severity_label": "严重程度",
 }
 
 
 RATE_FORMAT = "{:.1%}"
 
 
-FORMATS = {"participation": RATE_FORMAT, "pass_rate": RATE_FORMAT, "excellent_rate": RATE_FORMAT,
-           "low_rate": RATE_FORMAT, "mean": "{:.1f}", "sd": "{:.1f}", "min": "{:g}", "max": "{:g}",
-           "full_marks": "{:g}"}
+FORMATS = {
+    "participation": RATE_FORMAT,
+    "pass_rate": RATE_FORMAT,
+    "excellent_rate": RATE_FORMAT,
+    "low_rate": RATE_FORMAT,
+    "mean": "{:.1f}",
+    "sd": "{:.1f}",
+    "min": "{:g}",
+    "max": "{:g}",
+    "full_marks": "{:g}",
+}
 
 
 def labels_for(columns) -> dict[str, str]:
@@ -55,8 +95,10 @@ def interval_text(est, lo, hi, fmt: str = "{:.1f}", scale: float = 1.0) -> list[
 
 
 def rank_range_text(lo, hi) -> list[str]:
-    return ["—" if pd.isna(a) or pd.isna(b) else (f"{int(a)}" if int(a) == int(b) else f"{int(a)}–{int(b)}")
-            for a, b in zip(lo, hi)]
+    return [
+        "—" if pd.isna(a) or pd.isna(b) else (f"{int(a)}" if int(a) == int(b) else f"{int(a)}–{int(b)}")
+        for a, b in zip(lo, hi)
+    ]
 
 
 def pct_text(values, digits: int = 1) -> list[str]:

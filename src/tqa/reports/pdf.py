@@ -14,6 +14,7 @@ ids into the structure tree. We print untagged and overwrite both dates with SOU
 Offline: the page is loaded from its file; http(s), ws(s) and ftp requests are blocked in the browser
 and host names resolve to nothing.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -29,26 +30,32 @@ import subprocess
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tqa.io.catalog import write_atomic
 
 # The headless shell (Debian: chromium-headless-shell) prints the same pages as the full browser with half
 # the CPU (0.32 s against 0.65 s per school report, docs/performance.md); the full browser also works.
-BROWSER_CANDIDATES = ("chromium-headless-shell", "chrome-headless-shell", "chromium", "chromium-browser",
-                      "google-chrome", "google-chrome-stable")
+BROWSER_CANDIDATES = (
+    "chromium-headless-shell",
+    "chrome-headless-shell",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+)
 BLOCKED_URLS = ["http://*", "https://*", "ws://*", "wss://*", "ftp://*"]
 PRINT_OPTIONS = {
     "printBackground": True,
-    "preferCSSPageSize": True,        # A4 and margins come from the report's @page rule
-    "displayHeaderFooter": False,     # page numbers come from the CSS @page margin boxes
-    "generateTaggedPDF": False,       # tagged PDFs carry per-run DOM node ids
+    "preferCSSPageSize": True,  # A4 and margins come from the report's @page rule
+    "displayHeaderFooter": False,  # page numbers come from the CSS @page margin boxes
+    "generateTaggedPDF": False,  # tagged PDFs carry per-run DOM node ids
     "generateDocumentOutline": False,
     "transferMode": "ReturnAsBase64",
 }
 LOAD_TIMEOUT = 120.0
-PRINT_TIMEOUT = 600.0                 # a 400-page district report prints in about 15 s; stuck is stuck
+PRINT_TIMEOUT = 600.0  # a 400-page district report prints in about 15 s; stuck is stuck
 _DATE = re.compile(rb"/(CreationDate|ModDate) \(D:(\d{14})([^)]*)\)")
 
 
@@ -65,7 +72,9 @@ def find_browser() -> str:
         path = shutil.which(name)
         if path:
             return path
-    raise PdfError("找不到 Chromium 浏览器（生成 PDF 需要）：请运行 make install，或 apt-get install chromium-headless-shell")
+    raise PdfError(
+        "找不到 Chromium 浏览器（生成 PDF 需要）：请运行 make install，或 apt-get install chromium-headless-shell"
+    )
 
 
 def browser_version() -> str:
@@ -83,7 +92,7 @@ def pdf_date(epoch: int | None = None) -> bytes:
     """The PDF date string for SOURCE_DATE_EPOCH, in Chromium's own format (UTC)."""
     if epoch is None:
         epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y%m%d%H%M%S").encode()
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y%m%d%H%M%S").encode()
 
 
 def fix_dates(pdf: bytes, epoch: int | None = None) -> bytes:
@@ -93,7 +102,7 @@ def fix_dates(pdf: bytes, epoch: int | None = None) -> bytes:
 
     def same_length(m: re.Match) -> bytes:
         zone = m.group(3)
-        zone = b"+00'00'" if len(zone) == 7 else zone     # +hh'mm' -> UTC; 'Z' or '' stay as they are
+        zone = b"+00'00'" if len(zone) == 7 else zone  # +hh'mm' -> UTC; 'Z' or '' stay as they are
         return b"/" + m.group(1) + b" (D:" + stamp + zone + b")"
 
     return _DATE.sub(same_length, pdf)
@@ -113,11 +122,24 @@ class Browser:
         self._from_browser, from_browser_w = os.pipe()
 
         args = [
-            self.executable, "--headless", "--remote-debugging-pipe", f"--user-data-dir={self.profile}",
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-default-apps", "--mute-audio",
-            "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND", "about:blank",
+            self.executable,
+            "--headless",
+            "--remote-debugging-pipe",
+            f"--user-data-dir={self.profile}",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--mute-audio",
+            "--hide-scrollbars",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "about:blank",
         ]
         env = {**os.environ, "TZ": "UTC"}
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
@@ -132,8 +154,9 @@ class Browser:
         self._status: int | None = None
         try:
             target = self.call("Target.createTarget", {"url": "about:blank"}, timeout=LOAD_TIMEOUT)["targetId"]
-            self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True},
-                                     timeout=LOAD_TIMEOUT)["sessionId"]
+            self.session = self.call(
+                "Target.attachToTarget", {"targetId": target, "flatten": True}, timeout=LOAD_TIMEOUT
+            )["sessionId"]
             self.call("Page.enable", session=True)
             # Requests to the network are paused and failed (see _read). Not Network.setBlockedURLs: that
             # needs the Network domain, whose events repeat every data: URL, i.e. every embedded chart
@@ -144,8 +167,9 @@ class Browser:
             raise
 
     # -- protocol ------------------------------------------------------------------------------------
-    def call(self, method: str, params: dict | None = None, session: bool = False,
-             timeout: float = LOAD_TIMEOUT) -> dict:
+    def call(
+        self, method: str, params: dict | None = None, session: bool = False, timeout: float = LOAD_TIMEOUT
+    ) -> dict:
         """Send one command and wait for its reply (events that arrive meanwhile are dropped)."""
         self._next_id += 1
         message = {"id": self._next_id, "method": method, "params": params or {}}
@@ -185,8 +209,12 @@ class Browser:
     def _fail_request(self, paused: dict) -> None:
         """Refuse a paused network request; the reply (negative id) is dropped like any unmatched one."""
         self._blocked_id -= 1
-        command = {"id": self._blocked_id, "method": "Fetch.failRequest", "sessionId": paused.get("sessionId"),
-                   "params": {"requestId": paused["params"]["requestId"], "errorReason": "BlockedByClient"}}
+        command = {
+            "id": self._blocked_id,
+            "method": "Fetch.failRequest",
+            "sessionId": paused.get("sessionId"),
+            "params": {"requestId": paused["params"]["requestId"], "errorReason": "BlockedByClient"},
+        }
         os.write(self._to_browser, json.dumps(command).encode() + b"\0")
 
     # -- printing ------------------------------------------------------------------------------------
@@ -218,7 +246,7 @@ class Browser:
                 os.close(fd)
             except OSError:
                 pass
-        deadline = time.monotonic() + 5      # closing the pipe makes Chromium exit
+        deadline = time.monotonic() + 5  # closing the pipe makes Chromium exit
         while not self._reap(block=False) and time.monotonic() < deadline:
             time.sleep(0.02)
         if not self._reap(block=False):
@@ -276,6 +304,6 @@ def html_file_to_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
     try:
         data = browser().print_pdf(html_path)
     except PdfError:
-        shutdown()      # the browser's state is unknown: the next report starts a fresh one
+        shutdown()  # the browser's state is unknown: the next report starts a fresh one
         raise
     return write_atomic(pdf_path, data)

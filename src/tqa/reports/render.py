@@ -3,6 +3,7 @@
 The HTML has no code, no prompts, no JavaScript and no network references; images are data URIs.
 One HTMLExporter per process is built once and reused (building it costs far more than a page).
 """
+
 from __future__ import annotations
 
 import html
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import nbformat
 
-from tqa.reports import pdf
 from tqa.io.catalog import write_atomic
+from tqa.reports import pdf
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "tqa"
@@ -23,7 +24,13 @@ DEFAULT_TITLE = "报告"
 
 # Outputs are chosen by this priority; JavaScript is never rendered.
 DISPLAY_PRIORITY = [
-    "text/html", "image/png", "image/jpeg", "image/svg+xml", "text/markdown", "text/latex", "text/plain",
+    "text/html",
+    "image/png",
+    "image/jpeg",
+    "image/svg+xml",
+    "text/markdown",
+    "text/latex",
+    "text/plain",
 ]
 # Tags that authors can put on cells to keep them out of the report.
 REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "hide-cell"}
@@ -80,10 +87,13 @@ def _exporter_class():
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
             resources = self._init_resources(resources)
-            self.register_filter("highlight_code", self.filters.get(
-                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
-            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            self.register_filter(
+                "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            )
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+            )
             body, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             return _NON_ASCII_REF.sub(_unescape_non_ascii, body), resources
 
@@ -124,8 +134,7 @@ def html_to_pdf(html: str, path: str | Path) -> Path:
     """Render an HTML string to an A4 PDF (tqa.pdf: headless Chromium); same input gives the same bytes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".html", dir=path.parent, encoding="utf-8",
-                                     delete=False) as tmp:
+    with tempfile.NamedTemporaryFile("w", suffix=".html", dir=path.parent, encoding="utf-8", delete=False) as tmp:
         tmp.write(html)
     try:
         return pdf.html_file_to_pdf(tmp.name, path)
@@ -133,8 +142,9 @@ def html_to_pdf(html: str, path: str | Path) -> Path:
         os.unlink(tmp.name)
 
 
-def export(nb: nbformat.NotebookNode, html_path: str | Path | None = None,
-           pdf_path: str | Path | None = None) -> str | None:
+def export(
+    nb: nbformat.NotebookNode, html_path: str | Path | None = None, pdf_path: str | Path | None = None
+) -> str | None:
     """Write HTML and/or PDF for an executed notebook; returns the HTML (None if neither was asked).
 
     The PDF is printed from the HTML file just written, so the two always show the same report.

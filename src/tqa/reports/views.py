@@ -11,6 +11,7 @@ A view reads files only (``tqa.io.catalog``): a report is a function of the term
 its code. The tables for school reports are shaped for every school at once and kept per process
 (``Catalog.derive``): a worker that runs many school reports shapes them once.
 """
+
 from __future__ import annotations
 
 from functools import cached_property
@@ -20,6 +21,7 @@ import pandas as pd
 
 from tqa.core import units
 from tqa.core.terms import parse_term
+from tqa.core.vocabulary import GRADE_LABELS
 from tqa.io.catalog import Catalog
 from tqa.io.provenance import provenance
 from tqa.measures.academic.change import CHANGE_LABELS, STATUS_LABELS
@@ -32,13 +34,13 @@ from tqa.reports.tables import common as tc
 from tqa.reports.tables import district as td
 from tqa.reports.tables import school as ts
 from tqa.schema.tables import spec
-from tqa.core.vocabulary import GRADE_LABELS
 
 MODES = ("internal", "public")
 
 
 class View:
     """Shared by every report: the term's catalog and parameters, the checked returns and the statistics."""
+
     public = False
 
     def __init__(self, term: str, root: str = ".", params: Params | None = None):
@@ -73,6 +75,7 @@ class View:
 
 # ---- the district report ------------------------------------------------------------------------------------
 
+
 class DistrictView(View):
     """The internal district report (for the office: ranks, named schools, the data-quality list)."""
 
@@ -81,26 +84,37 @@ class DistrictView(View):
         return self.read("checked", "issues")
 
     def title(self) -> Heading:
-        return Heading(f"{self.params.district.name}{self.term.label}教学质量分析报告", level=1,
-                       subtitle="全区报告 · 供教研室内部研判使用")
+        return Heading(
+            f"{self.params.district.name}{self.term.label}教学质量分析报告",
+            level=1,
+            subtitle="全区报告 · 供教研室内部研判使用",
+        )
 
     def returns_section(self) -> list:
         out: list = [Table(td.returns_summary(self.returns), caption="各类别学校报表提交情况")]
         missing = self.returns.loc[~self.returns["submitted"], ["school_code", "school_name", "category"]]
         if len(missing):
-            out.append(Note("未提交报表的学校：" + "、".join(missing["school_code"] + " " + missing["school_name"]),
-                            kind="warning"))
+            out.append(
+                Note(
+                    "未提交报表的学校：" + "、".join(missing["school_code"] + " " + missing["school_name"]),
+                    kind="warning",
+                )
+            )
         return out
 
     def participation_section(self) -> list:
         overview = td.participation_overview(self.stats)
-        out: list = [Table(overview, columns=labels_for(overview.columns), formats=FORMATS,
-                           caption="全区各年级各学科参考情况")]
+        out: list = [
+            Table(overview, columns=labels_for(overview.columns), formats=FORMATS, caption="全区各年级各学科参考情况")
+        ]
         threshold = self.params.participation.warn_below
         low = td.low_participation(self.stats, threshold)
         if len(low):
-            out.append(Table(low, columns=labels_for(low.columns), formats=FORMATS,
-                             caption=f"参考率低于 {threshold:.0%} 的学校"))
+            out.append(
+                Table(
+                    low, columns=labels_for(low.columns), formats=FORMATS, caption=f"参考率低于 {threshold:.0%} 的学校"
+                )
+            )
         return out
 
     def papers_section(self) -> list:
@@ -109,15 +123,26 @@ class DistrictView(View):
         stats = self.stats
         for grade, subject in tc.grade_subjects(stats):
             out.append(Heading(f"{GRADE_LABELS[grade]} {subject}", level=3))
-            out.append(Table(td.district_rates(stats, grade, subject), columns=labels_for(["level_label"]) | LABELS,
-                             formats=FORMATS))
+            out.append(
+                Table(
+                    td.district_rates(stats, grade, subject),
+                    columns=labels_for(["level_label"]) | LABELS,
+                    formats=FORMATS,
+                )
+            )
             out.append(Table(td.ranking_with_uncertainty(self.results, grade, subject, self.public, self.level)))
             paper = (stats["grade"] == grade) & (stats["subject"] == subject)
             schools = stats[units.is_level(stats, units.SCHOOL) & paper & (stats["tested_n"] >= self.min_n)]
             district = stats[units.is_level(stats, units.DISTRICT) & paper]
             if schools["mean"].notna().any():
-                out.append(charts.school_means_chart(schools, float(district["mean"].iloc[0]),
-                                                     f"{GRADE_LABELS[grade]}{subject}：各校平均分与全区平均", self.level))
+                out.append(
+                    charts.school_means_chart(
+                        schools,
+                        float(district["mean"].iloc[0]),
+                        f"{GRADE_LABELS[grade]}{subject}：各校平均分与全区平均",
+                        self.level,
+                    )
+                )
         return out
 
     def funnel_section(self) -> list:
@@ -125,14 +150,18 @@ class DistrictView(View):
         points = self.read("scores", "funnel_points")
         curves, points = curves[curves["rate"] == "pass_rate"], points[points["rate"] == "pass_rate"]
         levels = tuple(self.params.funnel.levels)
-        return [charts.funnel_chart(pts, curves[curves["grade"] == grade], f"{GRADE_LABELS[grade]}：及格率漏斗图", levels)
-                for grade, pts in points.groupby("grade", sort=True)]
+        return [
+            charts.funnel_chart(pts, curves[curves["grade"] == grade], f"{GRADE_LABELS[grade]}：及格率漏斗图", levels)
+            for grade, pts in points.groupby("grade", sort=True)
+        ]
 
     def score_band_section(self) -> list:
         bands = self.read("scores", "score_bands")
         district = units.rows(bands, units.DISTRICT)
-        return [charts.score_band_chart(rows, f"{GRADE_LABELS[grade]}：全区分数段分布")
-                for grade, rows in district.groupby("grade", sort=True)]
+        return [
+            charts.score_band_chart(rows, f"{GRADE_LABELS[grade]}：全区分数段分布")
+            for grade, rows in district.groupby("grade", sort=True)
+        ]
 
     @cached_property
     def value_added(self) -> pd.DataFrame:
@@ -142,9 +171,12 @@ class DistrictView(View):
         va = self.value_added
         if va.empty:
             return [Note("没有上一学期的数据，本学期不计算增值与变化。")]
-        out: list = [charts.caterpillar_chart(rows, f"{GRADE_LABELS[grade]}：各校增值（学校效应及 {percent(self.level)} 区间）",
-                                              self.level)
-                     for grade, rows in va[va["grade"] >= 3].groupby("grade", sort=True)]
+        out: list = [
+            charts.caterpillar_chart(
+                rows, f"{GRADE_LABELS[grade]}：各校增值（学校效应及 {percent(self.level)} 区间）", self.level
+            )
+            for grade, rows in va[va["grade"] >= 3].groupby("grade", sort=True)
+        ]
         withheld = va[va["va_withheld"]].drop_duplicates("school_code")
         if len(withheld):
             out.append(Note("匹配率不足、未计算增值的学校：" + "、".join(withheld["school_code"]), kind="warning"))
@@ -156,8 +188,11 @@ class DistrictView(View):
             return []
         pass_change = change[(change["metric"] == "pass_rate") & (change["unit_code"] != units.DISTRICT_CODE)]
         counts = td.change_grid_counts(pass_change, {})
-        return [charts.change_grid_chart(counts, self.params.change.grid, STATUS_LABELS, CHANGE_LABELS,
-                                         "及格率：现状 × 变化（学校 × 考试 个数）")]
+        return [
+            charts.change_grid_chart(
+                counts, self.params.change.grid, STATUS_LABELS, CHANGE_LABELS, "及格率：现状 × 变化（学校 × 考试 个数）"
+            )
+        ]
 
     @cached_property
     def trend(self) -> pd.DataFrame:
@@ -178,7 +213,9 @@ class DistrictView(View):
         for grade, subject in tc.grade_subjects(self.stats):
             table = td.district_rank_trend(self.trend, grade, subject)
             if len(table):
-                out.append(Table(table, caption=f"{GRADE_LABELS[grade]}{subject}：各校历次及格率 / 区排名（按{rank_by}排名）"))
+                out.append(
+                    Table(table, caption=f"{GRADE_LABELS[grade]}{subject}：各校历次及格率 / 区排名（按{rank_by}排名）")
+                )
         return out
 
     def targets_section(self) -> Table:
@@ -186,40 +223,65 @@ class DistrictView(View):
 
     def equity_section(self) -> Table:
         equity = self.read("scores", "equity")
-        return Table(pd.DataFrame({"年级": equity["grade"].map(GRADE_LABELS), "学科": equity["subject"],
-                                   "学校数": equity["n_schools"], "差异系数": equity["cv"].map("{:.3f}".format),
-                                   "是否超过阈值": equity["cv_over"].map({True: "是", False: "否"})}))
+        return Table(
+            pd.DataFrame(
+                {
+                    "年级": equity["grade"].map(GRADE_LABELS),
+                    "学科": equity["subject"],
+                    "学校数": equity["n_schools"],
+                    "差异系数": equity["cv"].map("{:.3f}".format),
+                    "是否超过阈值": equity["cv_over"].map({True: "是", False: "否"}),
+                }
+            )
+        )
 
     def sensitivity_section(self):
-        return Table(td.sensitivity_summary(self.read("scores", "sensitivity")), caption="在其他权重下名次变动最大的学校")
+        return Table(
+            td.sensitivity_summary(self.read("scores", "sensitivity")), caption="在其他权重下名次变动最大的学校"
+        )
 
     def items_section(self) -> list:
         papers = self.read("scores", "paper_stats")
         items = self.read("scores", "item_stats")
         if papers.empty:
             return [Note("本学期没有学校报送小题得分，或缺少 item_spec.csv，不做试卷分析。")]
-        return [Table(td.paper_table(papers), caption="各试卷的信度与难度"),
-                *(Table(td.item_table(rows), caption=f"{GRADE_LABELS[grade]}{subject}：各题难度与区分度")
-                  for (grade, subject), rows in items.groupby(["grade", "subject"], sort=True))]
+        return [
+            Table(td.paper_table(papers), caption="各试卷的信度与难度"),
+            *(
+                Table(td.item_table(rows), caption=f"{GRADE_LABELS[grade]}{subject}：各题难度与区分度")
+                for (grade, subject), rows in items.groupby(["grade", "subject"], sort=True)
+            ),
+        ]
 
     def quality_section(self) -> list:
         issues = self.issues
         counts = td.issue_counts(issues)
         warnings = issues[issues["severity"] == "warning"]
-        return [Table(counts, columns=labels_for(counts.columns), caption="各校数据问题条数"),
-                Table(tc.issue_list(warnings).assign(学校=warnings["school_code"] + " " + warnings["school_name"].fillna("")),
-                      columns=LABELS, caption="警告：已剔除出统计的记录")]
+        return [
+            Table(counts, columns=labels_for(counts.columns), caption="各校数据问题条数"),
+            Table(
+                tc.issue_list(warnings).assign(学校=warnings["school_code"] + " " + warnings["school_name"].fillna("")),
+                columns=LABELS,
+                caption="警告：已剔除出统计的记录",
+            ),
+        ]
 
     def appendix(self) -> list:
         models = self.read("scores", "va_models")
-        out: list = [] if models.empty else [Table(td.va_model_table(models), caption="增值模型估计（随机截距模型，REML）")]
-        return [*out, Table(td.params_table(self.params), caption="评价参数"),
-                Table(tc.lines_table(units.rows(self.stats, units.DISTRICT)), caption="各年级各学科分数线"),
-                self.provenance()]
+        out: list = (
+            [] if models.empty else [Table(td.va_model_table(models), caption="增值模型估计（随机截距模型，REML）")]
+        )
+        return [
+            *out,
+            Table(td.params_table(self.params), caption="评价参数"),
+            Table(tc.lines_table(units.rows(self.stats, units.DISTRICT)), caption="各年级各学科分数线"),
+            self.provenance(),
+        ]
 
 
 class PublicDistrictView(DistrictView):
     """The public district report: bands instead of ranks, small cells suppressed, no data-quality list."""
+
     public = True
 
     @cached_property
@@ -235,6 +297,7 @@ class PublicDistrictView(DistrictView):
 
 # ---- a school's report ----------------------------------------------------------------------------------------
 
+
 class SchoolView(View):
     """A school's public report: the school against its category and the district, bands, no ranks, no
     student-level data (the sections below that only the internal edition has return None)."""
@@ -247,8 +310,11 @@ class SchoolView(View):
 
     def title(self) -> Heading:
         s = self.school
-        return Heading(f"{self.name}{self.term.label}教学质量分析报告", level=1,
-                       subtitle=f"{self.params.district.name} · 学校代码 {self.code} · {s['school_type']} · {s['category']}学校")
+        return Heading(
+            f"{self.name}{self.term.label}教学质量分析报告",
+            level=1,
+            subtitle=f"{self.params.district.name} · 学校代码 {self.code} · {s['school_type']} · {s['category']}学校",
+        )
 
     @cached_property
     def _comparisons(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -259,16 +325,35 @@ class SchoolView(View):
         return charts.school_gap_chart(self._comparisons[0], f"{self.name}：各科与全区的差异", self.level)
 
     def grade_tables(self) -> list:
-        cols = ["subject", "level_label", "tested_n", "participation", "mean", "pass_rate", "excellent_rate",
-                "low_rate", "rank_district", "rank_category"]
+        cols = [
+            "subject",
+            "level_label",
+            "tested_n",
+            "participation",
+            "mean",
+            "pass_rate",
+            "excellent_rate",
+            "low_rate",
+            "rank_district",
+            "rank_category",
+        ]
         out: list = []
         for grade, rows in self._comparisons[1].groupby("grade", sort=True):
             out.append(Heading(GRADE_LABELS[grade], level=3))
             level_graded = tc.is_level_graded(rows)
-            shown = [c for c in cols if not ((level_graded and c == "mean")
-                                             or ((self.public or level_graded) and c.startswith("rank_")))]
-            out.append(Table(rows[shown], columns=labels_for(shown), formats=FORMATS,
-                             highlight=units.is_level(rows, units.SCHOOL)))
+            shown = [
+                c
+                for c in cols
+                if not ((level_graded and c == "mean") or ((self.public or level_graded) and c.startswith("rank_")))
+            ]
+            out.append(
+                Table(
+                    rows[shown],
+                    columns=labels_for(shown),
+                    formats=FORMATS,
+                    highlight=units.is_level(rows, units.SCHOOL),
+                )
+            )
         return out
 
     @cached_property
@@ -277,20 +362,23 @@ class SchoolView(View):
         return self.catalog.derive(ts.published_papers, self.results, min_n=self.min_n).get(self.code, ts.NO_PAPERS)
 
     def score_band_section(self):
-        bands = self.catalog.derive(ts.score_bands, self.read("scores", "score_bands"), self.results,
-                                    min_n=self.min_n).get(self.code)
+        bands = self.catalog.derive(
+            ts.score_bands, self.read("scores", "score_bands"), self.results, min_n=self.min_n
+        ).get(self.code)
         if bands is None:
             return Note("本校没有可以显示分数段的分数制考试。")
         return charts.score_band_chart(bands, f"{self.name}：各科分数段（本校与全区）", ncols=4)
 
     def funnel_section(self):
-        funnel = self.catalog.derive(ts.funnel_panels, self.read("scores", "funnel_points"),
-                                     self.read("scores", "funnel_curves"))
+        funnel = self.catalog.derive(
+            ts.funnel_panels, self.read("scores", "funnel_points"), self.read("scores", "funnel_curves")
+        )
         points, curves = funnel.for_school(self.code, self.papers, others=not self.public)  # public: no other schools
         if not len(points):
             return None
-        return charts.funnel_chart(points, curves, f"{self.name}：及格率漏斗图", tuple(self.params.funnel.levels),
-                                   highlight=self.code, ncols=4)
+        return charts.funnel_chart(
+            points, curves, f"{self.name}：及格率漏斗图", tuple(self.params.funnel.levels), highlight=self.code, ncols=4
+        )
 
     def standings(self) -> Table:
         return Table(self.catalog.derive(ts.standings, self.results, public=self.public)[self.code])
@@ -309,11 +397,19 @@ class SchoolView(View):
         if self.value_added.empty:
             return [Note("没有上一学期的数据，本学期不计算增值与变化。")]
         change = self.read("scores", "change")
-        return [Table(self.catalog.derive(ts.value_added_tables, self.value_added, level=self.level).get(
-                    self.code, ts.NO_ROWS), caption="增值评价"),
-                Table(self.catalog.derive(ts.change_tables, change, public=self.public).get(self.code, ts.NO_ROWS),
-                      caption="及格率：与上学期相比"),
-                self.rank_trend_table()]
+        return [
+            Table(
+                self.catalog.derive(ts.value_added_tables, self.value_added, level=self.level).get(
+                    self.code, ts.NO_ROWS
+                ),
+                caption="增值评价",
+            ),
+            Table(
+                self.catalog.derive(ts.change_tables, change, public=self.public).get(self.code, ts.NO_ROWS),
+                caption="及格率：与上学期相比",
+            ),
+            self.rank_trend_table(),
+        ]
 
     def rank_trend_table(self):
         return None
@@ -329,8 +425,10 @@ class SchoolView(View):
         own = gaps[gaps["school_code"] == self.code] if "school_code" in gaps else gaps.iloc[0:0]
         if own.empty:
             return [Note("本校没有报送小题得分，或本学期不做试卷分析。")]
-        return [Table(ts.item_gap_table(rows), caption=f"{GRADE_LABELS[grade]}{subject}：本校各题得分率（最弱的题在前）")
-                for (grade, subject), rows in own.groupby(["grade", "subject"], sort=True)]
+        return [
+            Table(ts.item_gap_table(rows), caption=f"{GRADE_LABELS[grade]}{subject}：本校各题得分率（最弱的题在前）")
+            for (grade, subject), rows in own.groupby(["grade", "subject"], sort=True)
+        ]
 
     def own_issues(self) -> pd.DataFrame:
         return spec("checked", "issues").empty()
@@ -360,8 +458,10 @@ class InternalSchoolView(SchoolView):
         return Table(sens, caption="综合得分区排名：主方案与备选权重")
 
     def rank_trend_table(self) -> Table:
-        return Table(self.catalog.derive(ts.rank_trends, self.read("scores", "trend")).get(self.code, ts.NO_ROWS),
-                     caption="排名统计表：历次学期的及格率 / 区排名")
+        return Table(
+            self.catalog.derive(ts.rank_trends, self.read("scores", "trend")).get(self.code, ts.NO_ROWS),
+            caption="排名统计表：历次学期的及格率 / 区排名",
+        )
 
     def caterpillar_section(self):
         if self.value_added.empty:
@@ -369,15 +469,25 @@ class InternalSchoolView(SchoolView):
         effects, _ = self.catalog.derive(ts.caterpillar_panels, self.value_added).for_school(self.code)
         if not len(effects):
             return None
-        return charts.caterpillar_chart(effects, f"{self.name}：增值（学校效应及 {percent(self.level)} 区间）",
-                                        self.level, highlight=self.code, ncols=4)
+        return charts.caterpillar_chart(
+            effects,
+            f"{self.name}：增值（学校效应及 {percent(self.level)} 区间）",
+            self.level,
+            highlight=self.code,
+            ncols=4,
+        )
 
     def classes_section(self) -> list:
-        classes = self.catalog.derive(ts.class_tables, self.read("scores", "class_stats"), self.read("scores", "tiers"),
-                                      level=self.level)
-        out: list = [Table(table, caption=f"{GRADE_LABELS[grade]}班级对比") for grade, table in classes.get(self.code, [])]
+        classes = self.catalog.derive(
+            ts.class_tables, self.read("scores", "class_stats"), self.read("scores", "tiers"), level=self.level
+        )
+        out: list = [
+            Table(table, caption=f"{GRADE_LABELS[grade]}班级对比") for grade, table in classes.get(self.code, [])
+        ]
         out.append(Heading("临界生名单（姓名 得分，按距分数线由近到远）", level=3))
-        out.append(Paragraphs(self.catalog.derive(ts.borderline_lines, self.read("scores", "borderline")).get(self.code, [])))
+        out.append(
+            Paragraphs(self.catalog.derive(ts.borderline_lines, self.read("scores", "borderline")).get(self.code, []))
+        )
         return out
 
     def own_issues(self) -> pd.DataFrame:

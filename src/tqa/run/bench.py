@@ -12,6 +12,7 @@ as data/raw/<TERM>/. Then, in one run:
 It prints the figures and writes them as JSON beside the scratch project, with a CPU speed probe taken before
 and after (the host is shared, and its speed moves every figure).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,13 @@ def machine() -> dict:
     except OSError:
         pass
     mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_gb, "python": platform.python_version(),
-            "system": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": mem_gb,
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
 
 
 def prepare(workdir: Path, schools: int, seed: int, term: str) -> None:
@@ -76,8 +82,23 @@ def prepare(workdir: Path, schools: int, seed: int, term: str) -> None:
     if not marker.exists():
         shutil.rmtree(raw, ignore_errors=True)
         print(f"生成 {schools} 所学校的模拟数据 …", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "tqa.devtools.sample", "--out", str(raw), "--schools", str(schools),
-                        "--seed", str(seed), "--terms", f"{int(term[:4])}-1,{term}"], check=True, cwd=REPO)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tqa.devtools.sample",
+                "--out",
+                str(raw),
+                "--schools",
+                str(schools),
+                "--seed",
+                str(seed),
+                "--terms",
+                f"{int(term[:4])}-1,{term}",
+            ],
+            check=True,
+            cwd=REPO,
+        )
         marker.touch()
 
 
@@ -90,14 +111,46 @@ def baseline(workdir: Path, term: str, codes: list[str]) -> list[float]:
     for code in codes:
         start = time.perf_counter()
         nb = out / f"{code}.ipynb"
-        subprocess.run([str(bindir / "papermill"), "--no-progress-bar", "notebooks/05_school_report.ipynb",
-                        str(nb), "-r", "term", term, "-r", "school_code", code],
-                       cwd=workdir, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.run([str(bindir / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)],
-                       cwd=workdir, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.run([find_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                        f"--print-to-pdf={nb.with_suffix('.pdf')}", nb.with_suffix(".html").resolve().as_uri()],
-                       cwd=workdir, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                str(bindir / "papermill"),
+                "--no-progress-bar",
+                "notebooks/05_school_report.ipynb",
+                str(nb),
+                "-r",
+                "term",
+                term,
+                "-r",
+                "school_code",
+                code,
+            ],
+            cwd=workdir,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [str(bindir / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)],
+            cwd=workdir,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [
+                find_browser(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={nb.with_suffix('.pdf')}",
+                nb.with_suffix(".html").resolve().as_uri(),
+            ],
+            cwd=workdir,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         times.append(time.perf_counter() - start)
     return times
 
@@ -125,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     cold_start = time.time()
     cold = run([*make, "report"], work, env)
     steps: dict[str, float] = {}
-    timeline: dict[str, list[float]] = {}   # step -> [start, end] in seconds from the start of the cold run
+    timeline: dict[str, list[float]] = {}  # step -> [start, end] in seconds from the start of the cold run
     for line in timings.read_text(encoding="utf-8").splitlines():
         label, seconds, end = line.split("\t")
         steps[label] = round(steps.get(label, 0.0) + float(seconds), 1)

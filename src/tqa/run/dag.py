@@ -8,13 +8,14 @@ Layers, in DAG order. A package may import only the packages listed for it (its 
 code is its package plus everything it may import, plus the notebook runner. So a chart edit re-renders the
 reports and nothing else, and a cleaning edit re-cleans (whose new outputs re-run everything after it).
 """
+
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1]          # src/tqa
+PACKAGE = Path(__file__).resolve().parents[1]  # src/tqa
 FOUNDATION = ("core", "schema", "params", "io")
 LAYERS: dict[str, tuple[str, ...]] = {
     "core": (),
@@ -22,9 +23,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "params": ("core",),
     "io": ("core", "schema", "params"),
     "clean": FOUNDATION,
-    "checks": FOUNDATION,           # reads cleaning's tables, never its code
+    "checks": FOUNDATION,  # reads cleaning's tables, never its code
     "measures": FOUNDATION,
-    "reports": (*FOUNDATION, "measures"),   # never the checks engine
+    "reports": (*FOUNDATION, "measures"),  # never the checks engine
     "run": (*FOUNDATION, "clean", "checks", "measures", "reports"),
     "devtools": FOUNDATION,
 }
@@ -38,11 +39,11 @@ ALL_SECTIONS = "*"
 class Step:
     name: str
     notebook: str | None
-    package: str               # the layer holding its code
-    stage: str | None          # the tables it writes (tqa.schema.tables), if any
-    params: tuple[str, ...] | str   # the params sections it reads (ALL_SECTIONS: every one)
-    stamp: str                 # where its params stamp lives, under the project root ({term})
-    extra: tuple[str, ...] = ()     # modules of the run layer it executes through, besides the runner
+    package: str  # the layer holding its code
+    stage: str | None  # the tables it writes (tqa.schema.tables), if any
+    params: tuple[str, ...] | str  # the params sections it reads (ALL_SECTIONS: every one)
+    stamp: str  # where its params stamp lives, under the project root ({term})
+    extra: tuple[str, ...] = ()  # modules of the run layer it executes through, besides the runner
 
     def code_packages(self) -> tuple[str, ...]:
         return (self.package, *LAYERS[self.package])
@@ -87,8 +88,9 @@ CODE_SUFFIXES = (".py", ".j2", ".css", ".tpl", ".json")
 
 def package_files(package: str) -> list[str]:
     root = PACKAGE / package
-    files = [p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix in CODE_SUFFIXES
-             and "__pycache__" not in p.parts]
+    files = [
+        p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix in CODE_SUFFIXES and "__pycache__" not in p.parts
+    ]
     return [p.relative_to(PACKAGE.parents[1]).as_posix() for p in files]
 
 
@@ -136,8 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("makevars")
     stamps = sub.add_parser("stamps")
-    stamps.add_argument("--term", required=True, action="append",
-                        help="a term whose stamps to bring up to date (repeat for the earlier terms a run reads)")
+    stamps.add_argument(
+        "--term",
+        required=True,
+        action="append",
+        help="a term whose stamps to bring up to date (repeat for the earlier terms a run reads)",
+    )
     stamps.add_argument("--mark", default=None, help="a file to touch once the params are valid")
     args = ap.parse_args(argv)
     if args.command == "makevars":

@@ -12,6 +12,7 @@ Executed notebooks are normalised (no timings, stable cell ids) so that two runs
 
 CLI: python -m tqa.run.runner NOTEBOOK OUTPUT_IPYNB [-p name value ...] [--html H] [--pdf P]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,8 @@ from papermill.execute import execute_notebook
 from tqa.io.catalog import write_atomic
 
 ENGINE_NAME = "tqa_reuse"
-STEP_TIMEOUT = None        # pipeline steps may legitimately run long
-JOB_CELL_TIMEOUT = 600     # a school report cell running 10 min is stuck: fail that job, keep going
+STEP_TIMEOUT = None  # pipeline steps may legitimately run long
+JOB_CELL_TIMEOUT = 600  # a school report cell running 10 min is stuck: fail that job, keep going
 START_TIMEOUT = 60
 
 _TIMING_KEYS = ("start_time", "end_time", "duration")
@@ -58,7 +59,7 @@ class NotebookJob:
     parameters: dict[str, Any] = field(default_factory=dict)
     html: Path | None = None
     pdf: Path | None = None
-    cwd: Path | None = None          # kernel working directory (default: this process's cwd)
+    cwd: Path | None = None  # kernel working directory (default: this process's cwd)
 
     def describe(self) -> str:
         params = "，".join(f"{k}={v!r}" for k, v in self.parameters.items()) or "无"
@@ -69,24 +70,24 @@ class NotebookJob:
 class JobResult:
     job: NotebookJob
     ok: bool
-    error: str | None = None         # readable Chinese message, None when ok
+    error: str | None = None  # readable Chinese message, None when ok
     ename: str | None = None
     evalue: str | None = None
-    cell_index: int | None = None    # 0-based index of the failing cell in the executed notebook
-    seconds: float = 0.0             # wall time in the worker (informational only)
+    cell_index: int | None = None  # 0-based index of the failing cell in the executed notebook
+    seconds: float = 0.0  # wall time in the worker (informational only)
 
 
 class NotebookFailed(RuntimeError):
     """A notebook did not run to the end; str(e) is a readable Chinese message."""
 
-    def __init__(self, message: str, ename: str | None = None, evalue: str | None = None,
-                 cell_index: int | None = None):
+    def __init__(
+        self, message: str, ename: str | None = None, evalue: str | None = None, cell_index: int | None = None
+    ):
         super().__init__(message)
         self.ename, self.evalue, self.cell_index = ename, evalue, cell_index
 
 
-def failure_message(job: NotebookJob, ename: str | None, evalue: str | None,
-                    cell_index: int | None = None) -> str:
+def failure_message(job: NotebookJob, ename: str | None, evalue: str | None, cell_index: int | None = None) -> str:
     where = f"第 {cell_index + 1} 个单元格" if cell_index is not None else "执行过程"
     detail = f"{ename}: {evalue}" if evalue else str(ename)
     return f"{job.describe()} 执行失败：{where}出错 {detail}；输出笔记本：{job.output}"
@@ -272,9 +273,17 @@ class ReusedKernelEngine(NBClientEngine):
         return normalize_notebook(nb)
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                 stderr_file=None, start_timeout=START_TIMEOUT, execution_timeout=None,
-                                 **kwargs):
+    def execute_managed_notebook(
+        cls,
+        nb_man,
+        kernel_name,
+        log_output=False,
+        stdout_file=None,
+        stderr_file=None,
+        start_timeout=START_TIMEOUT,
+        execution_timeout=None,
+        **kwargs,
+    ):
         kwargs.pop("input_path", None)
         kwargs.pop("timeout", None)
         kwargs.pop("startup_timeout", None)
@@ -283,17 +292,22 @@ class ReusedKernelEngine(NBClientEngine):
         fresh = entry is None
         km = _IPCKernelManager(kernel_name=name) if fresh else entry[0]
         client = _ReusingClient(
-            nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout,
-            kernel_name=name, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+            nb_man,
+            km=km,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            kernel_name=name,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
             **kwargs,
         )
         if not fresh:
             client.kc = entry[1]
         try:
             if fresh:
-                with client.setup_kernel():   # starts kernel + client; not owned, so not shut down
-                    reply = client.wait_for_reply(client.kc.execute(_BOOTSTRAP, silent=True,
-                                                                    store_history=False))
+                with client.setup_kernel():  # starts kernel + client; not owned, so not shut down
+                    reply = client.wait_for_reply(client.kc.execute(_BOOTSTRAP, silent=True, store_history=False))
                     if reply is None or reply["content"].get("status") != "ok":
                         raise RuntimeError("内核初始化失败")
                 KERNELS.put(name, km, client.kc)
@@ -319,9 +333,15 @@ def _execute(job: NotebookJob, engine_name: str | None, timeout: float | None) -
     if timeout is not None:
         kwargs["execution_timeout"] = timeout
     return execute_notebook(
-        str(job.notebook), str(job.output), parameters=dict(job.parameters), engine_name=engine_name,
-        request_save_on_cell_execute=False, progress_bar=False, log_output=False,
-        cwd=str(job.cwd) if job.cwd is not None else None, **kwargs,
+        str(job.notebook),
+        str(job.output),
+        parameters=dict(job.parameters),
+        engine_name=engine_name,
+        request_save_on_cell_execute=False,
+        progress_bar=False,
+        log_output=False,
+        cwd=str(job.cwd) if job.cwd is not None else None,
+        **kwargs,
     )
 
 
@@ -342,12 +362,12 @@ def _run_one(job: NotebookJob, engine_name: str | None, timeout: float | None) -
     except PapermillExecutionError as exc:
         _renormalize_file(output)
         ename, evalue, idx = _first_error(exc)
-        return JobResult(job, False, failure_message(job, ename, evalue, idx), ename, evalue, idx,
-                         time.perf_counter() - t0)
+        return JobResult(
+            job, False, failure_message(job, ename, evalue, idx), ename, evalue, idx, time.perf_counter() - t0
+        )
     except Exception as exc:  # missing file, kernel died, timeout, render error: report, don't stop
         ename, evalue = type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return JobResult(job, False, failure_message(job, ename, evalue), ename, evalue, None,
-                         time.perf_counter() - t0)
+        return JobResult(job, False, failure_message(job, ename, evalue), ename, evalue, None, time.perf_counter() - t0)
 
 
 def run_notebook(job: NotebookJob, timeout: float | None = STEP_TIMEOUT) -> JobResult:
@@ -378,12 +398,23 @@ def _worker_run(job: NotebookJob, timeout: float | None) -> JobResult:
 def _progress(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, file=sys.stderr, disable=not enabled, dynamic_ncols=True,
-                bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| [{elapsed}<{remaining}]")
+    return tqdm(
+        total=total,
+        desc=desc,
+        file=sys.stderr,
+        disable=not enabled,
+        dynamic_ncols=True,
+        bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| [{elapsed}<{remaining}]",
+    )
 
 
-def run_jobs(jobs: list[NotebookJob], workers: int = 2, desc: str = "学校报告", progress: bool = True,
-             timeout: float | None = JOB_CELL_TIMEOUT) -> list[JobResult]:
+def run_jobs(
+    jobs: list[NotebookJob],
+    workers: int = 2,
+    desc: str = "学校报告",
+    progress: bool = True,
+    timeout: float | None = JOB_CELL_TIMEOUT,
+) -> list[JobResult]:
     """Run many notebook jobs, each worker process reusing one kernel; results in job order.
 
     workers <= 1 runs in this process (its kernel is stopped at the end). A failing job is reported in
@@ -403,17 +434,22 @@ def run_jobs(jobs: list[NotebookJob], workers: int = 2, desc: str = "学校报�
                 _shutdown_browser()
         else:
             ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold zmq threads
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
-                                     initializer=_worker_init) as pool:
+            with ProcessPoolExecutor(
+                max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init
+            ) as pool:
                 futures = {pool.submit(_worker_run, job, timeout): i for i, job in enumerate(jobs)}
                 for fut in as_completed(futures):
                     i = futures[fut]
                     try:
                         results[i] = fut.result()
                     except BrokenProcessPool as exc:
-                        results[i] = JobResult(jobs[i], False, failure_message(
-                            jobs[i], "BrokenProcessPool", f"工作进程意外退出：{exc}"), "BrokenProcessPool",
-                            str(exc))
+                        results[i] = JobResult(
+                            jobs[i],
+                            False,
+                            failure_message(jobs[i], "BrokenProcessPool", f"工作进程意外退出：{exc}"),
+                            "BrokenProcessPool",
+                            str(exc),
+                        )
                     bar.update(1)
     finally:
         bar.close()
@@ -449,12 +485,20 @@ def record_step_time(label: str, seconds: float) -> None:
 # CLI
 # --------------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tqa.run.runner",
-                                 description="用 papermill 执行一个参数化笔记本，可同时导出 HTML/PDF。")
+    ap = argparse.ArgumentParser(
+        prog="python -m tqa.run.runner", description="用 papermill 执行一个参数化笔记本，可同时导出 HTML/PDF。"
+    )
     ap.add_argument("notebook", type=Path)
     ap.add_argument("output", type=Path)
-    ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                    help="参数（值一律为字符串，如学校代码 001 保持为 '001'）")
+    ap.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="参数（值一律为字符串，如学校代码 001 保持为 '001'）",
+    )
     ap.add_argument("--html", type=Path)
     ap.add_argument("--pdf", type=Path)
     ap.add_argument("--cwd", type=Path)

@@ -1,6 +1,7 @@
 """Pipeline steps that are more than one notebook: the school reports in parallel, the index page,
 the manifest. ``python -m tqa.run.steps {schools,index,manifest} --term T``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tqa.io.catalog import Catalog
 from tqa.core.issues import BLOCKING, FIXED, WARNING
 from tqa.core.terms import TermError, parse_term, require_term
+from tqa.io.catalog import Catalog
 
 SCHOOL_NOTEBOOK = Path("notebooks/05_school_report.ipynb")
 MODES = ("internal", "public")
@@ -32,8 +33,7 @@ def usable_schools(returns: pd.DataFrame) -> pd.DataFrame:
     return returns.loc[mask].sort_values("school_code").reset_index(drop=True)
 
 
-def school_jobs(catalog: Catalog, schools: pd.DataFrame, mode: str = "internal",
-                notebook: Path = SCHOOL_NOTEBOOK):
+def school_jobs(catalog: Catalog, schools: pd.DataFrame, mode: str = "internal", notebook: Path = SCHOOL_NOTEBOOK):
     from tqa.run.runner import NotebookJob
 
     out = report_dir(catalog, mode) / "schools"
@@ -75,9 +75,16 @@ def cmd_schools(catalog: Catalog, workers: int, mode: str) -> int:
     entries = []
     for job, res in zip(jobs, results):
         code = job.parameters["school_code"]
-        entries.append({"school_code": code, "school_name": names[code], "ok": bool(res.ok),
-                        "html": job.html.name, "pdf": job.pdf.name,
-                        "error": None if res.ok else res.error})
+        entries.append(
+            {
+                "school_code": code,
+                "school_name": names[code],
+                "ok": bool(res.ok),
+                "html": job.html.name,
+                "pdf": job.pdf.name,
+                "error": None if res.ok else res.error,
+            }
+        )
     failed = [e for e in entries if not e["ok"]]
     index = out / "index.json"
     index.parent.mkdir(parents=True, exist_ok=True)
@@ -93,9 +100,9 @@ def cmd_schools(catalog: Catalog, workers: int, mode: str) -> int:
 
 def return_overview(returns: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:
     """Per registry school: status and problem counts by severity (for the index page)."""
-    counts = (issues.dropna(subset=["school_code"])
-              .pivot_table(index="school_code", columns="severity", values="rule", aggfunc="count",
-                           fill_value=0))
+    counts = issues.dropna(subset=["school_code"]).pivot_table(
+        index="school_code", columns="severity", values="rule", aggfunc="count", fill_value=0
+    )
     for sev in (BLOCKING, WARNING, FIXED):
         if sev not in counts:
             counts[sev] = 0
@@ -139,9 +146,11 @@ def cmd_manifest(catalog: Catalog, mode: str) -> int:
     rdir = report_dir(catalog, mode)
     target = rdir / "manifest.json"
     public = catalog.outputs / "public"
-    outputs = [p for p in rdir.rglob("*") if p.is_file() and p != target
-               and (mode == "public" or public not in p.parents)
-               and "template.xlsx" != p.name]
+    outputs = [
+        p
+        for p in rdir.rglob("*")
+        if p.is_file() and p != target and (mode == "public" or public not in p.parents) and "template.xlsx" != p.name
+    ]
     write_manifest(build_manifest(catalog, outputs, tools={"chromium": browser_version()}), target)
     return 0
 
@@ -159,9 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误：{e}", file=sys.stderr)
         return 2
     catalog = Catalog(term.name)
-    command = {"schools": lambda: cmd_schools(catalog, args.workers, args.mode),
-               "index": lambda: cmd_index(catalog, args.mode),
-               "manifest": lambda: cmd_manifest(catalog, args.mode)}[args.command]
+    command = {
+        "schools": lambda: cmd_schools(catalog, args.workers, args.mode),
+        "index": lambda: cmd_index(catalog, args.mode),
+        "manifest": lambda: cmd_manifest(catalog, args.mode),
+    }[args.command]
     start = time.perf_counter()
     try:
         return command()

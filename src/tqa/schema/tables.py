@@ -9,6 +9,7 @@ Stages: ``clean`` (data/clean/<T>/), ``checked`` (data/checked/<T>/), ``scores``
 dtypes are pandas names: ``str`` (pandas' default string, missing = NaN), ``string`` (missing = NA),
 ``Int64`` (nullable integer), ``int64``, ``float64``, ``bool``, ``boolean`` (nullable).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -25,10 +26,10 @@ SOURCE_COLUMNS = ("school_code", "sheet", "excel_row")
 class TableSpec:
     name: str
     stage: str
-    columns: tuple[tuple[str, str], ...]   # (name, dtype), in order
-    sort: tuple[str, ...] = ()             # the row order (clean and checked tables are sorted on write)
+    columns: tuple[tuple[str, str], ...]  # (name, dtype), in order
+    sort: tuple[str, ...] = ()  # the row order (clean and checked tables are sorted on write)
     doc: str = ""
-    internal_only: bool = False            # the public edition may not read it (INTERNAL_ONLY below)
+    internal_only: bool = False  # the public edition may not read it (INTERNAL_ONLY below)
 
     @cached_property
     def names(self) -> tuple[str, ...]:
@@ -56,7 +57,7 @@ class TableSpec:
 
 
 def _cols(text: str) -> tuple[tuple[str, str], ...]:
-    """"a:str, b:Int64" -> (("a", "str"), ("b", "Int64"))."""
+    """ "a:str, b:Int64" -> (("a", "str"), ("b", "Int64"))."""
     out = []
     for item in text.replace("\n", " ").split(","):
         if item.strip():
@@ -74,27 +75,47 @@ ROW_ORDER = SOURCE_COLUMNS
 
 # ---- step 1: clean tables (one per sheet, plus the returns, the rejected rows, the accounting, the issues) --
 _CLEAN = {
-    "returns": (_cols(
-        "school_code:str, school_name:str, school_type:str, category:str, submitted:bool, source_file:str,"
-        "source_sha256:str, name_in_return:str, filled_by:str"), ("school_code", "source_file"),
-        "one row per registry school and submitted file"),
+    "returns": (
+        _cols(
+            "school_code:str, school_name:str, school_type:str, category:str, submitted:bool, source_file:str,"
+            "source_sha256:str, name_in_return:str, filled_by:str"
+        ),
+        ("school_code", "source_file"),
+        "one row per registry school and submitted file",
+    ),
     "enrolment": (_cols(f"{SOURCE}, {_sheet_columns(sh.INFO)}"), ROW_ORDER, "学校信息: one row per grade"),
     "students": (_cols(f"{SOURCE}, {_sheet_columns(sh.SCORES)}"), ROW_ORDER, "学业成绩: one row per student"),
-    "scores": (_cols(
-        f"{SOURCE}, student_id:str, grade:Int64, class_no:Int64, subject:str, status:str, score:float64, level:str,"
-        "raw_value:str"), (*ROW_ORDER, "subject"),
-        "学业成绩, long: one row per student and subject column (status scored / level / absent / exempt / invalid)"),
+    "scores": (
+        _cols(
+            f"{SOURCE}, student_id:str, grade:Int64, class_no:Int64, subject:str, status:str, score:float64, level:str,"
+            "raw_value:str"
+        ),
+        (*ROW_ORDER, "subject"),
+        "学业成绩, long: one row per student and subject column (status scored / level / absent / exempt / invalid)",
+    ),
     "fitness": (_cols(f"{SOURCE}, {_sheet_columns(sh.FITNESS)}"), ROW_ORDER, "体质健康"),
     "survey": (_cols(f"{SOURCE}, {_sheet_columns(sh.SURVEY)}"), ROW_ORDER, "作业与睡眠"),
     "routine": (_cols(f"{SOURCE}, {_sheet_columns(sh.ROUTINE)}"), ROW_ORDER, "教学常规"),
-    "items": (_cols(f"{SOURCE}, student_id:str, grade:Int64, subject:str, item:str, score:float64"), ROW_ORDER,
-              "小题得分, long: one row per student and item with a score (blank and 缺考 cells give no row)"),
-    "rejected": (_cols(f"{SOURCE}, source_file:str, reason:str, raw_values:str"), (*ROW_ORDER, "source_file"),
-                 "every raw row that did not become a clean row, with its reason"),
-    "accounting": (_cols("school_code:str, sheet:str, nonempty_rows:int64, clean_rows:int64, rejected_rows:int64"),
-                   ("school_code", "sheet"), "per school and sheet: non-empty raw rows = clean rows + rejected rows"),
-    "issues": (_cols(", ".join(f"{c}:{'Int64' if c == 'excel_row' else 'str'}" for c in ISSUE_COLUMNS)),
-               ("school_code", "sheet", "excel_row", "column", "rule"), "data-quality problems (tqa.core.issues)"),
+    "items": (
+        _cols(f"{SOURCE}, student_id:str, grade:Int64, subject:str, item:str, score:float64"),
+        ROW_ORDER,
+        "小题得分, long: one row per student and item with a score (blank and 缺考 cells give no row)",
+    ),
+    "rejected": (
+        _cols(f"{SOURCE}, source_file:str, reason:str, raw_values:str"),
+        (*ROW_ORDER, "source_file"),
+        "every raw row that did not become a clean row, with its reason",
+    ),
+    "accounting": (
+        _cols("school_code:str, sheet:str, nonempty_rows:int64, clean_rows:int64, rejected_rows:int64"),
+        ("school_code", "sheet"),
+        "per school and sheet: non-empty raw rows = clean rows + rejected rows",
+    ),
+    "issues": (
+        _cols(", ".join(f"{c}:{'Int64' if c == 'excel_row' else 'str'}" for c in ISSUE_COLUMNS)),
+        ("school_code", "sheet", "excel_row", "column", "rule"),
+        "data-quality problems (tqa.core.issues)",
+    ),
 }
 CLEAN = {name: TableSpec(name, "clean", cols, sort, doc) for name, (cols, sort, doc) in _CLEAN.items()}
 # Tables built from a sheet's rows (the row accounting counts them).
@@ -102,14 +123,30 @@ ROW_TABLES = ("enrolment", "students", "scores", "fitness", "survey", "routine",
 
 # ---- step 2: checked tables (the usable rows; the returns with their status; every issue) -----------------
 CHECKED = {name: TableSpec(name, "checked", spec.columns, spec.sort, spec.doc) for name, spec in CLEAN.items()}
-CHECKED["returns"] = TableSpec("returns", "checked", CLEAN["returns"].columns + _cols("usable:bool, status:string"),
-                               ("school_code",), "one row per registry school: usable, status (正常 / 有问题… / 未提交 / 暂不纳入统计)")
-CHECKED["issues"] = TableSpec("issues", "checked", CLEAN["issues"].columns,
-                              ("school_code", "sheet", "excel_row", "column", "stage", "rule"),
-                              "clean-stage and checks-stage problems together")
-CHECKED["ratings"] = TableSpec("ratings", "checked", _cols(
-    "school_code:str, indicator_id:str, indicator:str, level:str, score:float64, max_score:float64, rater:str,"
-    "csv_row:int64"), ("school_code", "indicator_id"), "督导评估结果 (office/inspection_ratings.csv), checked")
+CHECKED["returns"] = TableSpec(
+    "returns",
+    "checked",
+    CLEAN["returns"].columns + _cols("usable:bool, status:string"),
+    ("school_code",),
+    "one row per registry school: usable, status (正常 / 有问题… / 未提交 / 暂不纳入统计)",
+)
+CHECKED["issues"] = TableSpec(
+    "issues",
+    "checked",
+    CLEAN["issues"].columns,
+    ("school_code", "sheet", "excel_row", "column", "stage", "rule"),
+    "clean-stage and checks-stage problems together",
+)
+CHECKED["ratings"] = TableSpec(
+    "ratings",
+    "checked",
+    _cols(
+        "school_code:str, indicator_id:str, indicator:str, level:str, score:float64, max_score:float64, rater:str,"
+        "csv_row:int64"
+    ),
+    ("school_code", "indicator_id"),
+    "督导评估结果 (office/inspection_ratings.csv), checked",
+)
 
 # ---- step 3: statistics ---------------------------------------------------------------------------------
 _SUBJECT_STATS = (
@@ -121,110 +158,183 @@ _SUBJECT_STATS = (
     "low_n:int64, low_rate:float64, rank_by:str, rank_district:Int64, rank_category:Int64,"
     "pass_rate_rank_district:Int64, pass_rate_rank_category:Int64, excellent_rate_rank_district:Int64,"
     "excellent_rate_rank_category:Int64, low_rate_rank_district:Int64, low_rate_rank_category:Int64,"
-    "n_ranked_district:Int64, n_ranked_category:Int64")
+    "n_ranked_district:Int64, n_ranked_category:Int64"
+)
 _UNIT_ORDER = ("level", "unit_code", "grade", "subject")
 
 _SCORES = {
-    "subject_stats": (_cols(_SUBJECT_STATS),
-        _UNIT_ORDER, "一分三率 and participation per school / category / district x grade x subject, with ranks (categories in category order)"),
-    "results": (_cols(_SUBJECT_STATS + ","
-        "mean_lo:float64, mean_hi:float64,"
-        "pass_rate_lo:float64, pass_rate_hi:float64, excellent_rate_lo:float64, excellent_rate_hi:float64,"
-        "low_rate_lo:float64, low_rate_hi:float64, mean_share:float64, mean_z:float64, mean_t:float64,"
-        "ratio_to_mean:float64, composite:float64, composite_rank_district:Int64,"
-        "composite_rank_category:Int64, mean_diff:float64, mean_diff_z:float64, mean_diff_z_lo:float64,"
-        "mean_diff_z_hi:float64, mean_band:string, pass_rate_diff:float64, pass_rate_diff_lo:float64,"
-        "pass_rate_diff_hi:float64, pass_rate_band:string, excellent_rate_diff:float64,"
-        "excellent_rate_diff_lo:float64, excellent_rate_diff_hi:float64, excellent_rate_band:string,"
-        "low_rate_diff:float64, low_rate_diff_lo:float64, low_rate_diff_hi:float64, low_rate_band:string,"
-        "rank_metric:string, rank_lo:Int64, rank_hi:Int64, rank_median:Int64, rank_n:Int64,"
-        "sample_status:string, publishable:bool, rankable:bool"),
-        _UNIT_ORDER, "subject_stats with intervals, relative measures, composite, bands against the district, rank intervals"),
-    "class_stats": (_cols(
-        "school_code:str, grade:int64, class_no:Int64, subject:str, full_marks:float64, mode:str,"
-        "pass_line:float64, excellent_line:float64, low_line:float64, listed_n:int64, exempt_n:int64,"
-        "absent_n:int64, invalid_n:int64, tested_n:int64, participation:float64, mean:float64, sd:float64,"
-        "min:float64, max:float64, pass_n:int64, pass_rate:float64, excellent_n:int64,"
-        "excellent_rate:float64, low_n:int64, low_rate:float64, mean_lo:float64, mean_hi:float64,"
-        "pass_rate_lo:float64, pass_rate_hi:float64, excellent_rate_lo:float64, excellent_rate_hi:float64,"
-        "low_rate_lo:float64, low_rate_hi:float64, school_tested_n:int64, school_mean:float64,"
-        "school_pass_rate:float64, mean_vs_school:float64, pass_rate_vs_school:float64,"
-        "sample_status:string"),
-        ("school_code", "grade", "subject", "class_no"), "per class x subject, with the school grade's figures"),
-    "equity": (_cols(
-        "grade:int64, subject:str, n_schools:int64, weighted:bool, mean_of_means:float64,"
-        "sd_of_means:float64, cv:float64, cv_threshold:float64, cv_over:boolean"),
-        ("grade", "subject"), "差异系数 of school means per paper"),
-    "sensitivity": (_cols(
-        "unit_code:str, unit_name:str, category:str, grade:int64, subject:str, scheme:str,"
-        "composite:float64, composite_rank:Int64, rank_change:Int64, max_rank_change:Int64"),
-        ("grade", "subject", "scheme", "unit_code"), "composite rank per school under each weighting (schemes in params order)"),
-    "score_bands": (_cols(
-        "level:str, unit_code:string, grade:int64, subject:str, full_marks:float64, band_no:int64,"
-        "band:string, lower:float64, upper:float64, lower_mark:float64, upper_mark:float64, n:int64,"
-        "tested_n:int64, share:float64"),
-        ("level", "unit_code", "grade", "subject", "band_no"), "分数段 counts and shares"),
-    "targets": (_cols(
-        "level:str, unit_code:str, unit_name:str, category:str, grade:int64, subject:str, tested_n:int64,"
-        "indicator:str, indicator_label:str, kind:str, target:float64, actual:float64, met:boolean,"
-        "gap:float64, sample_status:string"),
-        ("level", "unit_code", "grade", "subject", "indicator"), "目标达成 per unit x paper x target"),
-    "funnel_curves": (_cols(
-        "grade:int64, subject:str, rate:str, p:float64, n:int64, inner_lo:float64, inner_hi:float64,"
-        "outer_lo:float64, outer_hi:float64"),
-        ("grade", "subject", "rate", "n"), "funnel-plot control limits on a grid of n"),
-    "funnel_points": (_cols(
-        "grade:int64, subject:str, rate:str, unit_code:str, unit_name:str, category:str, n:int64, k:int64,"
-        "value:float64, p:float64, inner_lo:float64, inner_hi:float64, outer_lo:float64, outer_hi:float64,"
-        "position:string"),
-        ("grade", "subject", "rate", "unit_code"), "each school's point and position in the funnel"),
-    "tiers": (_cols(
-        "school_code:str, grade:int64, class_no:Int64, subject:str, top_n:int64, middle_n:int64,"
-        "struggling_n:int64, tested_n:int64, top_share:float64, middle_share:float64,"
-        "struggling_share:float64, near_pass_n:int64, near_excellent_n:int64"),
-        ("school_code", "grade", "subject", "class_no"), "students per tier and near a line, per class x subject (internal)"),
-    "borderline": (_cols(
-        "school_code:str, grade:int64, class_no:Int64, subject:str, student_id:str, name:str, score:float64,"
-        "full_marks:float64, borderline:string, line:float64, gap:float64"),
-        ("school_code", "grade", "subject", "class_no", "borderline", "gap", "student_id"), "临界生 (student-level: internal only)"),
-    "value_added": (_cols(
-        "school_code:str, grade:int64, subject:str, tested_n:int64, matched_n:int64, match_rate:float64,"
-        "n_j:Int64, shrinkage:float64, effect:float64, se:float64, lo:float64, hi:float64, band:string,"
-        "va_withheld:bool, note:string"),
-        ("grade", "subject", "school_code"), "增值: school effects with intervals and bands"),
-    "va_models": (_cols(
-        "grade:int64, subject:str, n_obs:Int64, n_groups:Int64, b_prior:float64, b_prior_se:float64,"
-        "sigma2_u:float64, sigma2_e:float64, icc:float64, method:str, notes:str"),
-        ("grade", "subject"), "增值模型: the fitted model per paper"),
-    "change": (_cols(
-        "unit_code:str, unit_name:str, category:str, grade:int64, subject:str, metric:str,"
-        "prior_tested_n:Int64, tested_n:int64, prior_value:float64, current_value:float64, change:float64,"
-        "prior_rank:Int64, current_rank:Int64, rank_change:Int64, status_level:string, change_level:string,"
-        "colour:string, colour_label:string, note:string"),
-        ("grade", "subject", "unit_code"), "较上学期变化 with the 5 x 5 colour"),
-    "trend": (_cols(
-        "term:str, level:str, unit_code:str, unit_name:str, category:str, grade:int64, subject:str,"
-        "tested_n:int64, mean:float64, pass_rate:float64, excellent_rate:float64, low_rate:float64,"
-        "rank_district:Int64, rank_category:Int64, pass_rate_rank_district:Int64,"
-        "excellent_rate_rank_district:Int64, low_rate_rank_district:Int64, n_ranked_district:Int64,"
-        "composite:float64, composite_rank_district:Int64"),
-        ("level", "unit_code", "grade", "subject", "term"), "every unit's rates and ranks in every term on disk"),
-    "item_stats": (_cols(
-        "grade:int64, subject:str, item_no:int64, item:string, type:string, full_marks:float64, n:int64,"
-        "mean:float64, difficulty:float64, group_n:int64, mean_high:float64, mean_low:float64,"
-        "p_high:float64, p_low:float64, discrimination:float64, item_total_r:float64, ebel_band:string,"
-        "flag_negative:bool, flag_low_discrimination:bool, flag_too_hard:bool, flag_too_easy:bool,"
-        "flags:string"),
-        ("grade", "subject", "item_no"), "试卷分析: per item difficulty, discrimination, flags"),
-    "paper_stats": (_cols(
-        "grade:int64, subject:str, n:int64, n_incomplete:int64, k:int64, full_marks:float64, mean:float64,"
-        "sd:float64, difficulty:float64, alpha:float64, sem:float64, flags:string"),
-        ("grade", "subject"), "试卷分析: per paper reliability and difficulty"),
-    "item_gaps": (_cols(
-        "school_code:str, grade:int64, subject:str, item_no:int64, item:string, type:string,"
-        "full_marks:float64, n:int64, school_rate:float64, district_rate:float64, gap:float64,"
-        "weakness_rank:int64"),
-        ("school_code", "grade", "subject", "weakness_rank"), "per school item scoring rates against the district"),
+    "subject_stats": (
+        _cols(_SUBJECT_STATS),
+        _UNIT_ORDER,
+        "一分三率 and participation per school / category / district x grade x subject, with ranks (categories in category order)",
+    ),
+    "results": (
+        _cols(
+            _SUBJECT_STATS + ","
+            "mean_lo:float64, mean_hi:float64,"
+            "pass_rate_lo:float64, pass_rate_hi:float64, excellent_rate_lo:float64, excellent_rate_hi:float64,"
+            "low_rate_lo:float64, low_rate_hi:float64, mean_share:float64, mean_z:float64, mean_t:float64,"
+            "ratio_to_mean:float64, composite:float64, composite_rank_district:Int64,"
+            "composite_rank_category:Int64, mean_diff:float64, mean_diff_z:float64, mean_diff_z_lo:float64,"
+            "mean_diff_z_hi:float64, mean_band:string, pass_rate_diff:float64, pass_rate_diff_lo:float64,"
+            "pass_rate_diff_hi:float64, pass_rate_band:string, excellent_rate_diff:float64,"
+            "excellent_rate_diff_lo:float64, excellent_rate_diff_hi:float64, excellent_rate_band:string,"
+            "low_rate_diff:float64, low_rate_diff_lo:float64, low_rate_diff_hi:float64, low_rate_band:string,"
+            "rank_metric:string, rank_lo:Int64, rank_hi:Int64, rank_median:Int64, rank_n:Int64,"
+            "sample_status:string, publishable:bool, rankable:bool"
+        ),
+        _UNIT_ORDER,
+        "subject_stats with intervals, relative measures, composite, bands against the district, rank intervals",
+    ),
+    "class_stats": (
+        _cols(
+            "school_code:str, grade:int64, class_no:Int64, subject:str, full_marks:float64, mode:str,"
+            "pass_line:float64, excellent_line:float64, low_line:float64, listed_n:int64, exempt_n:int64,"
+            "absent_n:int64, invalid_n:int64, tested_n:int64, participation:float64, mean:float64, sd:float64,"
+            "min:float64, max:float64, pass_n:int64, pass_rate:float64, excellent_n:int64,"
+            "excellent_rate:float64, low_n:int64, low_rate:float64, mean_lo:float64, mean_hi:float64,"
+            "pass_rate_lo:float64, pass_rate_hi:float64, excellent_rate_lo:float64, excellent_rate_hi:float64,"
+            "low_rate_lo:float64, low_rate_hi:float64, school_tested_n:int64, school_mean:float64,"
+            "school_pass_rate:float64, mean_vs_school:float64, pass_rate_vs_school:float64,"
+            "sample_status:string"
+        ),
+        ("school_code", "grade", "subject", "class_no"),
+        "per class x subject, with the school grade's figures",
+    ),
+    "equity": (
+        _cols(
+            "grade:int64, subject:str, n_schools:int64, weighted:bool, mean_of_means:float64,"
+            "sd_of_means:float64, cv:float64, cv_threshold:float64, cv_over:boolean"
+        ),
+        ("grade", "subject"),
+        "差异系数 of school means per paper",
+    ),
+    "sensitivity": (
+        _cols(
+            "unit_code:str, unit_name:str, category:str, grade:int64, subject:str, scheme:str,"
+            "composite:float64, composite_rank:Int64, rank_change:Int64, max_rank_change:Int64"
+        ),
+        ("grade", "subject", "scheme", "unit_code"),
+        "composite rank per school under each weighting (schemes in params order)",
+    ),
+    "score_bands": (
+        _cols(
+            "level:str, unit_code:string, grade:int64, subject:str, full_marks:float64, band_no:int64,"
+            "band:string, lower:float64, upper:float64, lower_mark:float64, upper_mark:float64, n:int64,"
+            "tested_n:int64, share:float64"
+        ),
+        ("level", "unit_code", "grade", "subject", "band_no"),
+        "分数段 counts and shares",
+    ),
+    "targets": (
+        _cols(
+            "level:str, unit_code:str, unit_name:str, category:str, grade:int64, subject:str, tested_n:int64,"
+            "indicator:str, indicator_label:str, kind:str, target:float64, actual:float64, met:boolean,"
+            "gap:float64, sample_status:string"
+        ),
+        ("level", "unit_code", "grade", "subject", "indicator"),
+        "目标达成 per unit x paper x target",
+    ),
+    "funnel_curves": (
+        _cols(
+            "grade:int64, subject:str, rate:str, p:float64, n:int64, inner_lo:float64, inner_hi:float64,"
+            "outer_lo:float64, outer_hi:float64"
+        ),
+        ("grade", "subject", "rate", "n"),
+        "funnel-plot control limits on a grid of n",
+    ),
+    "funnel_points": (
+        _cols(
+            "grade:int64, subject:str, rate:str, unit_code:str, unit_name:str, category:str, n:int64, k:int64,"
+            "value:float64, p:float64, inner_lo:float64, inner_hi:float64, outer_lo:float64, outer_hi:float64,"
+            "position:string"
+        ),
+        ("grade", "subject", "rate", "unit_code"),
+        "each school's point and position in the funnel",
+    ),
+    "tiers": (
+        _cols(
+            "school_code:str, grade:int64, class_no:Int64, subject:str, top_n:int64, middle_n:int64,"
+            "struggling_n:int64, tested_n:int64, top_share:float64, middle_share:float64,"
+            "struggling_share:float64, near_pass_n:int64, near_excellent_n:int64"
+        ),
+        ("school_code", "grade", "subject", "class_no"),
+        "students per tier and near a line, per class x subject (internal)",
+    ),
+    "borderline": (
+        _cols(
+            "school_code:str, grade:int64, class_no:Int64, subject:str, student_id:str, name:str, score:float64,"
+            "full_marks:float64, borderline:string, line:float64, gap:float64"
+        ),
+        ("school_code", "grade", "subject", "class_no", "borderline", "gap", "student_id"),
+        "临界生 (student-level: internal only)",
+    ),
+    "value_added": (
+        _cols(
+            "school_code:str, grade:int64, subject:str, tested_n:int64, matched_n:int64, match_rate:float64,"
+            "n_j:Int64, shrinkage:float64, effect:float64, se:float64, lo:float64, hi:float64, band:string,"
+            "va_withheld:bool, note:string"
+        ),
+        ("grade", "subject", "school_code"),
+        "增值: school effects with intervals and bands",
+    ),
+    "va_models": (
+        _cols(
+            "grade:int64, subject:str, n_obs:Int64, n_groups:Int64, b_prior:float64, b_prior_se:float64,"
+            "sigma2_u:float64, sigma2_e:float64, icc:float64, method:str, notes:str"
+        ),
+        ("grade", "subject"),
+        "增值模型: the fitted model per paper",
+    ),
+    "change": (
+        _cols(
+            "unit_code:str, unit_name:str, category:str, grade:int64, subject:str, metric:str,"
+            "prior_tested_n:Int64, tested_n:int64, prior_value:float64, current_value:float64, change:float64,"
+            "prior_rank:Int64, current_rank:Int64, rank_change:Int64, status_level:string, change_level:string,"
+            "colour:string, colour_label:string, note:string"
+        ),
+        ("grade", "subject", "unit_code"),
+        "较上学期变化 with the 5 x 5 colour",
+    ),
+    "trend": (
+        _cols(
+            "term:str, level:str, unit_code:str, unit_name:str, category:str, grade:int64, subject:str,"
+            "tested_n:int64, mean:float64, pass_rate:float64, excellent_rate:float64, low_rate:float64,"
+            "rank_district:Int64, rank_category:Int64, pass_rate_rank_district:Int64,"
+            "excellent_rate_rank_district:Int64, low_rate_rank_district:Int64, n_ranked_district:Int64,"
+            "composite:float64, composite_rank_district:Int64"
+        ),
+        ("level", "unit_code", "grade", "subject", "term"),
+        "every unit's rates and ranks in every term on disk",
+    ),
+    "item_stats": (
+        _cols(
+            "grade:int64, subject:str, item_no:int64, item:string, type:string, full_marks:float64, n:int64,"
+            "mean:float64, difficulty:float64, group_n:int64, mean_high:float64, mean_low:float64,"
+            "p_high:float64, p_low:float64, discrimination:float64, item_total_r:float64, ebel_band:string,"
+            "flag_negative:bool, flag_low_discrimination:bool, flag_too_hard:bool, flag_too_easy:bool,"
+            "flags:string"
+        ),
+        ("grade", "subject", "item_no"),
+        "试卷分析: per item difficulty, discrimination, flags",
+    ),
+    "paper_stats": (
+        _cols(
+            "grade:int64, subject:str, n:int64, n_incomplete:int64, k:int64, full_marks:float64, mean:float64,"
+            "sd:float64, difficulty:float64, alpha:float64, sem:float64, flags:string"
+        ),
+        ("grade", "subject"),
+        "试卷分析: per paper reliability and difficulty",
+    ),
+    "item_gaps": (
+        _cols(
+            "school_code:str, grade:int64, subject:str, item_no:int64, item:string, type:string,"
+            "full_marks:float64, n:int64, school_rate:float64, district_rate:float64, gap:float64,"
+            "weakness_rank:int64"
+        ),
+        ("school_code", "grade", "subject", "weakness_rank"),
+        "per school item scoring rates against the district",
+    ),
 }
 SCORES = {name: TableSpec(name, "scores", cols, sort, doc) for name, (cols, sort, doc) in _SCORES.items()}
 
@@ -250,4 +360,3 @@ def spec(stage: str, name: str) -> TableSpec:
     except KeyError:
         known = ", ".join(sorted(STAGES.get(stage, {}))) or ", ".join(STAGES)
         raise KeyError(f"no table {stage}/{name} is declared in tqa.schema.tables (declared: {known})") from None
-

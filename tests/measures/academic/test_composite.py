@@ -10,6 +10,7 @@ Main weights 0.4 / 0.3 / 0.3 / -0.1 (x 100):
 均分为主 0.6 / 0.2 / 0.2 / -0.1: S1 48+18+8 = 74; S2 42+19+4 = 65; S3 45+16+6-1 = 66
 关注后进 0.3 / 0.4 / 0.1 / -0.2: S1 24+36+4 = 64; S2 21+38+2 = 61; S3 22.5+32+3-2 = 55.5
 """
+
 from __future__ import annotations
 
 import math
@@ -28,15 +29,17 @@ def _stats(extra=None):
         ("school", "S3", "乡镇", 75.0, 12.0, 0.80, 0.30, 0.10, 40),
         ("district", "district", None, 75.0, 10.0, 0.8833, 0.30, 0.0333, 120),
     ] + (extra or [])
-    df = pd.DataFrame(rows, columns=["level", "unit_code", "category", "mean", "sd", "pass_rate",
-                                     "excellent_rate", "low_rate", "tested_n"])
+    df = pd.DataFrame(
+        rows,
+        columns=["level", "unit_code", "category", "mean", "sd", "pass_rate", "excellent_rate", "low_rate", "tested_n"],
+    )
     return df.assign(unit_name=df["unit_code"], grade=3, subject="语文", full_marks=100.0)
 
 
 def test_relative_measures():
     rel = standing.add_relative_measures(_stats()).set_index("unit_code")
     assert rel.loc["S1", "mean_share"] == pytest.approx(0.80)
-    assert rel.loc["S1", "mean_z"] == pytest.approx(0.5)            # (80 - 75) / 10
+    assert rel.loc["S1", "mean_z"] == pytest.approx(0.5)  # (80 - 75) / 10
     assert rel.loc["S2", "mean_z"] == pytest.approx(-0.5)
     assert rel.loc["S1", "ratio_to_mean"] == pytest.approx(80 / 75)  # 比均率 1.0667
     assert rel.loc["district", "mean_z"] == 0 and rel.loc["district", "ratio_to_mean"] == 1
@@ -81,9 +84,18 @@ def test_custom_weights_and_validation(with_params):
 
 
 def _rows(values, school="A", grade=3, subject="语文", full=100.0):
-    return [{"school_code": school, "category": "城区", "grade": grade, "subject": subject,
-             "full_marks": full, "score": v if v is not None else float("nan"), "is_tested": v is not None}
-            for v in values]
+    return [
+        {
+            "school_code": school,
+            "category": "城区",
+            "grade": grade,
+            "subject": subject,
+            "full_marks": full,
+            "score": v if v is not None else float("nan"),
+            "is_tested": v is not None,
+        }
+        for v in values
+    ]
 
 
 def test_standard_scores():
@@ -99,17 +111,18 @@ def test_standard_scores():
 
 
 def test_score_bands(params):
-    rows = pd.DataFrame(_rows([0, 9.99, 10, 59.5, 60, 100, None])
-                        + _rows([84, 72], school="B", subject="数学", full=120.0))
+    rows = pd.DataFrame(
+        _rows([0, 9.99, 10, 59.5, 60, 100, None]) + _rows([84, 72], school="B", subject="数学", full=120.0)
+    )
     b = score_bands.score_bands(rows, params)
     a = b[(b["level"] == "school") & (b["unit_code"] == "A")]
     assert len(a) == 10 and list(a["band"])[:2] == ["[0%, 10%)", "[10%, 20%)"]
     assert a["band"].iloc[-1] == "[90%, 100%]"
-    assert list(a["n"]) == [2, 1, 0, 0, 0, 1, 1, 0, 0, 1]   # 0 and 9.99 | 10 | 59.5 | 60 | 100
+    assert list(a["n"]) == [2, 1, 0, 0, 0, 1, 1, 0, 0, 1]  # 0 and 9.99 | 10 | 59.5 | 60 | 100
     assert (a["tested_n"] == 6).all()
     assert a["share"].iloc[0] == pytest.approx(2 / 6)
     m = b[(b["level"] == "school") & (b["unit_code"] == "B")].set_index("band_no")
-    assert m.loc[7, "n"] == 1 and m.loc[6, "n"] == 1        # 84/120 = 0.7, 72/120 = 0.6 exactly
+    assert m.loc[7, "n"] == 1 and m.loc[6, "n"] == 1  # 84/120 = 0.7, 72/120 = 0.6 exactly
     assert (m.loc[7, "lower_mark"], m.loc[7, "upper_mark"]) == (84.0, 96.0)
     d = b[b["level"] == "district"]
     assert sorted(d["subject"].unique()) == ["数学", "语文"] and int(d["n"].sum()) == 8

@@ -12,6 +12,7 @@ Hand fixture: one paper (grade 7 数学), six items, six complete students, one 
 School S1 = A, B, C; S2 = D, E, F (+ G, who has no score on item 3 and is left out).
 Kelley group: round(0.27 * 6) = round(1.62) = 2 -> high {A, B}, low {E, F}.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,11 +24,21 @@ import pytest
 from helpers import params_with
 from tqa.measures.academic import items
 
-SPEC = pd.DataFrame({"item": ["1", "2", "3", "13(2)", "14", "15"],
-                     "full_marks": [2, 2, 6, 10, 1, 4],
-                     "type": ["客观题", "客观题", "主观题", "主观题", "客观题", "主观题"]})
-SCORES = {"A": [2, 0, 6, 9, 1, 1], "B": [2, 0, 5, 8, 1, 0], "C": [2, 2, 3, 6, 1, 0],
-          "D": [0, 2, 4, 5, 1, 0], "E": [2, 2, 2, 3, 1, 0], "F": [0, 2, 1, 2, 1, 0]}
+SPEC = pd.DataFrame(
+    {
+        "item": ["1", "2", "3", "13(2)", "14", "15"],
+        "full_marks": [2, 2, 6, 10, 1, 4],
+        "type": ["客观题", "客观题", "主观题", "主观题", "客观题", "主观题"],
+    }
+)
+SCORES = {
+    "A": [2, 0, 6, 9, 1, 1],
+    "B": [2, 0, 5, 8, 1, 0],
+    "C": [2, 2, 3, 6, 1, 0],
+    "D": [0, 2, 4, 5, 1, 0],
+    "E": [2, 2, 2, 3, 1, 0],
+    "F": [0, 2, 1, 2, 1, 0],
+}
 SCHOOL = {"A": "S1", "B": "S1", "C": "S1", "D": "S2", "E": "S2", "F": "S2", "G": "S2"}
 PARAMS = params_with({"items": {"min_students": 5}})
 SHIPPED = params_with()  # min_students 30
@@ -35,9 +46,18 @@ SHIPPED = params_with()  # min_students 30
 
 def _long(scores: dict[str, list[float]], names=None, grade=7, subject="数学") -> pd.DataFrame:
     names = names or list(SPEC["item"])
-    rows = [{"school_code": SCHOOL.get(sid, "S1"), "student_id": sid, "grade": grade, "subject": subject,
-             "item": name, "score": v}
-            for sid, vals in scores.items() for name, v in zip(names, vals)]
+    rows = [
+        {
+            "school_code": SCHOOL.get(sid, "S1"),
+            "student_id": sid,
+            "grade": grade,
+            "subject": subject,
+            "item": name,
+            "score": v,
+        }
+        for sid, vals in scores.items()
+        for name, v in zip(names, vals)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -54,15 +74,15 @@ def test_item_difficulty_and_discrimination(table):
     assert list(st.index) == ["1", "2", "3", "13(2)", "14", "15"]  # spec order
     assert (st["n"] == 6).all() and (st["group_n"] == 2).all()
     # P = mean / full
-    assert st.loc["1", "difficulty"] == pytest.approx((8 / 6) / 2)       # 0.6667
-    assert st.loc["3", "difficulty"] == pytest.approx(3.5 / 6)           # 21/6 / 6
-    assert st.loc["13(2)", "difficulty"] == pytest.approx(0.55)         # 33/6 / 10
+    assert st.loc["1", "difficulty"] == pytest.approx((8 / 6) / 2)  # 0.6667
+    assert st.loc["3", "difficulty"] == pytest.approx(3.5 / 6)  # 21/6 / 6
+    assert st.loc["13(2)", "difficulty"] == pytest.approx(0.55)  # 33/6 / 10
     assert st.loc["14", "difficulty"] == pytest.approx(1.0)
-    assert st.loc["15", "difficulty"] == pytest.approx((1 / 6) / 4)     # 0.0417
+    assert st.loc["15", "difficulty"] == pytest.approx((1 / 6) / 4)  # 0.0417
     # D: objective P_high - P_low; subjective (mean_high - mean_low) / full
     assert st.loc["1", "p_high"] == pytest.approx(1.0) and st.loc["1", "p_low"] == pytest.approx(0.5)
-    assert st.loc["1", "discrimination"] == pytest.approx(0.5)          # 1 - 0.5
-    assert st.loc["2", "discrimination"] == pytest.approx(-1.0)         # 0 - 1
+    assert st.loc["1", "discrimination"] == pytest.approx(0.5)  # 1 - 0.5
+    assert st.loc["2", "discrimination"] == pytest.approx(-1.0)  # 0 - 1
     assert st.loc["3", "discrimination"] == pytest.approx((5.5 - 1.5) / 6)
     assert st.loc["13(2)", "discrimination"] == pytest.approx((8.5 - 2.5) / 10)
     assert st.loc["14", "discrimination"] == pytest.approx(0.0)
@@ -95,17 +115,17 @@ def test_ebel_band_boundaries():
     bands = SHIPPED.items.ebel_bands
     assert items.ebel_band(0.40, bands) == "很好"
     assert items.ebel_band(0.3, bands) == "良好"
-    assert items.ebel_band(0.1 + 0.2, bands) == "良好"      # 0.30000000000000004
-    assert items.ebel_band(0.7 - 0.4, bands) == "良好"      # 0.29999999999999993 rounds to 0.3
+    assert items.ebel_band(0.1 + 0.2, bands) == "良好"  # 0.30000000000000004
+    assert items.ebel_band(0.7 - 0.4, bands) == "良好"  # 0.29999999999999993 rounds to 0.3
     assert items.ebel_band(0.29, bands) == "尚可，需修改"
     assert items.ebel_band(0.19, bands) == "差，需淘汰或修改"
     assert items.ebel_band(float("nan"), bands) is None
 
 
 def test_group_size():
-    assert items.group_size(6, 0.27) == 2      # 1.62 -> 2
+    assert items.group_size(6, 0.27) == 2  # 1.62 -> 2
     assert items.group_size(100, 0.27) == 27
-    assert items.group_size(3, 0.27) == 1      # 0.81 -> 1
+    assert items.group_size(3, 0.27) == 1  # 0.81 -> 1
     assert items.group_size(2, 0.27) == 1
     assert items.group_size(1, 0.27) == 0
 
@@ -147,8 +167,7 @@ def test_analyse_gives_the_three_tables(table):
 
 
 def test_check_item_scores(table):
-    bad = pd.concat([table, _long({"H": [3]}, names=["1"]), _long({"H": [1]}, names=["99"])],
-                    ignore_index=True)
+    bad = pd.concat([table, _long({"H": [3]}, names=["1"]), _long({"H": [1]}, names=["99"])], ignore_index=True)
     problems = items.check_item_scores(bad, SPEC)
     assert list(problems["reason"]) == ["小题得分超出 0 至满分范围", "小题不在试卷结构表中"]
     with pytest.raises(ValueError, match="小题得分有 2 处问题"):
@@ -156,14 +175,16 @@ def test_check_item_scores(table):
 
 
 def test_spec_per_paper():
-    spec = pd.concat([SPEC.assign(grade=7, subject="数学"),
-                      SPEC.iloc[:2].assign(grade=8, subject="数学")], ignore_index=True)
+    spec = pd.concat(
+        [SPEC.assign(grade=7, subject="数学"), SPEC.iloc[:2].assign(grade=8, subject="数学")], ignore_index=True
+    )
     t = pd.concat([_long(SCORES), _long({"A": [1, 1], "B": [0, 1], "C": [2, 0]}, names=["1", "2"], grade=8)])
     ps = items.paper_stats(t, spec, PARAMS)
     assert list(zip(ps["grade"], ps["k"], ps["n"])) == [(7, 6, 6), (8, 2, 3)]
 
 
 # ---- simulated 2PL data --------------------------------------------------------------------------
+
 
 def _simulate_2pl(seed=20240601, n=3000):
     rng = np.random.default_rng(seed)
@@ -177,8 +198,11 @@ def _simulate_2pl(seed=20240601, n=3000):
     wrong = 1.0 - (rng.random(n) < p13)
     resp = np.column_stack([resp, wrong])
     names = [str(i + 1) for i in range(resp.shape[1])]
-    long = pd.DataFrame(resp, columns=names).assign(student_id=[f"s{i:05d}" for i in range(n)]).melt(
-        id_vars="student_id", var_name="item", value_name="score")
+    long = (
+        pd.DataFrame(resp, columns=names)
+        .assign(student_id=[f"s{i:05d}" for i in range(n)])
+        .melt(id_vars="student_id", var_name="item", value_name="score")
+    )
     long = long.assign(school_code="S1", grade=9, subject="物理")
     spec = pd.DataFrame({"item": names, "full_marks": 1, "type": "objective"})
     return long, spec, a

@@ -5,10 +5,10 @@ Fixture (methodology defaults: pass >= 60 %, excellent >= 85 %, low < 40 % of fu
   Grade 3: 语文 full 100 (lines 60 / 85 / 40), 数学 full 120 (lines 72 / 102 / 48), both 分数.
   Grade 1: 语文 等级 (levels: pass 优秀/良好/合格, excellent 优秀, low 待合格).
 """
+
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -37,15 +37,26 @@ def _row(school, grade, class_no, sid, subject, value):
         status = "invalid"
     else:
         status, level = "level", value
-    return {"school_code": school, "sheet": "学业成绩", "excel_row": 0, "student_id": sid, "grade": grade,
-            "class_no": class_no, "subject": subject, "status": status, "score": score, "level": level,
-            "raw_value": str(value)}
+    return {
+        "school_code": school,
+        "sheet": "学业成绩",
+        "excel_row": 0,
+        "student_id": sid,
+        "grade": grade,
+        "class_no": class_no,
+        "subject": subject,
+        "status": status,
+        "score": score,
+        "level": level,
+        "raw_value": str(value),
+    }
 
 
 def _students(school, grade, subject, values, classes=None):
     classes = classes or [1] * len(values)
-    return [_row(school, grade, c, f"{school}-{grade}-{i}", subject, v)
-            for i, (c, v) in enumerate(zip(classes, values))]
+    return [
+        _row(school, grade, c, f"{school}-{grade}-{i}", subject, v) for i, (c, v) in enumerate(zip(classes, values))
+    ]
 
 
 @pytest.fixture
@@ -62,27 +73,41 @@ def tables():
         *_students("S002", 1, "语文", ["优秀", "优秀", EXE, ("scored", 90)]),
     ]
     scores = pd.DataFrame(rows)
-    enrolment = pd.DataFrame({
-        "school_code": ["S001", "S002", "S003", "S004", "S001", "S002", "S003"],
-        "grade": [3, 3, 3, 3, 1, 1, 1],
-        "enrolled": [7, 6, 4, 2, 4, 4, 0],  # S003 grade 1: enrolment 0 -> no rows
-    })
+    enrolment = pd.DataFrame(
+        {
+            "school_code": ["S001", "S002", "S003", "S004", "S001", "S002", "S003"],
+            "grade": [3, 3, 3, 3, 1, 1, 1],
+            "enrolled": [7, 6, 4, 2, 4, 4, 0],  # S003 grade 1: enrolment 0 -> no rows
+        }
+    )
     enrolment["enrolled"] = enrolment["enrolled"].astype("Int64")
-    returns = pd.DataFrame({
-        "school_code": ["S001", "S002", "S003", "S004"],
-        "school_name": ["城一小", "城二小", "乡一小", "农一小"],
-        "school_type": ["小学"] * 4,
-        "category": ["城区", "城区", "乡镇", "农村"],
-        "usable": [True, True, True, False],
-    })
-    spec = pd.DataFrame({"grade": [3, 3, 1], "subject": ["数学", "语文", "语文"],
-                         "full_marks": [120.0, 100.0, 100.0], "mode": ["分数", "分数", "等级"]})
+    returns = pd.DataFrame(
+        {
+            "school_code": ["S001", "S002", "S003", "S004"],
+            "school_name": ["城一小", "城二小", "乡一小", "农一小"],
+            "school_type": ["小学"] * 4,
+            "category": ["城区", "城区", "乡镇", "农村"],
+            "usable": [True, True, True, False],
+        }
+    )
+    spec = pd.DataFrame(
+        {
+            "grade": [3, 3, 1],
+            "subject": ["数学", "语文", "语文"],
+            "full_marks": [120.0, 100.0, 100.0],
+            "mode": ["分数", "分数", "等级"],
+        }
+    )
     return scores, enrolment, returns, spec
 
 
 def _one(stats, level, unit, grade, subject):
-    sel = stats[(stats["level"] == level) & (stats["unit_code"] == unit) & (stats["grade"] == grade)
-                & (stats["subject"] == subject)]
+    sel = stats[
+        (stats["level"] == level)
+        & (stats["unit_code"] == unit)
+        & (stats["grade"] == grade)
+        & (stats["subject"] == subject)
+    ]
     assert len(sel) == 1, (level, unit, grade, subject, len(sel))
     return sel.iloc[0]
 
@@ -94,9 +119,16 @@ def stats(tables, params):
 
 # ---- lines -------------------------------------------------------------------------------
 
+
 def test_lines_in_marks_and_float_noise(params):
-    spec = pd.DataFrame({"grade": [3, 3, 1], "subject": ["数学", "语文", "语文"],
-                         "full_marks": [120.0, 100.0, 100.0], "mode": ["分数", "分数", "等级"]})
+    spec = pd.DataFrame(
+        {
+            "grade": [3, 3, 1],
+            "subject": ["数学", "语文", "语文"],
+            "full_marks": [120.0, 100.0, 100.0],
+            "mode": ["分数", "分数", "等级"],
+        }
+    )
     lines = scoring.exam_lines(spec, params).set_index(["grade", "subject"])
     # 120 x 0.60 = 72, 120 x 0.85 = 102, 120 x 0.40 = 48
     assert lines.loc[(3, "数学"), ["pass_line", "excellent_line", "low_line"]].tolist() == [72.0, 102.0, 48.0]
@@ -104,8 +136,9 @@ def test_lines_in_marks_and_float_noise(params):
     assert lines.loc[(1, "语文"), ["pass_line", "excellent_line", "low_line"]].isna().all()
     # 0.57 x 100 is 56.99999999999999 in floats; the line must be exactly 57 so that 56.99 is not a pass
     p = override(params, {"rates": {"default": {"pass": 0.57}}})
-    scored = scoring.score_with_lines(pd.DataFrame([_row("S", 3, 1, "a", "语文", 56.999999),
-                                                    _row("S", 3, 1, "b", "语文", 57)]), spec, p)
+    scored = scoring.score_with_lines(
+        pd.DataFrame([_row("S", 3, 1, "a", "语文", 56.999999), _row("S", 3, 1, "b", "语文", 57)]), spec, p
+    )
     assert scored["pass_line"].tolist() == [57.0, 57.0]
     assert scored["is_pass"].tolist() == [False, True]
 
@@ -127,13 +160,20 @@ def test_score_with_lines_flags(tables, params):
 
 # ---- school level ------------------------------------------------------------------------
 
+
 def test_school_rates_mean_sd_participation(stats):
     r = _one(stats, "school", "S001", 3, "语文")
     assert (r["unit_name"], r["category"], r["full_marks"], r["mode"]) == ("城一小", "城区", 100.0, "分数")
     assert (r["pass_line"], r["excellent_line"], r["low_line"]) == (60.0, 85.0, 40.0)
     # scores 90 85 60 59 30; one 缺考, one 免考; enrolled 7
-    assert (r["enrolled"], r["listed_n"], r["tested_n"], r["absent_n"], r["exempt_n"], r["invalid_n"]) == \
-        (7, 7, 5, 1, 1, 0)
+    assert (r["enrolled"], r["listed_n"], r["tested_n"], r["absent_n"], r["exempt_n"], r["invalid_n"]) == (
+        7,
+        7,
+        5,
+        1,
+        1,
+        0,
+    )
     assert r["mean"] == pytest.approx(324 / 5)  # 64.8
     # deviations 25.2 20.2 -4.8 -5.8 -34.8; squares sum 2310.8; / (5-1) = 577.7
     assert r["sd"] == pytest.approx(math.sqrt(577.7))
@@ -178,8 +218,13 @@ def test_school_with_enrolment_but_nobody_tested(stats):
     for col in ("mean", "sd", "pass_rate", "excellent_rate", "low_rate"):
         assert pd.isna(r[col]), col
     assert r["participation"] == 0.0  # 0 / 4: nobody sat the paper
-    for col in ("rank_district", "rank_category", "pass_rate_rank_district", "low_rate_rank_category",
-                "n_ranked_district"):
+    for col in (
+        "rank_district",
+        "rank_category",
+        "pass_rate_rank_district",
+        "low_rate_rank_category",
+        "n_ranked_district",
+    ):
         assert pd.isna(r[col]), col
 
 
@@ -190,6 +235,7 @@ def test_unusable_and_zero_enrolment_schools_are_left_out(stats):
 
 
 # ---- pooled levels -----------------------------------------------------------------------
+
 
 def test_category_and_district_are_pooled_not_averaged(stats):
     city = _one(stats, "category", "城区", 3, "语文")
@@ -228,6 +274,7 @@ def test_category_and_district_are_pooled_not_averaged(stats):
 
 # ---- ranks -------------------------------------------------------------------------------
 
+
 def _ranks(stats, grade, subject, col):
     sch = stats[(stats["level"] == "school") & (stats["grade"] == grade) & (stats["subject"] == subject)]
     return dict(zip(sch["unit_code"], sch[col].astype("object").where(sch[col].notna(), None)))
@@ -264,6 +311,7 @@ def test_rank_by_param(tables, params):
 
 # ---- level-graded papers -----------------------------------------------------------------
 
+
 def test_level_graded_subject(stats):
     r = _one(stats, "school", "S001", 1, "语文")
     # 优秀 良好 待合格 合格: pass 3, excellent 1, low 1 of 4; no marks, so no mean / sd / lines
@@ -290,12 +338,20 @@ def test_level_mapping_from_params(tables, params):
 
 # ---- parameters --------------------------------------------------------------------------
 
+
 def test_threshold_overrides_by_band_and_subject(tables, params):
-    p = override(params, {"rates": {"overrides": [
-        {"band": "小学中段", "excellent": 0.80},  # grade 3, all subjects: 语文 line 80, 数学 line 96
-        {"band": "小学中段", "subject": "数学", "low": 0.30},  # grade 3 数学 low line 36
-        {"band": "初中", "pass": 0.99},  # another band: no effect on grade 3
-    ]}})
+    p = override(
+        params,
+        {
+            "rates": {
+                "overrides": [
+                    {"band": "小学中段", "excellent": 0.80},  # grade 3, all subjects: 语文 line 80, 数学 line 96
+                    {"band": "小学中段", "subject": "数学", "low": 0.30},  # grade 3 数学 low line 36
+                    {"band": "初中", "pass": 0.99},  # another band: no effect on grade 3
+                ]
+            }
+        },
+    )
     stats = scoring.subject_stats(*tables, p)
     r = _one(stats, "school", "S003", 3, "语文")  # 80 64: 80 is now excellent
     assert (r["excellent_line"], r["excellent_n"], r["excellent_rate"]) == (80.0, 1, 0.5)
@@ -318,22 +374,33 @@ def test_participation_without_excluding_exempt(tables, params):
 
 # ---- shape and order ---------------------------------------------------------------------
 
+
 def test_columns_and_deterministic_order(tables, params, stats):
     assert list(stats.columns) == list(SCORES["subject_stats"].names)
     keys = list(zip(stats["level"], stats["unit_code"], stats["grade"], stats["subject"]))
     assert keys == [
-        ("school", "S001", 1, "语文"), ("school", "S001", 3, "语文"), ("school", "S001", 3, "数学"),
-        ("school", "S002", 1, "语文"), ("school", "S002", 3, "语文"), ("school", "S002", 3, "数学"),
-        ("school", "S003", 3, "语文"), ("school", "S003", 3, "数学"),
-        ("category", "城区", 1, "语文"), ("category", "城区", 3, "语文"), ("category", "城区", 3, "数学"),
-        ("category", "乡镇", 3, "语文"), ("category", "乡镇", 3, "数学"),
-        ("district", "district", 1, "语文"), ("district", "district", 3, "语文"),
+        ("school", "S001", 1, "语文"),
+        ("school", "S001", 3, "语文"),
+        ("school", "S001", 3, "数学"),
+        ("school", "S002", 1, "语文"),
+        ("school", "S002", 3, "语文"),
+        ("school", "S002", 3, "数学"),
+        ("school", "S003", 3, "语文"),
+        ("school", "S003", 3, "数学"),
+        ("category", "城区", 1, "语文"),
+        ("category", "城区", 3, "语文"),
+        ("category", "城区", 3, "数学"),
+        ("category", "乡镇", 3, "语文"),
+        ("category", "乡镇", 3, "数学"),
+        ("district", "district", 1, "语文"),
+        ("district", "district", 3, "语文"),
         ("district", "district", 3, "数学"),
     ]
     # shuffled input gives the identical frame
     scores, enrolment, returns, spec = tables
-    again = scoring.subject_stats(scores.sample(frac=1, random_state=1), enrolment.iloc[::-1],
-                                  returns.iloc[::-1], spec.iloc[::-1], params)
+    again = scoring.subject_stats(
+        scores.sample(frac=1, random_state=1), enrolment.iloc[::-1], returns.iloc[::-1], spec.iloc[::-1], params
+    )
     pd.testing.assert_frame_equal(stats, again)
 
 
@@ -346,6 +413,7 @@ def test_subject_sort_key():
 
 # ---- classes -----------------------------------------------------------------------------
 
+
 def test_class_stats(tables, params):
     scores, _, _, spec = tables
     cs = scoring.class_stats(scores, spec, params)
@@ -357,7 +425,7 @@ def test_class_stats(tables, params):
     assert c1["mean"] == pytest.approx(235 / 3) and c1["participation"] == 1.0
     # class 2: 59 30 + 缺考 -> tested 2, mean 44.5, sd sqrt(2 x 14.5^2), low 1/2, participation 2/3
     assert (c2["tested_n"], c2["absent_n"], c2["pass_n"], c2["low_n"]) == (2, 1, 0, 1)
-    assert c2["mean"] == 44.5 and c2["sd"] == pytest.approx(math.sqrt(2 * 14.5 ** 2))
+    assert c2["mean"] == 44.5 and c2["sd"] == pytest.approx(math.sqrt(2 * 14.5**2))
     assert c2["low_rate"] == 0.5 and c2["participation"] == pytest.approx(2 / 3)
     # rows are sorted by school, grade, class, subject (语文 before 数学)
     first = cs.iloc[:3][["school_code", "grade", "class_no", "subject"]].values.tolist()
@@ -370,11 +438,22 @@ def test_rank_ignores_float_noise(params):
     a, b = [90.3, 72.9, 89.3, 58.1], [76.1, 80.4, 97.6, 56.5]
     raw = pd.DataFrame({"k": ["a"] * 4 + ["b"] * 4, "v": a + b}).groupby("k")["v"].mean()
     assert raw["a"] != raw["b"]
-    scores = pd.DataFrame([*_students("A", 7, "数学", a), *_students("B", 7, "数学", b),
-                           *_students("C", 7, "数学", [80.0, 80.0, 80.0, 80.0])])
+    scores = pd.DataFrame(
+        [
+            *_students("A", 7, "数学", a),
+            *_students("B", 7, "数学", b),
+            *_students("C", 7, "数学", [80.0, 80.0, 80.0, 80.0]),
+        ]
+    )
     enrolment = pd.DataFrame({"school_code": ["A", "B", "C"], "grade": [7, 7, 7], "enrolled": [4, 4, 4]})
-    returns = pd.DataFrame({"school_code": ["A", "B", "C"], "school_name": ["甲", "乙", "丙"],
-                            "school_type": ["初中"] * 3, "category": ["城区", "乡镇", "城区"]})
+    returns = pd.DataFrame(
+        {
+            "school_code": ["A", "B", "C"],
+            "school_name": ["甲", "乙", "丙"],
+            "school_type": ["初中"] * 3,
+            "category": ["城区", "乡镇", "城区"],
+        }
+    )
     spec = pd.DataFrame({"grade": [7], "subject": ["数学"], "full_marks": [100.0], "mode": ["分数"]})
     stats = scoring.subject_stats(scores, enrolment, returns, spec, params)
     assert _ranks(stats, 7, "数学", "rank_district") == {"C": 1, "A": 2, "B": 2}

@@ -10,31 +10,35 @@ Main fixture, one paper (grade 3 语文, full 100; lines 60 / 85 / 40; min_rank_
 Composite (0.4 mean share + 0.3 pass + 0.3 excellent - 0.1 low, x 100):
   A = 32 + 30 + 15 = 77;  B = 28 + 30 x 20/35 x 2 = 62.2857...
 """
+
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
-from helpers import REPO
 import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from helpers import REPO
 from tqa.measures import equity
 from tqa.measures import intervals as unc
-from tqa.measures.academic import (change, composite, funnel, rates as scoring, score_bands, standing,
-                                   students, targets)
+from tqa.measures.academic import change, composite, funnel, score_bands, standing, students, targets
+from tqa.measures.academic import rates as scoring
 from tqa.measures.academic import results as results_mod
 from tqa.measures.academic import trend as trend_mod
-from tqa.reports import disclosure
 from tqa.measures.academic import valueadded as va
 from tqa.params import ParamsError, load_params, override
+from tqa.reports import disclosure
 from tqa.schema.tables import SCORES
 
 ROOT = REPO
-SCHOOL_SCORES = {"A": [90.0] * 20 + [70.0] * 20, "B": [50.0] * 15 + [85.0] * 20, "C": [100.0] * 5,
-                 "D": [95.0] * 10 + [85.0] * 10}
+SCHOOL_SCORES = {
+    "A": [90.0] * 20 + [70.0] * 20,
+    "B": [50.0] * 15 + [85.0] * 20,
+    "C": [100.0] * 5,
+    "D": [95.0] * 10 + [85.0] * 10,
+}
 CATEGORY = {"A": "城区", "B": "城区", "C": "乡镇", "D": "乡镇"}
 
 
@@ -44,9 +48,19 @@ def params():
 
 
 def _score(school, sid, grade, class_no, subject, score):
-    return {"school_code": school, "sheet": "学业成绩", "excel_row": 0, "student_id": sid, "grade": grade,
-            "class_no": class_no, "subject": subject, "status": "scored", "score": score, "level": None,
-            "raw_value": str(score)}
+    return {
+        "school_code": school,
+        "sheet": "学业成绩",
+        "excel_row": 0,
+        "student_id": sid,
+        "grade": grade,
+        "class_no": class_no,
+        "subject": subject,
+        "status": "scored",
+        "score": score,
+        "level": None,
+        "raw_value": str(score),
+    }
 
 
 SPEC = pd.DataFrame({"grade": [3], "subject": ["语文"], "full_marks": [100.0], "mode": ["分数"]})
@@ -63,14 +77,21 @@ def scores():
 
 @pytest.fixture(scope="module")
 def returns():
-    return pd.DataFrame({"school_code": list(CATEGORY), "school_name": [f"{c}校" for c in CATEGORY],
-                         "category": list(CATEGORY.values()), "usable": True})
+    return pd.DataFrame(
+        {
+            "school_code": list(CATEGORY),
+            "school_name": [f"{c}校" for c in CATEGORY],
+            "category": list(CATEGORY.values()),
+            "usable": True,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def stats(scores, returns, params):
-    enrolment = pd.DataFrame({"school_code": list(SCHOOL_SCORES), "grade": 3,
-                              "enrolled": [len(v) for v in SCHOOL_SCORES.values()]})
+    enrolment = pd.DataFrame(
+        {"school_code": list(SCHOOL_SCORES), "grade": 3, "enrolled": [len(v) for v in SCHOOL_SCORES.values()]}
+    )
     return scoring.subject_stats(scores, enrolment, returns, SPEC, params)
 
 
@@ -85,11 +106,16 @@ def _row(df, level, unit):
 
 # ---- school_results -------------------------------------------------------------------------------
 
+
 def test_school_results_status_and_ranks_only_for_rankable(results):
     assert len(results) == 4 + 2 + 1
     by = {u: _row(results, "school", u) for u in "ABCD"}
     assert [by[u]["sample_status"] for u in "ABCD"] == [
-        "公布", "公布", "样本过少（不公布）", "样本过少（不排名、不分档）"]
+        "公布",
+        "公布",
+        "样本过少（不公布）",
+        "样本过少（不排名、不分档）",
+    ]
     # D has the highest mean but is not ranked; A and B close up (scoring alone would give D 1, A 2, B 3)
     assert (by["A"]["rank_district"], by["B"]["rank_district"]) == (1, 2)
     assert pd.isna(by["C"]["rank_district"]) and pd.isna(by["D"]["rank_district"])
@@ -97,8 +123,8 @@ def test_school_results_status_and_ranks_only_for_rankable(results):
     assert (by["A"]["composite_rank_district"], by["B"]["composite_rank_district"]) == (1, 2)
     assert pd.isna(by["D"]["composite_rank_district"])
     assert by["D"]["mean_band"] == "样本过少" and pd.isna(by["D"]["rank_lo"])
-    assert pd.isna(by["C"]["mean_diff"])                       # not published
-    assert by["D"]["mean_diff"] == pytest.approx(90 - 79.5)   # shown internally, without a band
+    assert pd.isna(by["C"]["mean_diff"])  # not published
+    assert by["D"]["mean_diff"] == pytest.approx(90 - 79.5)  # shown internally, without a band
     assert by["A"]["rankable"] and not by["D"]["rankable"] and by["D"]["publishable"]
     assert not by["C"]["publishable"]
     cat = _row(results, "category", "乡镇")
@@ -139,6 +165,7 @@ def test_school_results_sorted_and_deterministic(stats, scores, params, results)
 
 
 # ---- equity, sensitivity, bands, classes, targets ---------------------------------------------------
+
 
 def test_equity_weighted_cv(stats, params):
     eq = equity.equity(stats, params)
@@ -199,8 +226,7 @@ def test_targets(stats, params):
 
 
 def test_targets_from_params_examples_and_term_override(tmp_path, params):
-    assert params.targets_for(6, "语文") == {"pass_rate": 0.80, "excellent_rate": 0.30,
-                                                      "low_rate_max": 0.05}
+    assert params.targets_for(6, "语文") == {"pass_rate": 0.80, "excellent_rate": 0.30, "low_rate_max": 0.05}
     assert params.targets_for(4, "数学")["pass_rate"] == 0.85
     assert params.targets_for(5, "数学")["excellent_rate"] == 0.45
     assert params.targets_for(1, "语文")["pass_rate"] == 0.90
@@ -218,12 +244,24 @@ def test_targets_from_params_examples_and_term_override(tmp_path, params):
 
 # ---- student lists -----------------------------------------------------------------------------------
 
+
 def test_student_lists_names_and_counts(params):
-    recs = [_score("S", "s1", 3, 1, "语文", 59.0), _score("S", "s2", 3, 1, "语文", 84.0),
-            _score("S", "s3", 3, 1, "语文", 80.0), _score("S", "s4", 3, 1, "语文", 30.0),
-            _score("S", "s5", 3, 2, "语文", 90.0)]
-    roster = pd.DataFrame({"school_code": "S", "student_id": ["s1", "s2", "s3", "s4", "s5"],
-                           "name": ["甲", "乙", "丙", "丁", "戊"], "grade": 3, "class_no": [1, 1, 1, 1, 2]})
+    recs = [
+        _score("S", "s1", 3, 1, "语文", 59.0),
+        _score("S", "s2", 3, 1, "语文", 84.0),
+        _score("S", "s3", 3, 1, "语文", 80.0),
+        _score("S", "s4", 3, 1, "语文", 30.0),
+        _score("S", "s5", 3, 2, "语文", 90.0),
+    ]
+    roster = pd.DataFrame(
+        {
+            "school_code": "S",
+            "student_id": ["s1", "s2", "s3", "s4", "s5"],
+            "name": ["甲", "乙", "丙", "丁", "戊"],
+            "grade": 3,
+            "class_no": [1, 1, 1, 1, 2],
+        }
+    )
     counts, border = students.student_lists(pd.DataFrame(recs), roster, SPEC, params)
     c1 = counts.set_index("class_no").loc[1]
     assert (c1["top_n"], c1["middle_n"], c1["struggling_n"], c1["tested_n"]) == (0, 2, 2, 4)
@@ -237,14 +275,22 @@ def test_student_lists_names_and_counts(params):
 
 # ---- change since last term ---------------------------------------------------------------------------
 
+
 def _cstats(rows):
     df = pd.DataFrame(rows, columns=["unit_code", "grade", "tested_n", "pass_rate", "pass_rate_rank_district"])
     return df.assign(level="school", unit_name=df["unit_code"] + "校", category="城区", subject="数学")
 
 
 def test_change_grid_hand_cases(params):
-    cur = _cstats([("X", 3, 40, 0.86, 2), ("Y", 7, 45, 0.76, 1), ("Z", 3, 20, 0.99, 1), ("W", 3, 40, 0.70, 3),
-                   ("V", 3, 40, 0.85, 1)])
+    cur = _cstats(
+        [
+            ("X", 3, 40, 0.86, 2),
+            ("Y", 7, 45, 0.76, 1),
+            ("Z", 3, 20, 0.99, 1),
+            ("W", 3, 40, 0.70, 3),
+            ("V", 3, 40, 0.85, 1),
+        ]
+    )
     pri = _cstats([("X", 3, 40, 0.80, 3), ("Y", 7, 50, 0.78, 2), ("Z", 3, 40, 0.90, 2), ("V", 3, 40, 0.80, 1)])
     out = change.change_since(cur, pri, params).set_index("unit_code")
     x = out.loc["X"]  # +6 points; 0.86 in [0.80, 0.90) = 中等; grid row 中等, column 显著上升 = Green
@@ -278,14 +324,21 @@ def test_change_grid_level_graded_papers_are_coloured_but_not_ranked(params):
     assert pd.isna(out2.loc["L", "current_rank"]) and out2.loc["S", "current_rank"] == 2
     # the 5 x 5 counts take the level-graded cell too (one Blue 很高 x 上升, one 中等 x 显著上升)
     from tqa.reports.tables import district as rp
+
     grid = rp.change_grid_counts(out.reset_index(), {}).set_index("现状＼变化")
     assert grid.loc["很高", "上升"] == 1 and grid.loc["中等", "显著上升"] == 1 and grid.to_numpy().sum() == 2
 
 
 def test_drop_level_ranks():
-    df = pd.DataFrame({"mode": ["等级", "分数", None], "rank_district": pd.array([pd.NA, 2, 3], dtype="Int64"),
-                       "pass_rate_rank_district": pd.array([5, 1, 4], dtype="Int64"),
-                       "n_ranked_district": pd.array([0, 12, 12], dtype="Int64"), "pass_rate": [0.9, 0.8, 0.7]})
+    df = pd.DataFrame(
+        {
+            "mode": ["等级", "分数", None],
+            "rank_district": pd.array([pd.NA, 2, 3], dtype="Int64"),
+            "pass_rate_rank_district": pd.array([5, 1, 4], dtype="Int64"),
+            "n_ranked_district": pd.array([0, 12, 12], dtype="Int64"),
+            "pass_rate": [0.9, 0.8, 0.7],
+        }
+    )
     out = standing.drop_level_ranks(df)
     assert out["pass_rate_rank_district"].tolist() == [pd.NA, 1, 4]
     assert out["rank_district"].tolist() == [pd.NA, 2, 3]
@@ -301,6 +354,7 @@ def test_change_metric_must_be_higher_is_better(params):
 
 
 # ---- trend ---------------------------------------------------------------------------------------------
+
 
 def test_trend_combines_terms(stats):
     earlier = stats.assign(pass_rate=stats["pass_rate"] - 0.1)
@@ -323,6 +377,7 @@ def test_trend_level_graded_terms_lose_their_ranks(stats):
 
 
 # ---- funnel --------------------------------------------------------------------------------------------
+
 
 def test_binomial_limits_hand():
     # n 10, p 0.5: P(X<=2) = 56/1024, P(X=2) = 45/1024; alpha = (56/1024 - 0.025) / (45/1024)
@@ -347,19 +402,21 @@ def test_funnel_limits(stats, params):
     assert pp.loc["A", "p"] == pytest.approx(85 / 100)
     assert pp.loc["A", "inner_hi"] == pytest.approx(funnel.binomial_limits(0.85, 40, 0.975))
     assert pp.loc["B", "value"] == pytest.approx(20 / 35)
-    assert pp.loc["B", "position"] == "低于外控制限"   # 57 % when the district has 85 %
-    assert pp.loc["C", "position"] == "控制限内"       # 5 / 5: P(X >= 5) = 0.85^5 = 0.44
+    assert pp.loc["B", "position"] == "低于外控制限"  # 57 % when the district has 85 %
+    assert pp.loc["C", "position"] == "控制限内"  # 5 / 5: P(X >= 5) = 0.85^5 = 0.44
     assert pp.loc["C", "value"] > pp.loc["C", "outer_hi"]  # although above the interpolated curve
-    assert pp.loc["D", "position"] == "控制限内"       # 20 / 20: P = 0.85^20 = 0.039 > 0.025
+    assert pp.loc["D", "position"] == "控制限内"  # 20 / 20: P = 0.85^20 = 0.039 > 0.025
 
 
 # ---- value added -------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tiny_terms(tmp_path_factory):
-    from tqa.io.catalog import Catalog
     from tqa.clean import clean_term
     from tqa.devtools.sample import generate_district
+    from tqa.io.catalog import Catalog
+
     root = tmp_path_factory.mktemp("va")
     generate_district(root / "data" / "raw", schools=4, seed=3, terms=("2023-1", "2023-2"), messy=False, jobs=1)
     return {t: clean_term(Catalog(t, root))["scores"] for t in ("2023-1", "2023-2")}
@@ -392,5 +449,3 @@ def test_value_added_withholds_low_match_rate(tiny_terms, params):
     assert m["icc"] == pytest.approx(m["sigma2_u"] / (m["sigma2_u"] + m["sigma2_e"]))
     assert 0 < m["b_prior"] < 1.5
     assert m["method"] in {"default", "powell", "nm", "profiled_reml"}
-
-

@@ -10,20 +10,32 @@ Tiers: 优生 >= 85 %, 学困生 < 60 %; 临界 margin 5 % of full marks (5 mark
   数学 class 1: 102 (优生: 0.85 x 120 = 102.00000000000001 rounded to 102), 101 (中等生, 临界优秀 [96, 102)),
                 71.9 (学困生, 临界及格 [66, 72))
 """
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from tqa.measures.academic import rates as scoring, students, targets
+from tqa.measures.academic import rates as scoring
+from tqa.measures.academic import students, targets
 from tqa.params import override
 
 
 def _row(sid, grade, class_no, subject, value):
     scored = isinstance(value, (int, float))
-    return {"school_code": "S001", "sheet": "学业成绩", "excel_row": 0, "student_id": sid, "grade": grade,
-            "class_no": class_no, "subject": subject, "status": "scored" if scored else "absent",
-            "score": float(value) if scored else float("nan"), "level": None, "raw_value": str(value)}
+    return {
+        "school_code": "S001",
+        "sheet": "学业成绩",
+        "excel_row": 0,
+        "student_id": sid,
+        "grade": grade,
+        "class_no": class_no,
+        "subject": subject,
+        "status": "scored" if scored else "absent",
+        "score": float(value) if scored else float("nan"),
+        "level": None,
+        "raw_value": str(value),
+    }
 
 
 @pytest.fixture
@@ -32,8 +44,9 @@ def rows(params):
     recs = [_row(f"y{i}", 3, 1, "语文", v) for i, v in enumerate(yw1)]
     recs.append(_row("z0", 3, 2, "语文", 70))
     recs += [_row(f"m{i}", 7, 1, "数学", v) for i, v in enumerate([102, 101, 71.9])]
-    spec = pd.DataFrame({"grade": [3, 7], "subject": ["语文", "数学"], "full_marks": [100, 120],
-                         "mode": ["分数", "分数"]})
+    spec = pd.DataFrame(
+        {"grade": [3, 7], "subject": ["语文", "数学"], "full_marks": [100, 120], "mode": ["分数", "分数"]}
+    )
     return scoring.score_with_lines(pd.DataFrame(recs), spec, params)
 
 
@@ -60,8 +73,14 @@ def test_tier_thresholds_from_params(rows, params):
 def test_borderline(rows, params):
     border = students.borderline_students(rows, params)
     got = {(r.student_id, r.borderline) for r in border.itertuples()}
-    assert got == {("y2", "临界优秀"), ("y3", "临界优秀"), ("y6", "临界及格"), ("y7", "临界及格"),
-                   ("m1", "临界优秀"), ("m2", "临界及格")}
+    assert got == {
+        ("y2", "临界优秀"),
+        ("y3", "临界优秀"),
+        ("y6", "临界及格"),
+        ("y7", "临界及格"),
+        ("m1", "临界优秀"),
+        ("m2", "临界及格"),
+    }
     gap = border.set_index("student_id")["gap"]
     assert gap["y2"] == pytest.approx(0.1) and gap["m2"] == pytest.approx(0.1) and gap["y7"] == 5
     counts = students.borderline_counts(border).set_index(["grade", "class_no", "subject"])
@@ -71,11 +90,15 @@ def test_borderline(rows, params):
     assert set(wide.loc[wide["borderline"] == "临界及格", "student_id"]) == {"y6", "y7", "y8", "m2"}
 
 
-TARGETS = {"targets": {
-    "default": {"pass_rate": 0.90, "excellent_rate": 0.30, "low_rate_max": 0.05},
-    "overrides": [{"band": "初中", "pass_rate": 0.80, "low_rate_max": 0.10},
-                  {"grade": 7, "subject": "数学", "excellent_rate": None}],
-}}
+TARGETS = {
+    "targets": {
+        "default": {"pass_rate": 0.90, "excellent_rate": 0.30, "low_rate_max": 0.05},
+        "overrides": [
+            {"band": "初中", "pass_rate": 0.80, "low_rate_max": 0.10},
+            {"grade": 7, "subject": "数学", "excellent_rate": None},
+        ],
+    }
+}
 
 
 def test_targets_for(params):
@@ -86,13 +109,16 @@ def test_targets_for(params):
 
 
 def test_target_attainment(params):
-    stats = pd.DataFrame([
-        # A: 27/30 pass = 0.9 (exactly the target), 0.25 excellent, 0.05 low
-        ("school", "A", 3, "语文", 30, 27 / 30, 0.25, 0.05),
-        ("school", "B", 7, "数学", 40, 0.75, 0.20, 0.12),
-        ("school", "C", 3, "语文", 0, float("nan"), float("nan"), float("nan")),
-        ("district", "district", 3, "语文", 30, float("nan"), 0.40, 0.0),
-    ], columns=["level", "unit_code", "grade", "subject", "tested_n", "pass_rate", "excellent_rate", "low_rate"])
+    stats = pd.DataFrame(
+        [
+            # A: 27/30 pass = 0.9 (exactly the target), 0.25 excellent, 0.05 low
+            ("school", "A", 3, "语文", 30, 27 / 30, 0.25, 0.05),
+            ("school", "B", 7, "数学", 40, 0.75, 0.20, 0.12),
+            ("school", "C", 3, "语文", 0, float("nan"), float("nan"), float("nan")),
+            ("district", "district", 3, "语文", 30, float("nan"), 0.40, 0.0),
+        ],
+        columns=["level", "unit_code", "grade", "subject", "tested_n", "pass_rate", "excellent_rate", "low_rate"],
+    )
     stats = stats.assign(unit_name=stats["unit_code"], category="城区")
     out = targets.target_attainment(stats, override(params, TARGETS))
     t = out.set_index(["unit_code", "indicator"])
@@ -101,9 +127,9 @@ def test_target_attainment(params):
     assert t.loc[("A", "excellent_rate"), "gap"] == pytest.approx(-0.05)
     assert bool(t.loc[("A", "low_rate"), "met"]) and t.loc[("A", "low_rate"), "kind"] == "不高于"
     assert t.loc[("B", "pass_rate"), "gap"] == pytest.approx(-0.05)
-    assert t.loc[("B", "low_rate"), "gap"] == pytest.approx(-0.02)   # ceiling: 0.10 - 0.12
-    assert ("B", "excellent_rate") not in t.index                     # target removed for 7 数学
-    assert "C" not in set(out["unit_code"])                           # nobody tested
+    assert t.loc[("B", "low_rate"), "gap"] == pytest.approx(-0.02)  # ceiling: 0.10 - 0.12
+    assert ("B", "excellent_rate") not in t.index  # target removed for 7 数学
+    assert "C" not in set(out["unit_code"])  # nobody tested
     assert pd.isna(t.loc[("district", "pass_rate"), "met"])
     assert t.loc[("district", "excellent_rate"), "indicator_label"] == "优秀率"
     assert len(out) == 3 + 2 + 3

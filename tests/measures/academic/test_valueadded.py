@@ -1,4 +1,5 @@
 """Tests for tqa.valueadded: linking, the exact REML fit, the statsmodels cross-check and the guard."""
+
 from __future__ import annotations
 
 import math
@@ -39,28 +40,45 @@ def fit(balanced):
 
 # ---- linking -----------------------------------------------------------------------------------
 
+
 def _score(school, sid, grade, subject, score, status="scored"):
-    return {"school_code": school, "sheet": "学业成绩", "excel_row": 0, "student_id": sid, "grade": grade,
-            "class_no": 1, "subject": subject, "status": status, "score": score, "level": None,
-            "raw_value": str(score)}
+    return {
+        "school_code": school,
+        "sheet": "学业成绩",
+        "excel_row": 0,
+        "student_id": sid,
+        "grade": grade,
+        "class_no": 1,
+        "subject": subject,
+        "status": status,
+        "score": score,
+        "level": None,
+        "raw_value": str(score),
+    }
 
 
 def test_link_prior_match_rates_and_withholding():
-    cur = pd.DataFrame([
-        *(_score("A", f"a{i}", 5, "数学", 60.0 + 10 * i) for i in range(5)),   # a4 is new this term
-        *(_score("B", f"b{i}", 5, "数学", 70.0) for i in range(4)),             # b2, b3 have no prior
-        _score("B", "b9", 5, "数学", np.nan, status="absent"),                   # absent: not tested
-        _score("B", "a9", 5, "数学", 80.0),                                      # moved from A
-        _score("B", "d1", 5, "数学", 50.0),                                      # ambiguous prior id
-    ])
-    prior = pd.DataFrame([
-        *(_score("A", f"a{i}", 4, "数学", 50.0 + 10 * i) for i in range(4)),
-        _score("A", "a9", 4, "数学", 90.0),
-        _score("B", "b0", 4, "数学", 40.0), _score("B", "b1", 4, "数学", 60.0),
-        _score("B", "b2", 4, "数学", np.nan, status="absent"),                  # absent last term: no prior
-        _score("B", "d1", 4, "数学", 55.0), _score("A", "d1", 4, "数学", 65.0),  # duplicated id
-        _score("A", "a0", 4, "语文", 99.0),                                      # other subject: ignored
-    ])
+    cur = pd.DataFrame(
+        [
+            *(_score("A", f"a{i}", 5, "数学", 60.0 + 10 * i) for i in range(5)),  # a4 is new this term
+            *(_score("B", f"b{i}", 5, "数学", 70.0) for i in range(4)),  # b2, b3 have no prior
+            _score("B", "b9", 5, "数学", np.nan, status="absent"),  # absent: not tested
+            _score("B", "a9", 5, "数学", 80.0),  # moved from A
+            _score("B", "d1", 5, "数学", 50.0),  # ambiguous prior id
+        ]
+    )
+    prior = pd.DataFrame(
+        [
+            *(_score("A", f"a{i}", 4, "数学", 50.0 + 10 * i) for i in range(4)),
+            _score("A", "a9", 4, "数学", 90.0),
+            _score("B", "b0", 4, "数学", 40.0),
+            _score("B", "b1", 4, "数学", 60.0),
+            _score("B", "b2", 4, "数学", np.nan, status="absent"),  # absent last term: no prior
+            _score("B", "d1", 4, "数学", 55.0),
+            _score("A", "d1", 4, "数学", 65.0),  # duplicated id
+            _score("A", "a0", 4, "语文", 99.0),  # other subject: ignored
+        ]
+    )
     linked, rates = va.link_prior(cur, prior, P)
     assert len(linked) == 11  # current tested rows only
     r = rates.set_index("school_code")
@@ -85,6 +103,7 @@ def test_link_prior_match_rates_and_withholding():
 
 
 # ---- exact REML ----------------------------------------------------------------------------------
+
 
 def test_profiled_reml_recovers_simulation_truth(balanced):
     r = va.profiled_reml(balanced)
@@ -126,6 +145,7 @@ def test_statsmodels_agrees_with_profiled_reml(balanced, fit):
 
 # ---- the guard ----------------------------------------------------------------------------------
 
+
 def test_lbfgs_alone_collapses_and_guard_rejects_it(balanced, fit):
     # Measured with statsmodels 0.15: method="lbfgs" returns s2_u = 0 on this well-identified simulation
     # (true s2_u 0.2) and reports llf = inf. Scored on the exact REML likelihood it is far worse.
@@ -143,18 +163,20 @@ def test_lbfgs_alone_collapses_and_guard_rejects_it(balanced, fit):
 
 
 def test_choose_fit_picks_higher_likelihood():
-    two = pd.DataFrame({"method": ["boundary", "inside"], "sigma2_u": [0.0, 0.17], "sigma2_e": [0.96, 0.98],
-                        "llf": [-3597.5, -3451.8]})
+    two = pd.DataFrame(
+        {"method": ["boundary", "inside"], "sigma2_u": [0.0, 0.17], "sigma2_e": [0.96, 0.98], "llf": [-3597.5, -3451.8]}
+    )
     assert va.choose_fit(two)["method"] == "inside"
-    with_inf = pd.DataFrame({"method": ["bad", "ok"], "sigma2_u": [0.0, 0.1], "sigma2_e": [1.0, 1.0],
-                             "llf": [np.inf, -10.0]})
+    with_inf = pd.DataFrame(
+        {"method": ["bad", "ok"], "sigma2_u": [0.0, 0.1], "sigma2_e": [1.0, 1.0], "llf": [np.inf, -10.0]}
+    )
     assert va.choose_fit(with_inf)["method"] == "ok"  # an infinite likelihood is a failure, not a win
-    tie = pd.DataFrame({"method": ["first", "second"], "sigma2_u": [0.1, 0.1000001], "sigma2_e": [1, 1],
-                        "llf": [-10.0, -10.0 + 1e-9]})
+    tie = pd.DataFrame(
+        {"method": ["first", "second"], "sigma2_u": [0.1, 0.1000001], "sigma2_e": [1, 1], "llf": [-10.0, -10.0 + 1e-9]}
+    )
     assert va.choose_fit(tie)["method"] == "first"
     with pytest.raises(ValueError, match="拟合失败"):
-        va.choose_fit(pd.DataFrame({"method": ["x"], "sigma2_u": [np.nan], "sigma2_e": [np.nan],
-                                    "llf": [-np.inf]}))
+        va.choose_fit(pd.DataFrame({"method": ["x"], "sigma2_u": [np.nan], "sigma2_e": [np.nan], "llf": [-np.inf]}))
 
 
 def test_true_boundary_is_kept():
@@ -169,6 +191,7 @@ def test_true_boundary_is_kept():
 
 
 # ---- empirical Bayes -----------------------------------------------------------------------------
+
 
 def test_eb_shrinkage_small_schools_shrink_more():
     sizes = [5] * 20 + [200] * 20
@@ -193,8 +216,11 @@ def test_eb_shrinkage_small_schools_shrink_more():
 def test_school_value_added_withholds():
     df = simulate([40] * 12, seed=13)
     linked = df.assign(grade=6, subject="数学", score_z=df["score"], prior_z=df["prior"], matched=True)
-    rates = (linked[["school_code", "grade", "subject"]].drop_duplicates()
-             .assign(va_withheld=lambda d: d["school_code"] == "S003"))
+    rates = (
+        linked[["school_code", "grade", "subject"]]
+        .drop_duplicates()
+        .assign(va_withheld=lambda d: d["school_code"] == "S003")
+    )
     effects, fits = va.school_value_added(linked, rates, P)
     e = effects.set_index("school_code")
     assert e.loc["S003", "band"] == va.NOTE_WITHHELD and math.isnan(e.loc["S003", "effect"])

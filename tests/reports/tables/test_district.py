@@ -1,15 +1,14 @@
 import json
+import shutil
 
 import pandas as pd
 
-import shutil
-
 from helpers import REPO, shipped_params
+from tqa.io.catalog import Catalog
+from tqa.io.provenance import build_manifest, code_hash, inputs_hash, provenance, write_inputs_record
 from tqa.reports import labels
 from tqa.reports.tables import common as rp
 from tqa.reports.tables import district
-from tqa.io.catalog import Catalog
-from tqa.io.provenance import build_manifest, code_hash, inputs_hash, provenance, write_inputs_record
 
 
 def test_suppress_small_and_rank_text():
@@ -25,8 +24,9 @@ def test_suppress_small_and_rank_text():
 
 
 def test_returns_summary_counts_by_category():
-    returns = pd.DataFrame({"category": ["城区", "城区", "农村"], "submitted": [True, False, True],
-                            "usable": [True, False, False]})
+    returns = pd.DataFrame(
+        {"category": ["城区", "城区", "农村"], "submitted": [True, False, True], "usable": [True, False, False]}
+    )
     out = district.returns_summary(returns).set_index("类别")
     assert out.loc["城区"].tolist() == [2, 1, 1, 1, 0]
     assert out.loc["农村"].tolist() == [1, 1, 0, 0, 1]
@@ -38,7 +38,7 @@ def test_params_table_lists_every_effective_value_in_yaml_order():
     assert out.values.tolist()[:2] == [["grade_bands.小学低段", "[1, 2]"], ["grade_bands.小学中段", "[3, 4]"]]
     rows = dict(out.values.tolist())
     assert rows["rates.default.pass"] == "0.6" and rows["rates.overrides"] == "[]"
-    assert rows["public.min_band_n"] == "30"   # derived values are shown where they apply
+    assert rows["public.min_band_n"] == "30"  # derived values are shown where they apply
 
 
 def test_provenance_is_content_based(tmp_path):

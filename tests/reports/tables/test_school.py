@@ -1,5 +1,6 @@
 """tqa.reports.tables.school (every school's report tables in one pass) and Catalog.derive (built once per process).
 Small frames with two or three schools, values by hand: each school gets its own rows, never another's."""
+
 from __future__ import annotations
 
 import os
@@ -7,22 +8,40 @@ import os
 import pandas as pd
 import pytest
 
-from tqa.reports.tables import school as st
 from tqa.io.catalog import Catalog
+from tqa.reports.tables import school as st
 
 
 def _stats():
     rows = []
     for level, unit, category, tested, mean in (
-            ("school", "001", "城区", 40, 80.0), ("school", "002", "农村", 8, 60.0),
-            ("category", "城区", "城区", 400, 75.0), ("category", "农村", "农村", 300, 65.0),
-            ("district", "district", None, 700, 70.0)):
+        ("school", "001", "城区", 40, 80.0),
+        ("school", "002", "农村", 8, 60.0),
+        ("category", "城区", "城区", 400, 75.0),
+        ("category", "农村", "农村", 300, 65.0),
+        ("district", "district", None, 700, 70.0),
+    ):
         for subject, shift in (("数学", 0.0), ("语文", 1.0)):
-            rows.append({"level": level, "unit_code": unit, "unit_name": unit, "category": category, "grade": 3,
-                         "subject": subject, "tested_n": tested, "mean": mean + shift, "sd": 10.0,
-                         "pass_rate": 0.9, "excellent_rate": 0.3, "low_rate": 0.05,
-                         "rank_district": 1 if level == "school" else None, "n_ranked_district": 1,
-                         "rank_category": 1 if level == "school" else None, "n_ranked_category": 1})
+            rows.append(
+                {
+                    "level": level,
+                    "unit_code": unit,
+                    "unit_name": unit,
+                    "category": category,
+                    "grade": 3,
+                    "subject": subject,
+                    "tested_n": tested,
+                    "mean": mean + shift,
+                    "sd": 10.0,
+                    "pass_rate": 0.9,
+                    "excellent_rate": 0.3,
+                    "low_rate": 0.05,
+                    "rank_district": 1 if level == "school" else None,
+                    "n_ranked_district": 1,
+                    "rank_category": 1 if level == "school" else None,
+                    "n_ranked_category": 1,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -31,10 +50,16 @@ def test_comparisons_school_beside_its_own_category_and_the_district():
     chart, table = out["001"]
     # 语文 before 数学 (subject order); per paper: school, its category, district
     assert list(zip(table["subject"], table["level_label"])) == [
-        ("语文", "本校"), ("语文", "同类（城区）"), ("语文", "全区"), ("数学", "本校"), ("数学", "同类（城区）"), ("数学", "全区")]
+        ("语文", "本校"),
+        ("语文", "同类（城区）"),
+        ("语文", "全区"),
+        ("数学", "本校"),
+        ("数学", "同类（城区）"),
+        ("数学", "全区"),
+    ]
     assert list(table["rank_district"]) == ["1/1", "—", "—"] * 2
     assert chart["mean"].tolist() == [81.0, 76.0, 71.0, 80.0, 75.0, 70.0]
-    chart, table = out["002"]                               # 8 tested: below min_n
+    chart, table = out["002"]  # 8 tested: below min_n
     assert set(table.loc[table["level"] == "category", "level_label"]) == {"同类（农村）"}
     assert table.loc[table["level"] == "school", "mean"].tolist() == ["样本过少"] * 2
     assert chart.loc[chart["level"] == "school", "mean"].isna().all()
@@ -43,49 +68,93 @@ def test_comparisons_school_beside_its_own_category_and_the_district():
 
 def test_class_tables_per_school_and_grade_with_tiers():
     keys = [("001", 4, 2, "数学"), ("001", 4, 1, "数学"), ("001", 3, 1, "语文"), ("002", 3, 1, "语文")]
-    classes = pd.DataFrame([{"school_code": s, "grade": g, "class_no": c, "subject": sub, "tested_n": 30,
-                             "mean": 80.0 + c, "mean_lo": 78.0, "mean_hi": 82.0 + c, "pass_rate": 0.9,
-                             "excellent_rate": 0.25, "low_rate": 0.0, "mean_vs_school": c - 1.5}
-                            for s, g, c, sub in keys])
-    tiers = pd.DataFrame([{"school_code": s, "grade": g, "class_no": c, "subject": sub, "tested_n": 30,
-                           "top_n": 10 if s == "001" else 1, "middle_n": 15, "struggling_n": 5}
-                          for s, g, c, sub in keys[:3] + [("002", 3, 1, "语文")]])
+    classes = pd.DataFrame(
+        [
+            {
+                "school_code": s,
+                "grade": g,
+                "class_no": c,
+                "subject": sub,
+                "tested_n": 30,
+                "mean": 80.0 + c,
+                "mean_lo": 78.0,
+                "mean_hi": 82.0 + c,
+                "pass_rate": 0.9,
+                "excellent_rate": 0.25,
+                "low_rate": 0.0,
+                "mean_vs_school": c - 1.5,
+            }
+            for s, g, c, sub in keys
+        ]
+    )
+    tiers = pd.DataFrame(
+        [
+            {
+                "school_code": s,
+                "grade": g,
+                "class_no": c,
+                "subject": sub,
+                "tested_n": 30,
+                "top_n": 10 if s == "001" else 1,
+                "middle_n": 15,
+                "struggling_n": 5,
+            }
+            for s, g, c, sub in keys[:3] + [("002", 3, 1, "语文")]
+        ]
+    )
     out = st.class_tables(classes, tiers, 0.95)
     assert [g for g, _ in out["001"]] == [3, 4]
     grade4 = out["001"][1][1]
     assert list(grade4["班级"]) == ["1班", "2班"]
     assert grade4.iloc[1]["平均分（95%区间）"] == "82.0（78.0–84.0）"
     assert grade4.iloc[0]["与本校平均之差"] == "-0.5" and list(grade4["优生"]) == [10, 10]
-    assert list(out["002"][0][1]["优生"]) == [1]            # its own tiers, not the other school's
+    assert list(out["002"][0][1]["优生"]) == [1]  # its own tiers, not the other school's
 
 
 def test_borderline_lines_per_class_closest_first():
-    rows = [("001", 3, 2, "数学", "临界及格", 1.0, "s4", "丁", 59.0),
-            ("001", 3, 1, "数学", "临界及格", 2.0, "s2", "乙", 58.0),
-            ("001", 3, 1, "数学", "临界及格", 1.0, "s1", "甲", 59.0),
-            ("001", 3, 1, "语文", "临界优秀", 0.5, "s3", "丙", 84.5),
-            ("002", 3, 1, "数学", "临界及格", 1.0, "t1", "戊", 59.0)]
-    b = pd.DataFrame(rows, columns=["school_code", "grade", "class_no", "subject", "borderline", "gap", "student_id",
-                                    "name", "score"])
+    rows = [
+        ("001", 3, 2, "数学", "临界及格", 1.0, "s4", "丁", 59.0),
+        ("001", 3, 1, "数学", "临界及格", 2.0, "s2", "乙", 58.0),
+        ("001", 3, 1, "数学", "临界及格", 1.0, "s1", "甲", 59.0),
+        ("001", 3, 1, "语文", "临界优秀", 0.5, "s3", "丙", 84.5),
+        ("002", 3, 1, "数学", "临界及格", 1.0, "t1", "戊", 59.0),
+    ]
+    b = pd.DataFrame(
+        rows,
+        columns=["school_code", "grade", "class_no", "subject", "borderline", "gap", "student_id", "name", "score"],
+    )
     out = st.borderline_lines(b)
-    assert out["001"] == [("三年级1班", "语文 临界优秀：丙 84.5；数学 临界及格：甲 59、乙 58"),
-                          ("三年级2班", "数学 临界及格：丁 59")]
+    assert out["001"] == [
+        ("三年级1班", "语文 临界优秀：丙 84.5；数学 临界及格：甲 59、乙 58"),
+        ("三年级2班", "数学 临界及格：丁 59"),
+    ]
     assert out["002"] == [("三年级1班", "数学 临界及格：戊 59")]
 
 
 def test_target_tables_cells_and_columns():
-    rows = [("001", "语文", "及格率", "不低于", 0.9, 0.95, True, 0.05, "可发布"),
-            ("001", "语文", "低分率", "不高于", 0.05, 0.082, False, 0.032, "可发布"),
-            ("002", "语文", "及格率", "不低于", 0.9, None, None, None, "样本过少")]
-    t = pd.DataFrame(rows, columns=["unit_code", "subject", "indicator_label", "kind", "target", "actual", "met",
-                                    "gap", "sample_status"]).assign(level="school", grade=3)
+    rows = [
+        ("001", "语文", "及格率", "不低于", 0.9, 0.95, True, 0.05, "可发布"),
+        ("001", "语文", "低分率", "不高于", 0.05, 0.082, False, 0.032, "可发布"),
+        ("002", "语文", "及格率", "不低于", 0.9, None, None, None, "样本过少"),
+    ]
+    t = pd.DataFrame(
+        rows,
+        columns=["unit_code", "subject", "indicator_label", "kind", "target", "actual", "met", "gap", "sample_status"],
+    ).assign(level="school", grade=3)
     out = st.target_tables(t)
-    assert out["001"].to_dict("records") == [{"年级": "三年级", "学科": "语文", "及格率": "95.0%（目标≥90%，达成）",
-                                              "低分率": "8.2%（目标≤5%，未达成，差 3.2 个百分点）"}]
+    assert out["001"].to_dict("records") == [
+        {
+            "年级": "三年级",
+            "学科": "语文",
+            "及格率": "95.0%（目标≥90%，达成）",
+            "低分率": "8.2%（目标≤5%，未达成，差 3.2 个百分点）",
+        }
+    ]
     assert out["002"].to_dict("records") == [{"年级": "三年级", "学科": "语文", "及格率": "样本过少"}]
 
 
 # ---- Catalog.derive -------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def catalog(tmp_path):
@@ -103,7 +172,7 @@ def test_derive_builds_once_per_source_and_options(catalog):
         return {code: n * factor for code, n in zip(df["unit_code"], df["n"])}
 
     assert catalog.derive(build, catalog.read("scores", "equity")) == {"001": 1, "002": 2}
-    assert catalog.derive(build, catalog.read("scores", "equity"))["002"] == 2          # another read, same file
+    assert catalog.derive(build, catalog.read("scores", "equity"))["002"] == 2  # another read, same file
     assert catalog.derive(build, catalog.read("scores", "equity"), factor=10)["002"] == 20
     assert calls == [1, 10]
     # a re-written table is built afresh

@@ -6,6 +6,7 @@ Public API:
 - ``build_district(schools, seed, terms)`` the district's tables in memory (for statistics);
 - ``Defect`` and ``KINDS``.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,20 @@ DEFAULT_SCHOOLS = 40
 DEFAULT_SEED = 2023
 DEFAULT_TERMS = ("2023-1", "2023-2")
 
-__all__ = ["DEFAULT_SCHOOLS", "DEFAULT_SEED", "DEFAULT_TERMS", "KINDS", "Defect", "District",
-           "build_district", "build_returns", "defects_json", "exam_spec", "generate_district",
-           "injected_defects"]
+__all__ = [
+    "DEFAULT_SCHOOLS",
+    "DEFAULT_SEED",
+    "DEFAULT_TERMS",
+    "KINDS",
+    "Defect",
+    "District",
+    "build_district",
+    "build_returns",
+    "defects_json",
+    "exam_spec",
+    "generate_district",
+    "injected_defects",
+]
 
 
 def build_returns(d: District, messy: bool = True) -> dict[str, dict[str, Return]]:
@@ -37,12 +49,10 @@ def build_returns(d: District, messy: bool = True) -> dict[str, dict[str, Return
 
 def _defects(returns: dict[str, dict[str, Return]]) -> list[Defect]:
     found = [x for rets in returns.values() for r in rets.values() for x in r.defects()]
-    return sorted(found, key=lambda x: (x.term, x.school_code, x.sheet or "", x.excel_row or 0, x.kind,
-                                        x.column or ""))
+    return sorted(found, key=lambda x: (x.term, x.school_code, x.sheet or "", x.excel_row or 0, x.kind, x.column or ""))
 
 
-def injected_defects(schools: int = DEFAULT_SCHOOLS, seed: int = DEFAULT_SEED,
-                     terms=DEFAULT_TERMS) -> list[Defect]:
+def injected_defects(schools: int = DEFAULT_SCHOOLS, seed: int = DEFAULT_SEED, terms=DEFAULT_TERMS) -> list[Defect]:
     """The defects that generate_district(..., messy=True) puts into the files, without writing them."""
     return _defects(build_returns(build_district(schools, seed, terms), messy=True))
 
@@ -51,8 +61,14 @@ def defects_json(defects: list[Defect]) -> str:
     return json.dumps([x.as_dict() for x in defects], ensure_ascii=False, indent=1) + "\n"
 
 
-def generate_district(out_dir, schools: int = DEFAULT_SCHOOLS, seed: int = DEFAULT_SEED,
-                      terms=DEFAULT_TERMS, messy: bool = True, jobs: int | None = None) -> dict:
+def generate_district(
+    out_dir,
+    schools: int = DEFAULT_SCHOOLS,
+    seed: int = DEFAULT_SEED,
+    terms=DEFAULT_TERMS,
+    messy: bool = True,
+    jobs: int | None = None,
+) -> dict:
     """Write <out_dir>/<TERM>/<code>.xlsx and <out_dir>/<TERM>/office/*.csv; return a summary.
 
     The summary: schools, students per term, files and bytes per term, submitted codes per term,
@@ -61,8 +77,16 @@ def generate_district(out_dir, schools: int = DEFAULT_SCHOOLS, seed: int = DEFAU
     out_dir = Path(out_dir)
     d = build_district(schools, seed, terms)
     returns = build_returns(d, messy)
-    summary = {"schools": schools, "seed": seed, "terms": list(d.terms), "messy": messy,
-               "students": {}, "files": {}, "bytes": {}, "submitted": {}}
+    summary = {
+        "schools": schools,
+        "seed": seed,
+        "terms": list(d.terms),
+        "messy": messy,
+        "students": {},
+        "files": {},
+        "bytes": {},
+        "submitted": {},
+    }
     for term in d.terms:
         term_dir = out_dir / term
         term_dir.mkdir(parents=True, exist_ok=True)

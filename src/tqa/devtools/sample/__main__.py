@@ -1,4 +1,5 @@
 """python -m tqa.devtools.sample --out data/raw --schools 40 --seed 2023 --terms 2023-1,2023-2 [--clean]"""
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,10 @@ def main(argv=None) -> int:
         Path(a.defects_json).parent.mkdir(parents=True, exist_ok=True)
         Path(a.defects_json).write_text(defects_json(s["defects"]), encoding="utf-8")
     for term in s["terms"]:
-        print(f"{term}: {s['files'][term]} 个学校报表，{s['students'][term]} 名学生，"
-              f"{s['bytes'][term] / 1e6:.1f} MB -> {Path(a.out) / term}")
+        print(
+            f"{term}: {s['files'][term]} 个学校报表，{s['students'][term]} 名学生，"
+            f"{s['bytes'][term] / 1e6:.1f} MB -> {Path(a.out) / term}"
+        )
     print(f"注入数据问题 {len(s['defects'])} 处；用时 {time.perf_counter() - t0:.1f} 秒")
     return 0
 

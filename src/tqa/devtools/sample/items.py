@@ -14,6 +14,7 @@ add up exactly to the 数学 mark in 学业成绩: the item sheet and the score 
 Two items are built to be found by the item analysis: a flawed key (negative a: the strong students
 pick the "wrong" option) and a too-easy item (P > 0.95).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tqa.schema import office
 from tqa.core import vocabulary as vocab
 from tqa.devtools.sample.model import key_rng
+from tqa.schema import office
 
 OBJECTIVE = vocab.ITEM_TYPE_OBJECTIVE
 SUBJECTIVE = vocab.ITEM_TYPE_SUBJECTIVE
@@ -44,24 +45,60 @@ def _paper(rows) -> tuple[Item, ...]:
 
 # (label, full marks, o = objective / s = subjective, a, b). Marks add up to the paper's full marks.
 PAPERS: dict[tuple[int, str], tuple[Item, ...]] = {
-    (6, "数学"): _paper([
-        ("1", 3, "o", 1.4, -3.3), ("2", 3, "o", 1.4, -1.3), ("3", 3, "o", 1.2, -1.1), ("4", 3, "o", 1.8, -0.9),
-        ("5", 3, "o", 1.0, -1.2), ("6", 3, "o", 1.5, -0.7), ("7", 3, "o", 1.3, -0.5), ("8", 3, "o", 2.0, -0.3),
-        ("9", 4, "o", 1.1, -0.9), ("10", 4, "o", 1.7, -0.6), ("11", 4, "o", 1.4, -0.4), ("12", 4, "o", 1.2, -0.1),
-        ("13(1)", 4, "s", 1.5, -1.0), ("13(2)", 6, "s", 1.1, -0.8), ("14", 6, "s", 1.3, -0.9),
-        ("15", 6, "s", 0.9, -0.7), ("16", 8, "s", 1.0, -0.8), ("17(1)", 5, "s", 1.3, -0.9),
-        ("17(2)", 5, "s", 1.1, -0.4), ("18", 10, "s", 0.9, -0.6), ("19", 10, "s", 1.0, -0.2),
-    ]),
-    (9, "数学"): _paper([
-        ("1", 3, "o", 1.3, -1.8), ("2", 3, "o", 1.5, -1.2), ("3", 3, "o", 1.1, -0.9), ("4", 3, "o", 1.6, -0.6),
-        ("5", 3, "o", 1.2, -0.4), ("6", 3, "o", 1.8, -0.1), ("7", 3, "o", -0.9, -0.3), ("8", 3, "o", 1.4, 0.2),
-        ("9", 3, "o", 1.0, 0.5), ("10", 3, "o", 1.7, 0.9), ("11", 4, "o", 1.3, -0.7), ("12", 4, "o", 1.5, -0.2),
-        ("13", 4, "o", 1.2, 0.3), ("14", 4, "o", 1.6, 0.8),
-        ("15", 6, "s", 1.2, -1.0), ("16", 6, "s", 1.1, -0.6), ("17", 7, "s", 1.0, -0.3), ("18", 8, "s", 0.9, 0.0),
-        ("19(1)", 4, "s", 1.4, -0.8), ("19(2)", 6, "s", 1.1, 0.3), ("20", 9, "s", 1.0, 0.4),
-        ("21(1)", 4, "s", 1.3, -0.2), ("21(2)", 8, "s", 1.0, 0.7), ("22(1)", 6, "s", 1.1, 0.6),
-        ("22(2)", 10, "s", 0.9, 1.3),
-    ]),
+    (6, "数学"): _paper(
+        [
+            ("1", 3, "o", 1.4, -3.3),
+            ("2", 3, "o", 1.4, -1.3),
+            ("3", 3, "o", 1.2, -1.1),
+            ("4", 3, "o", 1.8, -0.9),
+            ("5", 3, "o", 1.0, -1.2),
+            ("6", 3, "o", 1.5, -0.7),
+            ("7", 3, "o", 1.3, -0.5),
+            ("8", 3, "o", 2.0, -0.3),
+            ("9", 4, "o", 1.1, -0.9),
+            ("10", 4, "o", 1.7, -0.6),
+            ("11", 4, "o", 1.4, -0.4),
+            ("12", 4, "o", 1.2, -0.1),
+            ("13(1)", 4, "s", 1.5, -1.0),
+            ("13(2)", 6, "s", 1.1, -0.8),
+            ("14", 6, "s", 1.3, -0.9),
+            ("15", 6, "s", 0.9, -0.7),
+            ("16", 8, "s", 1.0, -0.8),
+            ("17(1)", 5, "s", 1.3, -0.9),
+            ("17(2)", 5, "s", 1.1, -0.4),
+            ("18", 10, "s", 0.9, -0.6),
+            ("19", 10, "s", 1.0, -0.2),
+        ]
+    ),
+    (9, "数学"): _paper(
+        [
+            ("1", 3, "o", 1.3, -1.8),
+            ("2", 3, "o", 1.5, -1.2),
+            ("3", 3, "o", 1.1, -0.9),
+            ("4", 3, "o", 1.6, -0.6),
+            ("5", 3, "o", 1.2, -0.4),
+            ("6", 3, "o", 1.8, -0.1),
+            ("7", 3, "o", -0.9, -0.3),
+            ("8", 3, "o", 1.4, 0.2),
+            ("9", 3, "o", 1.0, 0.5),
+            ("10", 3, "o", 1.7, 0.9),
+            ("11", 4, "o", 1.3, -0.7),
+            ("12", 4, "o", 1.5, -0.2),
+            ("13", 4, "o", 1.2, 0.3),
+            ("14", 4, "o", 1.6, 0.8),
+            ("15", 6, "s", 1.2, -1.0),
+            ("16", 6, "s", 1.1, -0.6),
+            ("17", 7, "s", 1.0, -0.3),
+            ("18", 8, "s", 0.9, 0.0),
+            ("19(1)", 4, "s", 1.4, -0.8),
+            ("19(2)", 6, "s", 1.1, 0.3),
+            ("20", 9, "s", 1.0, 0.4),
+            ("21(1)", 4, "s", 1.3, -0.2),
+            ("21(2)", 8, "s", 1.0, 0.7),
+            ("22(1)", 6, "s", 1.1, 0.6),
+            ("22(2)", 10, "s", 0.9, 1.3),
+        ]
+    ),
 }
 FLAWED_ITEM = (9, "数学", "7")  # negative discrimination: a key error for the item analysis to find
 TOO_EASY_ITEM = (6, "数学", "1")  # P > 0.95
@@ -97,12 +134,13 @@ def draw_items(totals: np.ndarray, items: tuple[Item, ...], rng: np.random.Gener
         raise ValueError("total outside 0..full marks")
     subj = np.array([it.type == SUBJECTIVE for it in items])
     p = _probabilities(theta_for_totals(totals, items), items)
-    scores = np.where(subj, rng.binomial(np.broadcast_to(full, p.shape), p),
-                      (rng.random(p.shape) < p) * full).astype(np.int64)
+    scores = np.where(subj, rng.binomial(np.broadcast_to(full, p.shape), p), (rng.random(p.shape) < p) * full).astype(
+        np.int64
+    )
     diff = totals - scores.sum(axis=1)
     rows = np.arange(len(totals))
     while (diff != 0).any():
-        up, down = diff > 0, diff < 0
+        up = diff > 0
         key = rng.random(scores.shape)
         # One mark on a random subjective item that can move in the needed direction.
         can = subj & np.where(up[:, None], scores < full, scores > 0) & (diff != 0)[:, None]
@@ -139,13 +177,15 @@ def build_item_scores(scores: pd.DataFrame, seed: int, term: str) -> pd.DataFram
         out = sub.loc[scored | absent, ["school_code", "student_id", "grade"]].copy()
         out["subject"] = subject
         body = np.full((len(sub), len(items)), None, dtype=object)
-        drawn = draw_items(numeric[scored].to_numpy().astype(np.int64), items,
-                           key_rng(seed, "items", term, grade, subject))
+        drawn = draw_items(
+            numeric[scored].to_numpy().astype(np.int64), items, key_rng(seed, "items", term, grade, subject)
+        )
         body[scored] = drawn.astype(object)
         body[absent] = vocab.ABSENT
         body = body[scored | absent]
         for j, label in enumerate(labels):
-            out[label] = pd.Series([int(v) if v != vocab.ABSENT else v for v in body[:, j]],
-                                   index=out.index, dtype=object)
+            out[label] = pd.Series(
+                [int(v) if v != vocab.ABSENT else v for v in body[:, j]], index=out.index, dtype=object
+            )
         parts.append(out)
     return {(g, s): p for (g, s), p in zip(PAPERS, parts)}

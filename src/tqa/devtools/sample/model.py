@@ -7,6 +7,7 @@ students (same grade and class) with growth that differs by school (value added)
 transfers, dropouts and one death. Every draw comes from a generator keyed by (seed, purpose),
 so adding a term or a table does not shift the other tables' numbers.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tqa.schema import office
 from tqa.core import vocabulary as vocab
 from tqa.core.terms import Term, parse_term
 from tqa.devtools.sample import names
+from tqa.schema import office
 
 # ---- exam specification -------------------------------------------------------------------
 SUBJECT_ORDER = ("语文", "数学", "英语", "科学", "道德与法治", "历史", "地理", "生物", "物理", "化学")
@@ -26,16 +27,33 @@ LEVEL_SUBJECTS = {1: ("语文", "数学"), 2: ("语文", "数学")}
 SCORE_SUBJECTS = {
     **{g: (("语文", 100), ("数学", 100), ("英语", 100), ("科学", 100)) for g in (3, 4, 5, 6)},
     7: (("语文", 120), ("数学", 120), ("英语", 120), ("道德与法治", 100), ("历史", 100), ("地理", 100), ("生物", 100)),
-    8: (("语文", 120), ("数学", 120), ("英语", 120), ("道德与法治", 100), ("历史", 100), ("地理", 100), ("生物", 100),
-        ("物理", 100)),
+    8: (
+        ("语文", 120),
+        ("数学", 120),
+        ("英语", 120),
+        ("道德与法治", 100),
+        ("历史", 100),
+        ("地理", 100),
+        ("生物", 100),
+        ("物理", 100),
+    ),
     9: (("语文", 120), ("数学", 120), ("英语", 120), ("道德与法治", 100), ("历史", 100), ("物理", 100), ("化学", 100)),
 }
 HALF_POINT_SUBJECTS = frozenset({"语文", "英语", "道德与法治"})  # junior papers marked in half points
 # Logistic location per subject (higher = easier); primary papers are easy, so marks pile up near full.
 _DIFFICULTY = {
     "primary": {"语文": 1.55, "数学": 1.75, "英语": 1.60, "科学": 1.95},
-    "junior": {"语文": 0.85, "数学": 0.35, "英语": 0.55, "道德与法治": 0.95, "历史": 0.80, "地理": 0.60,
-               "生物": 0.70, "物理": 0.30, "化学": 0.50},
+    "junior": {
+        "语文": 0.85,
+        "数学": 0.35,
+        "英语": 0.55,
+        "道德与法治": 0.95,
+        "历史": 0.80,
+        "地理": 0.60,
+        "生物": 0.70,
+        "物理": 0.30,
+        "化学": 0.50,
+    },
 }
 # z-cuts for grades 1-2 levels (优秀 / 良好 / 合格 / 待合格).
 _LEVEL_CUTS = (0.15, -0.75, -1.75)
@@ -56,13 +74,26 @@ _CATEGORY_MIX = (0.30, 0.35, 0.35)
 # Beyond 40 schools a district is a county with many small village schools.
 _CATEGORY_MIX_LARGE = (0.15, 0.30, 0.55)
 # The first schools cycle through these, so that even a 3-school test district is mixed.
-_FIRST = (("城区", "小学"), ("乡镇", "初中"), ("农村", "九年一贯制"), ("城区", "九年一贯制"),
-          ("乡镇", "小学"), ("农村", "小学"))
+_FIRST = (
+    ("城区", "小学"),
+    ("乡镇", "初中"),
+    ("农村", "九年一贯制"),
+    ("城区", "九年一贯制"),
+    ("乡镇", "小学"),
+    ("农村", "小学"),
+)
 
 INDICATORS = (
-    ("A1.1", "办学理念与发展规划"), ("A1.2", "依法治校与章程建设"), ("A2.1", "国家课程开齐开足"),
-    ("A2.2", "教学常规管理"), ("A2.3", "作业管理与“双减”落实"), ("A3.1", "教师队伍建设"),
-    ("A3.2", "校本教研"), ("B1.1", "学生体质健康"), ("B1.2", "课后服务"), ("B2.1", "校园安全管理"),
+    ("A1.1", "办学理念与发展规划"),
+    ("A1.2", "依法治校与章程建设"),
+    ("A2.1", "国家课程开齐开足"),
+    ("A2.2", "教学常规管理"),
+    ("A2.3", "作业管理与“双减”落实"),
+    ("A3.1", "教师队伍建设"),
+    ("A3.2", "校本教研"),
+    ("B1.1", "学生体质健康"),
+    ("B1.2", "课后服务"),
+    ("B2.1", "校园安全管理"),
 )
 INDICATOR_MAX = 10
 
@@ -137,8 +168,16 @@ def build_schools(n: int, seed: int) -> pd.DataFrame:
         while name in used:  # very large districts: make the name unique
             name = name.replace("学校", "第二学校") if name.endswith("学校") else name[:-2] + "二" + name[-2:]
         used.add(name)
-        rows.append({"school_code": f"{i + 1:03d}", "school_name": name, "name_variants": variants,
-                     "school_type": typ, "category": cat, "town": town})
+        rows.append(
+            {
+                "school_code": f"{i + 1:03d}",
+                "school_name": name,
+                "name_variants": variants,
+                "school_type": typ,
+                "category": cat,
+                "town": town,
+            }
+        )
     df = pd.DataFrame(rows)
     df["school_effect"] = rng.normal(0, 0.30, n) + df["category"].map(CATEGORY_EFFECT).to_numpy()
     # Value added between the two terms: small for most, clearly positive / negative for a few.
@@ -201,14 +240,12 @@ def build_students(schools: pd.DataFrame, seed: int, year: int) -> pd.DataFrame:
     sizes = rec[:, 3]
     n = int(sizes.sum())
     cls_idx = np.repeat(np.arange(len(rec)), sizes)
-    df = pd.DataFrame({
-        "school_idx": rec[cls_idx, 0], "grade": rec[cls_idx, 1], "class_no": rec[cls_idx, 2]})
+    df = pd.DataFrame({"school_idx": rec[cls_idx, 0], "grade": rec[cls_idx, 1], "class_no": rec[cls_idx, 2]})
     df["school_code"] = schools["school_code"].to_numpy()[df["school_idx"]]
     df["sex"] = np.where(rng.random(n) < 0.52, "男", "女")
     df["name"] = names.person_names(n, rng)
     class_eff = rng.normal(0, 0.18, len(rec))[cls_idx]
-    df["theta"] = (schools["school_effect"].to_numpy()[df["school_idx"]] + class_eff
-                   + rng.normal(0, 0.85, n))
+    df["theta"] = schools["school_effect"].to_numpy()[df["school_idx"]] + class_eff + rng.normal(0, 0.85, n)
     df["fit"] = rng.normal(0, 1, n)
     df["hw"] = rng.normal(0, 1, n)
     df["sleep"] = rng.normal(0, 1, n)
@@ -317,8 +354,9 @@ def build_scores(students: pd.DataFrame, schools: pd.DataFrame, seed: int, term:
         # grades 1-2: levels
         lv = np.isin(grade, [g for g, ss in LEVEL_SUBJECTS.items() if subj in ss])
         if lv.any():
-            levels = np.select([z > _LEVEL_CUTS[0], z > _LEVEL_CUTS[1], z > _LEVEL_CUTS[2]],
-                               list(vocab.LEVELS[:3]), vocab.LEVELS[3])
+            levels = np.select(
+                [z > _LEVEL_CUTS[0], z > _LEVEL_CUTS[1], z > _LEVEL_CUTS[2]], list(vocab.LEVELS[:3]), vocab.LEVELS[3]
+            )
             col[lv] = levels[lv]
         for g, ss in SCORE_SUBJECTS.items():
             full = dict(ss).get(subj)
@@ -349,8 +387,15 @@ def build_fitness(students, schools, seed, term) -> pd.DataFrame:
     eff = schools["fitness_effect"].to_numpy()[students["school_idx"].to_numpy()]
     total = 78 + eff + 8.5 * students["fit"].to_numpy() + rng.normal(0, 2.0, len(students))
     total = np.round(np.clip(total, 30, 118), 1)
-    return pd.DataFrame({"school_code": students["school_code"], "student_id": students["student_id"],
-                         "grade": students["grade"], "sex": students["sex"], "total_score": total})
+    return pd.DataFrame(
+        {
+            "school_code": students["school_code"],
+            "student_id": students["student_id"],
+            "grade": students["grade"],
+            "sex": students["sex"],
+            "total_score": total,
+        }
+    )
 
 
 def build_survey(students, schools, seed, term) -> pd.DataFrame:
@@ -365,8 +410,15 @@ def build_survey(students, schools, seed, term) -> pd.DataFrame:
     base = np.select([g <= 2, g <= 6], [10.0, 9.5], 8.6)
     sleep = base - 0.008 * (minutes - median) + 0.5 * students["sleep"].to_numpy() + rng.normal(0, 0.2, n)
     sleep = np.clip(np.round(sleep * 2) / 2, 5.5, 11.5)
-    return pd.DataFrame({"school_code": students["school_code"], "student_id": students["student_id"],
-                         "grade": g, "homework_minutes": minutes, "sleep_hours": sleep})
+    return pd.DataFrame(
+        {
+            "school_code": students["school_code"],
+            "student_id": students["student_id"],
+            "grade": g,
+            "homework_minutes": minutes,
+            "sleep_hours": sleep,
+        }
+    )
 
 
 def build_staff(students: pd.DataFrame, schools: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -400,9 +452,16 @@ def build_routine(staff: pd.DataFrame, seed: int, term: str) -> pd.DataFrame:
     obs = np.clip(np.round(mu + sd * (0.8 * staff["diligence"].to_numpy() + 0.6 * rng.normal(0, 1, len(staff)))), 0, 80)
     ev = np.round(obs * rng.uniform(0.5, 1.0, len(staff)))
     research = np.clip(np.round(rng.normal(24, 8, len(staff)) * 2) / 2, 4, 80)
-    return pd.DataFrame({"school_code": staff["school_code"], "staff_name": staff["staff_name"],
-                         "role": staff["role"], "lessons_observed": obs.astype(int),
-                         "lessons_evaluated": ev.astype(int), "research_hours": research})
+    return pd.DataFrame(
+        {
+            "school_code": staff["school_code"],
+            "staff_name": staff["staff_name"],
+            "role": staff["role"],
+            "lessons_observed": obs.astype(int),
+            "lessons_evaluated": ev.astype(int),
+            "research_hours": research,
+        }
+    )
 
 
 def build_enrolment(students, schools, seed, term, events) -> pd.DataFrame:
@@ -452,11 +511,13 @@ def check_terms(terms) -> list[Term]:
 def build_district(schools: int = 40, seed: int = 2023, terms=("2023-1", "2023-2")) -> District:
     """The whole district in memory (nothing written)."""
     from tqa.devtools.sample.items import build_item_scores, item_spec  # items draws with key_rng from this module
+
     parsed = check_terms(terms)
     year = parsed[0].year
     sch = build_schools(schools, seed)
-    dist = District(seed=seed, terms=tuple(t.name for t in parsed), schools=sch, exam_spec=exam_spec(),
-                    item_spec=item_spec())
+    dist = District(
+        seed=seed, terms=tuple(t.name for t in parsed), schools=sch, exam_spec=exam_spec(), item_spec=item_spec()
+    )
     first = build_students(sch, seed, year)
     staff = build_staff(first, sch, seed)
     for sem in (1, 2):

@@ -4,6 +4,7 @@ A sheet is rows above the header (an info block or title rows), the header, and 
 body row carries the defects injected into it, so a defect's Excel row is known only when the
 layout is final (title rows, blank rows and duplicates shift rows).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -11,17 +12,28 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from tqa.schema import sheets
 from tqa.core import vocabulary as vocab
 from tqa.core.terms import parse_term
 from tqa.devtools.sample import names
 from tqa.devtools.sample.model import District, key_rng, subjects_for_grades
+from tqa.schema import sheets
 
 KINDS = (
-    "header_alias", "columns_reordered", "title_rows", "fullwidth_digits", "score_with_unit",
-    "marker_variant", "blank_rows", "total_row", "school_name_listed_variant",
-    "school_name_unlisted_variant", "duplicate_row", "impossible_score", "not_submitted",
-    "student_in_two_schools", "item_label_variant",
+    "header_alias",
+    "columns_reordered",
+    "title_rows",
+    "fullwidth_digits",
+    "score_with_unit",
+    "marker_variant",
+    "blank_rows",
+    "total_row",
+    "school_name_listed_variant",
+    "school_name_unlisted_variant",
+    "duplicate_row",
+    "impossible_score",
+    "not_submitted",
+    "student_in_two_schools",
+    "item_label_variant",
 )
 
 
@@ -86,7 +98,9 @@ class Sheet:
         for i, r in enumerate(self.body):
             for kind, detail, column, value in r.marks or ():
                 # a cell defect names its column as the file's header shows it
-                out.append(Defect(term, code, self.name, base + i, kind, detail, self.renames.get(column, column), value))
+                out.append(
+                    Defect(term, code, self.name, base + i, kind, detail, self.renames.get(column, column), value)
+                )
         return out
 
 
@@ -162,9 +176,16 @@ def clean_returns(d: District, term: str) -> dict[str, Return]:
     """Canonical returns for every registered school, keyed by school code."""
     label = parse_term(term).label
     out = {}
-    by = {name: tab.groupby("school_code", sort=True) for name, tab in (
-        ("scores", d.scores[term]), ("fitness", d.fitness[term]), ("survey", d.survey[term]),
-        ("routine", d.routine[term]), ("enrolment", d.enrolment[term]))}
+    by = {
+        name: tab.groupby("school_code", sort=True)
+        for name, tab in (
+            ("scores", d.scores[term]),
+            ("fitness", d.fitness[term]),
+            ("survey", d.survey[term]),
+            ("routine", d.routine[term]),
+            ("enrolment", d.enrolment[term]),
+        )
+    }
     item_sheets = items_sheets(d.items.get(term, {}))
     rng = key_rng(d.seed, "contacts")
     fillers = names.person_names(len(d.schools), rng)
@@ -174,24 +195,39 @@ def clean_returns(d: District, term: str) -> dict[str, Return]:
         grades = vocab.GRADES_BY_TYPE[s.school_type]
         enr = by["enrolment"].get_group(code).copy()
         enr["grade"] = _grade_labels(enr["grade"])
-        info = Sheet(sheets.INFO.name, list(sheets.INFO.columns.values()),
-                     _rows(enr[list(sheets.INFO.columns)]),
-                     pre=[[sheets.INFO_LABELS["school_code"], code], [sheets.INFO_LABELS["school_name"], s.school_name],
-                          [sheets.INFO_LABELS["term"], label], [sheets.INFO_LABELS["filled_by"], str(fillers[i])],
-                          [sheets.INFO_LABELS["phone"], f"0599-{phones[i]}"], []])
+        info = Sheet(
+            sheets.INFO.name,
+            list(sheets.INFO.columns.values()),
+            _rows(enr[list(sheets.INFO.columns)]),
+            pre=[
+                [sheets.INFO_LABELS["school_code"], code],
+                [sheets.INFO_LABELS["school_name"], s.school_name],
+                [sheets.INFO_LABELS["term"], label],
+                [sheets.INFO_LABELS["filled_by"], str(fillers[i])],
+                [sheets.INFO_LABELS["phone"], f"0599-{phones[i]}"],
+                [],
+            ],
+        )
         subjects = subjects_for_grades(grades)
         sc = by["scores"].get_group(code).copy()
         sc["grade"] = _grade_labels(sc["grade"])
-        scores = Sheet(sheets.SCORES.name, [*sheets.SCORES.columns.values(), *subjects],
-                       _rows(sc[[*sheets.SCORES.columns, *subjects]]))
+        scores = Sheet(
+            sheets.SCORES.name,
+            [*sheets.SCORES.columns.values(), *subjects],
+            _rows(sc[[*sheets.SCORES.columns, *subjects]]),
+        )
         fit = by["fitness"].get_group(code).copy()
         fit["grade"] = _grade_labels(fit["grade"])
-        fitness = Sheet(sheets.FITNESS.name, list(sheets.FITNESS.columns.values()), _rows(fit[list(sheets.FITNESS.columns)]))
+        fitness = Sheet(
+            sheets.FITNESS.name, list(sheets.FITNESS.columns.values()), _rows(fit[list(sheets.FITNESS.columns)])
+        )
         sv = by["survey"].get_group(code).copy()
         sv["grade"] = _grade_labels(sv["grade"])
         survey = Sheet(sheets.SURVEY.name, list(sheets.SURVEY.columns.values()), _rows(sv[list(sheets.SURVEY.columns)]))
         rt = by["routine"].get_group(code)
-        routine = Sheet(sheets.ROUTINE.name, list(sheets.ROUTINE.columns.values()), _rows(rt[list(sheets.ROUTINE.columns)]))
+        routine = Sheet(
+            sheets.ROUTINE.name, list(sheets.ROUTINE.columns.values()), _rows(rt[list(sheets.ROUTINE.columns)])
+        )
         tabs = [info, scores, fitness, survey, routine]
         if code in item_sheets:
             tabs.append(item_sheets[code])
@@ -216,6 +252,7 @@ def _subject_cols(sheet: Sheet) -> list[str]:
 def _numeric_cells(sheet: Sheet, rng, k: int, full: int | None = None, integer=False):
     """k (row index, column index) pairs of untouched numeric score cells, seeded."""
     from tqa.devtools.sample.model import SCORE_SUBJECTS
+
     fulls = {(vocab.GRADE_LABELS[g], s): f for g, ss in SCORE_SUBJECTS.items() for s, f in ss}
     gcol = sheet.col(sheets.SCORES.columns["grade"])
     cand = []
@@ -241,16 +278,18 @@ def inject_header_alias(ret: Return, rng, **_):
     sc = ret.sheet(sheets.SCORES.name)
     for key, alias in (("student_id", "学籍号"), ("class_no", "班")):
         sc.rename(sheets.SCORES.columns[key], alias)
-        sc.header_marks.append(("header_alias", f"表头“{sheets.SCORES.columns[key]}”写成“{alias}”", alias,
-                                sheets.SCORES.columns[key]))
+        sc.header_marks.append(
+            ("header_alias", f"表头“{sheets.SCORES.columns[key]}”写成“{alias}”", alias, sheets.SCORES.columns[key])
+        )
     fit = ret.sheet(sheets.FITNESS.name)
     fit.rename(sheets.FITNESS.columns["total_score"], "体测总分")
     fit.header_marks.append(("header_alias", "表头“学年总分”写成“体测总分”", "体测总分", "学年总分"))
     sv = ret.sheet(sheets.SURVEY.name)
     for key, alias in (("homework_minutes", "日均书面作业时间(分钟)"), ("sleep_hours", "睡眠时间")):
         sv.rename(sheets.SURVEY.columns[key], alias)
-        sv.header_marks.append(("header_alias", f"表头“{sheets.SURVEY.columns[key]}”写成“{alias}”", alias,
-                                sheets.SURVEY.columns[key]))
+        sv.header_marks.append(
+            ("header_alias", f"表头“{sheets.SURVEY.columns[key]}”写成“{alias}”", alias, sheets.SURVEY.columns[key])
+        )
 
 
 def _permute(sheet: Sheet, order: list[int]):
@@ -315,8 +354,13 @@ def inject_score_with_unit(ret: Return, rng, **_):
 
 def inject_marker_variant(ret: Return, rng, **_):
     sc = ret.sheet(sheets.SCORES.name)
-    cells = [(i, j) for i, r in enumerate(sc.body) if not r.marks
-             for j, v in enumerate(r.cells) if v in (vocab.ABSENT, vocab.EXEMPT)]
+    cells = [
+        (i, j)
+        for i, r in enumerate(sc.body)
+        if not r.marks
+        for j, v in enumerate(r.cells)
+        if v in (vocab.ABSENT, vocab.EXEMPT)
+    ]
     if len(cells) < 3:  # a small school may have no absentee: make some
         for i, j in _numeric_cells(sc, rng, 3 - len(cells)):
             sc.body[i].cells[j] = vocab.ABSENT
@@ -364,14 +408,13 @@ def inject_duplicate_row(ret: Return, rng, **_):
     while sc.body[i].marks or sc.body[i].cells[0] is None:
         i = (i + 1) % len(sc.body)
     dup = Row(list(sc.body[i].cells))
-    _mark(dup, "duplicate_row", f"学生 {dup.cells[0]} 的整行重复出现（与上一行相同）",
-          sc.header[0], str(dup.cells[0]))
+    _mark(dup, "duplicate_row", f"学生 {dup.cells[0]} 的整行重复出现（与上一行相同）", sc.header[0], str(dup.cells[0]))
     sc.body.insert(i + 1, dup)
 
 
 def inject_impossible_score(ret: Return, rng, **_):
     sc = ret.sheet(sheets.SCORES.name)
-    (i, j), = _numeric_cells(sc, rng, 1, full=100)
+    ((i, j),) = _numeric_cells(sc, rng, 1, full=100)
     sc.body[i].cells[j] = 150
     _mark(sc.body[i], "impossible_score", f"{sc.header[j]}满分 100，填了 150", sc.header[j], "150")
 
@@ -382,7 +425,13 @@ def inject_school_name(ret: Return, rng, name_written: str, listed: bool, regist
     kind = "school_name_listed_variant" if listed else "school_name_unlisted_variant"
     note = "（登记表“曾用名或简称”中有）" if listed else "（登记表中没有这个写法）"
     info.pre_marks.setdefault(1, []).append(
-        (kind, f"学校名称写成“{name_written}”，登记名为“{registry_name}”{note}", sheets.INFO_LABELS["school_name"], name_written))
+        (
+            kind,
+            f"学校名称写成“{name_written}”，登记名为“{registry_name}”{note}",
+            sheets.INFO_LABELS["school_name"],
+            name_written,
+        )
+    )
 
 
 def inject_foreign_student(ret: Return, rng, other: Return, **_):
@@ -390,8 +439,11 @@ def inject_foreign_student(ret: Return, rng, other: Return, **_):
     mine, theirs = ret.sheet(sheets.SCORES.name), other.sheet(sheets.SCORES.name)
     gcol_m, gcol_t = mine.col(sheets.SCORES.columns["grade"]), theirs.col(sheets.SCORES.columns["grade"])
     my_grades = {r.cells[gcol_m] for r in mine.body}
-    cand = [r for r in theirs.body if r.cells[gcol_t] in my_grades and not r.marks
-            and any(isinstance(v, (int, float)) for v in r.cells[5:])]
+    cand = [
+        r
+        for r in theirs.body
+        if r.cells[gcol_t] in my_grades and not r.marks and any(isinstance(v, (int, float)) for v in r.cells[5:])
+    ]
     src = cand[int(rng.integers(0, len(cand)))]
     # Same grade; placed at the end of that grade's block, in class 1, under this sheet's column order.
     by_header = dict(zip(theirs.header, src.cells))
@@ -399,8 +451,13 @@ def inject_foreign_student(ret: Return, rng, other: Return, **_):
     cells[mine.col(sheets.SCORES.columns["class_no"])] = 1
     at = max(i for i, r in enumerate(mine.body) if r.cells[gcol_m] == src.cells[gcol_t]) + 1
     row = Row(cells)
-    _mark(row, "student_in_two_schools", f"学籍号 {cells[0]} 同时出现在学校 {other.school_code} 的学业成绩中",
-          mine.header[0], str(cells[0]))
+    _mark(
+        row,
+        "student_in_two_schools",
+        f"学籍号 {cells[0]} 同时出现在学校 {other.school_code} 的学业成绩中",
+        mine.header[0],
+        str(cells[0]),
+    )
     mine.body.insert(at, row)
 
 
@@ -415,8 +472,13 @@ def inject_item_label_variant(ret: Return, rng, **_):
             sh.rename(label, written)
             sh.header_marks.append(("item_label_variant", f"题号“{label}”写成“{written}”", written, label))
     fixed = set(sheets.ITEMS.columns.values())
-    cand = [(i, j) for i, r in enumerate(sh.body) if not r.marks for j, v in enumerate(r.cells)
-            if sh.header[j] not in fixed and isinstance(v, int) and not isinstance(v, bool)]
+    cand = [
+        (i, j)
+        for i, r in enumerate(sh.body)
+        if not r.marks
+        for j, v in enumerate(r.cells)
+        if sh.header[j] not in fixed and isinstance(v, int) and not isinstance(v, bool)
+    ]
     for p in sorted(rng.choice(len(cand), size=min(2, len(cand)), replace=False)):
         i, j = cand[p]
         v = str(sh.body[i].cells[j]).translate(_FULLWIDTH)
@@ -431,14 +493,27 @@ def _unlisted_variant(name: str) -> str:
 
 # kinds applied to returns, in this order (structure changes after cell edits).
 _CELL_KINDS = ("fullwidth_digits", "score_with_unit", "marker_variant", "impossible_score")
-_STRUCT_KINDS = ("duplicate_row", "columns_reordered", "header_alias",
-                 "blank_rows", "total_row", "title_rows", "item_label_variant")
+_STRUCT_KINDS = (
+    "duplicate_row",
+    "columns_reordered",
+    "header_alias",
+    "blank_rows",
+    "total_row",
+    "title_rows",
+    "item_label_variant",
+)
 _INJECT = {
-    "header_alias": inject_header_alias, "columns_reordered": inject_columns_reordered,
-    "title_rows": inject_title_rows, "fullwidth_digits": inject_fullwidth_digits,
-    "score_with_unit": inject_score_with_unit, "marker_variant": inject_marker_variant,
-    "blank_rows": inject_blank_rows, "total_row": inject_total_row, "duplicate_row": inject_duplicate_row,
-    "impossible_score": inject_impossible_score, "item_label_variant": inject_item_label_variant,
+    "header_alias": inject_header_alias,
+    "columns_reordered": inject_columns_reordered,
+    "title_rows": inject_title_rows,
+    "fullwidth_digits": inject_fullwidth_digits,
+    "score_with_unit": inject_score_with_unit,
+    "marker_variant": inject_marker_variant,
+    "blank_rows": inject_blank_rows,
+    "total_row": inject_total_row,
+    "duplicate_row": inject_duplicate_row,
+    "impossible_score": inject_impossible_score,
+    "item_label_variant": inject_item_label_variant,
 }
 # A few defects in the autumn term too.
 _AUTUMN_KINDS = ("header_alias", "fullwidth_digits", "marker_variant", "title_rows")
@@ -463,21 +538,27 @@ def make_messy(returns: dict[str, Return], d: District, term: str) -> None:
     submitting = list(perm)
     if "not_submitted" in kinds and len(codes) >= 3:
         # The absent school must leave a pair of schools sharing a grade (for the shared 学籍号).
-        gone = next(c for c in rest if any(_overlap(sch, a, b) for a in submitting if a != c
-                                           for b in submitting if b not in (a, c)))
+        gone = next(
+            c
+            for c in rest
+            if any(_overlap(sch, a, b) for a in submitting if a != c for b in submitting if b not in (a, c))
+        )
         rest.remove(gone)
         submitting.remove(gone)
         returns[gone].submitted = False
-        returns[gone].file_defects.append(Defect(term, gone, None, None, "not_submitted",
-                                                 f"学校 {gone} {sch.at[gone, 'school_name']} 本学期未报送"))
+        returns[gone].file_defects.append(
+            Defect(term, gone, None, None, "not_submitted", f"学校 {gone} {sch.at[gone, 'school_name']} 本学期未报送")
+        )
     cycle = rest + ([listed_school] if listed_school else [])
     plan: dict[str, list] = {}
     for n, k in enumerate(k for k in kinds if k not in ("not_submitted", "school_name_listed_variant")):
         code = cycle[n % len(cycle)]
         if k == "student_in_two_schools":  # needs a partner school with a common grade
             start = n % len(cycle)
-            code = next((c for c in cycle[start:] + cycle[:start]
-                         if any(_overlap(sch, c, o) for o in submitting if o != c)), None)
+            code = next(
+                (c for c in cycle[start:] + cycle[:start] if any(_overlap(sch, c, o) for o in submitting if o != c)),
+                None,
+            )
             if code is None:  # e.g. a primary and a junior school only: no grade in common
                 continue
         if k == "item_label_variant":  # needs a school with a 小题得分 sheet
@@ -500,8 +581,11 @@ def make_messy(returns: dict[str, Return], d: District, term: str) -> None:
     # Pass 2: cell edits, then structural changes, then the school name.
     for code in codes:
         todo = plan.get(code, [])
-        seq = ([k for k in _CELL_KINDS if k in todo] + [k for k in _STRUCT_KINDS if k in todo]
-               + [k for k in todo if k.startswith("school_name")])
+        seq = (
+            [k for k in _CELL_KINDS if k in todo]
+            + [k for k in _STRUCT_KINDS if k in todo]
+            + [k for k in todo if k.startswith("school_name")]
+        )
         name = sch.at[code, "school_name"]
         for k in seq:
             krng = key_rng(d.seed, "defect", term, code, k)

@@ -1,4 +1,5 @@
 """Writing returns (.xlsx) and office inputs (.csv) to disk, byte-deterministically."""
+
 from __future__ import annotations
 
 import os
@@ -8,10 +9,10 @@ import openpyxl
 import pandas as pd
 from openpyxl.styles import Alignment, Font
 
-from tqa.schema import office
-from tqa.io.xlsx import save_workbook
 from tqa.devtools.sample.model import District
 from tqa.devtools.sample.returns import Return
+from tqa.io.xlsx import save_workbook
+from tqa.schema import office
 
 
 def write_return(ret: Return, path: Path) -> Path:

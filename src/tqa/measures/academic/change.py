@@ -1,5 +1,6 @@
 """较上学期变化: this term's rate against last term's, coloured on a 5 x 5 status-by-change grid (params ``change``;
 after California's School Dashboard)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,6 +27,7 @@ NOTE_SMALL = "样本过少，不着色"
 
 NOTE_NO_PRIOR = "上学期无可比数据"
 
+
 def _status_level(values: pd.Series, grades: pd.Series, params: Params) -> pd.Series:
     out = []
     for v, g in zip(values.round(DECIMALS), grades):
@@ -36,12 +38,15 @@ def _status_level(values: pd.Series, grades: pd.Series, params: Params) -> pd.Se
         out.append(STATUS_LABELS[next((i for i, c in enumerate(cuts) if v >= c), len(cuts))])
     return pd.Series(out, index=values.index, dtype="string")
 
+
 def _change_level(change: pd.Series, params: Params) -> pd.Series:
     d = change.astype("float64").round(DECIMALS).to_numpy()
     sig, chg = float(params.change.significant), float(params.change.changed)
     level = np.select([d >= sig, d >= chg, d <= -sig, d <= -chg], [4, 3, 0, 1], 2)
-    return pd.Series([None if np.isnan(x) else CHANGE_LABELS[i] for x, i in zip(d, level)],
-                     index=change.index, dtype="string")
+    return pd.Series(
+        [None if np.isnan(x) else CHANGE_LABELS[i] for x, i in zip(d, level)], index=change.index, dtype="string"
+    )
+
 
 def change_since(current_stats: pd.DataFrame, prior_stats: pd.DataFrame | None, params: Params) -> pd.DataFrame:
     """较上学期变化 per school x grade x subject, coloured on a 5 x 5 status-by-change grid (params change); no
@@ -60,29 +65,33 @@ def change_since(current_stats: pd.DataFrame, prior_stats: pd.DataFrame | None, 
     """
     if prior_stats is None:
         return SCORES["change"].empty()
-    metric = params.change.metric   # a rate where higher is better (the params model allows no other)
+    metric = params.change.metric  # a rate where higher is better (the params model allows no other)
     min_rank = int(params.reporting.min_rank_n)
     rank_col = f"{metric}_rank_district"
 
     cur, pri = units.rows(current_stats, units.SCHOOL), units.rows(prior_stats, units.SCHOOL)
-    cur = cur.assign(_level=level_graded(cur))[["unit_code", "unit_name", "category", *PAPER, "tested_n", metric,
-                                                 rank_col, "_level"]]
+    cur = cur.assign(_level=level_graded(cur))[
+        ["unit_code", "unit_name", "category", *PAPER, "tested_n", metric, rank_col, "_level"]
+    ]
     cur = cur.rename(columns={metric: "current_value", rank_col: "current_rank"})
     pri = pri.assign(_prior_level=level_graded(pri))[[*UNIT, "tested_n", metric, rank_col, "_prior_level"]].rename(
-        columns={"tested_n": "prior_tested_n", metric: "prior_value", rank_col: "prior_rank"})
+        columns={"tested_n": "prior_tested_n", metric: "prior_value", rank_col: "prior_rank"}
+    )
     out = cur.merge(pri, on=UNIT, how="left", validate="one_to_one")
     level_rows = out["_level"] | out["_prior_level"].astype("boolean").fillna(False).astype(bool)
     out["metric"] = metric
     out["prior_tested_n"] = out["prior_tested_n"].astype("Int64")
     out["change"] = out["current_value"] - out["prior_value"]
-    out["rank_change"] = (out["current_rank"].astype("Int64") - out["prior_rank"].astype("Int64"))
+    out["rank_change"] = out["current_rank"].astype("Int64") - out["prior_rank"].astype("Int64")
     big_now = out["tested_n"].fillna(0) >= min_rank
     big_both = big_now & (out["prior_tested_n"].fillna(0) >= min_rank).astype(bool)
     out["status_level"] = _status_level(out["current_value"].where(big_now), out["grade"], params)
     out["change_level"] = _change_level(out["change"].where(big_both), params)
     grid = params.change.grid
-    colour = [None if (pd.isna(s) or pd.isna(c)) else grid[STATUS_LABELS.index(s)][CHANGE_LABELS.index(c)]
-              for s, c in zip(out["status_level"], out["change_level"])]
+    colour = [
+        None if (pd.isna(s) or pd.isna(c)) else grid[STATUS_LABELS.index(s)][CHANGE_LABELS.index(c)]
+        for s, c in zip(out["status_level"], out["change_level"])
+    ]
     out["colour"] = pd.Series(colour, index=out.index, dtype="string")
     out["colour_label"] = out["colour"].map(COLOUR_LABELS).astype("string")
     no_prior = out["prior_value"].isna() & out["current_value"].notna()

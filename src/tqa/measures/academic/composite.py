@@ -3,6 +3,7 @@
 The composite has no national formula: its weights are local and live in params (``composite.weights``);
 ``sensitivity`` shows how much the ranking depends on that choice.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -18,10 +19,17 @@ RANK_DECIMALS = 9
 
 
 # Components a weighting may use (columns of subject_stats after add_relative_measures).
-COMPONENTS = {"mean_share": "平均分率", "mean_z": "平均标准分", "ratio_to_mean": "比均率",
-              "pass_rate": "及格率", "excellent_rate": "优秀率", "low_rate": "低分率"}
+COMPONENTS = {
+    "mean_share": "平均分率",
+    "mean_z": "平均标准分",
+    "ratio_to_mean": "比均率",
+    "pass_rate": "及格率",
+    "excellent_rate": "优秀率",
+    "low_rate": "低分率",
+}
 
 MAIN_SCHEME = "主方案"
+
 
 def composite_score(stats: pd.DataFrame, weights: dict[str, float], scale: float = 100) -> pd.Series:
     """scale * sum(weight x component); NaN when a weighted component is missing (e.g. level papers)."""
@@ -35,6 +43,7 @@ def composite_score(stats: pd.DataFrame, weights: dict[str, float], scale: float
             total = total + float(w) * df[comp].astype("float64")
     return scale * total
 
+
 def _rank(stats: pd.DataFrame, values: pd.Series, scope: list[str], method: str) -> pd.Series:
     """Ranks among school rows with tested_n > 0 and a value; higher is better; ties share (min)."""
     eligible = units.is_level(stats, units.SCHOOL) & (stats["tested_n"] > 0) & values.notna()
@@ -43,6 +52,7 @@ def _rank(stats: pd.DataFrame, values: pd.Series, scope: list[str], method: str)
     groups = [stats.loc[eligible, c] for c in scope]
     out.loc[eligible] = v.groupby(groups, dropna=False).rank(method=method, ascending=False).astype("Int64")
     return out
+
 
 def add_composite(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """subject_stats with relative measures, ``composite`` and its ranks district-wide / within category."""
@@ -53,10 +63,12 @@ def add_composite(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     out["composite_rank_category"] = _rank(out, out["composite"], [*PAPER_KEYS, "category"], method)
     return out
 
+
 def schemes(params: Params) -> list[tuple[str, dict[str, float]]]:
     """(name, weights): the main weighting first, then the alternatives in params order."""
     c = params.composite
     return [(MAIN_SCHEME, c.weights), *((a.name, a.weights) for a in c.alternatives)]
+
 
 def sensitivity(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Composite and district rank per school x grade x subject under every weighting (long table), ranking only
@@ -73,15 +85,24 @@ def sensitivity(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     for name, weights in schemes(params):
         comp = composite_score(rel, weights, float(params.composite.scale))
         rank = _rank(rel, comp, PAPER_KEYS, method)
-        parts.append(rel.loc[school, ["unit_code", "unit_name", "category", *PAPER_KEYS]].assign(
-            scheme=name, composite=comp[school], composite_rank=rank[school]))
+        parts.append(
+            rel.loc[school, ["unit_code", "unit_name", "category", *PAPER_KEYS]].assign(
+                scheme=name, composite=comp[school], composite_rank=rank[school]
+            )
+        )
     out = pd.concat(parts, ignore_index=True)
     main = out[out["scheme"] == MAIN_SCHEME][["unit_code", *PAPER_KEYS, "composite_rank"]].rename(
-        columns={"composite_rank": "_main"})
+        columns={"composite_rank": "_main"}
+    )
     out = out.merge(main, on=["unit_code", *PAPER_KEYS], how="left")
     out["rank_change"] = (out["composite_rank"] - out["_main"]).astype("Int64")
-    out["max_rank_change"] = out["rank_change"].abs().groupby(
-        [out["unit_code"], out["grade"], out["subject"]]).transform("max").astype("Int64")
+    out["max_rank_change"] = (
+        out["rank_change"]
+        .abs()
+        .groupby([out["unit_code"], out["grade"], out["subject"]])
+        .transform("max")
+        .astype("Int64")
+    )
     order = {name: i for i, (name, _) in enumerate(schemes(params))}
     out = sort_rows(out.assign(_s=out["scheme"].map(order)), [*PAPER_KEYS, "_s", "unit_code"])
     return out[list(SCORES["sensitivity"].names)]

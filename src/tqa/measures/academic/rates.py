@@ -12,8 +12,8 @@ schools (``tqa.core.units.pool``) and its mean / sd are over all its students' s
 school figures.
 Absent, exempt and invalid entries are counted but excluded from every score statistic.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 import pandas as pd
@@ -33,21 +33,48 @@ LINE_DECIMALS = 6
 # Means of equal true value can differ in the last bit (summation order); rank on rounded values.
 RANK_DECIMALS = 9
 
-STAT_COLUMNS = ("listed_n", "exempt_n", "absent_n", "invalid_n", "tested_n", "mean", "sd", "min", "max",
-                "pass_n", "pass_rate", "excellent_n", "excellent_rate", "low_n", "low_rate")
+STAT_COLUMNS = (
+    "listed_n",
+    "exempt_n",
+    "absent_n",
+    "invalid_n",
+    "tested_n",
+    "mean",
+    "sd",
+    "min",
+    "max",
+    "pass_n",
+    "pass_rate",
+    "excellent_n",
+    "excellent_rate",
+    "low_n",
+    "low_rate",
+)
 COUNT_COLUMNS = ("listed_n", "exempt_n", "absent_n", "invalid_n", "tested_n", "pass_n", "excellent_n", "low_n")
-MOMENTS = ("mean", "sd", "min", "max")   # over the students: not additive over schools
+MOMENTS = ("mean", "sd", "min", "max")  # over the students: not additive over schools
 POOLED_RATES = {f"{r}_rate": (f"{r}_n", "tested_n") for r in ("pass", "excellent", "low")}
 
 # What class_stats gives (class_results adds the intervals and the school grade's figures).
-CLASS_STATS_COLUMNS = ("school_code", "grade", "class_no", "subject", "full_marks", "mode", "pass_line",
-                       "excellent_line", "low_line", *STAT_COLUMNS[:5], "participation", *STAT_COLUMNS[5:])
+CLASS_STATS_COLUMNS = (
+    "school_code",
+    "grade",
+    "class_no",
+    "subject",
+    "full_marks",
+    "mode",
+    "pass_line",
+    "excellent_line",
+    "low_line",
+    *STAT_COLUMNS[:5],
+    "participation",
+    *STAT_COLUMNS[5:],
+)
 # The scores columns score_with_lines reads.
 SCORE_INPUT_COLUMNS = ("school_code", "grade", "subject", "status", "score", "level")
 
 
-
 # ---- per-row lines and flags ---------------------------------------------------------------
+
 
 def exam_lines(exam_spec: pd.DataFrame, params: Params) -> pd.DataFrame:
     """The exam spec with pass / excellent / low lines in marks (NaN for level-graded subjects)."""
@@ -58,8 +85,7 @@ def exam_lines(exam_spec: pd.DataFrame, params: Params) -> pd.DataFrame:
     for grade, subject, full, mode in spec.itertuples(index=False):
         th = params.rate_thresholds(grade, subject)
         is_level = mode == vocab.EXAM_MODE_LEVEL
-        for key, share in (("pass_line", th["pass"]), ("excellent_line", th["excellent"]),
-                           ("low_line", th["low"])):
+        for key, share in (("pass_line", th["pass"]), ("excellent_line", th["excellent"]), ("low_line", th["low"])):
             lines[key].append(np.nan if is_level else round(float(share) * full, LINE_DECIMALS))
     for key, values in lines.items():
         spec[key] = pd.Series(values, index=spec.index, dtype="float64")
@@ -112,26 +138,29 @@ def score_with_lines(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Para
 
 # ---- aggregation ---------------------------------------------------------------------------
 
+
 def _aggregate(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Counts, mean / sd / min / max and rates per group of student rows (output of score_with_lines)."""
     g = rows.assign(
         listed=1,
         tested_score=rows["score"].where(rows["is_tested"]),
     ).groupby(keys, sort=False, dropna=False)
-    out = pd.DataFrame({
-        "listed_n": g["listed"].sum(),
-        "exempt_n": g["is_exempt"].sum(),
-        "absent_n": g["is_absent"].sum(),
-        "invalid_n": g["is_invalid"].sum(),
-        "tested_n": g["is_tested"].sum(),
-        "mean": g["tested_score"].mean(),
-        "sd": g["tested_score"].std(ddof=1),
-        "min": g["tested_score"].min(),
-        "max": g["tested_score"].max(),
-        "pass_n": g["is_pass"].sum(),
-        "excellent_n": g["is_excellent"].sum(),
-        "low_n": g["is_low"].sum(),
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "listed_n": g["listed"].sum(),
+            "exempt_n": g["is_exempt"].sum(),
+            "absent_n": g["is_absent"].sum(),
+            "invalid_n": g["is_invalid"].sum(),
+            "tested_n": g["is_tested"].sum(),
+            "mean": g["tested_score"].mean(),
+            "sd": g["tested_score"].std(ddof=1),
+            "min": g["tested_score"].min(),
+            "max": g["tested_score"].max(),
+            "pass_n": g["is_pass"].sum(),
+            "excellent_n": g["is_excellent"].sum(),
+            "low_n": g["is_low"].sum(),
+        }
+    ).reset_index()
     return _add_rates(out)
 
 
@@ -147,8 +176,9 @@ def _add_rates(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _participation(tested: pd.Series, enrolled: pd.Series, exempt: pd.Series,
-                   params: Params) -> tuple[pd.Series, pd.Series]:
+def _participation(
+    tested: pd.Series, enrolled: pd.Series, exempt: pd.Series, params: Params
+) -> tuple[pd.Series, pd.Series]:
     """Denominator (enrolled, minus exempt if params say so) and tested / denominator; NaN when <= 0."""
     enrolled = enrolled.astype("float64")
     exclude = params.participation.exclude_exempt_from_enrolled
@@ -158,6 +188,7 @@ def _participation(tested: pd.Series, enrolled: pd.Series, exempt: pd.Series,
 
 
 # ---- ranks ---------------------------------------------------------------------------------
+
 
 def _rank(values: pd.Series, groups: list[pd.Series], higher_is_better: bool, method: str) -> pd.Series:
     vals = values.astype("float64").round(RANK_DECIMALS)
@@ -177,8 +208,10 @@ def add_ranks(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     out["rank_by"] = rank_by
     eligible = units.is_level(out, units.SCHOOL) & (out["tested_n"] > 0)
     cand = out[eligible]
-    scopes = {"district": [cand["grade"], cand["subject"]],
-              "category": [cand["grade"], cand["subject"], cand["category"]]}
+    scopes = {
+        "district": [cand["grade"], cand["subject"]],
+        "category": [cand["grade"], cand["subject"], cand["category"]],
+    }
     targets = {"rank": rank_by, **{f"{m}_rank": m for m in RATE_METRICS}}
     for prefix, metric in targets.items():
         for scope, groups in scopes.items():
@@ -196,6 +229,7 @@ def add_ranks(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
 
 # ---- public statistics ---------------------------------------------------------------------
 
+
 def _usable_schools(returns: pd.DataFrame) -> pd.DataFrame:
     schools = returns[["school_code", "school_name", "category"]].copy()
     if "usable" in returns.columns:
@@ -203,24 +237,26 @@ def _usable_schools(returns: pd.DataFrame) -> pd.DataFrame:
     return schools.drop_duplicates("school_code")
 
 
-def _school_skeleton(rows: pd.DataFrame, enrolment: pd.DataFrame, spec: pd.DataFrame,
-                     schools: pd.DataFrame) -> pd.DataFrame:
+def _school_skeleton(
+    rows: pd.DataFrame, enrolment: pd.DataFrame, spec: pd.DataFrame, schools: pd.DataFrame
+) -> pd.DataFrame:
     """Every (school, grade, subject) that has score rows, or enrolment > 0 and a paper in the spec."""
     enr = enrolment[enrolment["school_code"].isin(schools["school_code"])].copy()
     enr["grade"] = enr["grade"].astype("int64")
-    enr = (enr.groupby(["school_code", "grade"], as_index=False)["enrolled"]
-           .sum(min_count=1))
+    enr = enr.groupby(["school_code", "grade"], as_index=False)["enrolled"].sum(min_count=1)
     enr["enrolled"] = enr["enrolled"].astype("Int64")
     from_enrolment = enr[enr["enrolled"].fillna(0) > 0][["school_code", "grade"]].merge(
-        spec[["grade", "subject"]], on="grade")
+        spec[["grade", "subject"]], on="grade"
+    )
     from_scores = rows[["school_code", "grade", "subject"]].drop_duplicates()
     skel = pd.concat([from_enrolment, from_scores], ignore_index=True).drop_duplicates()
     skel = skel.merge(enr, on=["school_code", "grade"], how="left")
     return skel.merge(schools, on="school_code", how="inner")
 
 
-def subject_stats(scores: pd.DataFrame, enrolment: pd.DataFrame, returns: pd.DataFrame,
-                  exam_spec: pd.DataFrame, params: Params) -> pd.DataFrame:
+def subject_stats(
+    scores: pd.DataFrame, enrolment: pd.DataFrame, returns: pd.DataFrame, exam_spec: pd.DataFrame, params: Params
+) -> pd.DataFrame:
     """一分三率 and participation per school, category and district x grade x subject, with school ranks.
 
     Only usable schools count (returns.usable; all schools if the column is absent). A school with
@@ -240,22 +276,26 @@ def subject_stats(scores: pd.DataFrame, enrolment: pd.DataFrame, returns: pd.Dat
     school = skel.merge(per_school, on=["school_code", "grade", "subject"], how="left")
     school = _add_rates(school)
     school["participation_denominator"], school["participation"] = _participation(
-        school["tested_n"], school["enrolled"], school["exempt_n"], params)
-    school = school.assign(level=units.SCHOOL.name, unit_code=school["school_code"],
-                           unit_name=school["school_name"])
+        school["tested_n"], school["enrolled"], school["exempt_n"], params
+    )
+    school = school.assign(level=units.SCHOOL.name, unit_code=school["school_code"], unit_name=school["school_name"])
 
     # pooled levels (category, district): counts and rates summed over the schools (units.pool); enrolment and
     # participation over the schools whose enrolment is known; mean, sd, min and max over all their students
     by = ["grade", "subject"]
     pooled = units.pool(school, by, sums=["enrolled", *COUNT_COLUMNS], rates=POOLED_RATES)
     known = school[school["participation_denominator"].notna()]
-    denom = units.pool(known, by, sums=["participation_denominator", "tested_n"],
-                       rates={"participation": ("tested_n", "participation_denominator")})
+    denom = units.pool(
+        known,
+        by,
+        sums=["participation_denominator", "tested_n"],
+        rates={"participation": ("tested_n", "participation_denominator")},
+    )
     pooled = pooled.merge(denom.drop(columns="tested_n"), on=["level", "unit_code", *by], how="left")
     moments = []
     for level in units.POOLED:
         keys = [*([level.key] if level.key else []), *by]
-        m = (_aggregate(rows, keys) if len(rows) else pd.DataFrame(columns=[*keys, *STAT_COLUMNS]))
+        m = _aggregate(rows, keys) if len(rows) else pd.DataFrame(columns=[*keys, *STAT_COLUMNS])
         m = m.assign(level=level.name, unit_code=units.unit_of(level, m))
         moments.append(m[["level", "unit_code", *by, *MOMENTS]])
     pooled = pooled.merge(pd.concat(moments, ignore_index=True), on=["level", "unit_code", *by], how="left")
@@ -271,8 +311,11 @@ def subject_stats(scores: pd.DataFrame, enrolment: pd.DataFrame, returns: pd.Dat
     out["participation_denominator"] = out["participation_denominator"].astype("float64")
     out["category"] = out["category"].astype("str")
     out = out[list(SCORES["subject_stats"].names)]
-    out = out.assign(_cat=category_key(out["unit_code"]).where(units.is_level(out, units.CATEGORY),
-                                                               out["unit_code"].astype("string")))
+    out = out.assign(
+        _cat=category_key(out["unit_code"]).where(
+            units.is_level(out, units.CATEGORY), out["unit_code"].astype("string")
+        )
+    )
     return sort_rows(out, ["level", "_cat", "grade", "subject"]).drop(columns="_cat")
 
 

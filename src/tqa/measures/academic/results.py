@@ -7,6 +7,7 @@ Small samples (``reporting``): below ``min_rank_n`` tested students a school get
 below ``min_published_n`` its row is flagged 样本过少（不公布） (the public edition suppresses it through
 ``tqa.reports.disclosure``). Every output is sorted; every simulation is seeded (params uncertainty.rank_seed).
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -14,19 +15,30 @@ import pandas as pd
 from tqa.core import units
 from tqa.core.ordering import sort_rows
 from tqa.measures import intervals as unc
-from tqa.measures.academic import composite, rates as scoring, standing
+from tqa.measures.academic import composite, standing
+from tqa.measures.academic import rates as scoring
 from tqa.params import Params
 from tqa.schema.tables import SCORES
 
 UNIT = ["unit_code", "grade", "subject"]
 
 
-BAND_COLUMNS = ("mean_diff", "mean_diff_z", "mean_diff_z_lo", "mean_diff_z_hi", "mean_band",
-                *(f"{r}_rate_{c}" for r in unc.RATE_NAMES for c in ("diff", "diff_lo", "diff_hi", "band")),
-                "rank_metric", "rank_lo", "rank_hi", "rank_median", "rank_n")
+BAND_COLUMNS = (
+    "mean_diff",
+    "mean_diff_z",
+    "mean_diff_z_lo",
+    "mean_diff_z_hi",
+    "mean_band",
+    *(f"{r}_rate_{c}" for r in unc.RATE_NAMES for c in ("diff", "diff_lo", "diff_hi", "band")),
+    "rank_metric",
+    "rank_lo",
+    "rank_hi",
+    "rank_median",
+    "rank_n",
+)
 
-def _student_mean_z(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.DataFrame,
-                    params: Params) -> pd.DataFrame:
+
+def _student_mean_z(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Params) -> pd.DataFrame:
     """平均标准分 per level x unit x paper: the mean of the students' z against the district paper."""
     school = units.rows(stats, units.SCHOOL)[["unit_code", "category"]].drop_duplicates()
     school = school.rename(columns={"unit_code": "school_code"})
@@ -43,8 +55,8 @@ def _student_mean_z(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.Dat
     out["unit_code"] = out["unit_code"].astype("str")
     return out[["level", *UNIT, "mean_z", "mean_t"]]
 
-def school_results(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.DataFrame,
-                   params: Params) -> pd.DataFrame:
+
+def school_results(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Params) -> pd.DataFrame:
     """One row per stats row (school, category, district x grade x subject), everything a report table needs.
 
     Columns: the subject_stats columns, then
@@ -64,8 +76,9 @@ def school_results(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.Data
     base = unc.add_intervals(stats, level)
     ranked = composite.add_composite(scoring.add_ranks(standing.rankable_only(base, params), params), params)
     ranked["tested_n"] = base["tested_n"].to_numpy()
-    out = ranked.drop(columns=["mean_z"]).merge(_student_mean_z(stats, scores, exam_spec, params),
-                                                on=["level", *UNIT], how="left")
+    out = ranked.drop(columns=["mean_z"]).merge(
+        _student_mean_z(stats, scores, exam_spec, params), on=["level", *UNIT], how="left"
+    )
     bands = standing.school_bands(stats, params).assign(level=units.SCHOOL.name)
     out = out.merge(bands[["level", *UNIT, *BAND_COLUMNS]], on=["level", *UNIT], how="left")
     out["sample_status"] = standing.sample_status(out["tested_n"], params)
@@ -74,6 +87,7 @@ def school_results(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.Data
     out["rankable"] = units.is_level(out, units.SCHOOL) & (n >= int(params.reporting.min_rank_n))
     out = standing.drop_level_ranks(out[list(SCORES["results"].names)]).assign(_cat=out["unit_code"].astype("string"))
     return sort_rows(out, ["level", "_cat", "grade", "subject"]).drop(columns="_cat")
+
 
 def class_results(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Per class x subject (班级对比): ``scoring.class_stats`` + intervals + the school grade's figures.
@@ -85,8 +99,11 @@ def class_results(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Params)
     level = float(params.uncertainty.level)
     out = unc.add_intervals(scoring.class_stats(scores, exam_spec, params), level)
     keys = ["school_code", "grade", "subject"]
-    g = out.assign(_sum=out["mean"].fillna(0) * out["tested_n"]).groupby(keys, as_index=False).agg(
-        school_tested_n=("tested_n", "sum"), _sum=("_sum", "sum"), _pass=("pass_n", "sum"))
+    g = (
+        out.assign(_sum=out["mean"].fillna(0) * out["tested_n"])
+        .groupby(keys, as_index=False)
+        .agg(school_tested_n=("tested_n", "sum"), _sum=("_sum", "sum"), _pass=("pass_n", "sum"))
+    )
     tested = g["school_tested_n"].astype("float64").where(g["school_tested_n"] > 0)
     g["school_mean"] = g["_sum"] / tested
     g["school_pass_rate"] = g["_pass"] / tested

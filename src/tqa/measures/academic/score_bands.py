@@ -1,4 +1,5 @@
 """分数段: the share of tested students in each band of score / full marks, per school, category and district."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,10 @@ RANK_DECIMALS = 9
 def _band_labels(edges: list[float]) -> list[str]:
     def pct(x: float) -> str:
         return f"{round(x * 100, 6):g}%"
+
     last = len(edges) - 2
     return [f"[{pct(a)}, {pct(b)}{']' if i == last else ')'}" for i, (a, b) in enumerate(zip(edges, edges[1:]))]
+
 
 def band_index(share: pd.Series, edges: list[float]) -> pd.Series:
     """0-based band of each score share: [e0, e1), ..., [e_{k-1}, e_k] (the last band is closed)."""
@@ -26,6 +29,7 @@ def band_index(share: pd.Series, edges: list[float]) -> pd.Series:
     idx = np.searchsorted(np.asarray(edges, dtype="float64"), s.to_numpy(), side="right") - 1
     idx = np.clip(idx, 0, len(edges) - 2)
     return pd.Series(idx, index=share.index).where(s.notna())
+
 
 def score_bands(rows: pd.DataFrame, params: Params) -> pd.DataFrame:
     """分数段: counts and shares of tested students per band of score / full marks.
@@ -61,13 +65,17 @@ def score_bands(rows: pd.DataFrame, params: Params) -> pd.DataFrame:
     out["lower_mark"] = (out["lower"] * out["full_marks"]).round(6)
     out["upper_mark"] = (out["upper"] * out["full_marks"]).round(6)
     order = {name: i for i, name in enumerate(units.LEVEL_ORDER)}
-    out = out.assign(_lv=out["level"].map(order)).sort_values(
-        ["_lv", "unit_code", *PAPER_KEYS, "band_no"]).drop(columns="_lv")
+    out = (
+        out.assign(_lv=out["level"].map(order))
+        .sort_values(["_lv", "unit_code", *PAPER_KEYS, "band_no"])
+        .drop(columns="_lv")
+    )
     return out[list(SCORES["score_bands"].names)].reset_index(drop=True)
 
 
-def score_band_table(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Params,
-                     returns: pd.DataFrame | None = None) -> pd.DataFrame:
+def score_band_table(
+    scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Params, returns: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """分数段 (params score_bands.edges): counts and shares per school, category and district x paper.
 
     ``returns`` (checked returns: school_code, category, usable) adds the category level and keeps only
@@ -82,5 +90,6 @@ def score_band_table(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Para
         schools = schools[["school_code", "category"]].drop_duplicates("school_code")
         rows = rows.drop(columns=["category"], errors="ignore").merge(schools, on="school_code", how="inner")
     table = score_bands(scoring.score_with_lines(rows, exam_spec, params), params)
-    return sort_rows(table.assign(_u=table["unit_code"].astype("string")),
-                     ["level", "_u", "grade", "subject", "band_no"]).drop(columns="_u")
+    return sort_rows(
+        table.assign(_u=table["unit_code"].astype("string")), ["level", "_u", "grade", "subject", "band_no"]
+    ).drop(columns="_u")

@@ -7,6 +7,7 @@
 - ``sample_status`` / ``rankable_only``: the small-cohort rules (params ``reporting``);
 - ``drop_level_ranks``: no ranks on level-graded papers (grades 1-2).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,9 +37,11 @@ def standard_scores(rows: pd.DataFrame) -> pd.DataFrame:
     out["t"] = 50 + 10 * out["z"]
     return out
 
+
 def mean_standard_scores(rows: pd.DataFrame, keys: tuple[str, ...] = ("school_code",)) -> pd.DataFrame:
     """平均标准分 per unit x grade x subject: mean of the students' z (and T)."""
     return mean_z_by(standard_scores(rows), keys)
+
 
 def mean_z_by(z: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     """``mean_standard_scores`` from rows that already have z and t (``standard_scores``): several units
@@ -47,11 +50,11 @@ def mean_z_by(z: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     out = z.groupby([*keys, *PAPER_KEYS], as_index=False).agg(mean_z=("z", "mean"), mean_t=("t", "mean"))
     return out.sort_values([*keys, *PAPER_KEYS]).reset_index(drop=True)
 
+
 def add_relative_measures(stats: pd.DataFrame) -> pd.DataFrame:
     """subject_stats with mean_share = mean / full marks, mean_z = (mean - district mean) / district sd
     (equal to the mean of the students' z) and ratio_to_mean = mean / district mean (比均率)."""
-    dist = units.rows(stats, units.DISTRICT)[[*PAPER_KEYS, "mean", "sd"]].rename(
-        columns={"mean": "_dm", "sd": "_dsd"})
+    dist = units.rows(stats, units.DISTRICT)[[*PAPER_KEYS, "mean", "sd"]].rename(columns={"mean": "_dm", "sd": "_dsd"})
     out = stats.merge(dist, on=PAPER_KEYS, how="left")
     out.index = stats.index
     out["mean_share"] = out["mean"] / out["full_marks"]
@@ -62,12 +65,15 @@ def add_relative_measures(stats: pd.DataFrame) -> pd.DataFrame:
 
 # ---- the school against the district ----------------------------------------------------------------
 
+
 def _school_district(stats: pd.DataFrame) -> pd.DataFrame:
     school = units.rows(stats, units.SCHOOL)
     district = units.rows(stats, units.DISTRICT)[
-        ["grade", "subject", "tested_n", "mean", "sd", *(f"{r}_n" for r in unc.RATE_NAMES)]]
+        ["grade", "subject", "tested_n", "mean", "sd", *(f"{r}_n" for r in unc.RATE_NAMES)]
+    ]
     district = district.rename(columns=lambda c: c if c in ("grade", "subject") else f"d_{c}")
     return school.merge(district, on=["grade", "subject"], how="left", validate="many_to_one")
+
 
 def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Each school's difference from the district per grade x subject, with intervals, bands and ranks.
@@ -93,8 +99,10 @@ def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     n = m["tested_n"].astype("float64").to_numpy()
     out = m[["unit_code", "unit_name", "category", "grade", "subject", "tested_n"]].copy()
     out["sample_status"] = np.select(
-        [n <= 0, n < min_pub, n < min_rank], [unc.STATUS_NONE_TESTED, unc.STATUS_SUPPRESSED, unc.STATUS_NO_RANK],
-        unc.STATUS_PUBLISHED)
+        [n <= 0, n < min_pub, n < min_rank],
+        [unc.STATUS_NONE_TESTED, unc.STATUS_SUPPRESSED, unc.STATUS_NO_RANK],
+        unc.STATUS_PUBLISHED,
+    )
     out["sample_status"] = out["sample_status"].astype("string")
     publish = n >= min_pub
     rankable = n >= min_rank
@@ -123,8 +131,11 @@ def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
         out[f"{col}_diff_hi"] = np.where(publish, hi, np.nan)
         sign = unc.RATE_BETTER_SIGN[r]
         # Flipping the sign swaps the interval ends.
-        b_lo, b_hi = (out[f"{col}_diff_lo"], out[f"{col}_diff_hi"]) if sign > 0 else \
-            (-out[f"{col}_diff_hi"], -out[f"{col}_diff_lo"])
+        b_lo, b_hi = (
+            (out[f"{col}_diff_lo"], out[f"{col}_diff_hi"])
+            if sign > 0
+            else (-out[f"{col}_diff_hi"], -out[f"{col}_diff_lo"])
+        )
         out[f"{col}_band"] = finish_band(unc.band(sign * out[f"{col}_diff"], b_lo, b_hi, cut_rate))
 
     # Rank intervals among the schools that may be ranked.
@@ -137,9 +148,16 @@ def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
         lo_w, hi_w = unc.wilson_ci(k, m["tested_n"], level)
         se_rank, hib = (hi_w - lo_w) / (2 * unc.two_sided_z(level)), unc.RATE_BETTER_SIGN[name] > 0
     est = out[["grade", "subject"]].assign(_v=value.where(rankable).to_numpy(), _se=se_rank.to_numpy())
-    ranked = unc.rank_intervals(est, ["grade", "subject"], "_v", "_se", higher_is_better=hib,
-                            draws=int(params.uncertainty.rank_draws),
-                            seed=int(params.uncertainty.rank_seed), level=level)
+    ranked = unc.rank_intervals(
+        est,
+        ["grade", "subject"],
+        "_v",
+        "_se",
+        higher_is_better=hib,
+        draws=int(params.uncertainty.rank_draws),
+        seed=int(params.uncertainty.rank_seed),
+        level=level,
+    )
     out["rank_metric"] = pd.Series(rank_by, index=out.index, dtype="string")
     for col in ("rank_lo", "rank_hi", "rank_median", "rank_n"):
         out[col] = ranked[col]
@@ -148,14 +166,19 @@ def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
 
 # ---- small cohorts and level-graded papers -----------------------------------------------------------
 
+
 def sample_status(n: pd.Series, params: Params) -> pd.Series:
     """公布 / 样本过少（不排名、不分档） / 样本过少（不公布） / 无实考学生 from the number tested."""
     min_pub = int(params.reporting.min_published_n)
     min_rank = int(params.reporting.min_rank_n)
     k = n.fillna(0).astype("float64").to_numpy()
-    status = np.select([k <= 0, k < min_pub, k < min_rank],
-                       [unc.STATUS_NONE_TESTED, unc.STATUS_SUPPRESSED, unc.STATUS_NO_RANK], unc.STATUS_PUBLISHED)
+    status = np.select(
+        [k <= 0, k < min_pub, k < min_rank],
+        [unc.STATUS_NONE_TESTED, unc.STATUS_SUPPRESSED, unc.STATUS_NO_RANK],
+        unc.STATUS_PUBLISHED,
+    )
     return pd.Series(status, index=n.index, dtype="string")
+
 
 def rankable_only(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """stats with tested_n set to 0 on school rows below min_rank_n: the mechanics rank only tested_n > 0,
@@ -166,14 +189,29 @@ def rankable_only(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     out.loc[small, "tested_n"] = 0
     return out
 
-RANK_COLUMNS = ("rank_district", "rank_category",
-                *(f"{m}_rank_{s}" for m in RATE_METRICS for s in ("district", "category")),
-                "n_ranked_district", "n_ranked_category")
+
+RANK_COLUMNS = (
+    "rank_district",
+    "rank_category",
+    *(f"{m}_rank_{s}" for m in RATE_METRICS for s in ("district", "category")),
+    "n_ranked_district",
+    "n_ranked_category",
+)
 
 # Rank columns of every table here (results, change, trend); blanked on level-graded papers.
-LEVEL_BLANKED_RANKS = (*(c for c in RANK_COLUMNS if not c.startswith("n_ranked")), "composite_rank_district",
-                       "composite_rank_category", "rank_lo", "rank_hi", "rank_median", "rank_n",
-                       "prior_rank", "current_rank", "rank_change")
+LEVEL_BLANKED_RANKS = (
+    *(c for c in RANK_COLUMNS if not c.startswith("n_ranked")),
+    "composite_rank_district",
+    "composite_rank_category",
+    "rank_lo",
+    "rank_hi",
+    "rank_median",
+    "rank_n",
+    "prior_rank",
+    "current_rank",
+    "rank_change",
+)
+
 
 def level_graded(df: pd.DataFrame) -> pd.Series:
     """True on rows of a level-graded paper (grades 1-2: 优秀/良好/合格/待合格, ``mode`` 等级); False where the
@@ -181,6 +219,7 @@ def level_graded(df: pd.DataFrame) -> pd.Series:
     if "mode" not in df.columns:
         return pd.Series(False, index=df.index)
     return (df["mode"].astype("string") == EXAM_MODE_LEVEL).fillna(False).astype(bool)
+
 
 def drop_level_ranks(df: pd.DataFrame, level_rows: pd.Series | None = None) -> pd.DataFrame:
     """Every rank column set to NA on level-graded rows (default ``level_graded(df)``).

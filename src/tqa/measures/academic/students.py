@@ -3,6 +3,7 @@
 Student-level tables are for the school's own report: ``tqa.reports.disclosure.public_tables`` leaves them out
 of anything public.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,14 +24,17 @@ TIER_COLUMNS = {TIER_TOP: "top", TIER_MIDDLE: "middle", TIER_LOW: "struggling"}
 BORDER_PASS, BORDER_EXCELLENT = "临界及格", "临界优秀"
 BORDERLINES = (BORDER_PASS, BORDER_EXCELLENT)
 
+
 def _scored(rows: pd.DataFrame) -> pd.DataFrame:
     """Tested rows with a numeric score (level-graded papers have none)."""
     return rows[rows["is_tested"].astype(bool) & rows["score"].notna()]
+
 
 def student_tiers(rows: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Tested score rows with share = score / full marks and tier: 优生 share >= top, 学困生 share <
     struggling_below, else 中等生 (params tiers, shares of full marks)."""
     return _tiers(rows, params).sort_values([*CLASS_KEYS, "student_id"]).reset_index(drop=True)
+
 
 def _tiers(rows: pd.DataFrame, params: Params) -> pd.DataFrame:
     """``student_tiers`` in the rows' order (enough for counting)."""
@@ -39,15 +43,19 @@ def _tiers(rows: pd.DataFrame, params: Params) -> pd.DataFrame:
     top_line = (float(params.tiers.top) * full).round(DECIMALS)
     low_line = (float(params.tiers.struggling_below) * full).round(DECIMALS)
     out["share"] = out["score"] / full
-    out["tier"] = pd.Series(np.where(out["score"] >= top_line, TIER_TOP,
-                                     np.where(out["score"] < low_line, TIER_LOW, TIER_MIDDLE)),
-                            index=out.index, dtype="string")
+    out["tier"] = pd.Series(
+        np.where(out["score"] >= top_line, TIER_TOP, np.where(out["score"] < low_line, TIER_LOW, TIER_MIDDLE)),
+        index=out.index,
+        dtype="string",
+    )
     return out
+
 
 def class_tier_counts(rows: pd.DataFrame, params: Params) -> pd.DataFrame:
     """``tier_counts(student_tiers(rows, params))`` without sorting the students first (counts do not
     depend on their order)."""
     return tier_counts(_tiers(rows, params))
+
 
 def tier_counts(tiered: pd.DataFrame, keys: list[str] | None = None) -> pd.DataFrame:
     """Per class x subject (or ``keys``): tested_n, top_n / middle_n / struggling_n and their shares."""
@@ -55,12 +63,13 @@ def tier_counts(tiered: pd.DataFrame, keys: list[str] | None = None) -> pd.DataF
     counts = tiered.groupby([*keys, "tier"]).size().unstack("tier", fill_value=0)
     out = pd.DataFrame(index=counts.index)
     for tier, name in TIER_COLUMNS.items():
-        out[f"{name}_n"] = (counts[tier] if tier in counts.columns else 0)
+        out[f"{name}_n"] = counts[tier] if tier in counts.columns else 0
     out["tested_n"] = out[[f"{n}_n" for n in TIER_COLUMNS.values()]].sum(axis=1)
     for name in TIER_COLUMNS.values():
         out[f"{name}_n"] = out[f"{name}_n"].astype("int64")
         out[f"{name}_share"] = out[f"{name}_n"] / out["tested_n"]
     return out.reset_index().sort_values(keys).reset_index(drop=True)
+
 
 def borderline_students(rows: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Students with line - margin x full <= score < line, for the pass and the excellence line.
@@ -83,19 +92,21 @@ def borderline_students(rows: pd.DataFrame, params: Params) -> pd.DataFrame:
     cols = [*CLASS_KEYS, "student_id", "score", "full_marks", "borderline", "line", "gap"]
     return res[cols].sort_values([*CLASS_KEYS, "borderline", "gap", "student_id"]).reset_index(drop=True)
 
+
 def borderline_counts(border: pd.DataFrame, keys: list[str] | None = None) -> pd.DataFrame:
     """Per class x subject (or ``keys``): number of 临界及格 and 临界优秀 students."""
     keys = keys or CLASS_KEYS
     counts = border.groupby([*keys, "borderline"]).size().unstack("borderline", fill_value=0)
     out = pd.DataFrame(index=counts.index)
     for label, name in ((BORDER_PASS, "near_pass_n"), (BORDER_EXCELLENT, "near_excellent_n")):
-        out[name] = (counts[label] if label in counts.columns else 0)
+        out[name] = counts[label] if label in counts.columns else 0
         out[name] = out[name].astype("int64")
     return out.reset_index().sort_values(keys).reset_index(drop=True)
 
 
-def student_lists(scores: pd.DataFrame, students: pd.DataFrame, exam_spec: pd.DataFrame,
-                  params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+def student_lists(
+    scores: pd.DataFrame, students: pd.DataFrame, exam_spec: pd.DataFrame, params: Params
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """学生层面, for school reports only (student-level: never public). Returns (class_counts, borderline).
 
     class_counts: school_code, grade, class_no, subject, top_n / middle_n / struggling_n (tiers,
@@ -114,6 +125,9 @@ def student_lists(scores: pd.DataFrame, students: pd.DataFrame, exam_spec: pd.Da
     border = border.merge(names, on=["school_code", "student_id"], how="left")
     border = border[[*CLASS_KEYS, "student_id", "name", "score", "full_marks", "borderline", "line", "gap"]]
     counts = sort_rows(counts, ["school_code", "grade", "subject", "class_no"])
-    border = sort_rows(border, ["school_code", "grade", "subject", "class_no", "borderline", "gap", "student_id"],
-                       orders={"borderline": BORDERLINES})
+    border = sort_rows(
+        border,
+        ["school_code", "grade", "subject", "class_no", "borderline", "gap", "student_id"],
+        orders={"borderline": BORDERLINES},
+    )
     return counts, border

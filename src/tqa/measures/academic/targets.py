@@ -1,4 +1,5 @@
 """目标达成: each unit's rates against the targets of params ``targets`` (floors and ceilings), with the gap."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,6 +21,7 @@ TARGET_INDICATORS = {  # params key -> (stats column, floor or ceiling, Chinese 
 
 KIND_LABELS = {"floor": "不低于", "ceiling": "不高于"}
 
+
 def target_attainment(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """One row per stats row (tested_n > 0) and target: target, actual, met and gap.
 
@@ -37,10 +39,24 @@ def target_attainment(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
             else:
                 gap = round((actual - target) if kind == "floor" else (target - actual), RATE_DECIMALS)
                 met = bool(gap >= 0)
-            rows.append({"level": rec.level, "unit_code": rec.unit_code, "unit_name": rec.unit_name,
-                         "category": rec.category, "grade": rec.grade, "subject": rec.subject,
-                         "tested_n": rec.tested_n, "indicator": col, "indicator_label": label,
-                         "kind": KIND_LABELS[kind], "target": target, "actual": actual, "met": met, "gap": gap})
+            rows.append(
+                {
+                    "level": rec.level,
+                    "unit_code": rec.unit_code,
+                    "unit_name": rec.unit_name,
+                    "category": rec.category,
+                    "grade": rec.grade,
+                    "subject": rec.subject,
+                    "tested_n": rec.tested_n,
+                    "indicator": col,
+                    "indicator_label": label,
+                    "kind": KIND_LABELS[kind],
+                    "target": target,
+                    "actual": actual,
+                    "met": met,
+                    "gap": gap,
+                }
+            )
     out = pd.DataFrame(rows, columns=[c for c in SCORES["targets"].names if c != "sample_status"])
     out["met"] = out["met"].astype("boolean")
     out["gap"] = out["gap"].astype("float64")

@@ -1,4 +1,5 @@
 """排名统计表: every unit's rates and ranks in every term on disk, one long table."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -6,6 +7,7 @@ import pandas as pd
 from tqa.core.ordering import sort_rows
 from tqa.measures.academic.standing import drop_level_ranks
 from tqa.schema.tables import SCORES
+
 
 def trend(stats_by_term: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """排名统计表: every unit's rates and ranks in every term, one long table (term as a column).

@@ -20,11 +20,13 @@ school effect, in units of y; z-scores by default), ``valueadded.fit_methods`` (
 besides the exact REML, e.g. "default" = MixedLM's own chain, "powell", "nm"), ``valueadded.standardise``,
 ``reporting.min_rank_n``, ``uncertainty.level``.
 """
+
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,8 +66,9 @@ def _zscore(values: pd.Series, groups: list[pd.Series]) -> pd.Series:
     return (values - g.transform("mean")) / g.transform("std")
 
 
-def link_prior(current_scores: pd.DataFrame, prior_scores: pd.DataFrame,
-               params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+def link_prior(
+    current_scores: pd.DataFrame, prior_scores: pd.DataFrame, params: Params
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Link this term's tested students to their previous-term score in the same subject.
 
     Both inputs are clean/checked ``scores`` tables; only rows with a numeric score (status scored) count.
@@ -88,8 +91,9 @@ def link_prior(current_scores: pd.DataFrame, prior_scores: pd.DataFrame,
     pri["prior_z"] = _zscore(pri["score"], [pri["grade"], pri["subject"]])
     pri = pri[pri["student_id"].notna() & (pri["student_id"].astype("string").str.strip() != "")]
     dup = pri.duplicated(["student_id", "subject"], keep=False)
-    pri = pri[~dup.to_numpy()].rename(columns={"score": "prior", "school_code": "prior_school_code",
-                                               "grade": "prior_grade"})
+    pri = pri[~dup.to_numpy()].rename(
+        columns={"score": "prior", "school_code": "prior_school_code", "grade": "prior_grade"}
+    )
     pri = pri[["student_id", "subject", "prior", "prior_z", "prior_school_code", "prior_grade"]]
 
     keep = ["school_code", "student_id", "grade", "class_no", "subject", "score", "score_z"]
@@ -101,28 +105,33 @@ def link_prior(current_scores: pd.DataFrame, prior_scores: pd.DataFrame,
     linked = linked.sort_values(["school_code", "grade", "subject", "student_id"], kind="stable")
     linked = linked.reset_index(drop=True)
 
-    rates = (linked.groupby(["school_code", "grade", "subject"], sort=True)
-             .agg(tested_n=("matched", "size"), matched_n=("matched", "sum")).reset_index())
+    rates = (
+        linked.groupby(["school_code", "grade", "subject"], sort=True)
+        .agg(tested_n=("matched", "size"), matched_n=("matched", "sum"))
+        .reset_index()
+    )
     rates["tested_n"] = rates["tested_n"].astype("int64")
     rates["matched_n"] = rates["matched_n"].astype("int64")
     rates["match_rate"] = rates["matched_n"] / rates["tested_n"]
     rates["va_withheld"] = rates["match_rate"] < threshold
-    note = (f"与上学期成绩的匹配率低于 {threshold:.0%}，" + NOTE_WITHHELD)
+    note = f"与上学期成绩的匹配率低于 {threshold:.0%}，" + NOTE_WITHHELD
     rates["note"] = pd.Series(np.where(rates["va_withheld"], note, ""), dtype="string")
     return linked, rates
 
 
 # ---- exact REML for the random-intercept model --------------------------------------------------
 
+
 @dataclass
 class GroupSums:
     """Sufficient statistics of a random-intercept model (per group and in total)."""
-    groups: pd.Index          # group labels, sorted
-    n: np.ndarray             # n_j
-    sx: np.ndarray            # J x p: Σ_i x_ij (x includes the intercept column)
-    sy: np.ndarray            # J: Σ_i y_ij
-    xtx: np.ndarray           # p x p
-    xty: np.ndarray           # p
+
+    groups: pd.Index  # group labels, sorted
+    n: np.ndarray  # n_j
+    sx: np.ndarray  # J x p: Σ_i x_ij (x includes the intercept column)
+    sy: np.ndarray  # J: Σ_i y_ij
+    xtx: np.ndarray  # p x p
+    xty: np.ndarray  # p
     yty: float
     terms: list[str]
 
@@ -135,8 +144,9 @@ class GroupSums:
         return len(self.terms)
 
 
-def _design(df: pd.DataFrame, y: str, x: Sequence[str], group: str) -> tuple[pd.DataFrame, np.ndarray,
-                                                                              np.ndarray, np.ndarray]:
+def _design(
+    df: pd.DataFrame, y: str, x: Sequence[str], group: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     cols = [y, *x, group]
     d = df[cols].dropna()
     d = d[np.isfinite(d[[y, *x]].astype("float64")).all(axis=1).to_numpy()]
@@ -146,21 +156,31 @@ def _design(df: pd.DataFrame, y: str, x: Sequence[str], group: str) -> tuple[pd.
     return d, X, d[y].astype("float64").to_numpy(), codes
 
 
-def group_sums(df: pd.DataFrame, y: str = "score", x: Sequence[str] = ("prior",),
-               group: str = "school_code") -> GroupSums:
+def group_sums(
+    df: pd.DataFrame, y: str = "score", x: Sequence[str] = ("prior",), group: str = "school_code"
+) -> GroupSums:
     return _sums(*_design(df, y, list(x), group), list(x), group)
 
 
-def _sums(d: pd.DataFrame, X: np.ndarray, yv: np.ndarray, codes: np.ndarray, x: list[str],
-          group: str) -> GroupSums:
+def _sums(d: pd.DataFrame, X: np.ndarray, yv: np.ndarray, codes: np.ndarray, x: list[str], group: str) -> GroupSums:
     """GroupSums of a design (``_design``)."""
     J = int(codes.max()) + 1 if len(codes) else 0
     # Column by column: bincount adds in row order, as np.add.at does, and much faster.
-    sx = np.column_stack([np.bincount(codes, weights=X[:, k], minlength=J) for k in range(X.shape[1])]) \
-        if J else np.zeros((0, X.shape[1]))
-    return GroupSums(groups=pd.Index(pd.unique(d[group])), n=np.bincount(codes, minlength=J).astype(float),
-                     sx=sx, sy=np.bincount(codes, weights=yv, minlength=J), xtx=X.T @ X, xty=X.T @ yv,
-                     yty=float(yv @ yv), terms=["Intercept", *x])
+    sx = (
+        np.column_stack([np.bincount(codes, weights=X[:, k], minlength=J) for k in range(X.shape[1])])
+        if J
+        else np.zeros((0, X.shape[1]))
+    )
+    return GroupSums(
+        groups=pd.Index(pd.unique(d[group])),
+        n=np.bincount(codes, minlength=J).astype(float),
+        sx=sx,
+        sy=np.bincount(codes, weights=yv, minlength=J),
+        xtx=X.T @ X,
+        xty=X.T @ yv,
+        yty=float(yv @ yv),
+        terms=["Intercept", *x],
+    )
 
 
 def _gls(s: GroupSums, g: float) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
@@ -169,7 +189,7 @@ def _gls(s: GroupSums, g: float) -> tuple[np.ndarray, np.ndarray, float, np.ndar
     A = s.xtx - (s.sx * w[:, None]).T @ s.sx
     b = s.xty - s.sx.T @ (w * s.sy)
     beta = np.linalg.solve(A, b)
-    rhr = s.yty - float(np.sum(w * s.sy ** 2)) - float(beta @ b)
+    rhr = s.yty - float(np.sum(w * s.sy**2)) - float(beta @ b)
     return A, beta, rhr, w
 
 
@@ -185,8 +205,17 @@ def reml_loglik(s: GroupSums, sigma2_u: float, sigma2_e: float) -> float:
     A, _, rhr, _ = _gls(s, g)
     N, p = s.n_obs, s.p
     _, logdet_a = np.linalg.slogdet(A)
-    return float(-0.5 * ((N - p) * np.log(2 * np.pi) + N * np.log(sigma2_e) + np.sum(np.log1p(s.n * g))
-                         + logdet_a - p * np.log(sigma2_e) + rhr / sigma2_e))
+    return float(
+        -0.5
+        * (
+            (N - p) * np.log(2 * np.pi)
+            + N * np.log(sigma2_e)
+            + np.sum(np.log1p(s.n * g))
+            + logdet_a
+            - p * np.log(sigma2_e)
+            + rhr / sigma2_e
+        )
+    )
 
 
 def _profile(s: GroupSums, g: float) -> tuple[float, float]:
@@ -199,8 +228,13 @@ def _profile(s: GroupSums, g: float) -> tuple[float, float]:
     return float(llf), float(s2e)
 
 
-def profiled_reml(df: pd.DataFrame, y: str = "score", x: Sequence[str] = ("prior",),
-                  group: str = "school_code", sums: GroupSums | None = None) -> dict[str, Any]:
+def profiled_reml(
+    df: pd.DataFrame,
+    y: str = "score",
+    x: Sequence[str] = ("prior",),
+    group: str = "school_code",
+    sums: GroupSums | None = None,
+) -> dict[str, Any]:
     """Exact REML fit: maximise the profiled log-likelihood over g = s2_u / s2_e >= 0.
 
     A log-spaced grid over g in [1e-8, 1e4] plus g = 0 locates the optimum; bounded Brent in log g refines it
@@ -211,8 +245,9 @@ def profiled_reml(df: pd.DataFrame, y: str = "score", x: Sequence[str] = ("prior
     vals = np.array([_profile(s, g)[0] for g in grid])
     i = int(np.nanargmax(vals))
     lo, hi = np.log(grid[max(i - 1, 0)]), np.log(grid[min(i + 1, len(grid) - 1)])
-    res = optimize.minimize_scalar(lambda t: -_profile(s, float(np.exp(t)))[0], bounds=(lo, hi),
-                                   method="bounded", options={"xatol": 1e-10})
+    res = optimize.minimize_scalar(
+        lambda t: -_profile(s, float(np.exp(t)))[0], bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}
+    )
     best_g, best = float(np.exp(res.x)), -float(res.fun)
     if vals[i] > best:
         best_g, best = float(grid[i]), float(vals[i])
@@ -221,14 +256,22 @@ def profiled_reml(df: pd.DataFrame, y: str = "score", x: Sequence[str] = ("prior
         best_g, best = 0.0, llf0
     _, s2e = _profile(s, best_g)
     _, beta, _, _ = _gls(s, best_g)
-    return {"method": "profiled_reml", "sigma2_u": best_g * s2e, "sigma2_e": s2e, "llf": best,
-            "ratio": best_g, "beta": dict(zip(s.terms, beta.tolist()))}
+    return {
+        "method": "profiled_reml",
+        "sigma2_u": best_g * s2e,
+        "sigma2_e": s2e,
+        "llf": best,
+        "ratio": best_g,
+        "beta": dict(zip(s.terms, beta.tolist())),
+    }
 
 
 # ---- statsmodels fits and the guard -------------------------------------------------------------
 
+
 def _statsmodels_fit(d: pd.DataFrame, y: str, x: Sequence[str], group: str, method: str) -> dict[str, Any]:
     import statsmodels.api as sm
+
     exog = sm.add_constant(d[list(x)].astype("float64"), has_constant="add")
     model = sm.MixedLM(d[y].astype("float64"), exog, groups=d[group])
     kwargs = {} if method == "default" else {"method": method}
@@ -237,12 +280,23 @@ def _statsmodels_fit(d: pd.DataFrame, y: str, x: Sequence[str], group: str, meth
         try:
             r = model.fit(reml=True, **kwargs)
         except Exception as exc:  # an optimiser failing is itself a result to record
-            return {"method": method, "sigma2_u": np.nan, "sigma2_e": np.nan, "llf_reported": np.nan,
-                    "converged": False, "warning": f"{type(exc).__name__}: {exc}"}
-    return {"method": method, "sigma2_u": float(r.cov_re.iloc[0, 0]), "sigma2_e": float(r.scale),
-            "llf_reported": float(r.llf), "converged": bool(r.converged),
-            "warning": "; ".join(sorted({str(w.message).splitlines()[0] for w in caught})),
-            "beta": dict(zip(["Intercept", *x], np.asarray(r.fe_params, dtype=float).tolist()))}
+            return {
+                "method": method,
+                "sigma2_u": np.nan,
+                "sigma2_e": np.nan,
+                "llf_reported": np.nan,
+                "converged": False,
+                "warning": f"{type(exc).__name__}: {exc}",
+            }
+    return {
+        "method": method,
+        "sigma2_u": float(r.cov_re.iloc[0, 0]),
+        "sigma2_e": float(r.scale),
+        "llf_reported": float(r.llf),
+        "converged": bool(r.converged),
+        "warning": "; ".join(sorted({str(w.message).splitlines()[0] for w in caught})),
+        "beta": dict(zip(["Intercept", *x], np.asarray(r.fe_params, dtype=float).tolist())),
+    }
 
 
 def choose_fit(candidates: pd.DataFrame) -> pd.Series:
@@ -261,21 +315,21 @@ def choose_fit(candidates: pd.DataFrame) -> pd.Series:
 @dataclass
 class VAResult:
     """A fitted random-intercept value-added model."""
-    fixed: pd.DataFrame           # term, estimate, se, lo, hi
+
+    fixed: pd.DataFrame  # term, estimate, se, lo, hi
     sigma2_u: float
     sigma2_e: float
     icc: float
-    llf: float                    # exact REML log-likelihood at the chosen variance components
-    method: str                   # which candidate was kept
-    candidates: pd.DataFrame      # method, sigma2_u, sigma2_e, llf, llf_reported, converged, at_boundary, ...
-    effects: pd.DataFrame         # one row per school: see fit_random_intercept
+    llf: float  # exact REML log-likelihood at the chosen variance components
+    method: str  # which candidate was kept
+    candidates: pd.DataFrame  # method, sigma2_u, sigma2_e, llf, llf_reported, converged, at_boundary, ...
+    effects: pd.DataFrame  # one row per school: see fit_random_intercept
     n_obs: int
     n_groups: int
     notes: list[str] = field(default_factory=list)
 
 
-def _effects(s: GroupSums, s2u: float, s2e: float, level: float) -> tuple[pd.DataFrame, np.ndarray,
-                                                                          np.ndarray]:
+def _effects(s: GroupSums, s2u: float, s2e: float, level: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     g = s2u / s2e
     A, beta, _, _ = _gls(s, g)
     a_inv = np.linalg.inv(A)
@@ -287,17 +341,33 @@ def _effects(s: GroupSums, s2u: float, s2e: float, level: float) -> tuple[pd.Dat
     # Exact prediction-error variance Var(u_hat - u) adds the uncertainty of the fixed effects:
     # s2_u (1 - R_j) + s2_u² c_j' (X'V^-1X)^-1 c_j with c_j = Σx_j / (s2_e (1 + n_j g)).
     c = s.sx / (s2e * (1 + s.n * g))[:, None]
-    extra = s2u ** 2 * np.einsum("jp,pq,jq->j", c, s2e * a_inv, c)
+    extra = s2u**2 * np.einsum("jp,pq,jq->j", c, s2e * a_inv, c)
     se = np.sqrt(approx_var + extra)
     z = float(sps.norm.ppf(0.5 + level / 2))
-    eff = pd.DataFrame({"group": s.groups, "n_j": s.n.astype("int64"), "mean_resid": mean_resid,
-                        "shrinkage": R, "effect": u, "se": se, "se_approx": np.sqrt(approx_var),
-                        "lo": u - z * se, "hi": u + z * se})
+    eff = pd.DataFrame(
+        {
+            "group": s.groups,
+            "n_j": s.n.astype("int64"),
+            "mean_resid": mean_resid,
+            "shrinkage": R,
+            "effect": u,
+            "se": se,
+            "se_approx": np.sqrt(approx_var),
+            "lo": u - z * se,
+            "hi": u + z * se,
+        }
+    )
     return eff, beta, cov_beta
 
 
-def fit_random_intercept(df: pd.DataFrame, params: Params, y: str = "score", x: Sequence[str] = ("prior",),
-                         group: str = "school_code", methods: Iterable[str] | None = None) -> VAResult:
+def fit_random_intercept(
+    df: pd.DataFrame,
+    params: Params,
+    y: str = "score",
+    x: Sequence[str] = ("prior",),
+    group: str = "school_code",
+    methods: Iterable[str] | None = None,
+) -> VAResult:
     """REML random-intercept fit with the guard described in the module docstring.
 
     Candidates: statsmodels MixedLM with each of ``methods`` (default valueadded.fit_methods) and
@@ -326,16 +396,17 @@ def fit_random_intercept(df: pd.DataFrame, params: Params, y: str = "score", x: 
     cand = pd.DataFrame(rows).drop(columns=["beta", "ratio"], errors="ignore")
     cand["llf"] = [reml_loglik(s, u, e) for u, e in zip(cand["sigma2_u"], cand["sigma2_e"])]
     cand["at_boundary"] = (cand["sigma2_u"] / cand["sigma2_e"]) < BOUNDARY
-    cand = cand[["method", "sigma2_u", "sigma2_e", "llf", "llf_reported", "converged", "at_boundary",
-                 "warning"]]
+    cand = cand[["method", "sigma2_u", "sigma2_e", "llf", "llf_reported", "converged", "at_boundary", "warning"]]
     best = choose_fit(cand)
     s2u, s2e = float(best["sigma2_u"]), float(best["sigma2_e"])
 
     notes = []
     rejected = cand[cand["at_boundary"] & (cand["llf"].fillna(-np.inf) < best["llf"] - LLF_TIE)]
     if not best["at_boundary"] and len(rejected):
-        notes.append(f"算法 {'、'.join(rejected['method'])} 将学校间方差估计为 0，似然值较低，已弃用；"
-                     f"采用 {best['method']} 的结果")
+        notes.append(
+            f"算法 {'、'.join(rejected['method'])} 将学校间方差估计为 0，似然值较低，已弃用；"
+            f"采用 {best['method']} 的结果"
+        )
     if best["at_boundary"]:
         notes.append("学校间方差估计为 0：各校增值与全区无法区分")
 
@@ -345,17 +416,28 @@ def fit_random_intercept(df: pd.DataFrame, params: Params, y: str = "score", x: 
     eff["band"] = b.mask(eff["n_j"] < min_rank, unc.BAND_SMALL).astype("string")
     se_b = np.sqrt(np.diag(cov_beta))
     z = float(sps.norm.ppf(0.5 + level / 2))
-    fixed = pd.DataFrame({"term": s.terms, "estimate": beta, "se": se_b, "lo": beta - z * se_b,
-                          "hi": beta + z * se_b})
-    return VAResult(fixed=fixed, sigma2_u=s2u, sigma2_e=s2e, icc=s2u / (s2u + s2e), llf=float(best["llf"]),
-                    method=str(best["method"]), candidates=cand, effects=eff, n_obs=s.n_obs,
-                    n_groups=len(s.groups), notes=notes)
+    fixed = pd.DataFrame({"term": s.terms, "estimate": beta, "se": se_b, "lo": beta - z * se_b, "hi": beta + z * se_b})
+    return VAResult(
+        fixed=fixed,
+        sigma2_u=s2u,
+        sigma2_e=s2e,
+        icc=s2u / (s2u + s2e),
+        llf=float(best["llf"]),
+        method=str(best["method"]),
+        candidates=cand,
+        effects=eff,
+        n_obs=s.n_obs,
+        n_groups=len(s.groups),
+        notes=notes,
+    )
 
 
 # ---- per grade x subject -------------------------------------------------------------------------
 
-def school_value_added(linked: pd.DataFrame, match_rates: pd.DataFrame,
-                       params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def school_value_added(
+    linked: pd.DataFrame, match_rates: pd.DataFrame, params: Params
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit per grade x subject on matched students and return (effects, fits).
 
     y / prior are score_z / prior_z (valueadded.standardise) or score / prior. Students of schools whose
@@ -367,8 +449,9 @@ def school_value_added(linked: pd.DataFrame, match_rates: pd.DataFrame,
     std = bool(params.valueadded.standardise)
     y, xcol = ("score_z", "prior_z") if std else ("score", "prior")
     # Only the columns the fits read: each grade x subject slice then copies five columns, not all.
-    matched = linked.loc[linked["matched"].fillna(False).astype(bool).to_numpy(),
-                         ["grade", "subject", "school_code", y, xcol]]
+    matched = linked.loc[
+        linked["matched"].fillna(False).astype(bool).to_numpy(), ["grade", "subject", "school_code", y, xcol]
+    ]
     eff_parts, fit_rows = [], []
     for (grade, subject), d in matched.groupby(["grade", "subject"], sort=True):
         try:
@@ -379,28 +462,58 @@ def school_value_added(linked: pd.DataFrame, match_rates: pd.DataFrame,
         e = r.effects.assign(grade=grade, subject=subject)
         eff_parts.append(e)
         fx = r.fixed.set_index("term")
-        fit_rows.append({"grade": grade, "subject": subject, "n_obs": r.n_obs, "n_groups": r.n_groups,
-                         "b_prior": fx.loc[xcol, "estimate"], "b_prior_se": fx.loc[xcol, "se"],
-                         "sigma2_u": r.sigma2_u, "sigma2_e": r.sigma2_e, "icc": r.icc, "method": r.method,
-                         "notes": "；".join(r.notes)})
+        fit_rows.append(
+            {
+                "grade": grade,
+                "subject": subject,
+                "n_obs": r.n_obs,
+                "n_groups": r.n_groups,
+                "b_prior": fx.loc[xcol, "estimate"],
+                "b_prior_se": fx.loc[xcol, "se"],
+                "sigma2_u": r.sigma2_u,
+                "sigma2_e": r.sigma2_e,
+                "icc": r.icc,
+                "method": r.method,
+                "notes": "；".join(r.notes),
+            }
+        )
     cols = ["school_code", "grade", "subject", "n_j", "shrinkage", "effect", "se", "lo", "hi", "band"]
     effects = pd.concat(eff_parts, ignore_index=True)[cols] if eff_parts else pd.DataFrame(columns=cols)
-    effects = effects.merge(match_rates[["school_code", "grade", "subject", "va_withheld"]],
-                            on=["school_code", "grade", "subject"], how="left")
+    effects = effects.merge(
+        match_rates[["school_code", "grade", "subject", "va_withheld"]],
+        on=["school_code", "grade", "subject"],
+        how="left",
+    )
     withheld = effects["va_withheld"].fillna(False).astype(bool)
     for c in ("effect", "se", "lo", "hi"):
         effects[c] = effects[c].astype("float64").mask(withheld)
     effects["band"] = effects["band"].astype("string").mask(withheld, NOTE_WITHHELD)
-    fits = pd.DataFrame(fit_rows, columns=["grade", "subject", "n_obs", "n_groups", "b_prior", "b_prior_se",
-                                           "sigma2_u", "sigma2_e", "icc", "method", "notes"])
+    fits = pd.DataFrame(
+        fit_rows,
+        columns=[
+            "grade",
+            "subject",
+            "n_obs",
+            "n_groups",
+            "b_prior",
+            "b_prior_se",
+            "sigma2_u",
+            "sigma2_e",
+            "icc",
+            "method",
+            "notes",
+        ],
+    )
     effects = effects.sort_values(["grade", "subject", "school_code"], kind="stable").reset_index(drop=True)
     return effects, fits
 
 
 # ---- the scores step's tables ---------------------------------------------------------------------
 
-def value_added(current_scores: pd.DataFrame, prior_scores: pd.DataFrame | None,
-                params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def value_added(
+    current_scores: pd.DataFrame, prior_scores: pd.DataFrame | None, params: Params
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """增值评价: this term's scores on last term's, random-intercept model per grade x subject (no prior term:
     two empty tables).
 
@@ -420,5 +533,4 @@ def value_added(current_scores: pd.DataFrame, prior_scores: pd.DataFrame | None,
     out["band"] = out["band"].astype("string").mask(out["va_withheld"], NOTE_WITHHELD)
     out["n_j"] = out["n_j"].astype("Int64")
     paper = ["grade", "subject"]
-    return (sort_rows(out[list(SCORES["value_added"].names)], [*paper, "school_code"]),
-            sort_rows(models, paper))
+    return (sort_rows(out[list(SCORES["value_added"].names)], [*paper, "school_code"]), sort_rows(models, paper))

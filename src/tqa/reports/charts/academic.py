@@ -6,6 +6,7 @@ schools become sorted bars without names (the tables carry the names), coloured 
 drawn at the confidence level of params ``uncertainty.level`` (funnel limits at ``funnel.levels``), and its
 label says which.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,19 @@ from matplotlib.patches import Patch, Rectangle
 from tqa.core import units
 from tqa.core.vocabulary import GRADE_LABELS
 from tqa.measures.intervals import mean_ci, wilson_ci
-from tqa.reports.charts.base import (HIGHLIGHT_COLOUR, OTHER_SCHOOLS, RowsSideBySide, SmallMultiples, frame_digest,
-                                     nice_ticks, on_background, own_legend, panels_of, span, tick_text)
+from tqa.reports.charts.base import (
+    HIGHLIGHT_COLOUR,
+    OTHER_SCHOOLS,
+    RowsSideBySide,
+    SmallMultiples,
+    frame_digest,
+    nice_ticks,
+    on_background,
+    own_legend,
+    panels_of,
+    span,
+    tick_text,
+)
 from tqa.reports.labels import percent
 
 LABELLED_MAX = 45
@@ -35,8 +47,9 @@ SCHOOL_COLOUR, DISTRICT_COLOUR_CMP = "#d62728", "#7f7f7f"
 GAP_ABOVE, GAP_BELOW, GAP_NONE = "#2b6cb0", "#c53030", "#9e9e9e"
 
 
-def school_means_chart(schools: pd.DataFrame, district_mean: float, title: str, level: float,
-                       highlight: str | None = None) -> Figure:
+def school_means_chart(
+    schools: pd.DataFrame, district_mean: float, title: str, level: float, highlight: str | None = None
+) -> Figure:
     """School means (with their confidence interval at ``level``) sorted, against the district mean; one grade
     and subject.
 
@@ -44,8 +57,10 @@ def school_means_chart(schools: pd.DataFrame, district_mean: float, title: str, 
     """
     df = schools.dropna(subset=["mean"]).sort_values(["mean", "unit_code"], ascending=[True, True])
     lo, hi = mean_ci(df["mean"], df["sd"], df["tested_n"], level)
-    colours = [HIGHLIGHT_COLOUR if c == highlight else CATEGORY_COLOURS.get(cat, OTHER_COLOUR)
-               for c, cat in zip(df["unit_code"], df["category"])]
+    colours = [
+        HIGHLIGHT_COLOUR if c == highlight else CATEGORY_COLOURS.get(cat, OTHER_COLOUR)
+        for c, cat in zip(df["unit_code"], df["category"])
+    ]
     n = len(df)
     full = float(df["full_marks"].iloc[0]) if n else 100.0
     if n <= LABELLED_MAX:
@@ -68,8 +83,7 @@ def school_means_chart(schools: pd.DataFrame, district_mean: float, title: str, 
         ax.set_xticks([])
         ax.set_xlabel(f"{n} 所学校，按平均分从低到高排列（竖线为 {percent(level)} 置信区间）")
         ax.set_ylabel(f"平均分（满分 {full:g}）")
-    handles = [Patch(color=col, label=cat) for cat, col in CATEGORY_COLOURS.items()
-               if cat in set(df["category"])]
+    handles = [Patch(color=col, label=cat) for cat, col in CATEGORY_COLOURS.items() if cat in set(df["category"])]
     handles.append(Line2D([0], [0], color=DISTRICT_COLOUR, linestyle="--", label=f"全区平均 {district_mean:.1f}"))
     if highlight is not None and highlight in set(df["unit_code"]):
         handles.append(Patch(color=HIGHLIGHT_COLOUR, label="本校"))
@@ -88,10 +102,16 @@ def school_gap_chart(cmp: pd.DataFrame, title: str, level: float) -> Figure:
     clears zero is coloured; one whose interval contains zero is grey: no difference shown.
     """
     school = units.rows(cmp, units.SCHOOL).reset_index(drop=True)
-    district = (units.rows(cmp, units.DISTRICT).set_index(["grade", "subject"])
-                .reindex(pd.MultiIndex.from_frame(school[["grade", "subject"]])).reset_index(drop=True))
-    labels = [f"{g}年级{s}" if isinstance(g, str) else f"{GRADE_LABELS.get(int(g), g)}{s}"
-              for g, s in zip(school["grade"], school["subject"])]
+    district = (
+        units.rows(cmp, units.DISTRICT)
+        .set_index(["grade", "subject"])
+        .reindex(pd.MultiIndex.from_frame(school[["grade", "subject"]]))
+        .reset_index(drop=True)
+    )
+    labels = [
+        f"{g}年级{s}" if isinstance(g, str) else f"{GRADE_LABELS.get(int(g), g)}{s}"
+        for g, s in zip(school["grade"], school["subject"])
+    ]
     full = school["full_marks"].astype(float)
     lo, hi = mean_ci(school["mean"].astype(float), school["sd"].astype(float), school["tested_n"], level)
     mean_gap = (school["mean"] - district["mean"]) / full * 100
@@ -106,13 +126,21 @@ def school_gap_chart(cmp: pd.DataFrame, title: str, level: float) -> Figure:
         gap, glo, ghi = (v.to_numpy(dtype="float64") for v in (gap, glo, ghi))
         ok = ~np.isnan(gap)
         xlim = span(np.concatenate([glo[ok], ghi[ok], gap[ok], [0.0]]), pad=0.05)
-        to = sm.panel(i, xlim, (-0.7, n - 0.3), xticks=nice_ticks(*xlim, n=6), yticks=y if i == 0 else [],
-                      yticklabels=labels if i == 0 else [], tick_size=7, xgrid=True)
+        to = sm.panel(
+            i,
+            xlim,
+            (-0.7, n - 0.3),
+            xticks=nice_ticks(*xlim, n=6),
+            yticks=y if i == 0 else [],
+            yticklabels=labels if i == 0 else [],
+            tick_size=7,
+            xgrid=True,
+        )
         sm.line(to([0.0, 0.0], [-0.7, n - 0.3]), "#555555", 0.8)
         colours = np.where(glo > 0, GAP_ABOVE, np.where(ghi < 0, GAP_BELOW, GAP_NONE))
         for c in dict.fromkeys(colours[ok]):
             m = ok & (colours == c)
-            sm.segments(to(glo[m], y[m]), to(ghi[m], y[m]), c + "99", 2.0)   # alpha 0.6
+            sm.segments(to(glo[m], y[m]), to(ghi[m], y[m]), c + "99", 2.0)  # alpha 0.6
             sm.point(to(gap[m], y[m]), c, 22)
     return sm.finish()
 
@@ -120,12 +148,17 @@ def school_gap_chart(cmp: pd.DataFrame, title: str, level: float) -> Figure:
 FUNNEL_XLABEL = "实考人数（横轴） · 比率 %（纵轴）"
 
 
-FUNNEL_LIMITS = (("inner_lo", "#888888", "--"), ("inner_hi", "#888888", "--"),
-                 ("outer_lo", "#444444", "-"), ("outer_hi", "#444444", "-"))
+FUNNEL_LIMITS = (
+    ("inner_lo", "#888888", "--"),
+    ("inner_hi", "#888888", "--"),
+    ("outer_lo", "#444444", "-"),
+    ("outer_hi", "#444444", "-"),
+)
 
 
-def _funnel_panels(sm: SmallMultiples, panels: list, by_panel: dict, curves_by_panel: dict,
-                   empty: pd.DataFrame, points) -> list:
+def _funnel_panels(
+    sm: SmallMultiples, panels: list, by_panel: dict, curves_by_panel: dict, empty: pd.DataFrame, points
+) -> list:
     """Frames, control limits and district line of each panel; ``points(to, rows, n, value)`` draws the
     schools. Returns each panel's (xlim, ylim)."""
     limits = []
@@ -148,23 +181,36 @@ def _funnel_panels(sm: SmallMultiples, panels: list, by_panel: dict, curves_by_p
     return limits
 
 
-def funnel_chart(points: pd.DataFrame, curves: pd.DataFrame, title: str, levels: tuple[float, float],
-                 highlight: str | None = None, ncols: int = 3, cell_height: float = 1.5) -> Figure:
+def funnel_chart(
+    points: pd.DataFrame,
+    curves: pd.DataFrame,
+    title: str,
+    levels: tuple[float, float],
+    highlight: str | None = None,
+    ncols: int = 3,
+    cell_height: float = 1.5,
+) -> Figure:
     """Funnel plots (Spiegelhalter 2005), one panel per subject (or per ``panel`` label): each school's
     rate (%) against its number tested, with the district rate (red line) and its inner (dashed) and outer
-    (solid) control limits at ``levels`` (params funnel.levels: 95 % and 99.8 %, say). ``highlight``: that school is a large red diamond and every other school a small
-    grey dot (the school report: where this school stands, not which school is which); otherwise schools
-    are coloured by category."""
+    (solid) control limits at ``levels`` (params funnel.levels: 95 % and 99.8 %, say). ``highlight``: that
+    school is a large red diamond and every other school a small grey dot (the school report: where this
+    school stands, not which school is which); otherwise schools are coloured by category."""
     panels, by_panel = panels_of(points)
     _, curves_by_panel = panels_of(curves)
     empty = curves.iloc[0:0]
-    limits = [Line2D([0], [0], color=DISTRICT_COLOUR, linewidth=0.8, label="全区"),
-              Line2D([0], [0], color="#888888", linestyle="--", linewidth=0.7, label=f"{percent(levels[0])} 控制限"),
-              Line2D([0], [0], color="#444444", linewidth=0.7, label=f"{percent(levels[1])} 控制限")]
+    limits = [
+        Line2D([0], [0], color=DISTRICT_COLOUR, linewidth=0.8, label="全区"),
+        Line2D([0], [0], color="#888888", linestyle="--", linewidth=0.7, label=f"{percent(levels[0])} 控制限"),
+        Line2D([0], [0], color="#444444", linewidth=0.7, label=f"{percent(levels[1])} 控制限"),
+    ]
     if highlight is None:
         cats = [c for c in CATEGORY_COLOURS if c in set(points["category"])]
-        legend = [Line2D([0], [0], marker="o", color="none", markerfacecolor=CATEGORY_COLOURS[c],
-                         markeredgecolor="none", label=c) for c in cats] + limits
+        legend = [
+            Line2D(
+                [0], [0], marker="o", color="none", markerfacecolor=CATEGORY_COLOURS[c], markeredgecolor="none", label=c
+            )
+            for c in cats
+        ] + limits
         sm = SmallMultiples(panels, title, ncols, cell_height, xlabel=FUNNEL_XLABEL, legend=legend)
 
         def by_category(to, pt, n, value):
@@ -177,17 +223,27 @@ def funnel_chart(points: pd.DataFrame, curves: pd.DataFrame, title: str, levels:
 
     # The school report: the other schools (internal edition only) are part of the shared background.
     others = bool((points["unit_code"] != highlight).any())
-    layout = dict(labels=panels, ncols=ncols, cell_height=cell_height, xlabel=FUNNEL_XLABEL,
-                  legend=own_legend(others, limits))
+    layout = dict(
+        labels=panels, ncols=ncols, cell_height=cell_height, xlabel=FUNNEL_XLABEL, legend=own_legend(others, limits)
+    )
     # The points set the axes even when only the school's own point is shown (public edition): always in the key.
     shown = points[["panel", "n", "value"]] if "panel" in points else points[["subject", "n", "value"]]
-    key = ("funnel", tuple(panels), others, tuple(levels), frame_digest(shown),
-           frame_digest(curves.drop(columns=["grade", "rate"], errors="ignore")), ncols, cell_height)
+    key = (
+        "funnel",
+        tuple(panels),
+        others,
+        tuple(levels),
+        frame_digest(shown),
+        frame_digest(curves.drop(columns=["grade", "rate"], errors="ignore")),
+        ncols,
+        cell_height,
+    )
 
     def background(bg):
         def grey(to, pt, n, value):
             if others:
                 bg.point(to(n, value), OTHER_SCHOOLS, 6)
+
         return _funnel_panels(bg, panels, by_panel, curves_by_panel, empty, grey)
 
     sm, panel_limits = on_background(key, background, title, **layout)
@@ -195,8 +251,13 @@ def funnel_chart(points: pd.DataFrame, curves: pd.DataFrame, title: str, levels:
         pt = by_panel[panel]
         own = (pt["unit_code"] == highlight).to_numpy()
         to = sm.mapper(i, *panel_limits[i])
-        sm.point(to(pt["n"].to_numpy(dtype="float64")[own], pt["value"].to_numpy(dtype="float64")[own] * 100),
-                 HIGHLIGHT_COLOUR, 30, "D", "black")
+        sm.point(
+            to(pt["n"].to_numpy(dtype="float64")[own], pt["value"].to_numpy(dtype="float64")[own] * 100),
+            HIGHLIGHT_COLOUR,
+            30,
+            "D",
+            "black",
+        )
     return sm.finish()
 
 
@@ -224,8 +285,14 @@ def _caterpillar_panels(sm: SmallMultiples, panels: list, by_panel: dict, colour
     return out
 
 
-def caterpillar_chart(effects: pd.DataFrame, title: str, level: float, highlight: str | None = None,
-                      ncols: int = 3, cell_height: float = 1.4) -> Figure:
+def caterpillar_chart(
+    effects: pd.DataFrame,
+    title: str,
+    level: float,
+    highlight: str | None = None,
+    ncols: int = 3,
+    cell_height: float = 1.4,
+) -> Figure:
     """Value-added school effects with their intervals (computed at ``level``, params uncertainty.level),
     sorted, one panel per subject (or ``panel`` label).
 
@@ -234,21 +301,34 @@ def caterpillar_chart(effects: pd.DataFrame, title: str, level: float, highlight
     e_all = effects[effects["effect"].notna()]
     panels, by_panel = panels_of(e_all)
     if highlight is None:
-        legend = [Line2D([0], [0], color=GAP_ABOVE, label="高于全区"), Line2D([0], [0], color=GAP_NONE, label="区间含 0"),
-                  Line2D([0], [0], color=GAP_BELOW, label="低于全区")]
+        legend = [
+            Line2D([0], [0], color=GAP_ABOVE, label="高于全区"),
+            Line2D([0], [0], color=GAP_NONE, label="区间含 0"),
+            Line2D([0], [0], color=GAP_BELOW, label="低于全区"),
+        ]
         sm = SmallMultiples(panels, title, ncols, cell_height, xlabel=caterpillar_xlabel(level), legend=legend)
-        _caterpillar_panels(sm, panels, by_panel,
-                            lambda lo, hi: np.where(lo > 0, GAP_ABOVE, np.where(hi < 0, GAP_BELOW, GAP_NONE)))
+        _caterpillar_panels(
+            sm, panels, by_panel, lambda lo, hi: np.where(lo > 0, GAP_ABOVE, np.where(hi < 0, GAP_BELOW, GAP_NONE))
+        )
         return sm.finish()
 
-    layout = dict(labels=panels, ncols=ncols, cell_height=cell_height, xlabel=caterpillar_xlabel(level),
-                  legend=own_legend(True))
-    key = ("caterpillar", tuple(panels), level,
-           frame_digest(e_all[["panel" if "panel" in e_all else "subject", "school_code", "effect", "lo", "hi"]]),
-           ncols, cell_height)
+    layout = dict(
+        labels=panels, ncols=ncols, cell_height=cell_height, xlabel=caterpillar_xlabel(level), legend=own_legend(True)
+    )
+    key = (
+        "caterpillar",
+        tuple(panels),
+        level,
+        frame_digest(e_all[["panel" if "panel" in e_all else "subject", "school_code", "effect", "lo", "hi"]]),
+        ncols,
+        cell_height,
+    )
     sm, panel_layout = on_background(
-        key, lambda bg: _caterpillar_panels(bg, panels, by_panel, lambda lo, hi: np.full(len(lo), OTHER_SCHOOLS)),
-        title, **layout)
+        key,
+        lambda bg: _caterpillar_panels(bg, panels, by_panel, lambda lo, hi: np.full(len(lo), OTHER_SCHOOLS)),
+        title,
+        **layout,
+    )
     for i, panel in enumerate(panels):
         xlim, ylim, position = panel_layout[i]
         own = by_panel[panel]
@@ -272,21 +352,28 @@ def score_band_chart(bands: pd.DataFrame, title: str, ncols: int = 3, cell_heigh
     legend.append(Patch(color=DISTRICT_COLOUR_CMP, label="全区"))
     ticks = bands.drop_duplicates("band_no").sort_values("band_no")
     n_bands = len(ticks)
-    sm = SmallMultiples(panels, title, ncols, cell_height, xlabel="得分占满分的百分比（分段下限） · 纵轴：学生占比 %",
-                        legend=legend)
+    sm = SmallMultiples(
+        panels, title, ncols, cell_height, xlabel="得分占满分的百分比（分段下限） · 纵轴：学生占比 %", legend=legend
+    )
     for i, panel in enumerate(panels):
         b = by_panel[panel]
         bottom_row = i + sm.ncols >= len(panels)  # tick labels under the lowest panel of each column
-        labels = [tick_text(round(v * 100)) if bottom_row and k % 2 == 0 else ""
-                  for k, v in enumerate(ticks["lower"])]
+        labels = [tick_text(round(v * 100)) if bottom_row and k % 2 == 0 else "" for k, v in enumerate(ticks["lower"])]
         share = b["share"].to_numpy(dtype="float64") * 100
-        to = sm.panel(i, (-0.6, n_bands - 0.4), (0.0, max(share.max() * 1.08 if len(share) else 0.0, 1.0)),
-                      xticks=list(ticks["band_no"]), xticklabels=labels)
+        to = sm.panel(
+            i,
+            (-0.6, n_bands - 0.4),
+            (0.0, max(share.max() * 1.08 if len(share) else 0.0, 1.0)),
+            xticks=list(ticks["band_no"]),
+            xticklabels=labels,
+        )
         shift = 0.2 if has_school else 0.0  # school and district side by side, or the district alone
         half = (to(0.2 if has_school else 0.35, 0.0)[0] - to(0.0, 0.0)[0]) * 0.95
         level = b["level"].to_numpy()
-        for lv, colour, offset in ((units.DISTRICT.name, DISTRICT_COLOUR_CMP, shift),
-                                   (units.SCHOOL.name, SCHOOL_COLOUR, -shift)):
+        for lv, colour, offset in (
+            (units.DISTRICT.name, DISTRICT_COLOUR_CMP, shift),
+            (units.SCHOOL.name, SCHOOL_COLOUR, -shift),
+        ):
             m = level == lv
             if m.any():
                 x = b["band_no"].to_numpy(dtype="float64")[m] + offset
@@ -302,8 +389,14 @@ def trend_chart(trend: pd.DataFrame, title: str, value: str = "pass_rate") -> Fi
     terms = sorted(trend["term"].unique())
     for (grade, subject), rows in trend.groupby(["grade", "subject"], sort=True):
         rows = rows.set_index("term").reindex(terms)
-        ax.plot(range(len(terms)), rows[value] * 100, marker="o", markersize=3, linewidth=1,
-                label=f"{GRADE_LABELS.get(int(grade), grade)}{subject}")
+        ax.plot(
+            range(len(terms)),
+            rows[value] * 100,
+            marker="o",
+            markersize=3,
+            linewidth=1,
+            label=f"{GRADE_LABELS.get(int(grade), grade)}{subject}",
+        )
     ax.set_xticks(range(len(terms)), terms)
     ax.set_ylabel("%")
     ax.grid(alpha=0.3)
@@ -317,8 +410,7 @@ def trend_chart(trend: pd.DataFrame, title: str, value: str = "pass_rate") -> Fi
 DASHBOARD_COLOURS = {"Blue": "#2166ac", "Green": "#4dac26", "Yellow": "#fee08b", "Orange": "#f4a582", "Red": "#d6604d"}
 
 
-def change_grid_chart(counts: pd.DataFrame, grid: list[list[str]], status_labels, change_labels,
-                      title: str) -> Figure:
+def change_grid_chart(counts: pd.DataFrame, grid: list[list[str]], status_labels, change_labels, title: str) -> Figure:
     """The status x change grid (California School Dashboard manner): each cell in its colour, with the
     number of school x paper results that fall in it."""
     fig = Figure(figsize=(6.0, 3.4))
@@ -327,11 +419,19 @@ def change_grid_chart(counts: pd.DataFrame, grid: list[list[str]], status_labels
     for i, status in enumerate(status_labels):
         for j, change in enumerate(change_labels):
             colour = DASHBOARD_COLOURS.get(grid[i][j], "#dddddd")
-            ax.add_patch(Rectangle(
-                (j, len(status_labels) - 1 - i), 1, 1, facecolor=colour, edgecolor="white", linewidth=2))
+            ax.add_patch(
+                Rectangle((j, len(status_labels) - 1 - i), 1, 1, facecolor=colour, edgecolor="white", linewidth=2)
+            )
             v = values.loc[status, change]
-            ax.text(j + 0.5, len(status_labels) - 0.5 - i, f"{int(v) if pd.notna(v) else 0}", ha="center",
-                    va="center", fontsize=9, color="black")
+            ax.text(
+                j + 0.5,
+                len(status_labels) - 0.5 - i,
+                f"{int(v) if pd.notna(v) else 0}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="black",
+            )
     ax.set_xlim(0, len(change_labels))
     ax.set_ylim(0, len(status_labels))
     ax.set_xticks(np.arange(len(change_labels)) + 0.5, list(change_labels), fontsize=8)

@@ -7,6 +7,7 @@ subject it sat (up to 42) into one figure, 300 times. A matplotlib Axes costs ~2
 again to draw its ticks, so the panels are not Axes: ``SmallMultiples`` lays them out in one hidden Axes
 measured in inches and draws frames, a few nice ticks and the data as a handful of batched collections.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -93,12 +94,21 @@ class SmallMultiples:
     ``point`` / ``bar`` queue data in panel coordinates; ``finish()`` draws the queues as one collection per
     style and returns the figure.
     """
+
     LEFT, RIGHT, TOP, BOTTOM = 0.36, 0.1, 0.2, 0.2  # margins inside a cell, inches
     MAX_HEIGHT, MAX_COLS = 9.8, 6  # one A4 page at the report's width (the print CSS keeps a figure whole)
 
-    def __init__(self, labels: list[str], title: str | None, ncols: int = 3, cell_height: float = 1.6,
-                 xlabel: str | None = None, legend: list | None = None, width: float = 7.2,
-                 background: np.ndarray | None = None):
+    def __init__(
+        self,
+        labels: list[str],
+        title: str | None,
+        ncols: int = 3,
+        cell_height: float = 1.6,
+        xlabel: str | None = None,
+        legend: list | None = None,
+        width: float = 7.2,
+        background: np.ndarray | None = None,
+    ):
         """Many panels (a 九年一贯制 school sits up to 42 papers) first get more columns (up to MAX_COLS), then
         lower cells, so that the figure is at most MAX_HEIGHT inches tall.
 
@@ -109,8 +119,10 @@ class SmallMultiples:
         self.header = 0.34 + (0.24 if legend else 0.0)
         footer = 0.3 if xlabel else 0.08
         self.ncols = max(1, min(ncols, n))
-        while (self.ncols < min(self.MAX_COLS, n)
-               and self.header + np.ceil(n / self.ncols) * cell_height + footer > self.MAX_HEIGHT):
+        while (
+            self.ncols < min(self.MAX_COLS, n)
+            and self.header + np.ceil(n / self.ncols) * cell_height + footer > self.MAX_HEIGHT
+        ):
             self.ncols += 1
         self.nrows = int(np.ceil(n / self.ncols))
         cell_height = min(cell_height, (self.MAX_HEIGHT - self.header - footer) / self.nrows)
@@ -118,15 +130,23 @@ class SmallMultiples:
         self.cell_w, self.cell_h = (width - 0.3) / self.ncols, cell_height
         self.height = self.header + self.nrows * cell_height + footer
         self.fig = Figure(figsize=(width, self.height), dpi=FIGURE_DPI)
-        self.inches = self.fig.dpi_scale_trans    # no Axes: creating and drawing one costs ~25 ms
+        self.inches = self.fig.dpi_scale_trans  # no Axes: creating and drawing one costs ~25 ms
         if title:
             self.fig.text(0.5, 1 - 0.1 / self.height, title, ha="center", va="top", fontsize=9.5)
         if background is not None:
             self.fig.add_artist(Pixels(background))
         else:
             if legend:
-                self.fig.legend(handles=legend, loc="upper center", ncol=len(legend), fontsize=7, frameon=False,
-                                bbox_to_anchor=(0.5, 1 - 0.3 / self.height), handletextpad=0.3, columnspacing=1.2)
+                self.fig.legend(
+                    handles=legend,
+                    loc="upper center",
+                    ncol=len(legend),
+                    fontsize=7,
+                    frameon=False,
+                    bbox_to_anchor=(0.5, 1 - 0.3 / self.height),
+                    handletextpad=0.3,
+                    columnspacing=1.2,
+                )
             if xlabel:  # one caption for the figure, naming both axes
                 self.text(width / 2, 0.06, xlabel, ha="center", va="bottom", fontsize=7.5)
         self._labels: list = []
@@ -167,8 +187,18 @@ class SmallMultiples:
 
         return to
 
-    def panel(self, i: int, xlim: tuple[float, float], ylim: tuple[float, float], xticks=None, xticklabels=None,
-              yticks=None, yticklabels=None, tick_size: float = 6, xgrid: bool = False):
+    def panel(
+        self,
+        i: int,
+        xlim: tuple[float, float],
+        ylim: tuple[float, float],
+        xticks=None,
+        xticklabels=None,
+        yticks=None,
+        yticklabels=None,
+        tick_size: float = 6,
+        xgrid: bool = False,
+    ):
         """Frame, title and ticks of panel i (x and y: nice_ticks unless given, labels optional; ``xgrid``:
         a light vertical line at each x tick); returns ``to(x, y)`` mapping data of this panel to inches."""
         x0, y0, x1, y1 = self.rect(i)
@@ -202,15 +232,17 @@ class SmallMultiples:
         Snapped to whole pixels, so that equal intervals look equally thick wherever they fall."""
         (xa, ya), (xb, yb) = start, end
         self._lines.setdefault((colour, width, "-", True), []).extend(
-            np.stack([np.column_stack([xa, ya]), np.column_stack([xb, yb])], axis=1))
+            np.stack([np.column_stack([xa, ya]), np.column_stack([xb, yb])], axis=1)
+        )
 
     def point(self, xy, colour: str, size: float = 8, marker: str = "o", edge: str | None = None) -> None:
         self._points.setdefault((colour, size, marker, edge), []).append(np.column_stack(xy))
 
     def bar(self, x, bottom, top, half_width, colour: str) -> None:
         for a, b, c in zip(np.atleast_1d(x), np.atleast_1d(bottom), np.atleast_1d(top)):
-            self._bars.setdefault(colour, []).append([(a - half_width, b), (a - half_width, c), (a + half_width, c),
-                                                      (a + half_width, b)])
+            self._bars.setdefault(colour, []).append(
+                [(a - half_width, b), (a - half_width, c), (a + half_width, c), (a + half_width, b)]
+            )
 
     def finish(self) -> Figure:
         from matplotlib.collections import LineCollection, PathCollection, PolyCollection
@@ -223,9 +255,17 @@ class SmallMultiples:
 
         if self._labels:
             paths, offsets = zip(*self._labels)
-            add(PathCollection(list(paths), offsets=np.array(offsets), offset_transform=self.inches,
-                               facecolors=LABEL_COLOUR, edgecolors="none", linewidths=0),
-                transform=Affine2D().scale(1 / 72) + self.inches)  # glyph outlines are in points
+            add(
+                PathCollection(
+                    list(paths),
+                    offsets=np.array(offsets),
+                    offset_transform=self.inches,
+                    facecolors=LABEL_COLOUR,
+                    edgecolors="none",
+                    linewidths=0,
+                ),
+                transform=Affine2D().scale(1 / 72) + self.inches,
+            )  # glyph outlines are in points
         if self._frames:
             add(LineCollection(self._frames, colors="#666666", linewidths=0.6))
         for colour, verts in self._bars.items():
@@ -234,17 +274,27 @@ class SmallMultiples:
             add(LineCollection(segs, colors=colour, linewidths=width, linestyles=style), snap=snap or None)
         for (colour, size, marker, edge), pts in sorted(self._points.items(), key=lambda kv: kv[0][1]):
             style = MarkerStyle(marker)  # as Axes.scatter builds its markers: sizes in points²
-            add(PathCollection([style.get_path().transformed(style.get_transform())], sizes=[size],
-                               offsets=np.vstack(pts), offset_transform=self.inches, facecolors=colour,
-                               edgecolors=edge or "none", linewidths=0.6 if edge else 0),
-                transform=IdentityTransform(), zorder=3 + size / 100)
+            add(
+                PathCollection(
+                    [style.get_path().transformed(style.get_transform())],
+                    sizes=[size],
+                    offsets=np.vstack(pts),
+                    offset_transform=self.inches,
+                    facecolors=colour,
+                    edgecolors=edge or "none",
+                    linewidths=0.6 if edge else 0,
+                ),
+                transform=IdentityTransform(),
+                zorder=3 + size / 100,
+            )
         return self.fig
 
 
 class Pixels(Artist):
     """Pixels of a figure rendered at FIGURE_DPI, put back as they are (no resampling): the shared background
     of a school-report chart."""
-    zorder = -1   # under everything drawn on it
+
+    zorder = -1  # under everything drawn on it
 
     def __init__(self, rgba: np.ndarray):
         super().__init__()
@@ -259,6 +309,7 @@ class Pixels(Artist):
 class RowsSideBySide(SmallMultiples):
     """Two panels side by side sharing one row per paper (school_gap_chart): the paper names left of the
     first panel, 0.2 inch per row."""
+
     LABELS, GAP, RIGHT_EDGE, TOP_EDGE, BOTTOM_EDGE = 1.1, 0.15, 0.12, 0.5, 0.3
 
     def __init__(self, panel_titles: list[str], title: str, n_rows: int, width: float = 7.2):
@@ -273,17 +324,29 @@ class RowsSideBySide(SmallMultiples):
 def panels_of(df: pd.DataFrame) -> tuple[list, dict]:
     """Panel labels in order of appearance and each panel's rows (one groupby, not a filter per panel)."""
     key = (df["panel"] if "panel" in df.columns else df["subject"]).to_numpy(dtype=object)
-    labels = list(pd.unique(key))   # not dict.fromkeys(series): iterating an Arrow string column is slow
+    labels = list(pd.unique(key))  # not dict.fromkeys(series): iterating an Arrow string column is slow
     groups = dict(iter(df.groupby(key, sort=False))) if len(df) else {}
     return labels, groups
 
 
 def own_legend(others: bool, extra: list | None = None) -> list:
-    handles = [Line2D([0], [0], marker="D", color="none", markerfacecolor=HIGHLIGHT_COLOUR, markeredgecolor="black",
-                      label="本校")]
+    handles = [
+        Line2D(
+            [0], [0], marker="D", color="none", markerfacecolor=HIGHLIGHT_COLOUR, markeredgecolor="black", label="本校"
+        )
+    ]
     if others:
-        handles.append(Line2D([0], [0], marker="o", color="none", markerfacecolor=OTHER_SCHOOLS,
-                              markeredgecolor="none", label="其他学校"))
+        handles.append(
+            Line2D(
+                [0],
+                [0],
+                marker="o",
+                color="none",
+                markerfacecolor=OTHER_SCHOOLS,
+                markeredgecolor="none",
+                label="其他学校",
+            )
+        )
     return handles + (extra or [])
 
 
@@ -298,7 +361,7 @@ def own_legend(others: bool, extra: list | None = None) -> list:
 _BACKGROUNDS: OrderedDict[tuple, tuple[np.ndarray, list]] = OrderedDict()
 
 
-BACKGROUND_CACHE_SIZE = 16   # each a few MB of pixels
+BACKGROUND_CACHE_SIZE = 16  # each a few MB of pixels
 
 
 def frame_digest(df: pd.DataFrame) -> str:

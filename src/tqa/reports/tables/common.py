@@ -1,5 +1,6 @@
 """Table shaping shared by the district and school reports (pure functions): the small-cohort rules for tables
 and charts, rank texts, the paper lines, the issue list."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -8,6 +9,7 @@ from tqa.core import units
 from tqa.core.issues import SEVERITY_LABELS
 from tqa.core.vocabulary import EXAM_MODE_LEVEL, GRADE_LABELS
 from tqa.reports.labels import TOO_FEW, rank_range_text, rank_text
+
 
 def grade_subjects(stats: pd.DataFrame) -> list[tuple[int, str]]:
     """(grade, subject) pairs present, in the scores' order."""
@@ -42,8 +44,12 @@ def lines_table(stats: pd.DataFrame) -> pd.DataFrame:
     d = stats.drop_duplicates(["grade", "subject"])
     level = d["mode"] == EXAM_MODE_LEVEL
     out = pd.DataFrame({"年级": d["grade"].map(GRADE_LABELS), "学科": d["subject"]})
-    for col, name in (("full_marks", "满分"), ("pass_line", "及格线"), ("excellent_line", "优秀线"),
-                      ("low_line", "低分线（低于）")):
+    for col, name in (
+        ("full_marks", "满分"),
+        ("pass_line", "及格线"),
+        ("excellent_line", "优秀线"),
+        ("low_line", "低分线（低于）"),
+    ):
         out[name] = [("等级评价" if lv else f"{v:g}") for v, lv in zip(d[col], level)]
     return out.reset_index(drop=True)
 
@@ -72,9 +78,11 @@ def issue_list(issues: pd.DataFrame) -> pd.DataFrame:
 
 def rank_columns(rows: pd.DataFrame) -> dict[str, list[str]]:
     """区排名 ('rank/n'), 名次区间 and 综合得分 as text, per school row (internal editions only)."""
-    return {"区排名": [rank_text(r, n) for r, n in zip(rows["rank_district"], rows["n_ranked_district"])],
-            "名次区间": rank_range_text(rows["rank_lo"], rows["rank_hi"]),
-            "综合得分": [f"{v:.1f}" if pd.notna(v) else "—" for v in rows["composite"]]}
+    return {
+        "区排名": [rank_text(r, n) for r, n in zip(rows["rank_district"], rows["n_ranked_district"])],
+        "名次区间": rank_range_text(rows["rank_lo"], rows["rank_hi"]),
+        "综合得分": [f"{v:.1f}" if pd.notna(v) else "—" for v in rows["composite"]],
+    }
 
 
 def withhold_small(out: pd.DataFrame, rows: pd.DataFrame, first: int) -> pd.DataFrame:

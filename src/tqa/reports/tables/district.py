@@ -3,6 +3,7 @@ intervals and bands, targets, value-added models, item analysis, the rank histor
 
 The notebook decides what to show and explains it; these functions only select, order and label.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -14,13 +15,23 @@ from tqa.measures.academic.change import CHANGE_LABELS, STATUS_LABELS
 from tqa.reports.labels import TYPE_LABELS, interval_text, percent
 from tqa.reports.tables.common import is_level_graded, rank_columns, trend_cells, withhold_small
 
+
 def returns_summary(returns: pd.DataFrame) -> pd.DataFrame:
     """应交 / 已交 / 未交 / 纳入统计 / 暂不纳入, overall and by category."""
+
     def counts(g: pd.DataFrame) -> pd.Series:
         submitted = g["submitted"].astype(bool)
         usable = g["usable"].astype(bool)
-        return pd.Series({"应交": len(g), "已交": int(submitted.sum()), "未交": int((~submitted).sum()),
-                          "纳入统计": int(usable.sum()), "暂不纳入": int((submitted & ~usable).sum())})
+        return pd.Series(
+            {
+                "应交": len(g),
+                "已交": int(submitted.sum()),
+                "未交": int((~submitted).sum()),
+                "纳入统计": int(usable.sum()),
+                "暂不纳入": int((submitted & ~usable).sum()),
+            }
+        )
+
     rows = [counts(g).rename(cat) for cat, g in returns.groupby("category", sort=True)]
     rows.append(counts(returns).rename("全区"))
     out = pd.DataFrame(rows)
@@ -32,21 +43,34 @@ def participation_overview(stats: pd.DataFrame) -> pd.DataFrame:
     """District-level participation per grade and subject."""
     d = stats.loc[units.is_level(stats, units.DISTRICT)].copy()
     d["grade_label"] = d["grade"].map(GRADE_LABELS)
-    return d[["grade_label", "subject", "enrolled", "tested_n", "absent_n", "exempt_n", "invalid_n",
-              "participation"]]
+    return d[["grade_label", "subject", "enrolled", "tested_n", "absent_n", "exempt_n", "invalid_n", "participation"]]
 
 
 def low_participation(stats: pd.DataFrame, threshold: float) -> pd.DataFrame:
     s = stats.loc[units.is_level(stats, units.SCHOOL) & (stats["participation"] < threshold)].copy()
     s["grade_label"] = s["grade"].map(GRADE_LABELS)
-    return s[["unit_code", "unit_name", "grade_label", "subject", "enrolled", "tested_n", "absent_n",
-              "exempt_n", "participation"]]
+    return s[
+        [
+            "unit_code",
+            "unit_name",
+            "grade_label",
+            "subject",
+            "enrolled",
+            "tested_n",
+            "absent_n",
+            "exempt_n",
+            "participation",
+        ]
+    ]
 
 
 def district_rates(stats: pd.DataFrame, grade: int, subject: str) -> pd.DataFrame:
     """District and category rows for one paper."""
-    s = stats.loc[(stats["grade"] == grade) & (stats["subject"] == subject)
-                  & (units.is_level(stats, units.DISTRICT) | units.is_level(stats, units.CATEGORY))].copy()
+    s = stats.loc[
+        (stats["grade"] == grade)
+        & (stats["subject"] == subject)
+        & (units.is_level(stats, units.DISTRICT) | units.is_level(stats, units.CATEGORY))
+    ].copy()
     s["level_label"] = s["unit_name"]
     cols = ["level_label", "tested_n", "mean", "sd", "pass_rate", "excellent_rate", "low_rate"]
     if is_level_graded(s):
@@ -59,7 +83,8 @@ def issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
     if issues.empty:
         return pd.DataFrame(columns=["school_code", "school_name", *SEVERITY_LABELS.values()])
     t = issues.assign(sev=issues["severity"].map(SEVERITY_LABELS)).pivot_table(
-        index=["school_code", "school_name"], columns="sev", values="rule", aggfunc="count", fill_value=0)
+        index=["school_code", "school_name"], columns="sev", values="rule", aggfunc="count", fill_value=0
+    )
     for sev in (BLOCKING, WARNING, FIXED):
         if SEVERITY_LABELS[sev] not in t:
             t[SEVERITY_LABELS[sev]] = 0
@@ -68,6 +93,7 @@ def issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
 
 def params_table(params) -> pd.DataFrame:
     """The effective parameters as (参数, 取值) rows, in the YAML's order, for the 口径说明 appendix."""
+
     def flatten(values: dict, prefix: str = "") -> list[tuple[str, str]]:
         rows = []
         for key, value in values.items():
@@ -77,24 +103,35 @@ def params_table(params) -> pd.DataFrame:
             else:
                 rows.append((name, str(value)))
         return rows
+
     return pd.DataFrame(flatten(params.appendix()), columns=["参数", "取值"])
 
 
-def ranking_with_uncertainty(results: pd.DataFrame, grade: int, subject: str, public: bool,
-                             level: float) -> pd.DataFrame:
+def ranking_with_uncertainty(
+    results: pd.DataFrame, grade: int, subject: str, public: bool, level: float
+) -> pd.DataFrame:
     """Schools on one paper: estimates with their intervals (at ``level``), the band against the district and,
     internally, the rank beside its plausible range. Small cohorts show their sample status instead."""
-    s = results.loc[units.is_level(results, units.SCHOOL) & (results["grade"] == grade) & (results["subject"] == subject)]
+    s = results.loc[
+        units.is_level(results, units.SCHOOL) & (results["grade"] == grade) & (results["subject"] == subject)
+    ]
     s = s.sort_values(["mean", "pass_rate", "unit_code"], ascending=[False, False, True], na_position="last")
     mean_col = f"平均分（{percent(level)}区间）"
-    out = pd.DataFrame({
-        "代码": s["unit_code"], "学校": s["unit_name"], "类别": s["category"], "实考": s["tested_n"],
-        mean_col: interval_text(s["mean"], s["mean_lo"], s["mean_hi"]),
-        f"及格率（{percent(level)}区间）": interval_text(s["pass_rate"], s["pass_rate_lo"], s["pass_rate_hi"], "{:.0f}", 100),
-        "优秀率": [f"{v:.1%}" if pd.notna(v) else "—" for v in s["excellent_rate"]],
-        "低分率": [f"{v:.1%}" if pd.notna(v) else "—" for v in s["low_rate"]],
-        "与全区比较": s["mean_band"].fillna(s["pass_rate_band"]).fillna("—"),
-    })
+    out = pd.DataFrame(
+        {
+            "代码": s["unit_code"],
+            "学校": s["unit_name"],
+            "类别": s["category"],
+            "实考": s["tested_n"],
+            mean_col: interval_text(s["mean"], s["mean_lo"], s["mean_hi"]),
+            f"及格率（{percent(level)}区间）": interval_text(
+                s["pass_rate"], s["pass_rate_lo"], s["pass_rate_hi"], "{:.0f}", 100
+            ),
+            "优秀率": [f"{v:.1%}" if pd.notna(v) else "—" for v in s["excellent_rate"]],
+            "低分率": [f"{v:.1%}" if pd.notna(v) else "—" for v in s["low_rate"]],
+            "与全区比较": s["mean_band"].fillna(s["pass_rate_band"]).fillna("—"),
+        }
+    )
     if not public:
         out = out.assign(**rank_columns(s))
     out = withhold_small(out, s, first=4)
@@ -106,8 +143,9 @@ def ranking_with_uncertainty(results: pd.DataFrame, grade: int, subject: str, pu
 def change_grid_counts(change: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The 5x5 status-by-change grid: how many school x paper cells fall in each colour cell."""
     c = change.dropna(subset=["status_level", "change_level"])
-    table = pd.crosstab(c["status_level"], c["change_level"]).reindex(index=list(STATUS_LABELS),
-                                                                      columns=list(CHANGE_LABELS), fill_value=0)
+    table = pd.crosstab(c["status_level"], c["change_level"]).reindex(
+        index=list(STATUS_LABELS), columns=list(CHANGE_LABELS), fill_value=0
+    )
     table.index.name = "现状＼变化"
     return table.reset_index()
 
@@ -118,51 +156,82 @@ def targets_summary(targets: pd.DataFrame) -> pd.DataFrame:
     s = targets[units.is_level(targets, units.SCHOOL) & targets["met"].notna()]
     met = s.groupby(["grade", "subject", "indicator"])["met"].agg(["sum", "count"])
     out = d.join(met, how="left").reset_index()
-    return pd.DataFrame({
-        "年级": out["grade"].map(GRADE_LABELS), "学科": out["subject"], "指标": out["indicator_label"],
-        "目标": [f"{k}{t:.0%}" for k, t in zip(out["kind"], out["target"])],
-        "全区": [f"{v:.1%}" if pd.notna(v) else "—" for v in out["actual"]],
-        "全区达成": out["met"].map({True: "达成", False: "未达成"}).fillna("—"),
-        "达成学校": [f"{int(a)}/{int(b)}" if pd.notna(b) else "—" for a, b in zip(out["sum"], out["count"])],
-    })
+    return pd.DataFrame(
+        {
+            "年级": out["grade"].map(GRADE_LABELS),
+            "学科": out["subject"],
+            "指标": out["indicator_label"],
+            "目标": [f"{k}{t:.0%}" for k, t in zip(out["kind"], out["target"])],
+            "全区": [f"{v:.1%}" if pd.notna(v) else "—" for v in out["actual"]],
+            "全区达成": out["met"].map({True: "达成", False: "未达成"}).fillna("—"),
+            "达成学校": [f"{int(a)}/{int(b)}" if pd.notna(b) else "—" for a, b in zip(out["sum"], out["count"])],
+        }
+    )
 
 
 def sensitivity_summary(sens: pd.DataFrame, top: int = 15) -> pd.DataFrame:
     """Schools whose composite rank moves most under the alternative weightings."""
     s = sens.dropna(subset=["max_rank_change"]).drop_duplicates(["unit_code", "grade", "subject"])
     s = s.sort_values(["max_rank_change", "unit_code"], ascending=[False, True]).head(top)
-    return pd.DataFrame({"代码": s["unit_code"], "学校": s["unit_name"], "年级": s["grade"].map(GRADE_LABELS),
-                         "学科": s["subject"], "最大名次变动": s["max_rank_change"].astype(int)})
+    return pd.DataFrame(
+        {
+            "代码": s["unit_code"],
+            "学校": s["unit_name"],
+            "年级": s["grade"].map(GRADE_LABELS),
+            "学科": s["subject"],
+            "最大名次变动": s["max_rank_change"].astype(int),
+        }
+    )
 
 
 def va_model_table(models: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "年级": models["grade"].map(GRADE_LABELS), "学科": models["subject"], "学生数": models["n_obs"],
-        "学校数": models["n_groups"],
-        "b1（上学期成绩）": [f"{b:.3f}（{se:.3f}）" for b, se in zip(models["b_prior"], models["b_prior_se"])],
-        "校间方差 σ²u": models["sigma2_u"].map("{:.4f}".format), "校内方差 σ²e": models["sigma2_e"].map("{:.4f}".format),
-        "ICC": models["icc"].map("{:.3f}".format), "拟合方法": models["method"]})
+    return pd.DataFrame(
+        {
+            "年级": models["grade"].map(GRADE_LABELS),
+            "学科": models["subject"],
+            "学生数": models["n_obs"],
+            "学校数": models["n_groups"],
+            "b1（上学期成绩）": [f"{b:.3f}（{se:.3f}）" for b, se in zip(models["b_prior"], models["b_prior_se"])],
+            "校间方差 σ²u": models["sigma2_u"].map("{:.4f}".format),
+            "校内方差 σ²e": models["sigma2_e"].map("{:.4f}".format),
+            "ICC": models["icc"].map("{:.3f}".format),
+            "拟合方法": models["method"],
+        }
+    )
 
 
 def paper_table(papers: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "年级": papers["grade"].map(GRADE_LABELS), "学科": papers["subject"], "学生数": papers["n"],
-        "题数": papers["k"], "满分": papers["full_marks"].map("{:g}".format),
-        "平均分": papers["mean"].map("{:.1f}".format), "标准差": papers["sd"].map("{:.1f}".format),
-        "难度": papers["difficulty"].map("{:.2f}".format), "α 系数": papers["alpha"].map("{:.3f}".format),
-        "SEM": papers["sem"].map("{:.2f}".format), "提示": papers["flags"].fillna(""),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "年级": papers["grade"].map(GRADE_LABELS),
+            "学科": papers["subject"],
+            "学生数": papers["n"],
+            "题数": papers["k"],
+            "满分": papers["full_marks"].map("{:g}".format),
+            "平均分": papers["mean"].map("{:.1f}".format),
+            "标准差": papers["sd"].map("{:.1f}".format),
+            "难度": papers["difficulty"].map("{:.2f}".format),
+            "α 系数": papers["alpha"].map("{:.3f}".format),
+            "SEM": papers["sem"].map("{:.2f}".format),
+            "提示": papers["flags"].fillna(""),
+        }
+    ).reset_index(drop=True)
 
 
 def item_table(items: pd.DataFrame) -> pd.DataFrame:
     items = items.sort_values("item_no")
-    return pd.DataFrame({
-        "题号": items["item"], "题型": items["type"].map(TYPE_LABELS).fillna(items["type"]),
-        "满分": items["full_marks"].map("{:g}".format), "难度 P": items["difficulty"].map("{:.2f}".format),
-        "区分度 D": items["discrimination"].map("{:.2f}".format),
-        "题总相关": items["item_total_r"].map("{:.2f}".format), "评价": items["ebel_band"].fillna(""),
-        "提示": items["flags"].fillna(""),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "题号": items["item"],
+            "题型": items["type"].map(TYPE_LABELS).fillna(items["type"]),
+            "满分": items["full_marks"].map("{:g}".format),
+            "难度 P": items["difficulty"].map("{:.2f}".format),
+            "区分度 D": items["discrimination"].map("{:.2f}".format),
+            "题总相关": items["item_total_r"].map("{:.2f}".format),
+            "评价": items["ebel_band"].fillna(""),
+            "提示": items["flags"].fillna(""),
+        }
+    ).reset_index(drop=True)
 
 
 def district_rank_trend(trend: pd.DataFrame, grade: int, subject: str) -> pd.DataFrame:
@@ -181,11 +250,17 @@ def district_rank_trend(trend: pd.DataFrame, grade: int, subject: str) -> pd.Dat
     wide = t.pivot_table(index="unit_code", columns="term", values="cell", aggfunc="first").reindex(columns=terms)
     latest = t.sort_values("term").drop_duplicates("unit_code", keep="last").set_index("unit_code")
     now = t[t["term"] == terms[-1]].set_index("unit_code")["rank_district"].astype("Float64")
-    order = pd.DataFrame({"rank": now.reindex(wide.index), "code": wide.index},
-                         index=wide.index).sort_values(["rank", "code"], na_position="last")
+    order = pd.DataFrame({"rank": now.reindex(wide.index), "code": wide.index}, index=wide.index).sort_values(
+        ["rank", "code"], na_position="last"
+    )
     wide = wide.loc[order.index].fillna("—")
-    out = pd.DataFrame({"代码": wide.index, "学校": latest["unit_name"].reindex(wide.index).to_numpy(),
-                        "类别": latest["category"].reindex(wide.index).to_numpy()})
+    out = pd.DataFrame(
+        {
+            "代码": wide.index,
+            "学校": latest["unit_name"].reindex(wide.index).to_numpy(),
+            "类别": latest["category"].reindex(wide.index).to_numpy(),
+        }
+    )
     for term in terms:
         out[term] = wide[term].to_numpy()
     return out.reset_index(drop=True)

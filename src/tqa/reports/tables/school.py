@@ -9,6 +9,7 @@ report at 300 schools (hundreds of small pandas operations), against a few milli
 
 Rows, columns and formats are those the report shows; ``tqa.reporting`` has the shared labels and formats.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
@@ -22,12 +23,18 @@ from tqa.core.ordering import subject_sort_key
 from tqa.core.vocabulary import GRADE_LABELS
 from tqa.measures.academic.composite import MAIN_SCHEME
 from tqa.reports.labels import TYPE_LABELS, interval_text, pct_text, percent, rank_text
-from tqa.reports.tables.common import (comparison_table, lines_table, mask_small, rank_columns, trend_cells,
-                                       withhold_small)
+from tqa.reports.tables.common import (
+    comparison_table,
+    lines_table,
+    mask_small,
+    rank_columns,
+    trend_cells,
+    withhold_small,
+)
 
 Paper = tuple[int, str]
 SCHOOL_LEVEL, DISTRICT_LEVEL = units.SCHOOL.name, units.DISTRICT.name
-NO_ROWS = pd.DataFrame()                                   # a school with no entry in a builder's result
+NO_ROWS = pd.DataFrame()  # a school with no entry in a builder's result
 NO_PAPERS = pd.DataFrame({"grade": pd.Series(dtype="int64"), "subject": pd.Series(dtype="str")})
 
 
@@ -76,12 +83,15 @@ def _labelled(wide: pd.DataFrame) -> pd.DataFrame:
 def _without_empty(optional: list[str]) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """Leave out of a school's table the ``optional`` columns it has no value in (as a pivot of that
     school's rows alone would)."""
+
     def finish(part: pd.DataFrame) -> pd.DataFrame:
         return part.drop(columns=[c for c in optional if c in part and part[c].isna().all()])
+
     return finish
 
 
 # ---- the school beside its category and the district ------------------------------------------------------
+
 
 def comparisons(stats: pd.DataFrame, min_n: int) -> Mapping[str, tuple[pd.DataFrame, pd.DataFrame]]:
     """Per school: its rows beside its category's and the district's on every paper it sat (grade, subject
@@ -92,11 +102,15 @@ def comparisons(stats: pd.DataFrame, min_n: int) -> Mapping[str, tuple[pd.DataFr
     category = units.rows(stats, units.CATEGORY).merge(keys, on=["category", "grade", "subject"])
     district = stats[stats["level"] == DISTRICT_LEVEL].merge(keys.drop(columns="category"), on=["grade", "subject"])
     out = pd.concat([school.assign(_for=school["unit_code"]), category, district], ignore_index=True)
-    out = out.assign(_o=out["level"].map({lv: i for i, lv in enumerate(units.LEVEL_ORDER)}),
-                     _s=subject_sort_key(out["subject"]))
+    out = out.assign(
+        _o=out["level"].map({lv: i for i, lv in enumerate(units.LEVEL_ORDER)}), _s=subject_sort_key(out["subject"])
+    )
     out = out.sort_values(["_for", "grade", "_s", "_o"], kind="stable").drop(columns=["_s", "_o"])
-    out["level_label"] = out["level"].map({SCHOOL_LEVEL: "本校", DISTRICT_LEVEL: "全区"}).fillna(
-        "同类（" + out["category"].astype(str) + "）")
+    out["level_label"] = (
+        out["level"]
+        .map({SCHOOL_LEVEL: "本校", DISTRICT_LEVEL: "全区"})
+        .fillna("同类（" + out["category"].astype(str) + "）")
+    )
     out["grade_label"] = out["grade"].map(GRADE_LABELS)
     return Split(out, "_for", lambda part: (mask_small(part, min_n), comparison_table(part, min_n)))
 
@@ -117,12 +131,18 @@ def standings(results: pd.DataFrame, public: bool) -> Mapping[str, pd.DataFrame]
     """Per school and paper: its band against the district and (internally) its rank with the rank range."""
     s = results[results["level"] == SCHOOL_LEVEL]
     s = s.assign(_s=subject_sort_key(s["subject"])).sort_values(["unit_code", "grade", "_s"], kind="stable")
-    out = pd.DataFrame({
-        "unit_code": s["unit_code"], "年级": s["grade"].map(GRADE_LABELS), "学科": s["subject"], "实考": s["tested_n"],
-        "平均标准分": [f"{v:+.2f}" if pd.notna(v) else "—" for v in s["mean_z"]],
-        "比均率": [f"{v:.2f}" if pd.notna(v) else "—" for v in s["ratio_to_mean"]],
-        "平均分分档": s["mean_band"].fillna("—"), "及格率分档": s["pass_rate_band"].fillna("—"),
-    })
+    out = pd.DataFrame(
+        {
+            "unit_code": s["unit_code"],
+            "年级": s["grade"].map(GRADE_LABELS),
+            "学科": s["subject"],
+            "实考": s["tested_n"],
+            "平均标准分": [f"{v:+.2f}" if pd.notna(v) else "—" for v in s["mean_z"]],
+            "比均率": [f"{v:.2f}" if pd.notna(v) else "—" for v in s["ratio_to_mean"]],
+            "平均分分档": s["mean_band"].fillna("—"),
+            "及格率分档": s["pass_rate_band"].fillna("—"),
+        }
+    )
     if not public:
         out = out.assign(**rank_columns(s))
     return Split(withhold_small(out, s, first=4), "unit_code")
@@ -138,9 +158,12 @@ def sensitivities(sens: pd.DataFrame) -> Mapping[str, pd.DataFrame]:
         return {}
     n_ranked = own.groupby(["grade", "subject", "scheme"], sort=False)["composite_rank"].transform("count")
     text = [rank_text(r, n) for r, n in zip(own["composite_rank"], n_ranked)]
-    moves = [t if s == MAIN_SCHEME or pd.isna(m) else
-             t + ("（不变）" if int(m) == 0 else f"（{'后退' if m > 0 else '前进'} {abs(int(m))}）")
-             for t, s, m in zip(text, own["scheme"], own["rank_change"])]
+    moves = [
+        t
+        if s == MAIN_SCHEME or pd.isna(m)
+        else t + ("（不变）" if int(m) == 0 else f"（{'后退' if m > 0 else '前进'} {abs(int(m))}）")
+        for t, s, m in zip(text, own["scheme"], own["rank_change"])
+    ]
     own = own.assign(cell=moves)
     index = ["unit_code", "grade", "subject"]
     wide = own.pivot_table(index=index, columns="scheme", values="cell", aggfunc="first")
@@ -155,46 +178,75 @@ def target_tables(targets: pd.DataFrame) -> Mapping[str, pd.DataFrame]:
     """Per school, one row per paper; per indicator "本校值（目标 ≥90%：达成 / 差 −3.2）"."""
     t = targets[(targets["level"] == SCHOOL_LEVEL) & targets["target"].notna()]
     sign = {"不低于": "≥", "不高于": "≤"}
-    cells = [str(status) if pd.isna(actual) or pd.isna(met) else
-             f"{actual:.1%}（目标{sign.get(kind, kind)}{target:.0%}，"
-             + ("达成" if met else f"未达成，差 {abs(gap) * 100:.1f} 个百分点") + "）"
-             for actual, met, kind, target, gap, status in
-             zip(t["actual"], t["met"], t["kind"], t["target"], t["gap"], t["sample_status"])]
+    cells = [
+        str(status)
+        if pd.isna(actual) or pd.isna(met)
+        else f"{actual:.1%}（目标{sign.get(kind, kind)}{target:.0%}，"
+        + ("达成" if met else f"未达成，差 {abs(gap) * 100:.1f} 个百分点")
+        + "）"
+        for actual, met, kind, target, gap, status in zip(
+            t["actual"], t["met"], t["kind"], t["target"], t["gap"], t["sample_status"]
+        )
+    ]
     t = t.assign(cell=cells, _s=subject_sort_key(t["subject"]))
-    wide = t.pivot_table(index=["unit_code", "grade", "_s", "subject"], columns="indicator_label", values="cell",
-                         aggfunc="first")
+    wide = t.pivot_table(
+        index=["unit_code", "grade", "_s", "subject"], columns="indicator_label", values="cell", aggfunc="first"
+    )
     wide = wide.reset_index().sort_values(["unit_code", "grade", "_s"], kind="stable").drop(columns="_s")
     indicators = [c for c in ("及格率", "优秀率", "低分率") if c in wide]
-    return Split(_labelled(wide[["unit_code", "grade", "subject", *indicators]]), "unit_code",
-                 _without_empty(indicators))
+    return Split(
+        _labelled(wide[["unit_code", "grade", "subject", *indicators]]), "unit_code", _without_empty(indicators)
+    )
 
 
 # ---- value added, change since last term, rank history ------------------------------------------------
 
+
 def value_added_tables(value_added: pd.DataFrame, level: float) -> Mapping[str, pd.DataFrame]:
     """Per school, its value-added per paper with the interval (computed at ``level``) and the band."""
     v = value_added
-    return Split(pd.DataFrame({
-        "school_code": v["school_code"], "年级": v["grade"].map(GRADE_LABELS), "学科": v["subject"],
-        "实考": v["tested_n"], "匹配率": pct_text(v["match_rate"]),
-        f"增值（{percent(level)}区间）": interval_text(v["effect"], v["lo"], v["hi"], "{:+.2f}"), "分档": v["band"].fillna("—"),
-    }), "school_code")
+    return Split(
+        pd.DataFrame(
+            {
+                "school_code": v["school_code"],
+                "年级": v["grade"].map(GRADE_LABELS),
+                "学科": v["subject"],
+                "实考": v["tested_n"],
+                "匹配率": pct_text(v["match_rate"]),
+                f"增值（{percent(level)}区间）": interval_text(v["effect"], v["lo"], v["hi"], "{:+.2f}"),
+                "分档": v["band"].fillna("—"),
+            }
+        ),
+        "school_code",
+    )
 
 
 def change_tables(change: pd.DataFrame, public: bool) -> Mapping[str, pd.DataFrame]:
     """Per school, its pass rates against last term's, with the status x change colour (and, internally, the
     rank move)."""
     c = change[change["metric"] == "pass_rate"]
-    out = pd.DataFrame({
-        "unit_code": c["unit_code"], "年级": c["grade"].map(GRADE_LABELS), "学科": c["subject"],
-        "上学期及格率": pct_text(c["prior_value"]), "本学期及格率": pct_text(c["current_value"]),
-        "变化（百分点）": [f"{v * 100:+.1f}" if pd.notna(v) else "—" for v in c["change"]],
-        "现状": c["status_level"].fillna("—"), "变化": c["change_level"].fillna("—"),
-        "颜色": c["colour_label"].fillna(c["note"]),
-    })
+    out = pd.DataFrame(
+        {
+            "unit_code": c["unit_code"],
+            "年级": c["grade"].map(GRADE_LABELS),
+            "学科": c["subject"],
+            "上学期及格率": pct_text(c["prior_value"]),
+            "本学期及格率": pct_text(c["current_value"]),
+            "变化（百分点）": [f"{v * 100:+.1f}" if pd.notna(v) else "—" for v in c["change"]],
+            "现状": c["status_level"].fillna("—"),
+            "变化": c["change_level"].fillna("—"),
+            "颜色": c["colour_label"].fillna(c["note"]),
+        }
+    )
     if not public:
-        out.insert(6, "名次变化", [f"{int(a)}→{int(b)}" if pd.notna(a) and pd.notna(b) else "—"
-                               for a, b in zip(c["prior_rank"], c["current_rank"])])
+        out.insert(
+            6,
+            "名次变化",
+            [
+                f"{int(a)}→{int(b)}" if pd.notna(a) and pd.notna(b) else "—"
+                for a, b in zip(c["prior_rank"], c["current_rank"])
+            ],
+        )
     return Split(out, "unit_code")
 
 
@@ -212,28 +264,42 @@ def rank_trends(trend: pd.DataFrame) -> Mapping[str, pd.DataFrame]:
 
 # ---- classes and students --------------------------------------------------------------------------------
 
-def class_tables(classes: pd.DataFrame, tiers: pd.DataFrame, level: float) -> Mapping[str, list[tuple[int, pd.DataFrame]]]:
+
+def class_tables(
+    classes: pd.DataFrame, tiers: pd.DataFrame, level: float
+) -> Mapping[str, list[tuple[int, pd.DataFrame]]]:
     """班级对比 per school, as (grade, table) in grade order: each class's statistics with intervals, and its
     students by tier."""
     keys = ["school_code", "grade", "class_no", "subject"]
     c = classes.merge(tiers.drop(columns=["tested_n"]), on=keys, how="left")
-    c = c.assign(_s=subject_sort_key(c["subject"])).sort_values(["school_code", "grade", "_s", "class_no"],
-                                                                kind="stable")
-    table = pd.DataFrame({
-        "school_code": c["school_code"], "grade": c["grade"],
-        "学科": c["subject"], "班级": c["class_no"].astype(str) + "班", "实考": c["tested_n"],
-        f"平均分（{percent(level)}区间）": interval_text(c["mean"], c["mean_lo"], c["mean_hi"]),
-        "及格率": pct_text(c["pass_rate"]), "优秀率": pct_text(c["excellent_rate"]), "低分率": pct_text(c["low_rate"]),
-        "与本校平均之差": [f"{v:+.1f}" if pd.notna(v) else "—" for v in c["mean_vs_school"]],
-        "优生": c["top_n"].astype("Int64"), "中等生": c["middle_n"].astype("Int64"),
-        "学困生": c["struggling_n"].astype("Int64"),
-    })
+    c = c.assign(_s=subject_sort_key(c["subject"])).sort_values(
+        ["school_code", "grade", "_s", "class_no"], kind="stable"
+    )
+    table = pd.DataFrame(
+        {
+            "school_code": c["school_code"],
+            "grade": c["grade"],
+            "学科": c["subject"],
+            "班级": c["class_no"].astype(str) + "班",
+            "实考": c["tested_n"],
+            f"平均分（{percent(level)}区间）": interval_text(c["mean"], c["mean_lo"], c["mean_hi"]),
+            "及格率": pct_text(c["pass_rate"]),
+            "优秀率": pct_text(c["excellent_rate"]),
+            "低分率": pct_text(c["low_rate"]),
+            "与本校平均之差": [f"{v:+.1f}" if pd.notna(v) else "—" for v in c["mean_vs_school"]],
+            "优生": c["top_n"].astype("Int64"),
+            "中等生": c["middle_n"].astype("Int64"),
+            "学困生": c["struggling_n"].astype("Int64"),
+        }
+    )
     return Split(table, "school_code", _by_grade)
 
 
 def _by_grade(part: pd.DataFrame) -> list[tuple[int, pd.DataFrame]]:
-    return [(int(grade), rows.drop(columns="grade").reset_index(drop=True))
-            for grade, rows in part.groupby("grade", sort=False)]
+    return [
+        (int(grade), rows.drop(columns="grade").reset_index(drop=True))
+        for grade, rows in part.groupby("grade", sort=False)
+    ]
 
 
 def borderline_lines(borderline: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
@@ -260,23 +326,26 @@ def line_tables(stats: pd.DataFrame) -> Mapping[str, pd.DataFrame]:
 
 # ---- chart data: every school on the papers the school sat ------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PaperPanels:
     """Rows of every school per paper, each paper's rows in chart order with a ``panel`` label, and which
     papers each school has a row on: a school's chart data is the panels of its papers, put together."""
+
     by_paper: dict[Paper, pd.DataFrame]
     papers_of: dict[str, frozenset[Paper]]
     curves: dict[Paper, pd.DataFrame]
     school_column: str
 
-    def for_school(self, school_code: str, papers: pd.DataFrame | None = None,
-                   others: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def for_school(
+        self, school_code: str, papers: pd.DataFrame | None = None, others: bool = True
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(rows, curves) on the school's papers that are also in ``papers`` (all of them if None), in grade /
         subject order; ``others=False`` keeps only the school's own rows."""
         own = self.papers_of.get(school_code, frozenset())
         if papers is not None:
             own = own & set(papers[["grade", "subject"]].itertuples(index=False, name=None))
-        keys = [p for p in self.by_paper if p in own]               # by_paper is in paper order
+        keys = [p for p in self.by_paper if p in own]  # by_paper is in paper order
         rows = _concat([self.by_paper[p] for p in keys], self.by_paper)
         if not others:
             rows = rows[rows[self.school_column] == school_code].reset_index(drop=True)
@@ -300,8 +369,7 @@ def _panels(rows: pd.DataFrame, school_column: str, curves: pd.DataFrame | None 
     for code, grade, subject in rows[[school_column, "grade", "subject"]].itertuples(index=False, name=None):
         papers_of.setdefault(code, set()).add((grade, subject))
     curves_by_paper = {} if curves is None else _by_paper(paper_order(curves.sort_values("n", kind="stable")))
-    return PaperPanels(_by_paper(rows), {k: frozenset(v) for k, v in papers_of.items()}, curves_by_paper,
-                       school_column)
+    return PaperPanels(_by_paper(rows), {k: frozenset(v) for k, v in papers_of.items()}, curves_by_paper, school_column)
 
 
 def funnel_panels(points: pd.DataFrame, curves: pd.DataFrame, rate: str = "pass_rate") -> PaperPanels:
@@ -320,9 +388,10 @@ def score_bands(bands: pd.DataFrame, results: pd.DataFrame, min_n: int) -> Mappi
     """分数段 per school: its bands and the district's on its published, score-graded papers (grade, subject,
     district before school, band), with a ``panel`` label; for score_band_chart."""
     papers = _published(results, min_n).rename(columns={"unit_code": "_for"})
-    papers["_for"] = papers["_for"].astype(bands["unit_code"].dtype)   # unlike key dtypes: merge makes objects
-    school = bands[bands["level"] == SCHOOL_LEVEL].merge(papers, left_on=["unit_code", "grade", "subject"],
-                                                         right_on=["_for", "grade", "subject"])
+    papers["_for"] = papers["_for"].astype(bands["unit_code"].dtype)  # unlike key dtypes: merge makes objects
+    school = bands[bands["level"] == SCHOOL_LEVEL].merge(
+        papers, left_on=["unit_code", "grade", "subject"], right_on=["_for", "grade", "subject"]
+    )
     own = school[["_for", "grade", "subject"]].drop_duplicates()
     district = bands[bands["level"] == DISTRICT_LEVEL].merge(own, on=["grade", "subject"])
     b = pd.concat([school, district], ignore_index=True).sort_values(["level", "band_no"], kind="stable")
@@ -331,9 +400,13 @@ def score_bands(bands: pd.DataFrame, results: pd.DataFrame, min_n: int) -> Mappi
 
 def item_gap_table(gaps: pd.DataFrame) -> pd.DataFrame:
     gaps = gaps.sort_values(["weakness_rank", "item_no"])
-    return pd.DataFrame({
-        "题号": gaps["item"], "题型": gaps["type"].map(TYPE_LABELS).fillna(gaps["type"]),
-        "满分": gaps["full_marks"].map("{:g}".format), "本校得分率": pct_text(gaps["school_rate"]),
-        "全区得分率": pct_text(gaps["district_rate"]),
-        "差距（百分点）": [f"{v * 100:+.1f}" for v in gaps["gap"]],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "题号": gaps["item"],
+            "题型": gaps["type"].map(TYPE_LABELS).fillna(gaps["type"]),
+            "满分": gaps["full_marks"].map("{:g}".format),
+            "本校得分率": pct_text(gaps["school_rate"]),
+            "全区得分率": pct_text(gaps["district_rate"]),
+            "差距（百分点）": [f"{v * 100:+.1f}" for v in gaps["gap"]],
+        }
+    ).reset_index(drop=True)
