@@ -138,7 +138,7 @@ $(ENV): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# Debian packages: CJK fonts for charts and PDFs, Chromium's headless shell (prints the PDFs, tqa.pdf), poppler-utils
+# Debian packages: CJK fonts for charts and PDFs, Chromium's headless shell (prints the PDFs, tqa.reports.pdf), poppler-utils
 # for the tests' pdftotext/pdffonts. Installed only when missing.
 SYS_PACKAGES := fonts-noto-cjk fonts-dejavu-core chromium-headless-shell poppler-utils
 $(SYSDEPS): | $(ENV)

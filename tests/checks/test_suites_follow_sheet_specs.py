@@ -52,3 +52,19 @@ def test_the_range_parameters_are_the_spec_ranges():
             key = f"{sheet.table}_{f.name}"
             assert (params[f"{key}_min"], params[f"{key}_max"]) == f.range
             assert params[f"{key}_range"] == f.range_text
+
+
+def test_every_rule_is_in_the_checks_readme():
+    """checks/README.md's rule table names every rule (a `prefix_*` row covers its family)."""
+    import re
+
+    text = (SUITES / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"(?<![A-Za-z_])([a-z][a-z_]*[a-z](?:_\*)?)", text))
+    families = [n[:-1] for n in named if n.endswith("*")]
+    missing = [
+        e["meta"]["rule"]
+        for s in read_suite_files(SUITES).values()
+        for e in s["expectations"]
+        if e["meta"]["rule"] not in named and not any(e["meta"]["rule"].startswith(f) for f in families)
+    ]
+    assert missing == []

@@ -237,7 +237,7 @@ def test_cli_rejects_terms_of_two_school_years(tmp_path, capsys):
 
 # ---- item-level scores (小题得分) ------------------------------------------------------------------
 def _long_items(d, term) -> pd.DataFrame:
-    """The generated wide item sheets as tqa.items input (absent students: no rows)."""
+    """The generated wide item sheets as tqa.measures.academic.items input (absent students: no rows)."""
     parts = []
     for w in d.items[term].values():
         labels = [c for c in w.columns if c not in ("school_code", "student_id", "grade", "subject")]

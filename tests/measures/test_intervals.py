@@ -1,4 +1,4 @@
-"""Tests for tqa.uncertainty: every expected number is hand-computed in the comments or checked against
+"""Tests for tqa.measures.intervals: every expected number is hand-computed in the comments or checked against
 scipy / statsmodels."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests for the small-multiple charts (tqa.charts): layout by hand, what is drawn where, that the school
+"""Tests for the small-multiple charts (tqa.reports.charts): layout by hand, what is drawn where, that the school
 report's highlight shows the school and nothing that names another school, and that a chart drawn on a
 cached background is the same picture, byte for byte, whichever school a process drew first."""
 

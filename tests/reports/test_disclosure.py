@@ -1,4 +1,4 @@
-"""Tests for tqa.disclosure: small-cell suppression that totals cannot undo, bands instead of ranks.
+"""Tests for tqa.reports.disclosure: small-cell suppression that totals cannot undo, bands instead of ranks.
 
 Every fixture is a subject_stats-like slice (level, unit_code, category, grade, subject, tested_n, ...).
 min_published_n = 10 (params reporting.min_published_n).

@@ -95,3 +95,21 @@ def test_a_notebook_imports_only_its_steps_code(stem):
     # of the run layer, only the modules the step's code lists (the runner, the DAG)
     run_modules = {f"src/tqa/run/{m.split('.')[2]}.py" for m in re.findall(r"\btqa\.run\.\w+", source)}
     assert run_modules <= set(code_files(step)), sorted(run_modules - set(code_files(step)))
+
+
+def test_architecture_doc_lists_every_package_once_in_dag_order():
+    """docs/architecture.md's package table is true to the tree: every package, each once, layers in DAG order."""
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text.split("## Packages, in DAG order", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `tqa\.([\w.]+)` \|", table, flags=re.M)
+    packages = sorted(
+        p.parent.relative_to(PACKAGE).as_posix().replace("/", ".")
+        for p in PACKAGE.rglob("__init__.py")
+        if p.parent != PACKAGE and "__pycache__" not in p.parts
+    )
+    assert sorted(listed) == packages
+    order = list(LAYERS)
+    tops = [order.index(name.split(".")[0]) for name in listed]
+    assert tops == sorted(tops), listed
+    for name in packages:  # and each package says what it is
+        assert ast.get_docstring(ast.parse((PACKAGE / name.replace(".", "/") / "__init__.py").read_text())), name

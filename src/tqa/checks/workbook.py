@@ -3,7 +3,7 @@
 Sheets: 汇总 (one row per school: submitted, problem counts, status), 全部问题 (every problem, with
 an autofilter, for the office), 全区问题 (problems not tied to a school, e.g. the exam spec; only
 when there are any), then one sheet per school with problems, named "<代码> <校名>", so each
-school can be sent its own list. Saved with tqa.xlsx.save_workbook: same input, same bytes.
+school can be sent its own list. Saved with tqa.io.xlsx.save_workbook: same input, same bytes.
 """
 
 from __future__ import annotations

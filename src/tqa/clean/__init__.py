@@ -5,7 +5,7 @@ lower-level pure functions live in `normalize` (cell values), `headers` (header 
 `reader` (workbook grids), `sheets` (one sheet), `term` (office inputs, school matching, a term).
 
 Reader choice: python-calamine, not openpyxl. Measured on the project's 2-core machine (shared
-with other jobs, load average 2-5) on sample returns (tqa.sample, 300 schools, ~385 students each):
+with other jobs, load average 2-5) on sample returns (tqa.devtools.sample, 300 schools, ~385 students each):
 reading one return took 0.025-0.033 s with calamine and 0.40-0.50 s with openpyxl in normal mode
 (~15x; openpyxl's read-only mode would be faster but hides merged ranges, which we fill down).
 The whole term (299 returns, 119k students, 520k score cells, 567k item scores) takes about 8 CPU

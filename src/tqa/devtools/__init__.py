@@ -1,0 +1,2 @@
+"""Tools for developers and analysts, not steps: the sample district, the blank template, the docs
+generator, make lab."""

@@ -1,4 +1,4 @@
-"""Offline HTML (nbconvert, own template) and PDF (headless Chromium, tqa.pdf) for executed notebooks.
+"""Offline HTML (nbconvert, own template) and PDF (headless Chromium, tqa.reports.pdf) for executed notebooks.
 
 The HTML has no code, no prompts, no JavaScript and no network references; images are data URIs.
 One HTMLExporter per process is built once and reused (building it costs far more than a page).
@@ -42,7 +42,7 @@ _HTML_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S | re.I)
 
 def notebook_title(nb: nbformat.NotebookNode) -> str:
     """metadata.title if set, else the first H1 (markdown cell, or an HTML output such as
-    tqa.report.show_heading), else a generic title."""
+    tqa.reports.display.show_heading), else a generic title."""
     title = (nb.get("metadata") or {}).get("title")
     if title:
         return str(title)
@@ -131,7 +131,7 @@ def notebook_to_html(nb: nbformat.NotebookNode | str | Path) -> str:
 
 
 def html_to_pdf(html: str, path: str | Path) -> Path:
-    """Render an HTML string to an A4 PDF (tqa.pdf: headless Chromium); same input gives the same bytes."""
+    """Render an HTML string to an A4 PDF (tqa.reports.pdf: headless Chromium); same input gives the same bytes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".html", dir=path.parent, encoding="utf-8", delete=False) as tmp:

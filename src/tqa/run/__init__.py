@@ -1,0 +1,2 @@
+"""Orchestration: the DAG as data (read by the Makefile), the notebook runner, the multi-notebook steps, the
+benchmark."""

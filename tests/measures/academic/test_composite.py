@@ -1,4 +1,4 @@
-"""Tests for tqa.composite with hand-computed values.
+"""Tests for tqa.measures.academic.composite with hand-computed values.
 
 Stats fixture: grade 3 语文, full marks 100; district mean 75, sd 10.
   school  mean  pass  excellent  low   share

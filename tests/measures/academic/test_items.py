@@ -1,4 +1,4 @@
-"""Tests for tqa.items (试卷分析) on a hand fixture and on simulated 2PL IRT data.
+"""Tests for tqa.measures.academic.items (试卷分析) on a hand fixture and on simulated 2PL IRT data.
 
 Hand fixture: one paper (grade 7 数学), six items, six complete students, one incomplete student.
   item  full type   A  B  C  D  E  F

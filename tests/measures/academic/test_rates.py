@@ -1,4 +1,4 @@
-"""Tests for tqa.scoring on a hand fixture; every expected number is worked out in the comments.
+"""Tests for tqa.measures.academic.rates on a hand fixture; every expected number is worked out in the comments.
 
 Fixture (methodology defaults: pass >= 60 %, excellent >= 85 %, low < 40 % of full marks):
   S001 城一小 城区, S002 城二小 城区, S003 乡一小 乡镇, S004 农一小 农村 (usable = False: ignored).

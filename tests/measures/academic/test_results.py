@@ -1,4 +1,4 @@
-"""Tests for tqa.analysis: the result tables, with hand-computed values.
+"""Tests for tqa.measures.academic.results: the result tables, with hand-computed values.
 
 Main fixture, one paper (grade 3 语文, full 100; lines 60 / 85 / 40; min_rank_n 30, min_published_n 10):
   school  category  n    scores                         mean  pass   excellent

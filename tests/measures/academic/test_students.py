@@ -1,4 +1,4 @@
-"""Tests for tqa.students: tiers, 临界生 and targets, by hand.
+"""Tests for tqa.measures.academic.students: tiers, 临界生 and targets, by hand.
 
 Rows come from scoring.score_with_lines with the methodology defaults (pass 60 %, excellent 85 %, low 40 %).
 Grade 3 语文 full 100: lines 60 / 85. Grade 7 数学 full 120: lines 72 / 102.

@@ -1,4 +1,4 @@
-"""Tests for tqa.valueadded: linking, the exact REML fit, the statsmodels cross-check and the guard."""
+"""tqa.measures.academic.valueadded: linking, the exact REML fit, the statsmodels cross-check and the guard."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for the school report's tables and chart inputs (tqa.school_tables: built for every school at once,
+"""Tests for the school report's tables and chart inputs (tqa.reports.tables.school: built for every school at once,
 picked per school) and the district 排名统计表. Small frames, values by hand."""
 
 from __future__ import annotations

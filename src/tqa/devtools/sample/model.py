@@ -138,7 +138,7 @@ class District:
     routine: dict[str, pd.DataFrame] = field(default_factory=dict)
     enrolment: dict[str, pd.DataFrame] = field(default_factory=dict)
     ratings: dict[str, pd.DataFrame] = field(default_factory=dict)
-    # per term: (grade, subject) -> wide item scores of that paper (tqa.sample.items)
+    # per term: (grade, subject) -> wide item scores of that paper (tqa.devtools.sample.items)
     items: dict[str, dict] = field(default_factory=dict)
     item_spec: pd.DataFrame | None = None
 

@@ -7,7 +7,7 @@ through ``Catalog.derive``, so each worker process builds it once and every repo
 entry. Shaping the same tables school by school cost about 0.19 CPU-s per
 report at 300 schools (hundreds of small pandas operations), against a few milliseconds now.
 
-Rows, columns and formats are those the report shows; ``tqa.reporting`` has the shared labels and formats.
+Rows, columns and formats are those the report shows; ``tqa.reports.tables.common`` has the shared labels and formats.
 """
 
 from __future__ import annotations
