@@ -27,6 +27,7 @@ import pandas as pd
 from tqa.core import units
 from tqa.measures.intervals import two_sided_z
 from tqa.params import Params
+from tqa.schema.tables import PAPER_COLUMNS
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -40,11 +41,7 @@ KEEP_COLUMNS = (
     "category",
     "grade",
     "subject",
-    "full_marks",
-    "mode",
-    "pass_line",
-    "excellent_line",
-    "low_line",
+    *PAPER_COLUMNS,
     "enrolled",
 )
 # Columns that identify a student: a table holding them is student-level and never public.

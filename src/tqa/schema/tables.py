@@ -18,6 +18,9 @@ from functools import cached_property
 from tqa.core.issues import ISSUE_COLUMNS
 from tqa.schema import sheets as sh
 
+# What describes a paper in every statistics table: its marks, how it is graded and its three lines.
+PAPER_COLUMNS = ("full_marks", "mode", "pass_line", "excellent_line", "low_line")
+
 # Every clean row keeps where it came from: school_code, sheet, excel_row (1-based, as Excel shows).
 SOURCE_COLUMNS = ("school_code", "sheet", "excel_row")
 

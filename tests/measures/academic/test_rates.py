@@ -13,43 +13,18 @@ import math
 import pandas as pd
 import pytest
 
+from helpers.rows import INVALID, score_row
 from tqa.core.ordering import subject_sort_key
+from tqa.core.vocabulary import ABSENT, EXEMPT
 from tqa.measures.academic import rates as scoring
 from tqa.params import ParamsError, override
 from tqa.schema.tables import SCORES
 
-ABS, EXE, BAD = "缺考", "免考", "??"
+ABS, EXE, BAD = ABSENT, EXEMPT, INVALID
 
 
 def _row(school, grade, class_no, sid, subject, value):
-    """One clean score row; value: number -> scored, level word -> level, 缺考/免考, ?? -> invalid,
-    ("scored", x) -> a number in a level-graded paper (status mismatch)."""
-    status, score, level = "scored", float("nan"), None
-    if isinstance(value, tuple):
-        score = float(value[1])
-    elif isinstance(value, (int, float)):
-        score = float(value)
-    elif value == ABS:
-        status = "absent"
-    elif value == EXE:
-        status = "exempt"
-    elif value == BAD:
-        status = "invalid"
-    else:
-        status, level = "level", value
-    return {
-        "school_code": school,
-        "sheet": "学业成绩",
-        "excel_row": 0,
-        "student_id": sid,
-        "grade": grade,
-        "class_no": class_no,
-        "subject": subject,
-        "status": status,
-        "score": score,
-        "level": level,
-        "raw_value": str(value),
-    }
+    return score_row(school, sid, grade, subject, value, class_no=class_no)
 
 
 def _students(school, grade, subject, values, classes=None):

@@ -21,6 +21,7 @@ import pytest
 from scipy import stats as sps
 
 from helpers import REPO
+from helpers.rows import score_row
 from tqa.measures import equity
 from tqa.measures import intervals as unc
 from tqa.measures.academic import change, composite, funnel, score_bands, standing, students, targets
@@ -48,19 +49,7 @@ def params():
 
 
 def _score(school, sid, grade, class_no, subject, score):
-    return {
-        "school_code": school,
-        "sheet": "学业成绩",
-        "excel_row": 0,
-        "student_id": sid,
-        "grade": grade,
-        "class_no": class_no,
-        "subject": subject,
-        "status": "scored",
-        "score": score,
-        "level": None,
-        "raw_value": str(score),
-    }
+    return score_row(school, sid, grade, subject, score, class_no=class_no)
 
 
 SPEC = pd.DataFrame({"grade": [3], "subject": ["语文"], "full_marks": [100.0], "mode": ["分数"]})

@@ -16,26 +16,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from helpers.rows import score_row
 from tqa.measures.academic import rates as scoring
 from tqa.measures.academic import students, targets
 from tqa.params import override
 
 
 def _row(sid, grade, class_no, subject, value):
-    scored = isinstance(value, (int, float))
-    return {
-        "school_code": "S001",
-        "sheet": "学业成绩",
-        "excel_row": 0,
-        "student_id": sid,
-        "grade": grade,
-        "class_no": class_no,
-        "subject": subject,
-        "status": "scored" if scored else "absent",
-        "score": float(value) if scored else float("nan"),
-        "level": None,
-        "raw_value": str(value),
-    }
+    return score_row("S001", sid, grade, subject, value, class_no=class_no)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 import statsmodels.api as sm
 
 from helpers import params_with
+from helpers.rows import score_row
 from tqa.measures.academic import valueadded as va
 
 P = params_with()  # the shipped parameters
@@ -41,20 +42,8 @@ def fit(balanced):
 # ---- linking -----------------------------------------------------------------------------------
 
 
-def _score(school, sid, grade, subject, score, status="scored"):
-    return {
-        "school_code": school,
-        "sheet": "学业成绩",
-        "excel_row": 0,
-        "student_id": sid,
-        "grade": grade,
-        "class_no": 1,
-        "subject": subject,
-        "status": status,
-        "score": score,
-        "level": None,
-        "raw_value": str(score),
-    }
+def _score(school, sid, grade, subject, score, status=None):
+    return score_row(school, sid, grade, subject, score, status=status)
 
 
 def test_link_prior_match_rates_and_withholding():

@@ -22,7 +22,7 @@ from tqa.core import units
 from tqa.core import vocabulary as vocab
 from tqa.core.ordering import category_key, sort_rows
 from tqa.params import Params
-from tqa.schema.tables import SCORES
+from tqa.schema.tables import PAPER_COLUMNS, SCORES
 
 # Rate metrics and whether a higher value is better (for ranking).
 RATE_METRICS = {"pass_rate": True, "excellent_rate": True, "low_rate": False}
@@ -60,11 +60,7 @@ CLASS_STATS_COLUMNS = (
     "grade",
     "class_no",
     "subject",
-    "full_marks",
-    "mode",
-    "pass_line",
-    "excellent_line",
-    "low_line",
+    *PAPER_COLUMNS,
     *STAT_COLUMNS[:5],
     "participation",
     *STAT_COLUMNS[5:],
