@@ -28,7 +28,7 @@ from pathlib import Path
 from tqa.reports.pdf import find_browser
 from tqa.run.runner import TIMINGS_ENV
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]  # src/tqa/run/bench.py -> the project
 LINKED = ("Makefile", "notebooks", "params", "checks", "src", ".venv", "requirements.lock", "pyproject.toml")
 
 
@@ -71,12 +71,19 @@ def machine() -> dict:
     }
 
 
-def prepare(workdir: Path, schools: int, seed: int, term: str) -> None:
+def link_project(workdir: Path) -> None:
+    """Link the project's code, notebooks, params, checks and environment into ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
     for name in LINKED:
         link = workdir / name
-        if not link.exists():
+        if link.is_symlink() and link.readlink() != REPO / name:  # left by a run of another checkout
+            link.unlink()
+        if not link.is_symlink():
             link.symlink_to(REPO / name)
+
+
+def prepare(workdir: Path, schools: int, seed: int, term: str) -> None:
+    link_project(workdir)
     raw = workdir / "data" / "raw"
     marker = workdir / f".generated-{schools}-{seed}"
     if not marker.exists():
