@@ -226,7 +226,7 @@ def banded():
         "S01": rng.normal(85, 8, 60),  # well above
         "S02": rng.normal(72, 10, 60),  # about the district mean
         "S03": rng.normal(45, 10, 60),  # well below, many low scores
-        "S04": rng.normal(90, 5, 20),  # high but only 20 students: no band
+        "S04": rng.normal(90, 5, 20),  # high, 20 students: banded by its (wider) interval, not ranked
         "S05": rng.normal(70, 10, 6),  # 6 students: nothing published
         "S06": np.array([]),  # enrolled, nobody tested
     }
@@ -241,8 +241,8 @@ def test_school_bands_values(banded):
         "S01": "公布",
         "S02": "公布",
         "S03": "公布",
-        "S04": "样本过少（不排名、不分档）",
-        "S05": "样本过少（不公布）",
+        "S04": "样本较小",
+        "S05": "人数过少，不公布",
         "S06": "无实考学生",
     }
     # mean_diff_z against the direct formula from the raw students.
@@ -259,9 +259,10 @@ def test_school_bands_values(banded):
     assert out.loc["S01", "mean_band"] == "明显高于"
     assert out.loc["S03", "mean_band"] == "明显低于"
     assert out.loc["S02", "mean_band"] == "持平"
-    assert out.loc["S04", "mean_band"] == "样本过少"
-    assert out.loc["S04", "mean_diff_z"] > 0.5  # published (n >= 10) but not banded
-    assert out.loc["S05", "mean_band"] == "样本过少" and math.isnan(out.loc["S05", "mean_diff"])
+    # 20 students, clearly above: the interval excludes 0, so the band says so; no rank interval
+    assert out.loc["S04", "mean_diff_z_lo"] > 0 and out.loc["S04", "mean_band"] == "明显高于"
+    assert pd.isna(out.loc["S04", "rank_lo"])
+    assert pd.isna(out.loc["S05", "mean_band"]) and math.isnan(out.loc["S05", "mean_diff"])
     assert math.isnan(out.loc["S05", "pass_rate_diff"])
     assert pd.isna(out.loc["S06", "mean_band"])
 
@@ -297,8 +298,11 @@ def test_school_bands_params_change_cut():
     narrow = standing.school_bands(stats, params_with({"bands": {"mean_well_cut_z": 0.5}})).set_index("unit_code")
     assert wide.loc["A", "mean_band"] == "高于" and narrow.loc["A", "mean_band"] == "明显高于"
     assert wide.loc["B", "mean_band"] == "低于" and narrow.loc["B", "mean_band"] == "明显低于"
-    small = standing.school_bands(stats, params_with({"reporting": {"min_rank_n": 100}}))
-    assert (small["mean_band"] == "样本过少").all() and small["rank_lo"].isna().all()
+    # below the ranking minimum a school is still banded by its interval, but gets no rank interval
+    small = standing.school_bands(stats, params_with({"reporting": {"min_rank_n": 100}})).set_index("unit_code")
+    assert small["mean_band"].to_dict() == narrow["mean_band"].to_dict() and small["rank_lo"].isna().all()
+    withheld = standing.school_bands(stats, params_with({"reporting": {"min_published_n": 100, "min_rank_n": 100}}))
+    assert withheld["mean_band"].isna().all() and withheld["mean_diff"].isna().all()
 
 
 # ---- 差异系数 -------------------------------------------------------------------------------------
@@ -328,3 +332,16 @@ def test_coefficient_of_variation_hand():
     assert u.loc[5, "cv_over"]
     t = equity.coefficient_of_variation(means, params_with({"equity": {"cv_weighted": False, "cv_threshold": 0.25}}))
     assert not t.set_index("grade").loc[5, "cv_over"]
+
+
+def test_a_means_interval_stays_within_the_papers_range():
+    # 4 students, 3 at full marks: the t interval would run past 100
+    stats = pd.DataFrame(
+        {"mean": [97.5, 3.0], "sd": [5.0, 4.0], "tested_n": [4, 4], "full_marks": [100.0, 100.0]}
+        | {f"{r}_n": [4, 0] for r in unc.RATE_NAMES}
+    )
+    raw_lo, raw_hi = unc.mean_ci(stats["mean"], stats["sd"], stats["tested_n"], 0.95)
+    assert raw_hi[0] > 100 and raw_lo[1] < 0
+    out = unc.add_intervals(stats, 0.95)
+    assert out.loc[0, "mean_hi"] == 100 and out.loc[0, "mean_lo"] == pytest.approx(raw_lo[0])
+    assert out.loc[1, "mean_lo"] == 0 and out.loc[1, "mean_hi"] == pytest.approx(raw_hi[1])

@@ -51,7 +51,7 @@ def test_shipped_params_are_valid_and_complete():
     assert p.rates.default.pass_ == 0.60 and p.reporting.min_rank_n == 30
     assert set(p.appendix()) == set(SECTIONS)
     # derived, not written: the public band's minimum and cut follow reporting and bands
-    assert p.public.min_band_n == p.reporting.min_rank_n and p.public.band_strong == p.bands.mean_well_cut_z
+    assert p.public.min_band_n == p.reporting.min_published_n and p.public.band_strong == p.bands.mean_well_cut_z
     text = (REPO / "params" / "methodology.yaml").read_text(encoding="utf-8")
     assert "min_band_n" not in text and "band_strong" not in text and "&" not in text.split("#")[0]
 
@@ -119,8 +119,8 @@ def test_a_comment_does_not_change_the_hash(tmp_path):
 
 
 def test_a_term_override_of_the_source_reaches_the_derived_value(tmp_path):
-    d = copy_params(tmp_path, "reporting:\n  min_rank_n: 20\n")
-    assert load_params(TERM, d).public.min_band_n == 20  # a YAML anchor would have stayed at 30
+    d = copy_params(tmp_path, "reporting:\n  min_published_n: 20\n")
+    assert load_params(TERM, d).public.min_band_n == 20  # a YAML anchor would have stayed at 10
 
 
 # ---- every kind of mistake, in methodology.yaml and in a term file ------------------------------------------
@@ -169,7 +169,7 @@ def test_derived_key_written_is_refused(tmp_path):
     d = copy_params(tmp_path)
     edit_default(d, '  marker: "*"', '  marker: "*"\n  min_band_n: 25')
     [msg] = problems(d)
-    assert "public.min_band_n：这个值由 reporting.min_rank_n 推出，不单独设定" in msg
+    assert "public.min_band_n：这个值由 reporting.min_published_n 推出，不单独设定" in msg
 
 
 @pytest.mark.parametrize(
@@ -229,7 +229,7 @@ def test_a_view_reads_only_its_sections(params):
 
 
 def test_override_validates_like_a_term_file(params):
-    p = override(params, {"reporting": {"min_rank_n": 40}})
-    assert p.reporting.min_rank_n == 40 and p.public.min_band_n == 40 and params.reporting.min_rank_n == 30
+    p = override(params, {"reporting": {"min_published_n": 20}})
+    assert p.reporting.min_published_n == 20 and p.public.min_band_n == 20 and params.reporting.min_published_n == 10
     with pytest.raises(ParamsError, match="reporting.min_rank_n：应不小于 1"):
         override(params, {"reporting": {"min_rank_n": 0}})

@@ -161,14 +161,15 @@ def test_apply_suppression_blanks_statistics_and_keeps_ids():
 
 def test_mean_band():
     z = disclosure.band_z(PARAMS)
-    band = lambda d, se, n: disclosure.mean_band(d, se, n, 30, z, 0.5)  # noqa: E731
+    band = lambda d, se, n: disclosure.mean_band(d, se, n, PARAMS.public.min_band_n, z, 0.5)  # noqa: E731
     assert band(0.6, 0.05, 40) == "明显高于全区"  # CI 0.502..0.698
     assert band(0.3, 0.05, 40) == "高于全区"
     assert band(0.6, 0.4, 40) == "与全区相当"  # CI -0.184..1.384
     assert band(-0.3, 0.1, 40) == "低于全区"
     assert band(-0.5, 0.1, 40) == "明显低于全区"
-    assert band(0.6, 0.05, 29) == "人数不足，不分档"
-    assert PARAMS.public.min_band_n == 30 and PARAMS.public.band_strong == 0.5  # derived from reporting, bands
+    assert band(0.6, 0.05, 29) == "明显高于全区"  # a small cohort is banded by its interval too
+    assert band(0.6, 0.05, 9) == "人数不足，不分档"
+    assert PARAMS.public.min_band_n == 10 and PARAMS.public.band_strong == 0.5  # derived from reporting, bands
 
 
 def test_band_z_follows_uncertainty_level():

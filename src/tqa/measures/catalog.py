@@ -99,7 +99,7 @@ MEASURES = (
         "change",
         "tqa.measures.academic.change:change_since",
         ("scores/results", "prior/scores/results"),
-        ("grade_bands", "change", "reporting"),
+        ("grade_bands", "change", "reporting", "uncertainty"),
         ("change",),
     ),
     Measure("trend", "tqa.measures.academic.trend:trend", ("earlier/scores/results", "scores/results"), (), ("trend",)),

@@ -83,9 +83,15 @@ def add_intervals(stats: pd.DataFrame, level: float) -> pd.DataFrame:
 
     For a school the interval describes the school's cohort as a sample of its possible cohorts (the usual
     reading of a school league-table interval); for the district, which is a census, it is only indicative.
+    A mean's interval stays within the paper's range, 0 to full_marks (a t interval on a small class can
+    otherwise run past the full marks).
     """
     out = stats.copy()
-    out["mean_lo"], out["mean_hi"] = mean_ci(out["mean"], out["sd"], out["tested_n"], level)
+    lo, hi = mean_ci(out["mean"], out["sd"], out["tested_n"], level)
+    if "full_marks" in out:
+        top = out["full_marks"].astype("float64")
+        lo, hi = lo.clip(lower=0).where(lo.notna()), hi.where(~(hi > top), top)
+    out["mean_lo"], out["mean_hi"] = lo, hi
     for name in RATE_NAMES:
         out[f"{name}_rate_lo"], out[f"{name}_rate_hi"] = wilson_ci(out[f"{name}_n"], out["tested_n"], level)
     return out
@@ -231,6 +237,21 @@ def rate_difference(k_s, n_s, k_d, n_d, level: float) -> tuple[np.ndarray, np.nd
     out = [np.where(only, 0.0, scale * v) for v in (d, lo, hi)]
     bad = ~(ns > 0)
     return tuple(np.where(bad, np.nan, v) for v in out)  # type: ignore[return-value]
+
+
+def rate_change(k_1, n_1, k_2, n_2, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The change of a rate between two independent cohorts (p2 - p1, e.g. last term to this term) with
+    Newcombe's hybrid-score interval (method 10, from the two Wilson intervals); NaN where either n is 0."""
+    k1, n1, k2, n2 = (np.asarray(_float(v), dtype="float64") for v in (k_1, n_1, k_2, n_2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p1, p2 = k1 / n1, k2 / n2
+        l1, u1 = wilson_ci(k1, n1, level)
+        l2, u2 = wilson_ci(k2, n2, level)
+        d = p2 - p1
+        lo = d - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+        hi = d + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    bad = ~((n1 > 0) & (n2 > 0))
+    return tuple(np.where(bad, np.nan, v) for v in (d, lo, hi))  # type: ignore[return-value]
 
 
 # ---- equity ------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Every key is required (the YAML is the one source of every default: the package holds no copy), an unknown key
 is an error, every value has its type and range. Values that follow from others are derived here, never
-written twice (``public.min_band_n`` from ``reporting.min_rank_n``, ``public.band_strong`` from
+written twice (``public.min_band_n`` from ``reporting.min_published_n``, ``public.band_strong`` from
 ``bands.mean_well_cut_z``, ``public.band_z`` from ``uncertainty.level``). Validation messages are Chinese
 (``tqa.params.loading`` adds the file, the YAML path and the line).
 
@@ -162,8 +162,9 @@ class Items(Section):
 
 class Public(Section):
     marker: Text
-    # Derived (not written in the YAML): the same numbers as reporting.min_rank_n and bands.mean_well_cut_z.
-    min_band_n: PositiveCount = Field(json_schema_extra={"derived_from": ("reporting", "min_rank_n")})
+    # Derived (not written in the YAML): the same numbers as reporting.min_published_n (one small-cohort rule
+    # in both editions: a shown figure is banded by its interval) and bands.mean_well_cut_z.
+    min_band_n: PositiveCount = Field(json_schema_extra={"derived_from": ("reporting", "min_published_n")})
     band_strong: Positive = Field(json_schema_extra={"derived_from": ("bands", "mean_well_cut_z")})
     drop_columns: list[Text]
 

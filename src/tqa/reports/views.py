@@ -24,6 +24,7 @@ from tqa.core.terms import parse_term
 from tqa.core.vocabulary import GRADE_LABELS
 from tqa.io.catalog import Catalog
 from tqa.io.provenance import provenance
+from tqa.measures import cohorts
 from tqa.measures.academic.change import CHANGE_LABELS, STATUS_LABELS
 from tqa.params import Params, load_params
 from tqa.reports.charts import academic as charts
@@ -51,9 +52,17 @@ class View:
         self.level = float(self.params.uncertainty.level)
 
     def read(self, stage: str, name: str) -> pd.DataFrame:
-        if self.public and spec(stage, name).internal_only:
+        """A table as a report may see it: the public edition may not read an internal one, and no edition sees a
+        withheld cohort's figures (``tqa.measures.cohorts``: the one place the small-cohort rule is applied)."""
+        table = spec(stage, name)
+        if self.public and table.internal_only:
             raise PermissionError(f"the public edition may not read {stage}/{name} (tqa.schema.tables.INTERNAL_ONLY)")
-        return self.catalog.read(stage, name)
+        df = self.catalog.read(stage, name)
+        return (
+            self.catalog.derive(cohorts.withhold, df, rules=table.withhold, params=self.params)
+            if table.withhold
+            else df
+        )
 
     @cached_property
     def returns(self) -> pd.DataFrame:

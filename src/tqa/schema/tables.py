@@ -33,6 +33,9 @@ class TableSpec:
     sort: tuple[str, ...] = ()  # the row order (clean and checked tables are sorted on write)
     doc: str = ""
     internal_only: bool = False  # the public edition may not read it (INTERNAL_ONLY below)
+    # (n column, value columns): the figures a report blanks where n is below reporting.min_published_n
+    # (WITHHOLD below, applied by tqa.measures.cohorts.withhold wherever a report reads the table)
+    withhold: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @cached_property
     def names(self) -> tuple[str, ...]:
@@ -352,6 +355,66 @@ INTERNAL_ONLY = {
 for _stage, _names in (("clean", CLEAN), ("checked", CHECKED), ("scores", SCORES)):
     for _name in INTERNAL_ONLY[_stage]:
         _names[_name] = replace(_names[_name], internal_only=True)
+
+
+# What a report may not show of a cohort below reporting.min_published_n (tqa.measures.cohorts): every result
+# of the row, while the row itself (who, which paper, how many students were listed, tested, absent) stays.
+def _all_but(table: str, keep: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in SCORES[table].names if c not in keep)
+
+
+_HEADCOUNTS = ("enrolled", "participation_denominator", "listed_n", "exempt_n", "absent_n", "invalid_n", "tested_n")
+_UNIT_KEEP = (
+    "level", "unit_code", "unit_name", "category", "grade", "subject", *PAPER_COLUMNS, *_HEADCOUNTS, "participation",
+    "rank_by", "n_ranked_district", "n_ranked_category", "rank_metric", "rank_n", "sample_status", "publishable",
+    "rankable",
+)  # fmt: skip
+_CLASS_KEEP = (
+    "school_code", "grade", "class_no", "subject", *PAPER_COLUMNS, *_HEADCOUNTS, "participation", "school_tested_n",
+    "school_mean", "school_pass_rate", "mean_vs_school", "pass_rate_vs_school", "sample_status",
+)  # fmt: skip
+_CHANGE_BOTH = ("change", "change_level", "colour", "colour_label", "rank_change")
+WITHHOLD = {
+    "subject_stats": (("tested_n", _all_but("subject_stats", _UNIT_KEEP)),),
+    "results": (("tested_n", _all_but("results", _UNIT_KEEP)),),
+    "class_stats": (
+        ("tested_n", _all_but("class_stats", _CLASS_KEEP)),
+        ("school_tested_n", ("school_mean", "school_pass_rate", "mean_vs_school", "pass_rate_vs_school")),
+    ),
+    "score_bands": (("tested_n", ("n", "share")),),
+    "targets": (("tested_n", ("actual", "met", "gap")),),
+    "funnel_points": (("n", ("k", "value", "position")),),
+    "tiers": (("tested_n", _all_but("tiers", ("school_code", "grade", "class_no", "subject", "tested_n"))),),
+    "value_added": (("n_j", ("shrinkage", "effect", "se", "lo", "hi", "band")),),
+    "change": (
+        ("tested_n", ("current_value", "current_rank", "status_level", *_CHANGE_BOTH)),
+        ("prior_tested_n", ("prior_value", "prior_rank", *_CHANGE_BOTH)),
+    ),
+    "trend": (
+        (
+            "tested_n",
+            _all_but(
+                "trend",
+                (
+                    "term",
+                    "level",
+                    "unit_code",
+                    "unit_name",
+                    "category",
+                    "grade",
+                    "subject",
+                    "tested_n",
+                    "n_ranked_district",
+                ),
+            ),
+        ),
+    ),  # fmt: skip
+    "item_gaps": (("n", ("school_rate", "gap", "weakness_rank")),),
+    "item_stats": (("n", _all_but("item_stats", ("grade", "subject", "item_no", "item", "type", "full_marks", "n"))),),
+    "paper_stats": (("n", _all_but("paper_stats", ("grade", "subject", "n", "n_incomplete", "k", "full_marks"))),),
+}
+for _name, _rules in WITHHOLD.items():
+    SCORES[_name] = replace(SCORES[_name], withhold=_rules)
 
 STAGES = {"clean": CLEAN, "checked": CHECKED, "scores": SCORES}
 

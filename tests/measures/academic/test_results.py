@@ -102,8 +102,8 @@ def test_school_results_status_and_ranks_only_for_rankable(results):
     assert [by[u]["sample_status"] for u in "ABCD"] == [
         "公布",
         "公布",
-        "样本过少（不公布）",
-        "样本过少（不排名、不分档）",
+        "人数过少，不公布",
+        "样本较小",
     ]
     # D has the highest mean but is not ranked; A and B close up (scoring alone would give D 1, A 2, B 3)
     assert (by["A"]["rank_district"], by["B"]["rank_district"]) == (1, 2)
@@ -111,13 +111,21 @@ def test_school_results_status_and_ranks_only_for_rankable(results):
     assert by["A"]["n_ranked_district"] == 2
     assert (by["A"]["composite_rank_district"], by["B"]["composite_rank_district"]) == (1, 2)
     assert pd.isna(by["D"]["composite_rank_district"])
-    assert by["D"]["mean_band"] == "样本过少" and pd.isna(by["D"]["rank_lo"])
-    assert pd.isna(by["C"]["mean_diff"])  # not published
-    assert by["D"]["mean_diff"] == pytest.approx(90 - 79.5)  # shown internally, without a band
+    # D (20 students) is banded by its interval, like any shown cohort, but not ranked
+    d = by["D"]
+    assert (
+        d["mean_band"]
+        == unc.band(
+            pd.Series([d["mean_diff_z"]]), pd.Series([d["mean_diff_z_lo"]]), pd.Series([d["mean_diff_z_hi"]]), 0.5
+        ).iloc[0]
+    )
+    assert d["mean_band"] in unc.BAND_ORDER and pd.isna(d["rank_lo"])
+    assert pd.isna(by["C"]["mean_diff"]) and pd.isna(by["C"]["mean_band"])  # withheld: nothing computed
+    assert d["mean_diff"] == pytest.approx(90 - 79.5)
     assert by["A"]["rankable"] and not by["D"]["rankable"] and by["D"]["publishable"]
     assert not by["C"]["publishable"]
     cat = _row(results, "category", "乡镇")
-    assert cat["tested_n"] == 25 and cat["sample_status"] == "样本过少（不排名、不分档）"
+    assert cat["tested_n"] == 25 and cat["sample_status"] == "样本较小"
     assert not cat["rankable"]
 
 
@@ -198,7 +206,7 @@ def test_class_results(scores, params):
     assert a.loc[1, "school_mean"] == pytest.approx(80.0) and a.loc[1, "school_tested_n"] == 40
     assert (a.loc[1, "mean_vs_school"], a.loc[2, "mean_vs_school"]) == pytest.approx((10.0, -10.0))
     assert a.loc[2, "pass_rate_vs_school"] == pytest.approx(0.0)
-    assert a.loc[1, "sample_status"] == "样本过少（不排名、不分档）"  # 20 students
+    assert a.loc[1, "sample_status"] == "样本较小"  # 20 students
     assert (a.loc[1, "mean_lo"], a.loc[1, "mean_hi"]) == (90.0, 90.0)  # sd 0: zero-width interval
 
 
@@ -267,28 +275,42 @@ def test_student_lists_names_and_counts(params):
 
 def _cstats(rows):
     df = pd.DataFrame(rows, columns=["unit_code", "grade", "tested_n", "pass_rate", "pass_rate_rank_district"])
+    df["pass_n"] = (df["pass_rate"] * df["tested_n"]).round().astype("int64")
     return df.assign(level="school", unit_name=df["unit_code"] + "校", category="城区", subject="数学")
 
 
 def test_change_grid_hand_cases(params):
     cur = _cstats(
         [
-            ("X", 3, 40, 0.86, 2),
-            ("Y", 7, 45, 0.76, 1),
-            ("Z", 3, 20, 0.99, 1),
+            ("X", 3, 400, 0.86, 2),
+            ("Y", 7, 4000, 0.76, 1),
+            ("Z", 3, 8, 0.75, 1),
             ("W", 3, 40, 0.70, 3),
-            ("V", 3, 40, 0.85, 1),
+            ("V", 3, 2000, 0.85, 1),
+            ("Q", 3, 40, 0.85, 4),
         ]
     )
-    pri = _cstats([("X", 3, 40, 0.80, 3), ("Y", 7, 50, 0.78, 2), ("Z", 3, 40, 0.90, 2), ("V", 3, 40, 0.80, 1)])
+    pri = _cstats(
+        [
+            ("X", 3, 400, 0.80, 3),
+            ("Y", 7, 4000, 0.78, 2),
+            ("Z", 3, 40, 0.90, 2),
+            ("V", 3, 2000, 0.80, 1),
+            ("Q", 3, 40, 0.775, 4),
+        ]
+    )
     out = change.change_since(cur, pri, params).set_index("unit_code")
-    x = out.loc["X"]  # +6 points; 0.86 in [0.80, 0.90) = 中等; grid row 中等, column 显著上升 = Green
+    x = out.loc["X"]  # +6 points on 400 students; 0.86 in [0.80, 0.90) = 中等; 中等 x 显著上升 = Green
     assert x["change"] == pytest.approx(0.06)
     assert (x["status_level"], x["change_level"], x["colour"], x["colour_label"]) == ("中等", "显著上升", "Green", "绿")
     assert (x["prior_rank"], x["current_rank"], x["rank_change"]) == (3, 2, -1)
-    y = out.loc["Y"]  # junior cut-offs [0.85, 0.75, ...]: 0.76 = 高; -2 points = 下降 -> Yellow
+    y = out.loc["Y"]  # junior cut-offs [0.85, 0.75, ...]: 0.76 = 高; -2 points on 4000 students = 下降 -> Yellow
     assert (y["status_level"], y["change_level"], y["colour"]) == ("高", "下降", "Yellow")
-    z = out.loc["Z"]  # 20 students this term: no status, no colour
+    q = out.loc["Q"]  # +7.5 points, but on 40 students: within chance -> 持平 (中等 x 持平 = Yellow)
+    assert q["change"] == pytest.approx(0.075) and (q["change_level"], q["colour"]) == ("持平", "Yellow")
+    _, lo, hi = unc.rate_change(31, 40, 34, 40, 0.95)
+    assert lo < 0 < hi
+    z = out.loc["Z"]  # 8 students this term: withheld, no status, no colour
     assert pd.isna(z["colour"]) and pd.isna(z["status_level"]) and z["note"] == change.NOTE_SMALL
     w = out.loc["W"]  # no prior: status only (0.70 in [0.67, 0.80) = 低)
     assert w["status_level"] == "低" and pd.isna(w["change_level"]) and w["note"] == change.NOTE_NO_PRIOR
@@ -299,8 +321,8 @@ def test_change_grid_hand_cases(params):
 def test_change_grid_level_graded_papers_are_coloured_but_not_ranked(params):
     # grade 1 (等级): 0.96 >= 0.95 = 很高 (小学低段 uses the default cuts); +0.02 = 上升 -> Blue; ranks gone
     # grade 3 (分数) beside it keeps its ranks: 0.86 中等, +0.06 显著上升 -> Green, rank 3 -> 2
-    cur = _cstats([("L", 1, 40, 0.96, 4), ("S", 3, 40, 0.86, 2)]).assign(mode=["等级", "分数"])
-    pri = _cstats([("L", 1, 40, 0.94, 7), ("S", 3, 40, 0.80, 3)]).assign(mode=["等级", "分数"])
+    cur = _cstats([("L", 1, 4000, 0.96, 4), ("S", 3, 400, 0.86, 2)]).assign(mode=["等级", "分数"])
+    pri = _cstats([("L", 1, 4000, 0.94, 7), ("S", 3, 400, 0.80, 3)]).assign(mode=["等级", "分数"])
     out = change.change_since(cur, pri, params).set_index("unit_code")
     lv = out.loc["L"]
     assert (lv["status_level"], lv["change_level"], lv["colour"]) == ("很高", "上升", "Blue")

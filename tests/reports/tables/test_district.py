@@ -38,7 +38,7 @@ def test_params_table_lists_every_effective_value_in_yaml_order():
     assert out.values.tolist()[:2] == [["grade_bands.小学低段", "[1, 2]"], ["grade_bands.小学中段", "[3, 4]"]]
     rows = dict(out.values.tolist())
     assert rows["rates.default.pass"] == "0.6" and rows["rates.overrides"] == "[]"
-    assert rows["public.min_band_n"] == "30"  # derived values are shown where they apply
+    assert rows["public.min_band_n"] == "10"  # derived values are shown where they apply
 
 
 def test_provenance_is_content_based(tmp_path):

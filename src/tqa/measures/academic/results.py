@@ -3,9 +3,10 @@
 
 ``stats`` is ``rates.subject_stats`` output (levels school / category / district); ``scores`` the checked
 scores table; ``exam_spec`` the office exam spec; ``params`` ``tqa.params.load_params(term)``.
-Small samples (``reporting``): below ``min_rank_n`` tested students a school gets no rank, band or colour;
-below ``min_published_n`` its row is flagged 样本过少（不公布） (the public edition suppresses it through
-``tqa.reports.disclosure``). Every output is sorted; every simulation is seeded (params uncertainty.rank_seed).
+Small cohorts follow ``tqa.measures.cohorts``: banded by their interval from ``reporting.min_published_n`` tested
+students, ranked from ``min_rank_n``; below ``min_published_n`` the row's figures are withheld from every report
+(the table keeps them for the office's audit; ``cohorts.withhold`` blanks them where a report reads it).
+Every output is sorted; every simulation is seeded (params uncertainty.rank_seed).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 
 from tqa.core import units
 from tqa.core.ordering import sort_rows
+from tqa.measures import cohorts
 from tqa.measures import intervals as unc
 from tqa.measures.academic import composite, standing
 from tqa.measures.academic import rates as scoring
@@ -81,10 +83,9 @@ def school_results(stats: pd.DataFrame, scores: pd.DataFrame, exam_spec: pd.Data
     )
     bands = standing.school_bands(stats, params).assign(level=units.SCHOOL.name)
     out = out.merge(bands[["level", *UNIT, *BAND_COLUMNS]], on=["level", *UNIT], how="left")
-    out["sample_status"] = standing.sample_status(out["tested_n"], params)
-    n = out["tested_n"].fillna(0)
-    out["publishable"] = n >= int(params.reporting.min_published_n)
-    out["rankable"] = units.is_level(out, units.SCHOOL) & (n >= int(params.reporting.min_rank_n))
+    out["sample_status"] = cohorts.sample_status(out["tested_n"], params)
+    out["publishable"] = cohorts.shown(out["tested_n"], params)
+    out["rankable"] = units.is_level(out, units.SCHOOL) & cohorts.rankable(out["tested_n"], params)
     out = standing.drop_level_ranks(out[list(SCORES["results"].names)]).assign(_cat=out["unit_code"].astype("string"))
     return sort_rows(out, ["level", "_cat", "grade", "subject"]).drop(columns="_cat")
 
@@ -111,5 +112,5 @@ def class_results(scores: pd.DataFrame, exam_spec: pd.DataFrame, params: Params)
     out["school_mean"] = out["school_mean"].where(out["mean"].notna())  # level papers: no mean at all
     out["mean_vs_school"] = out["mean"] - out["school_mean"]
     out["pass_rate_vs_school"] = out["pass_rate"] - out["school_pass_rate"]
-    out["sample_status"] = standing.sample_status(out["tested_n"], params)
+    out["sample_status"] = cohorts.sample_status(out["tested_n"], params)
     return sort_rows(out, ["school_code", "grade", "subject", "class_no"])

@@ -4,7 +4,7 @@
   平均标准分 per unit;
 - ``add_relative_measures``: mean_share (mean / full marks), mean_z, ratio_to_mean (比均率);
 - ``school_bands``: the school minus the district with intervals, Progress-8-style bands and rank intervals;
-- ``sample_status`` / ``rankable_only``: the small-cohort rules (params ``reporting``);
+- ``rankable_only``: only cohorts of reporting.min_rank_n are ranked (the rule: ``tqa.measures.cohorts``);
 - ``drop_level_ranks``: no ranks on level-graded papers (grades 1-2).
 """
 
@@ -16,6 +16,7 @@ from scipy import stats as sps
 
 from tqa.core import units
 from tqa.core.vocabulary import EXAM_MODE_LEVEL
+from tqa.measures import cohorts
 from tqa.measures import intervals as unc
 from tqa.measures.academic.rates import RATE_METRICS
 from tqa.params import Params
@@ -85,12 +86,11 @@ def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
       rank_metric, rank_lo, rank_hi, rank_median, rank_n: rank interval among schools with a band, by
       params ranking.rank_by (mean: SE sd / sqrt(n); a rate: Wilson half-width / z).
     Bands always read "better than the district": for the low-score rate a lower rate is 高于.
-    sample_status: 公布; 样本过少（不排名、不分档） below reporting.min_rank_n (bands say 样本过少, no rank);
-    样本过少（不公布） below reporting.min_published_n (differences set to NaN too); 无实考学生.
+    The small-cohort rule (``tqa.measures.cohorts``): from reporting.min_published_n a school is banded by its
+    interval (a wide interval gives 持平 unless the difference is clear); below it nothing is computed; only
+    from reporting.min_rank_n is it ranked. sample_status says which (公布 / 样本较小 / 人数过少，不公布 / 无实考学生).
     """
     level = float(params.uncertainty.level)
-    min_pub = int(params.reporting.min_published_n)
-    min_rank = int(params.reporting.min_rank_n)
     cut_z = float(params.bands.mean_well_cut_z)
     cut_rate = float(params.bands.rate_well_cut)
     rank_by = params.ranking.rank_by
@@ -98,19 +98,12 @@ def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     m = _school_district(stats)
     n = m["tested_n"].astype("float64").to_numpy()
     out = m[["unit_code", "unit_name", "category", "grade", "subject", "tested_n"]].copy()
-    out["sample_status"] = np.select(
-        [n <= 0, n < min_pub, n < min_rank],
-        [unc.STATUS_NONE_TESTED, unc.STATUS_SUPPRESSED, unc.STATUS_NO_RANK],
-        unc.STATUS_PUBLISHED,
-    )
-    out["sample_status"] = out["sample_status"].astype("string")
-    publish = n >= min_pub
-    rankable = n >= min_rank
-    small = (n > 0) & ~rankable
+    out["sample_status"] = cohorts.sample_status(m["tested_n"], params)
+    publish = cohorts.shown(m["tested_n"], params)
+    rankable = cohorts.rankable(m["tested_n"], params)
 
     def finish_band(b: pd.Series) -> pd.Series:
-        b = b.where(pd.Series(rankable, index=b.index))
-        return b.mask(pd.Series(small, index=b.index), unc.BAND_SMALL).astype("string")
+        return b.where(pd.Series(publish, index=b.index)).astype("string")
 
     diff, se = unc.mean_difference(m["mean"], m["sd"], m["tested_n"], m["d_mean"], m["d_sd"], m["d_tested_n"])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -167,25 +160,11 @@ def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
 # ---- small cohorts and level-graded papers -----------------------------------------------------------
 
 
-def sample_status(n: pd.Series, params: Params) -> pd.Series:
-    """公布 / 样本过少（不排名、不分档） / 样本过少（不公布） / 无实考学生 from the number tested."""
-    min_pub = int(params.reporting.min_published_n)
-    min_rank = int(params.reporting.min_rank_n)
-    k = n.fillna(0).astype("float64").to_numpy()
-    status = np.select(
-        [k <= 0, k < min_pub, k < min_rank],
-        [unc.STATUS_NONE_TESTED, unc.STATUS_SUPPRESSED, unc.STATUS_NO_RANK],
-        unc.STATUS_PUBLISHED,
-    )
-    return pd.Series(status, index=n.index, dtype="string")
-
-
 def rankable_only(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     """stats with tested_n set to 0 on school rows below min_rank_n: the mechanics rank only tested_n > 0,
     so small schools drop out of the ranking and the others' ranks close up."""
-    min_rank = int(params.reporting.min_rank_n)
     out = stats.copy()
-    small = units.is_level(out, units.SCHOOL) & (out["tested_n"] < min_rank)
+    small = units.is_level(out, units.SCHOOL) & ~cohorts.rankable(out["tested_n"], params)
     out.loc[small, "tested_n"] = 0
     return out
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tqa.core.ordering import sort_rows
-from tqa.measures.academic.standing import sample_status
+from tqa.measures.cohorts import sample_status
 from tqa.params import Params
 from tqa.schema.tables import SCORES
 

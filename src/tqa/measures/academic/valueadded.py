@@ -18,7 +18,7 @@
 Parameters (``tqa.params.Params``): ``valueadded.min_match_rate``, ``valueadded.well_cut_z`` (band cut for a
 school effect, in units of y; z-scores by default), ``valueadded.fit_methods`` (statsmodels optimisers tried
 besides the exact REML, e.g. "default" = MixedLM's own chain, "powell", "nm"), ``valueadded.standardise``,
-``reporting.min_rank_n``, ``uncertainty.level``.
+``reporting`` (the small-cohort rule, ``tqa.measures.cohorts``), ``uncertainty.level``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from scipy import optimize
 from scipy import stats as sps
 
 from tqa.core.ordering import sort_rows
+from tqa.measures import cohorts
 from tqa.measures import intervals as unc
 from tqa.params import Params
 from tqa.schema.tables import SCORES
@@ -377,10 +378,9 @@ def fit_random_intercept(
     effects columns: <group>, n_j, mean_resid (mean raw residual), shrinkage R_j = s2_u / (s2_u + s2_e/n_j),
       effect u_j = R_j * mean_resid (empirical Bayes), se (exact prediction-error SE, including the fixed
       effects' uncertainty), se_approx = sqrt(s2_u (1 - R_j)), lo / hi (normal, uncertainty.level), band
-      (uncertainty.band with valueadded.well_cut_z; 样本过少 when n_j < reporting.min_rank_n).
+      (uncertainty.band with valueadded.well_cut_z, from reporting.min_published_n students: ``cohorts``).
     """
     level = float(params.uncertainty.level)
-    min_rank = int(params.reporting.min_rank_n)
     cut = float(params.valueadded.well_cut_z)
     methods = list(methods if methods is not None else params.valueadded.fit_methods)
     x = list(x)
@@ -413,7 +413,7 @@ def fit_random_intercept(
     eff, beta, cov_beta = _effects(s, s2u, s2e, level)
     eff = eff.rename(columns={"group": group})
     b = unc.band(eff["effect"], eff["lo"], eff["hi"], cut)
-    eff["band"] = b.mask(eff["n_j"] < min_rank, unc.BAND_SMALL).astype("string")
+    eff["band"] = b.where(pd.Series(cohorts.shown(eff["n_j"], params), index=eff.index)).astype("string")
     se_b = np.sqrt(np.diag(cov_beta))
     z = float(sps.norm.ppf(0.5 + level / 2))
     fixed = pd.DataFrame({"term": s.terms, "estimate": beta, "se": se_b, "lo": beta - z * se_b, "hi": beta + z * se_b})
@@ -520,8 +520,8 @@ def value_added(
     Returns (effects, models).
     effects: one row per school x grade x subject with tested students this term: tested_n, matched_n,
       match_rate, n_j (students in the fit), shrinkage, effect (empirical-Bayes school effect in z units),
-      se, lo / hi (uncertainty.level), band (vs the district; 样本过少 below min_rank_n; the withheld note
-      when va_withheld), va_withheld (match rate below valueadded.min_match_rate), note.
+      se, lo / hi (uncertainty.level), band (vs the district, from reporting.min_published_n students in the
+      fit; the withheld note when va_withheld), va_withheld (match rate below valueadded.min_match_rate), note.
     models: grade, subject, n_obs, n_groups, b_prior, b_prior_se, sigma2_u, sigma2_e, icc, method (the
       candidate kept by the exact-REML guard), notes.
     """
