@@ -220,7 +220,7 @@ def test_school_marks_land_on_the_background():
     )
     fig = charts.caterpillar_chart(eff, "增值", 0.95, highlight="C")
     img = figure_pixels(fig)[..., :3]  # the raster itself (the JPEG is checked below)
-    assert img.shape == (int(fig.get_figheight() * FIGURE_DPI), round(7.2 * FIGURE_DPI), 3)
+    assert img.shape == (round(fig.get_figheight() * FIGURE_DPI), round(7.2 * FIGURE_DPI), 3)
     # the own diamond is drawn where the mapper puts it
     ((x, y),) = dict(_scatters(fig))[charts.HIGHLIGHT_COLOUR]
     row, col = int(img.shape[0] - y * FIGURE_DPI), int(x * FIGURE_DPI)

@@ -4,6 +4,7 @@ charts."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.server
 import re
 import shutil
@@ -87,11 +88,15 @@ def html() -> str:
 def test_html_is_offline_chinese_and_codeless(html):
     assert '<html lang="zh-CN">' in html
     assert "<title>实验小学教学质量分析报告</title>" in html
-    assert "<script" not in html.lower()
+    # The one script is the template's own (table sorting), allowed by its hash and nothing else.
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", html, re.S | re.I)
+    assert len(scripts) == 1 and "data-edition" in scripts[0]
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in html and "default-src 'none'" in html
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
     assert "@import" not in html and "SECRET_CODE" not in html and "HIDDEN_OUTPUT" not in html
     assert "alert(1)" not in html and "In&nbsp;[" not in html and "In [" not in html
-    assert "<th>学科</th>" in html and '<td class="num">85.3%</td>' in html
+    assert "<th>学科</th>" in html and re.search(r'<td class="num" data-v="[^"]+">85.3%</td>', html)
 
 
 def test_chart_is_embedded_jpeg_at_its_size(html):
@@ -136,6 +141,14 @@ def test_pdf_is_deterministic_with_embedded_chinese(html, tmp_path, monkeypatch)
     fonts = subprocess.run(["pdffonts", str(a)], capture_output=True, text=True).stdout.splitlines()[2:]
     # Chromium (Skia) embeds CFF fonts such as Noto Sans CJK as Type 3 outlines with a ToUnicode map.
     assert fonts and all(re.search(r"\byes\s+(yes|no)\s+yes\b", line) for line in fonts)  # emb, uni
+    assert "Tagged:          yes" in info and b"/Outlines" in a.read_bytes()  # bookmarks from the headings
+
+
+def test_node_ids_renumbered_in_order_keeping_offsets():
+    raw = b"<< /ID (node00000731) >> << /ID (node00000002) >> << /ID (node00000731) >>"
+    fixed = pdf.fix_node_ids(raw)
+    assert fixed == b"<< /ID (node00000001) >> << /ID (node00000002) >> << /ID (node00000001) >>"
+    assert len(fixed) == len(raw)
 
 
 def test_fix_dates_keeps_every_byte_offset():
@@ -208,8 +221,10 @@ def test_table_html_formats_and_headers():
         caption="表1 <测试>",
         highlight_row={"school": "二中"},
     )
-    assert "<caption>表1 &lt;测试&gt;</caption>" in out
-    heads = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", out)
+    # The caption is the first header row: printed again above the table's rows on every page.
+    assert '<thead><tr class="cap"><th colspan="4">表1 &lt;测试&gt;</th></tr><tr class="cols">' in out
+    cols = re.search(r'<tr class="cols">(.*?)</tr>', out).group(1)
+    heads = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", cols)
     assert heads == ["学校", "人数", "平均分", "及格率"]  # df order, renamed, no index
     cells = re.findall(r"<td[^>]*>(.*?)</td>", out)
     assert cells == [
@@ -227,7 +242,8 @@ def test_table_html_formats_and_headers():
         "—",
     ]  # ints stay ints, NaN is a dash
     assert out.count('<tr class="hl">') == 1 and '<tr class="hl"><td>二中' in out
-    assert '<td class="num">78.3</td>' in out and "<td>一中</td>" in out
+    assert '<td class="num" data-v="78.26">78.3</td>' in out and "<td>一中</td>" in out
+    assert '<td class="num">—</td>' in out  # nothing to sort by: sorts last
     assert report.table_html(df, highlight_row=lambda r: r["n"] < 10).count('class="hl"') == 1
     mask = df["school"] == "三中"
     assert '<tr class="hl"><td>三中' in report.table_html(df, highlight_row=mask)
@@ -263,3 +279,36 @@ def test_note_and_provenance_escape_text():
     assert 'class="tqa-note warn"' in note and "数据&lt;仅供&gt;参考<br>第二行" in note
     prov = report.provenance_html({"学期": "2023-2", "输入哈希": "sha256:ab"})
     assert "<tr><th>学期</th><td>2023-2</td></tr><tr><th>输入哈希</th><td>sha256:ab</td></tr>" in prov
+
+
+def test_cover_names_the_edition_and_escapes_a_hostile_running_header():
+    hostile = '实验"小学</style><script>alert(1)</script>\\'
+    out = report.cover_html(f"{hostile}报告", "全区报告", "public", "../index.html", hostile)
+    assert '<span class="tqa-edition public">公开版</span>' in out and 'href="../index.html"' in out
+    assert "<script>" not in out and "&lt;script&gt;" in out  # the title: HTML-escaped
+    style = re.search(r"<style>(.*)</style>$", out, re.S).group(1)
+    assert "</style" not in style and "<" not in style and "\\22 " in style  # the header: a CSS string
+    assert style.count('"') == 2 and style.endswith('· 公开版"; } }')
+    assert "内部版" in report.cover_html("t", "s", "internal", "index.html", "r")
+
+
+def test_contents_list_every_section_and_public_drops_internal_only_cells():
+    from tqa.reports.render import INTERNAL_ONLY_TAG, TOC_MARK, for_edition, with_contents
+
+    body = f'<header>{TOC_MARK}</header><h2 id="a">一、甲<a class="anchor-link" href="#a">¶</a></h2><h2 id="b">二、&lt;乙&gt;</h2>'
+    out = with_contents(body)
+    assert '<li><a href="#a">一、甲</a></li><li><a href="#b">二、&lt;乙&gt;</a></li>' in out and TOC_MARK not in out
+    nb = report_nb()
+    nb.cells[0].metadata.tags = [INTERNAL_ONLY_TAG]
+    assert len(for_edition(nb, "public").cells) == len(nb.cells) - 1
+    assert len(for_edition(nb, "internal").cells) == len(nb.cells)
+
+
+def test_band_cells_are_coloured_and_short_tables_kept_whole():
+    df = pd.DataFrame({"学科": ["语文", "数学"], "分档": ["明显低于", "高于"], "颜色": ["红", "蓝"]})
+    out = report.table_html(df, cell_classes=("分档", "颜色"))
+    assert '<td class="b-wb">明显低于</td>' in out and '<td class="c-red">红</td>' in out
+    assert '<td class="c-blue">蓝</td>' in out and 'class="tqa-table keep"' in out
+    assert "<td>明显低于</td>" in report.table_html(df)  # only the columns asked for
+    long = pd.DataFrame({"n": range(report.KEEP_WHOLE_ROWS + 1)})
+    assert "keep" not in report.table_html(long) and '<div class="tbl wide">' in report.table_html(long, wide=True)

@@ -10,14 +10,14 @@ import html
 import io
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 FONT_FAMILY = ["DejaVu Sans", "Noto Sans CJK SC"]  # Latin first (U+2212 minus from DejaVu), CJK per glyph
-FIGURE_DPI = 110
+FIGURE_DPI = 200  # print-sharp: at least 200 ppi at the size the figure is shown
 MISSING = "—"
 
 # Named formats; anything else containing "{" is a str.format pattern, or pass a callable.
@@ -118,19 +118,46 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
+# A table this short is kept on one page (a 4-row table is never split 3 + 1); a longer one breaks between rows,
+# its header (with the caption, the table's running title) repeated on each page.
+KEEP_WHOLE_ROWS = 15
+# Cell classes a table may ask for (``cell_classes``): the band and colour words, drawn as coloured cells.
+CELL_CLASSES = {
+    "明显高于": "b-wa", "高于": "b-a", "持平": "b-av", "低于": "b-b", "明显低于": "b-wb",
+    "明显高于全区": "b-wa", "高于全区": "b-a", "与全区相当": "b-av", "低于全区": "b-b", "明显低于全区": "b-wb",
+    "蓝": "c-blue", "绿": "c-green", "黄": "c-yellow", "橙": "c-orange", "红": "c-red",
+    "达成": "t-met", "未达成": "t-miss", "显著上升": "b-wa", "上升": "b-a", "下降": "b-b", "显著下降": "b-wb",
+}  # fmt: skip
+
+
+def _sort_key(value: Any) -> str | None:
+    """The value a sortable table sorts a cell by (data-v): the number itself, not its text."""
+    if _is_number(value) and not (isinstance(value, float) and math.isnan(value)):
+        return repr(float(value))
+    return None
+
+
 def table_html(
     df: pd.DataFrame,
     columns: Mapping[str, str] | None = None,
     formats: Mapping[str, str | Callable[[Any], str]] | None = None,
     caption: str | None = None,
     highlight_row: Any = None,
+    *,
+    wide: bool = False,
+    cell_classes: tuple[str, ...] = (),
 ) -> str:
     """The HTML of show_table (pure, testable): no index, Chinese headers, numbers right-aligned.
 
     All of df's columns are shown in df's order (select with df[cols] first); columns renames them
     ({"pass_rate": "及格率"}) and may hold labels for columns df does not have. formats is keyed by the
     original names: a named format (NAMED_FORMATS), a str.format pattern or a callable; text values
-    such as 样本过少 are shown as they are, missing values as a dash.
+    such as 样本较小 are shown as they are, missing values as a dash.
+
+    The caption is the header's first row, so it repeats on every printed page the table runs to. ``wide``
+    prints the table on landscape pages. ``cell_classes`` names the columns whose words (bands, colours,
+    达成) colour their cells. Numeric cells carry their value (data-v) for the screen's sorting, which the
+    page's script offers only in the internal edition.
     """
     columns = dict(columns or {})
     formats = {c: _formatter(f) for c, f in (formats or {}).items() if c in df.columns}
@@ -139,11 +166,13 @@ def table_html(
     # Column-wise values: iterrows would upcast ints to floats in mixed frames ("12" -> "12.0").
     values = [df[c].tolist() for c in cols]
     numeric = [any(_is_number(v) for v in vals) for vals in values]
+    coloured = {j for j, c in enumerate(cols) if c in cell_classes}
 
-    out = ['<table class="tqa-table">']
+    classes = ["tqa-table"] + (["keep"] if len(df) <= KEEP_WHOLE_ROWS else [])
+    out = [f'<div class="tbl{" wide" if wide else ""}"><table class="{" ".join(classes)}"><thead>']
     if caption:
-        out.append(f"<caption>{html.escape(caption)}</caption>")
-    out.append("<thead><tr>")
+        out.append(f'<tr class="cap"><th colspan="{max(len(cols), 1)}">{html.escape(caption)}</th></tr>')
+    out.append('<tr class="cols">')
     out += [f"<th>{html.escape(str(columns.get(c, c)))}</th>" for c in cols]
     out.append("</tr></thead><tbody>")
     for i in range(len(df)):
@@ -151,9 +180,14 @@ def table_html(
         for j, c in enumerate(cols):
             v = values[j][i]
             text = formats[c](v) if c in formats else _plain(v)
-            out.append(f'<td class="num">{html.escape(text)}</td>' if numeric[j] else f"<td>{html.escape(text)}</td>")
+            cls = ["num"] if numeric[j] else []
+            if j in coloured and text in CELL_CLASSES:
+                cls.append(CELL_CLASSES[text])
+            key = _sort_key(v) if numeric[j] else None
+            attrs = (f' class="{" ".join(cls)}"' if cls else "") + (f' data-v="{key}"' if key is not None else "")
+            out.append(f"<td{attrs}>{html.escape(text)}</td>")
         out.append("</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
@@ -165,10 +199,20 @@ def show_table(
     highlight_row: Any = None,
     *,
     highlight_rows: Any = None,
+    wide: bool = False,
+    cell_classes: tuple[str, ...] = (),
 ) -> None:
     """Display a DataFrame as a report table (see table_html); highlight_rows is an alias."""
     _display_html(
-        table_html(df, columns, formats, caption, highlight_row if highlight_row is not None else highlight_rows)
+        table_html(
+            df,
+            columns,
+            formats,
+            caption,
+            highlight_row if highlight_row is not None else highlight_rows,
+            wide=wide,
+            cell_classes=cell_classes,
+        )
     )
 
 
@@ -178,6 +222,64 @@ def heading_html(text: str, level: int = 1, subtitle: str | None = None) -> str:
     if subtitle:
         out += f'<p class="tqa-subtitle">{html.escape(subtitle)}</p>'
     return out
+
+
+EDITION_LABELS = {"internal": "内部版", "public": "公开版"}
+EDITION_NOTES = {"internal": "供教研室和学校内部研判使用，不得公开", "public": "可向社会公开：不含名次和学生个人信息"}
+
+
+def css_string(text: str) -> str:
+    """Text as a CSS string literal: quotes, backslashes, line breaks and angle brackets escaped, so a name from a
+    return can neither end the string nor the style element it sits in."""
+    out = []
+    for ch in str(text):
+        if ch in '"\\' or ch in "<>&" or ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _title_parts(title: str, unit: str) -> str:
+    """The title in parts that each stay on one line (the unit's name, then the term and what the report is)."""
+    if unit and title.startswith(unit) and len(title) > len(unit):
+        return f"<span>{html.escape(unit)}</span><span>{html.escape(title[len(unit) :])}</span>"
+    return html.escape(title)
+
+
+def cover_html(title: str, subtitle: str, mode: str, back_href: str, running: str, unit: str = "") -> str:
+    """The report's first lines: edition badge, title, subtitle, the way back to the index, where the contents go
+    (tqa.reports.render.TOC_MARK), and the running header of every printed page (unit and edition)."""
+    label = EDITION_LABELS[mode]
+    page_head = css_string(f"{running} · {label}")
+    return (
+        f'<header class="tqa-cover">'
+        f'<p class="tqa-back"><a href="{html.escape(back_href)}">← 返回报告目录</a></p>'
+        f'<h1 class="tqa-heading">{_title_parts(title, unit)}</h1>'
+        f'<p class="tqa-subtitle">{html.escape(subtitle)} <span class="tqa-edition {mode}">{label}</span></p>'
+        f'<p class="tqa-edition-note">{html.escape(EDITION_NOTES[mode])}</p>'
+        "<!--tqa-toc-->"
+        "</header>"
+        f"<style>@page {{ @top-left {{ content: {page_head}; }} }}</style>"
+    )
+
+
+def summary_html(summary) -> str:
+    """A first page's statements as a boxed summary: the lead, then each group as a short list."""
+    out = ['<section class="tqa-summary">', f'<p class="lead">{html.escape(summary.lead)}</p>']
+    for group in summary.groups:
+        out.append(f'<div class="group"><h3>{html.escape(group.title)}</h3>')
+        if group.statements:
+            items = "".join(
+                f"<li{f' class={chr(34)}{s.tone}{chr(34)}' if s.tone else ''}>{html.escape(s.text)}</li>"
+                for s in group.statements
+            )
+            out.append(f"<ul>{items}</ul>")
+        else:
+            out.append(f'<p class="none">{html.escape(group.empty)}</p>')
+        out.append("</div>")
+    out.append("</section>")
+    return "".join(out)
 
 
 def show_heading(text: str, level: int = 1, subtitle: str | None = None) -> None:
@@ -273,6 +375,8 @@ class Table:
     formats: Mapping[str, str | Callable[[Any], str]] | None = None
     caption: str | None = None
     highlight: Any = None
+    wide: bool = False  # printed on landscape pages
+    cell_classes: tuple[str, ...] = ()  # columns whose band / colour words colour their cells
 
 
 @dataclass(frozen=True)
@@ -287,6 +391,42 @@ class Heading:
     text: str
     level: int = 1
     subtitle: str | None = None
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A report's cover: title, subtitle, edition, link back to the index, running header text."""
+
+    title: str
+    subtitle: str
+    mode: str
+    back_href: str
+    running: str
+    unit: str = ""  # the title's first part (a school's name): the title breaks after it, never inside a word
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One line of a first page: its text and whether it is good news, bad news or neither."""
+
+    text: str
+    tone: str = ""  # "good", "bad" or ""
+
+
+@dataclass(frozen=True)
+class Group:
+    title: str
+    statements: list[Statement]
+    empty: str = ""  # said when there is nothing to say
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A first page: a lead paragraph, then groups of statements (``tqa.reports.findings``)."""
+
+    lead: str
+    groups: list[Group] = field(default_factory=list)
+    table: Any = None  # a Table shown after the groups (the internal district report's 需关注学校)
 
 
 @dataclass(frozen=True)
@@ -310,11 +450,25 @@ def show(*items) -> None:
         if isinstance(item, (list, tuple)):
             show(*item)
         elif isinstance(item, Table):
-            show_table(item.df, item.columns, item.formats, item.caption, item.highlight)
+            show_table(
+                item.df,
+                item.columns,
+                item.formats,
+                item.caption,
+                item.highlight,
+                wide=item.wide,
+                cell_classes=item.cell_classes,
+            )
         elif isinstance(item, Note):
             show_note(item.text, item.title, item.kind)
         elif isinstance(item, Heading):
             show_heading(item.text, item.level, item.subtitle)
+        elif isinstance(item, Summary):
+            _display_html(summary_html(item))
+            if item.table is not None:
+                show(item.table)
+        elif isinstance(item, Cover):
+            _display_html(cover_html(item.title, item.subtitle, item.mode, item.back_href, item.running, item.unit))
         elif isinstance(item, Paragraphs):
             show_paragraphs(item.items)
         elif isinstance(item, Provenance):
@@ -332,6 +486,12 @@ __all__ = [
     "table_html",
     "show_heading",
     "heading_html",
+    "cover_html",
+    "Cover",
+    "Summary",
+    "Group",
+    "Statement",
+    "summary_html",
     "show_figure",
     "figure_jpeg",
     "figure_pixels",

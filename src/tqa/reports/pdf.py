@@ -50,12 +50,14 @@ PRINT_OPTIONS = {
     "printBackground": True,
     "preferCSSPageSize": True,  # A4 and margins come from the report's @page rule
     "displayHeaderFooter": False,  # page numbers come from the CSS @page margin boxes
-    "generateTaggedPDF": False,  # tagged PDFs carry per-run DOM node ids
-    "generateDocumentOutline": False,
+    # Bookmarks from the headings need a tagged PDF; its per-run DOM node ids are renumbered (fix_node_ids).
+    "generateTaggedPDF": True,
+    "generateDocumentOutline": True,
     "transferMode": "ReturnAsBase64",
 }
 LOAD_TIMEOUT = 120.0
 PRINT_TIMEOUT = 600.0  # a 400-page district report prints in about 15 s; stuck is stuck
+_NODE_ID = re.compile(rb"/ID \(node(\d{8})\)")
 _DATE = re.compile(rb"/(CreationDate|ModDate) \(D:(\d{14})([^)]*)\)")
 
 
@@ -106,6 +108,18 @@ def fix_dates(pdf: bytes, epoch: int | None = None) -> bytes:
         return b"/" + m.group(1) + b" (D:" + stamp + zone + b")"
 
     return _DATE.sub(same_length, pdf)
+
+
+def fix_node_ids(pdf: bytes) -> bytes:
+    """Renumber the structure tree's element ids (``/ID (node12345678)``, the browser's DOM node ids, which
+    change from print to print) in order of first appearance, keeping their width and so every byte offset."""
+    seen: dict[bytes, bytes] = {}
+
+    def renumber(m: re.Match) -> bytes:
+        new = seen.setdefault(m.group(1), b"%08d" % (len(seen) + 1))
+        return b"/ID (node" + new + b")"
+
+    return _NODE_ID.sub(renumber, pdf)
 
 
 class Browser:
@@ -227,7 +241,7 @@ class Browser:
                 raise PdfError(f"Chromium 无法打开 {html_path}：{nav['errorText']}")
             self.wait_for("Page.loadEventFired", LOAD_TIMEOUT)
             result = self.call("Page.printToPDF", PRINT_OPTIONS, session=True, timeout=PRINT_TIMEOUT)
-        return fix_dates(base64.b64decode(result["data"]))
+        return fix_node_ids(fix_dates(base64.b64decode(result["data"])))
 
     def _reap(self, block: bool) -> bool:
         """Collect the browser's exit status; True once it has exited."""

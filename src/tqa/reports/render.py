@@ -1,6 +1,10 @@
 """Offline HTML (nbconvert, own template) and PDF (headless Chromium, tqa.reports.pdf) for executed notebooks.
 
-The HTML has no code, no prompts, no JavaScript and no network references; images are data URIs.
+The HTML has no code, no prompts and no network references; images are data URIs. Its only script is the
+template's own (sorting tables on screen, in the internal edition): nothing from a return or a notebook output
+is ever a script. The edition comes from the notebook's parameters (papermill records them): in the public
+edition the cells tagged ``internal-only`` (the narrative of sections only the internal edition has) are
+dropped. A contents list of the sections (h2) is put where the report's cover marks it.
 One HTMLExporter per process is built once and reused (building it costs far more than a page).
 """
 
@@ -35,6 +39,15 @@ DISPLAY_PRIORITY = [
 # Tags that authors can put on cells to keep them out of the report.
 REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "hide-cell"}
 REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output", "hide-output"}
+# Cells only the internal edition has (their narrative would describe a section the public edition lacks).
+INTERNAL_ONLY_TAG = "internal-only"
+PUBLIC_ONLY_TAG = "public-only"  # and the few lines only the public edition needs
+_ONLY = {"internal": PUBLIC_ONLY_TAG, "public": INTERNAL_ONLY_TAG}  # the tag each edition leaves out
+_SECTION = re.compile(r"^## [一二三四五六七八九十]+、", re.M)
+_NUMERALS = "一二三四五六七八九十"
+EDITIONS = ("internal", "public")
+TOC_MARK = "<!--tqa-toc-->"
+_H2 = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.S)
 
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _HTML_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S | re.I)
@@ -122,12 +135,80 @@ def _exporter():
     return _exporter_class()(config=c)
 
 
+@lru_cache(maxsize=1)
+def _page_script() -> tuple[str, str]:
+    """The template's one script and its CSP hash: the page's Content-Security-Policy allows that script and no
+    other, so even a script that reached the page some other way would not run."""
+    import base64
+    import hashlib
+
+    text = (TEMPLATES_DIR / TEMPLATE_NAME / "sort.js").read_text(encoding="utf-8").strip()
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return text, f"sha256-{digest}"
+
+
+def edition(nb: nbformat.NotebookNode) -> str:
+    """internal or public: the ``mode`` the notebook was run with (internal when it has none)."""
+    given = ((nb.get("metadata") or {}).get("papermill") or {}).get("parameters") or {}
+    mode = given.get("mode", "internal")
+    return mode if mode in EDITIONS else "internal"
+
+
+def chinese_numeral(n: int) -> str:
+    """1..99 as section numbers are written: 一, 十, 十一, 二十三."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _NUMERALS[tens - 1] + "十")
+    return head + (_NUMERALS[ones - 1] if ones else "") or "零"
+
+
+def for_edition(nb: nbformat.NotebookNode, mode: str) -> nbformat.NotebookNode:
+    """The notebook as the edition shows it: without the other edition's cells, its numbered sections
+    (## 一、…) numbered again in order, so no edition shows a gap."""
+    drop = _ONLY[mode]
+    keep = [c for c in nb.cells if drop not in (c.get("metadata") or {}).get("tags", [])]
+    count = 0
+
+    def renumber(m: re.Match) -> str:
+        nonlocal count
+        count += 1
+        return f"## {chinese_numeral(count)}、"
+
+    cells = []
+    for c in keep:
+        if c.get("cell_type") == "markdown" and _SECTION.search(c.source):
+            c = nbformat.from_dict({**c, "source": _SECTION.sub(renumber, c.source)})
+        cells.append(c)
+    return nbformat.from_dict({**nb, "cells": cells})
+
+
+def _toc_text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r'<a class="anchor-link".*?</a>', "", fragment))).strip()
+
+
+def with_contents(body: str) -> str:
+    """The page with a contents list of its sections (every h2, linked by its id) where the cover put TOC_MARK."""
+    if TOC_MARK not in body:
+        return body
+    items = [(hid, _toc_text(text)) for hid, text in _H2.findall(body)]
+    if not items:
+        return body.replace(TOC_MARK, "")
+    links = "".join(f'<li><a href="#{hid}">{html.escape(text)}</a></li>' for hid, text in items)
+    return body.replace(
+        TOC_MARK, f'<nav class="toc" aria-label="目录"><div class="toc-title">目录</div><ol>{links}</ol></nav>', 1
+    )
+
+
 def notebook_to_html(nb: nbformat.NotebookNode | str | Path) -> str:
     """Executed notebook (node or .ipynb path) to a self-contained Chinese HTML page."""
     if isinstance(nb, (str, Path)):
         nb = nbformat.read(str(nb), as_version=4)
-    body, _ = _exporter().from_notebook_node(nb, resources={"tqa_title": notebook_title(nb)})
-    return body
+    mode = edition(nb)
+    nb = for_edition(nb, mode)
+    script, script_hash = _page_script()
+    resources = {"tqa_title": notebook_title(nb), "tqa_edition": mode, "tqa_script": script,
+                 "tqa_script_hash": script_hash}  # fmt: skip
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    return with_contents(body)
 
 
 def html_to_pdf(html: str, path: str | Path) -> Path:
