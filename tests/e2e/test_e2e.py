@@ -431,3 +431,93 @@ def test_blocking_problem_stops_the_run_with_a_summary(tmp_path):
     assert "Traceback" not in run.stderr
     assert (root / "outputs" / TERM / "data-quality.xlsx").exists()
     assert not (root / "outputs" / TERM / "district.pdf").exists()
+
+
+def _tables(html: str) -> list[tuple[list[str], list[list[str]]]]:
+    """Every report table as (column headers, rows of cell texts)."""
+    out = []
+    for table in re.findall(r"<table class=\"tqa-table.*?</table>", html, re.S):
+        cols = re.search(r'<tr class="cols">(.*?)</tr>', table, re.S)
+        heads = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", cols.group(1))] if cols else []
+        body = re.search(r"<tbody>(.*?)</tbody>", table, re.S)
+        rows = [
+            [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+            for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1) if body else "", re.S)
+        ]
+        out.append((heads, rows))
+    return out
+
+
+def test_no_public_table_or_chart_orders_schools_by_a_result(district):
+    """The public edition never lets a reader order schools: every table listing schools lists them by category,
+    then code (never in an order that follows a result), shows no school's figure beside its name, and no chart
+    names a school."""
+    from matplotlib.figure import Figure
+
+    from tqa.core.vocabulary import SCHOOL_CATEGORIES
+    from tqa.reports.display import setup
+    from tqa.reports.views import district_view
+
+    root, _, _ = district
+    run = make(root, "report", "MODE=public")
+    assert run.returncode == 0, run.stderr[-3000:]
+    returns = pd.read_parquet(root / "data" / "checked" / TERM / "returns.parquet")
+    codes = set(returns["school_code"])
+    category = dict(zip(returns["school_code"], returns["category"]))
+    html = (root / "outputs" / TERM / "public" / "district.html").read_text(encoding="utf-8")
+    listed = 0
+    for heads, rows in _tables(html):
+        if "代码" not in heads:
+            continue
+        i = heads.index("代码")
+        order = [r[i] for r in rows if r and r[i] in codes]
+        if len(order) < 2:
+            continue
+        listed += 1
+        expected = sorted(order, key=lambda c: (SCHOOL_CATEGORIES.index(category[c]), c))
+        assert order == expected, (heads, order)
+        numeric = [h for h in heads if any(re.fullmatch(r"-?[\d.,]+%?", r[heads.index(h)] or "") for r in rows)]
+        assert numeric == [], f"a public table shows schools' figures: {numeric}"
+    assert listed >= 3  # the papers' tables and the value added: each school against the district only
+    setup()
+    view = district_view(TERM, "public", root=str(root))
+    names = set(returns["school_name"].dropna())
+    for name in notebook_calls("04_district_report"):
+        items = getattr(view, name)()
+        for fig in items if isinstance(items, list) else [items]:
+            if isinstance(fig, Figure):
+                texts = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels() + ax.get_xticklabels()]
+                texts += [t.get_text() for ax in fig.axes for t in ax.texts]
+                assert not [t for t in texts if any(n in t for n in names) or t in codes], (name, texts)
+    internal = (root / "outputs" / TERM / "district.html").read_text(encoding="utf-8")
+    assert "需关注学校" in internal and "需关注学校" not in html  # the named list is the office's only
+
+
+PARAM_KEY = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z_]+\.[a-z_]+\b")
+FILE_NAME = re.compile(r"[\w.-]+\.(csv|xlsx|yaml|json|html|pdf|parquet|ipynb)\b")
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees: no tags, styles, scripts, attributes or the provenance block (file names and hashes)."""
+    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r'<footer class="tqa-provenance.*?</footer>', " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_no_parameter_key_or_code_word_reaches_a_reader(district):
+    """Every rendered report, both editions: no params key (section.key or a key name) and no snake_case identifier
+    in the text a reader sees."""
+    from tqa.params import load_params
+
+    root, _, _ = district
+    params = load_params(TERM, root / "params")
+    keys = {k for section in params.appendix().values() if isinstance(section, dict) for k in section}
+    keys = {k for k in keys if "_" in k or len(k) > 5}  # single short words (weights, grid) are ordinary English
+    out = root / "outputs" / TERM
+    pages = [out / "district.html", *sorted((out / "schools").glob("*.html"))]
+    pages += [out / "public" / "district.html", *sorted((out / "public" / "schools").glob("*.html"))]
+    assert len(pages) >= 4
+    for page in pages:
+        text = FILE_NAME.sub(" ", visible_text(page.read_text(encoding="utf-8")))
+        found = set(PARAM_KEY.findall(text)) | {k for k in keys if re.search(rf"\b{re.escape(k)}\b", text)}
+        assert not found, f"{page.relative_to(root)}: {sorted(found)[:10]}"

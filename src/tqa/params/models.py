@@ -224,6 +224,12 @@ class Targets(Section):
     overrides: list[TargetOverride]
 
 
+class Findings(Section):
+    top_n: PositiveCount
+    attention_max: PositiveCount
+    serious_warnings: PositiveCount
+
+
 class Change(Section):
     metric: Literal["pass_rate", "excellent_rate"]
     status_cuts: dict[Text, Annotated[list[Share], Field(min_length=4, max_length=4)]]
@@ -277,6 +283,7 @@ class Params(Section):
     borderline: Borderline
     targets: Targets
     change: Change
+    findings: Findings
     funnel: Funnel
 
     @model_validator(mode="before")

@@ -21,7 +21,8 @@ LABELS = {
     "subject": "学科",
     "class_no": "班级",
     "full_marks": "满分",
-    "enrolled": "应考",
+    "enrolled": "在籍",
+    "participation_denominator": "应考",
     "tested_n": "实考",
     "absent_n": "缺考",
     "exempt_n": "免考",
@@ -37,8 +38,8 @@ LABELS = {
     "pass_n": "及格人数",
     "excellent_n": "优秀人数",
     "low_n": "低分人数",
-    "rank_district": "区排名",
-    "rank_category": "类别排名",
+    "rank_district": "全区名次",
+    "rank_category": "同类名次",
     "pass_rate_rank_district": "及格率区排名",
     "excellent_rate_rank_district": "优秀率区排名",
     "low_rate_rank_district": "低分率区排名",
@@ -67,7 +68,41 @@ FORMATS = {
     "min": "{:g}",
     "max": "{:g}",
     "full_marks": "{:g}",
+    "enrolled": "{:,.0f}",
+    "participation_denominator": "{:,.0f}",
 }
+
+# What a rank ranks, in its header: every rank says its measure (params ranking.rank_by is the report's main one).
+RANK_NAMES = {
+    "mean": "平均分名次",
+    "pass_rate": "及格率名次",
+    "excellent_rate": "优秀率名次",
+    "low_rate": "低分率名次",
+    "composite": "综合得分名次",
+}
+
+
+def rank_labels(metric: str) -> dict[str, str]:
+    """Headers of the district and category rank columns when they rank by ``metric``."""
+    name = RANK_NAMES[metric]
+    return {"rank_district": f"{name}（全区）", "rank_category": f"{name}（同类学校）"}
+
+
+# The bands as the public reads them: each school against the district, nothing else.
+PUBLIC_BANDS = {
+    "明显高于": "明显高于全区",
+    "高于": "高于全区",
+    "持平": "与全区相当",
+    "低于": "低于全区",
+    "明显低于": "明显低于全区",
+}
+
+
+def band_words(values, public: bool) -> list:
+    """Band labels as the edition words them (the public edition: against the district, in full)."""
+    if not public:
+        return list(values)
+    return [PUBLIC_BANDS.get(v, v) if isinstance(v, str) else v for v in values]
 
 
 def labels_for(columns) -> dict[str, str]:

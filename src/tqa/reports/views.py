@@ -27,10 +27,11 @@ from tqa.io.provenance import provenance
 from tqa.measures import cohorts
 from tqa.measures.academic.change import CHANGE_LABELS, STATUS_LABELS
 from tqa.params import Params, load_params
+from tqa.reports import findings
 from tqa.reports.charts import academic as charts
 from tqa.reports.disclosure import apply_suppression
-from tqa.reports.display import Heading, Note, Paragraphs, Provenance, Table
-from tqa.reports.labels import FORMATS, LABELS, labels_for, percent
+from tqa.reports.display import Cover, Heading, Note, Paragraphs, Provenance, Summary, Table
+from tqa.reports.labels import FORMATS, LABELS, labels_for, percent, rank_labels
 from tqa.reports.tables import common as tc
 from tqa.reports.tables import district as td
 from tqa.reports.tables import school as ts
@@ -38,11 +39,47 @@ from tqa.schema.tables import spec
 
 MODES = ("internal", "public")
 
+# The method in words, with its formulas (the district report's first appendix).
+METHOD_NOTES = (
+    ("平均分的区间", "平均分 ± t × 标准差 ÷ √n（t 分布，自由度 n − 1），并限制在 0 到满分之间。"),
+    ("比率的区间", "及格率等比率用 Wilson 方法：在 n 很小或比率接近 0、100% 时仍然可靠。"),
+    (
+        "与全区比较的分档",
+        "学校与全区之差（以全区标准差为单位）的区间不含 0 时为高于 / 低于；差值还达到界值时为明显高于 / 明显低于；区间含 0 为持平（与全区相当）。",
+    ),
+    ("变化", "本学期与上学期比率之差的区间用 Newcombe 方法计算；区间含 0 时为持平，不论差值多大。"),
+    (
+        "名次区间",
+        "按各校估计值的不确定性重复抽样，得到每所学校名次的 95% 可能范围（Goldstein 与 Spiegelhalter，1996）。",
+    ),
+    (
+        "漏斗图",
+        "控制限为全区比率 p 下、n 名学生的二项分布精确界，波动幅度约为 √(p(1 − p) ÷ n)（Spiegelhalter，2005）。",
+    ),
+    (
+        "增值",
+        "随机截距多层模型：本学期标准分 = 截距 + 斜率 × 上学期标准分 + 学校效应 + 学生误差；用限制性极大似然（REML）拟合，学校效应取经验贝叶斯估计（人数少的学校向 0 收缩），区间为 95%。",
+    ),
+    ("差异系数", "各校平均分的标准差 ÷ 各校平均分的平均数（按学生数加权）。"),
+    (
+        "试卷分析",
+        "难度 = 平均得分 ÷ 满分；区分度 = 总分前 27% 与后 27% 学生平均得分之差 ÷ 满分；信度为 α 系数；测量标准误 = 标准差 × √(1 − α)。",
+    ),
+    (
+        "综合得分",
+        "各指标按本区自定权重加权求和（低分率为减分项），另用两种备选权重重新计算名次，检查名次对权重的敏感程度。",
+    ),
+)
+
 
 class View:
     """Shared by every report: the term's catalog and parameters, the checked returns and the statistics."""
 
     public = False
+
+    @property
+    def mode(self) -> str:
+        return "public" if self.public else "internal"
 
     def __init__(self, term: str, root: str = ".", params: Params | None = None):
         self.catalog = Catalog(term, Path(root))
@@ -92,12 +129,41 @@ class DistrictView(View):
     def issues(self) -> pd.DataFrame:
         return self.read("checked", "issues")
 
-    def title(self) -> Heading:
-        return Heading(
-            f"{self.params.district.name}{self.term.label}教学质量分析报告",
-            level=1,
-            subtitle="全区报告 · 供教研室内部研判使用",
+    def title(self) -> Cover:
+        name = self.params.district.name
+        return Cover(
+            f"{name}{self.term.label}教学质量分析报告",
+            "全区报告",
+            self.mode,
+            back_href="index.html",
+            running=f"{name} {self.term.label} 全区报告",
+            unit=name,
         )
+
+    def summary(self) -> Summary:
+        """Pages 1-2: returns, targets, papers of concern, equity; internally the named 需关注学校."""
+        summary = findings.district_summary(
+            self.params.district.name, self.returns, self.results, self.read("scores", "targets"), self.trend,
+            self.read("scores", "equity"), self.params,
+        )  # fmt: skip
+        return self.with_attention(summary)
+
+    def with_attention(self, summary: Summary) -> Summary:
+        table = findings.attention_list(
+            self.results, self.read("scores", "targets"), self.read("scores", "change"), self.value_added,
+            self.returns, self.issues, self.params,
+        )  # fmt: skip
+        limit = int(self.params.findings.attention_max)
+        caption = f"需关注学校（{len(table)} 所，按需关注的原因数排列）"
+        if len(table) > limit:
+            caption = f"需关注学校（共 {len(table)} 所，列出原因最多的 {limit} 所）"
+        if table.empty:
+            return Summary(summary.lead, summary.groups, Note("没有学校出现需关注的情况。"))
+        shown = Table(table.head(limit), caption=caption, wide=True)
+        return Summary(summary.lead, summary.groups, shown)
+
+    def method_appendix(self) -> Paragraphs:
+        return Paragraphs(list(METHOD_NOTES))
 
     def returns_section(self) -> list:
         out: list = [Table(td.returns_summary(self.returns), caption="各类别学校报表提交情况")]
@@ -139,19 +205,29 @@ class DistrictView(View):
                     formats=FORMATS,
                 )
             )
-            out.append(Table(td.ranking_with_uncertainty(self.results, grade, subject, self.public, self.level)))
-            paper = (stats["grade"] == grade) & (stats["subject"] == subject)
-            schools = stats[units.is_level(stats, units.SCHOOL) & paper & (stats["tested_n"] >= self.min_n)]
-            district = stats[units.is_level(stats, units.DISTRICT) & paper]
-            if schools["mean"].notna().any():
-                out.append(
-                    charts.school_means_chart(
-                        schools,
-                        float(district["mean"].iloc[0]),
-                        f"{GRADE_LABELS[grade]}{subject}：各校平均分与全区平均",
-                        self.level,
-                    )
-                )
+            out.extend(self.paper_schools(grade, subject))
+        return out
+
+    def paper_schools(self, grade: int, subject: str) -> list:
+        """The internal edition: the schools with published figures, best first, their intervals and ranks, the
+        means chart; the others as a count."""
+        label = f"{GRADE_LABELS[grade]}{subject}"
+        table = td.ranking_with_uncertainty(self.results, grade, subject, self.level, self.params.ranking.rank_by)
+        out: list = [Table(table, caption=f"{label}：各校成绩（按平均分从高到低）", wide=True,
+                           cell_classes=("与全区比较",))]  # fmt: skip
+        hidden = td.unpublished_count(self.results, grade, subject)
+        if hidden:
+            out.append(Note(f"另有 {hidden} 所学校实考人数不足 {self.min_n} 人，成绩不公布，不在表中。"))
+        stats = self.stats
+        paper = (stats["grade"] == grade) & (stats["subject"] == subject)
+        schools = stats[units.is_level(stats, units.SCHOOL) & paper & (stats["tested_n"] >= self.min_n)]
+        district = stats[units.is_level(stats, units.DISTRICT) & paper]
+        if schools["mean"].notna().any():
+            out.append(
+                charts.school_means_chart(
+                    schools, float(district["mean"].iloc[0]), f"{label}：各校平均分与全区平均", self.level
+                )  # fmt: skip
+            )
         return out
 
     def funnel_section(self) -> list:
@@ -297,11 +373,34 @@ class PublicDistrictView(DistrictView):
     def issues(self) -> pd.DataFrame:
         return spec("checked", "issues").empty()  # the problem lists go to schools, not to the public
 
-    def rank_trend_section(self) -> Note:
-        return Note("公开版不含各校名次，排名统计表从略。")
+    def with_attention(self, summary: Summary) -> Summary:
+        return summary  # the named list is for the office only
 
-    def sensitivity_section(self) -> Note:
-        return Note("公开版不含名次，敏感性分析从略。")
+    def paper_schools(self, grade: int, subject: str) -> list:
+        """Each school against the district only, in category and code order: nothing to order schools by."""
+        table = td.school_bands(self.results, grade, subject)
+        return [Table(table, caption=f"{GRADE_LABELS[grade]}{subject}：各校与全区比较（按类别、学校代码排列）",
+                      cell_classes=("与全区比较",))]  # fmt: skip
+
+    def funnel_section(self) -> Note:
+        return Note("公开版不画各校的漏斗图：每所学校与全区比较的结果见上表的分档。")
+
+    def value_added_section(self) -> list:
+        va = self.value_added
+        if va.empty:
+            return [Note("没有上一学期的数据，本学期不计算增值与变化。")]
+        table = td.value_added_bands(va, self.returns)
+        return [Table(table, caption="各校增值与全区平均比较（按类别、学校代码排列）", wide=len(table.columns) > 8,
+                      cell_classes=tuple(table.columns[3:]))]  # fmt: skip
+
+    def quality_section(self) -> Note:
+        return Note("各校报表的数据问题清单已逐校发回核对，公开版不列出。被剔除的记录不计入本报告的任何数字。")
+
+    def rank_trend_section(self) -> None:
+        return None
+
+    def sensitivity_section(self) -> None:
+        return None
 
 
 # ---- a school's report ----------------------------------------------------------------------------------------
@@ -317,18 +416,30 @@ class SchoolView(View):
         self.school = self.returns.set_index("school_code").loc[school_code]
         self.name = self.school["school_name"]
 
-    def title(self) -> Heading:
+    def title(self) -> Cover:
         s = self.school
-        return Heading(
+        return Cover(
             f"{self.name}{self.term.label}教学质量分析报告",
-            level=1,
-            subtitle=f"{self.params.district.name} · 学校代码 {self.code} · {s['school_type']} · {s['category']}学校",
+            f"{self.params.district.name} · 学校代码 {self.code} · {s['school_type']} · {s['category']}学校",
+            self.mode,
+            back_href="../index.html",
+            running=f"{self.code} {self.name} {self.term.label}",
+            unit=self.name,
         )
 
     @cached_property
     def _comparisons(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         # school, category and district rows per paper; small cohorts masked (chart) or 样本过少 (tables)
         return self.catalog.derive(ts.comparisons, self.results, min_n=self.min_n)[self.code]
+
+    def summary(self) -> Summary:
+        """Page 1: strongest and weakest papers against the district, changes, value added, targets, data quality,
+        what to do first (the public edition without the data-quality statement)."""
+        return findings.school_summary(
+            self.name, self.code, self.results, self.read("scores", "change"), self.value_added,
+            self.read("scores", "targets"), None if self.public else self.own_issues(), str(self.school["status"]),
+            self.params,
+        )  # fmt: skip
 
     def gap_chart(self):
         return charts.school_gap_chart(self._comparisons[0], f"{self.name}：各科与全区的差异", self.level)
@@ -358,7 +469,7 @@ class SchoolView(View):
             out.append(
                 Table(
                     rows[shown],
-                    columns=labels_for(shown),
+                    columns=labels_for(shown) | rank_labels(self.params.ranking.rank_by),
                     formats=FORMATS,
                     highlight=units.is_level(rows, units.SCHOOL),
                 )
@@ -390,7 +501,8 @@ class SchoolView(View):
         )
 
     def standings(self) -> Table:
-        return Table(self.catalog.derive(ts.standings, self.results, public=self.public)[self.code])
+        table = self.catalog.derive(ts.standings, self.results, public=self.public, rank_by=self.params.ranking.rank_by)
+        return Table(table[self.code], cell_classes=("平均分与全区比较", "及格率与全区比较"))
 
     def sensitivity_section(self):
         return None
@@ -408,10 +520,11 @@ class SchoolView(View):
         change = self.read("scores", "change")
         return [
             Table(
-                self.catalog.derive(ts.value_added_tables, self.value_added, level=self.level).get(
+                self.catalog.derive(ts.value_added_tables, self.value_added, level=self.level, public=self.public).get(
                     self.code, ts.NO_ROWS
                 ),
                 caption="增值评价",
+                cell_classes=("与全区平均比较",),
             ),
             Table(
                 self.catalog.derive(ts.change_tables, change, public=self.public).get(self.code, ts.NO_ROWS),
@@ -491,11 +604,15 @@ class InternalSchoolView(SchoolView):
             ts.class_tables, self.read("scores", "class_stats"), self.read("scores", "tiers"), level=self.level
         )
         out: list = [
-            Table(table, caption=f"{GRADE_LABELS[grade]}班级对比") for grade, table in classes.get(self.code, [])
+            Table(table, caption=f"{GRADE_LABELS[grade]}班级对比", wide=True)
+            for grade, table in classes.get(self.code, [])
         ]
-        out.append(Heading("临界生名单（姓名 得分，按距分数线由近到远）", level=3))
         out.append(
-            Paragraphs(self.catalog.derive(ts.borderline_lines, self.read("scores", "borderline")).get(self.code, []))
+            Note(
+                f"临界生和学困生的名单（每班一张表，含学籍号、得分和距分数线的差距，可直接打印发给班主任）见随本报告发给学校的"
+                f"工作簿“{self.code}-学生名单.xlsx”。名单含学生个人信息，只在校内使用。",
+                title="学生名单",
+            )
         )
         return out
 

@@ -8,7 +8,7 @@ import pandas as pd
 from tqa.core import units
 from tqa.core.issues import SEVERITY_LABELS
 from tqa.core.vocabulary import EXAM_MODE_LEVEL, GRADE_LABELS
-from tqa.reports.labels import TOO_FEW, rank_range_text, rank_text
+from tqa.reports.labels import RANK_NAMES, TOO_FEW, rank_range_text, rank_text
 
 
 def grade_subjects(stats: pd.DataFrame) -> list[tuple[int, str]]:
@@ -76,10 +76,13 @@ def issue_list(issues: pd.DataFrame) -> pd.DataFrame:
     return out[["severity_label", "sheet", "excel_row", "column", "value", "message", "action"]]
 
 
-def rank_columns(rows: pd.DataFrame) -> dict[str, list[str]]:
-    """区排名 ('rank/n'), 名次区间 and 综合得分 as text, per school row (internal editions only)."""
+def rank_columns(rows: pd.DataFrame, rank_by: str) -> dict[str, list[str]]:
+    """The district rank by ``rank_by`` ('rank/n', headed by what it ranks), 名次区间 and 综合得分 as text, per
+    school row (internal editions only)."""
     return {
-        "区排名": [rank_text(r, n) for r, n in zip(rows["rank_district"], rows["n_ranked_district"])],
+        f"{RANK_NAMES[rank_by]}（全区）": [
+            rank_text(r, n) for r, n in zip(rows["rank_district"], rows["n_ranked_district"])
+        ],
         "名次区间": rank_range_text(rows["rank_lo"], rows["rank_hi"]),
         "综合得分": [f"{v:.1f}" if pd.notna(v) else "—" for v in rows["composite"]],
     }

@@ -10,10 +10,16 @@ import pandas as pd
 
 from tqa.core import units
 from tqa.core.issues import BLOCKING, FIXED, SEVERITY_LABELS, WARNING
-from tqa.core.vocabulary import GRADE_LABELS
+from tqa.core.ordering import sort_rows
+from tqa.core.vocabulary import GRADE_LABELS, SCHOOL_CATEGORIES
 from tqa.measures.academic.change import CHANGE_LABELS, STATUS_LABELS
-from tqa.reports.labels import TYPE_LABELS, interval_text, percent
-from tqa.reports.tables.common import is_level_graded, rank_columns, trend_cells, withhold_small
+from tqa.measures.cohorts import STATUS_FULL, STATUS_WITHHELD
+from tqa.reports.labels import TYPE_LABELS, band_words, interval_text, pct_text, percent
+from tqa.reports.tables.common import is_level_graded, rank_columns, trend_cells
+
+# How a value-added model was fitted, in words (tqa.measures.academic.valueadded: the exact profiled REML, or an
+# optimiser's fit when the guard preferred it).
+FIT_METHODS = {"profiled_reml": "限制性极大似然（精确解）"}
 
 
 def returns_summary(returns: pd.DataFrame) -> pd.DataFrame:
@@ -43,7 +49,8 @@ def participation_overview(stats: pd.DataFrame) -> pd.DataFrame:
     """District-level participation per grade and subject."""
     d = stats.loc[units.is_level(stats, units.DISTRICT)].copy()
     d["grade_label"] = d["grade"].map(GRADE_LABELS)
-    return d[["grade_label", "subject", "enrolled", "tested_n", "absent_n", "exempt_n", "invalid_n", "participation"]]
+    cols = ["grade_label", "subject", "enrolled", "participation_denominator", "tested_n", "absent_n", "exempt_n"]
+    return d[[*cols, "invalid_n", "participation"]]
 
 
 def low_participation(stats: pd.DataFrame, threshold: float) -> pd.DataFrame:
@@ -56,6 +63,7 @@ def low_participation(stats: pd.DataFrame, threshold: float) -> pd.DataFrame:
             "grade_label",
             "subject",
             "enrolled",
+            "participation_denominator",
             "tested_n",
             "absent_n",
             "exempt_n",
@@ -107,15 +115,33 @@ def params_table(params) -> pd.DataFrame:
     return pd.DataFrame(flatten(params.appendix()), columns=["参数", "取值"])
 
 
-def ranking_with_uncertainty(
-    results: pd.DataFrame, grade: int, subject: str, public: bool, level: float
-) -> pd.DataFrame:
-    """Schools on one paper: estimates with their intervals (at ``level``), the band against the district and,
-    internally, the rank beside its plausible range. Small cohorts show their sample status instead."""
-    s = results.loc[
+def _paper_schools(results: pd.DataFrame, grade: int, subject: str) -> pd.DataFrame:
+    return results.loc[
         units.is_level(results, units.SCHOOL) & (results["grade"] == grade) & (results["subject"] == subject)
     ]
-    s = s.sort_values(["mean", "pass_rate", "unit_code"], ascending=[False, False, True], na_position="last")
+
+
+def _published(rows: pd.DataFrame) -> pd.Series:
+    return rows["publishable"].fillna(False).astype(bool)
+
+
+def unpublished_count(results: pd.DataFrame, grade: int, subject: str) -> int:
+    """Schools on one paper whose figures are not published (too few tested students): a count, not rows."""
+    s = _paper_schools(results, grade, subject)
+    return int((~_published(s) & (s["tested_n"].fillna(0) > 0)).sum())
+
+
+def ranking_with_uncertainty(
+    results: pd.DataFrame, grade: int, subject: str, level: float, rank_by: str
+) -> pd.DataFrame:
+    """The internal edition: schools with published figures on one paper, best mean first: estimates with their
+    intervals (at ``level``), the band against the district, the rank by ``rank_by`` beside its plausible range.
+    Schools without published figures are not rows (``unpublished_count``): neither their figures nor their
+    place in the order can be read from the table."""
+    s = _paper_schools(results, grade, subject)
+    s = s[_published(s)].sort_values(
+        ["mean", "pass_rate", "unit_code"], ascending=[False, False, True], na_position="last"
+    )
     mean_col = f"平均分（{percent(level)}区间）"
     out = pd.DataFrame(
         {
@@ -125,19 +151,40 @@ def ranking_with_uncertainty(
             "实考": s["tested_n"],
             mean_col: interval_text(s["mean"], s["mean_lo"], s["mean_hi"]),
             f"及格率（{percent(level)}区间）": interval_text(
-                s["pass_rate"], s["pass_rate_lo"], s["pass_rate_hi"], "{:.0f}", 100
+                s["pass_rate"], s["pass_rate_lo"], s["pass_rate_hi"], "{:.1f}%", 100
             ),
-            "优秀率": [f"{v:.1%}" if pd.notna(v) else "—" for v in s["excellent_rate"]],
-            "低分率": [f"{v:.1%}" if pd.notna(v) else "—" for v in s["low_rate"]],
+            "优秀率": pct_text(s["excellent_rate"]),
+            "低分率": pct_text(s["low_rate"]),
             "与全区比较": s["mean_band"].fillna(s["pass_rate_band"]).fillna("—"),
+            "样本": s["sample_status"].replace({STATUS_FULL: ""}).fillna(""),
+        }
+    ).assign(**rank_columns(s, rank_by))
+    if is_level_graded(s):
+        out = out.drop(columns=[c for c in out if c == mean_col or "名次" in c or c == "综合得分"])
+    return out.reset_index(drop=True)
+
+
+def school_bands(results: pd.DataFrame, grade: int, subject: str) -> pd.DataFrame:
+    """The public edition: every school on one paper against the district only, in category then code order
+    (never in an order that follows a result): its band in the public wording, or why it has none."""
+    s = sort_rows(_paper_schools(results, grade, subject), ["category", "unit_code"], {"category": SCHOOL_CATEGORIES})
+    band = s["mean_band"].fillna(s["pass_rate_band"])
+    shown = _published(s) & band.notna()
+    reason = s["sample_status"].astype(object)
+    if "suppression_note" in s:  # hidden so that totals cannot give it away
+        note = s["suppression_note"].fillna("").astype(object)
+        reason = note.where(note != "", reason)
+    reason = reason.where(reason.notna(), STATUS_WITHHELD)
+    return pd.DataFrame(
+        {
+            "代码": s["unit_code"].to_numpy(),
+            "学校": s["unit_name"].to_numpy(),
+            "类别": s["category"].to_numpy(),
+            "与全区比较": [
+                w if ok else r for w, ok, r in zip(band_words(band, public=True), shown, reason.astype(object))
+            ],
         }
     )
-    if not public:
-        out = out.assign(**rank_columns(s))
-    out = withhold_small(out, s, first=4)
-    if is_level_graded(s):
-        out = out.drop(columns=[c for c in (mean_col, "区排名", "名次区间", "综合得分") if c in out])
-    return out.reset_index(drop=True)
 
 
 def change_grid_counts(change: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
@@ -195,7 +242,7 @@ def va_model_table(models: pd.DataFrame) -> pd.DataFrame:
             "校间方差 σ²u": models["sigma2_u"].map("{:.4f}".format),
             "校内方差 σ²e": models["sigma2_e"].map("{:.4f}".format),
             "ICC": models["icc"].map("{:.3f}".format),
-            "拟合方法": models["method"],
+            "拟合方法": [FIT_METHODS.get(m, "限制性极大似然（数值优化）") for m in models["method"]],
         }
     )
 
@@ -264,3 +311,22 @@ def district_rank_trend(trend: pd.DataFrame, grade: int, subject: str) -> pd.Dat
     for term in terms:
         out[term] = wide[term].to_numpy()
     return out.reset_index(drop=True)
+
+
+def value_added_bands(value_added: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
+    """The public edition's value added: one row per school (category, then code order; never by a result), one
+    column per paper, each cell the school's band against the district average in the public wording."""
+    va = value_added[value_added["grade"] >= 3]
+    schools = returns.drop_duplicates("school_code").set_index("school_code")
+    cells = va.assign(
+        paper=va["grade"].map(GRADE_LABELS) + va["subject"],
+        cell=band_words(va["band"].fillna("—"), public=True),
+    )
+    papers = list(dict.fromkeys(sort_rows(cells, ["grade", "subject"])["paper"]))
+    wide = cells.pivot_table(index="school_code", columns="paper", values="cell", aggfunc="first")
+    wide = wide.reindex(columns=papers).fillna("—").reset_index()
+    wide.insert(1, "学校", wide["school_code"].map(schools["school_name"]))
+    wide.insert(2, "类别", wide["school_code"].map(schools["category"]))
+    wide = sort_rows(wide, ["类别", "school_code"], {"类别": SCHOOL_CATEGORIES})
+    wide.columns.name = None
+    return wide.rename(columns={"school_code": "代码"})

@@ -22,7 +22,7 @@ from tqa.core import units
 from tqa.core.ordering import subject_sort_key
 from tqa.core.vocabulary import GRADE_LABELS
 from tqa.measures.academic.composite import MAIN_SCHEME
-from tqa.reports.labels import TYPE_LABELS, interval_text, pct_text, percent, rank_text
+from tqa.reports.labels import TYPE_LABELS, band_words, interval_text, pct_text, percent, rank_text
 from tqa.reports.tables.common import (
     comparison_table,
     lines_table,
@@ -127,8 +127,9 @@ def _published(results: pd.DataFrame, min_n: int) -> pd.DataFrame:
     return own.loc[shown, ["unit_code", "grade", "subject"]]
 
 
-def standings(results: pd.DataFrame, public: bool) -> Mapping[str, pd.DataFrame]:
-    """Per school and paper: its band against the district and (internally) its rank with the rank range."""
+def standings(results: pd.DataFrame, public: bool, rank_by: str) -> Mapping[str, pd.DataFrame]:
+    """Per school and paper: its band against the district (the public edition in its wording) and (internally)
+    its rank by ``rank_by`` with the rank range."""
     s = results[results["level"] == SCHOOL_LEVEL]
     s = s.assign(_s=subject_sort_key(s["subject"])).sort_values(["unit_code", "grade", "_s"], kind="stable")
     out = pd.DataFrame(
@@ -139,12 +140,12 @@ def standings(results: pd.DataFrame, public: bool) -> Mapping[str, pd.DataFrame]
             "实考": s["tested_n"],
             "平均标准分": [f"{v:+.2f}" if pd.notna(v) else "—" for v in s["mean_z"]],
             "比均率": [f"{v:.2f}" if pd.notna(v) else "—" for v in s["ratio_to_mean"]],
-            "平均分分档": s["mean_band"].fillna("—"),
-            "及格率分档": s["pass_rate_band"].fillna("—"),
+            "平均分与全区比较": band_words(s["mean_band"].fillna("—"), public),
+            "及格率与全区比较": band_words(s["pass_rate_band"].fillna("—"), public),
         }
     )
     if not public:
-        out = out.assign(**rank_columns(s))
+        out = out.assign(**rank_columns(s, rank_by))
     return Split(withhold_small(out, s, first=4), "unit_code")
 
 
@@ -202,7 +203,7 @@ def target_tables(targets: pd.DataFrame) -> Mapping[str, pd.DataFrame]:
 # ---- value added, change since last term, rank history ------------------------------------------------
 
 
-def value_added_tables(value_added: pd.DataFrame, level: float) -> Mapping[str, pd.DataFrame]:
+def value_added_tables(value_added: pd.DataFrame, level: float, public: bool) -> Mapping[str, pd.DataFrame]:
     """Per school, its value-added per paper with the interval (computed at ``level``) and the band."""
     v = value_added
     return Split(
@@ -214,7 +215,7 @@ def value_added_tables(value_added: pd.DataFrame, level: float) -> Mapping[str, 
                 "实考": v["tested_n"],
                 "匹配率": pct_text(v["match_rate"]),
                 f"增值（{percent(level)}区间）": interval_text(v["effect"], v["lo"], v["hi"], "{:+.2f}"),
-                "分档": v["band"].fillna("—"),
+                "与全区平均比较": band_words(v["band"].fillna("—"), public),
             }
         ),
         "school_code",
@@ -290,6 +291,8 @@ def class_tables(
             "优生": c["top_n"].astype("Int64"),
             "中等生": c["middle_n"].astype("Int64"),
             "学困生": c["struggling_n"].astype("Int64"),
+            "临界及格": c["near_pass_n"].astype("Int64"),
+            "临界优秀": c["near_excellent_n"].astype("Int64"),
         }
     )
     return Split(table, "school_code", _by_grade)
@@ -300,22 +303,6 @@ def _by_grade(part: pd.DataFrame) -> list[tuple[int, pd.DataFrame]]:
         (int(grade), rows.drop(columns="grade").reset_index(drop=True))
         for grade, rows in part.groupby("grade", sort=False)
     ]
-
-
-def borderline_lines(borderline: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
-    """临界生 per school and class, as (class label, "语文 临界及格：张三 57、李四 58；…") lines, classes in grade
-    and class order, students closest to the line first."""
-    b = borderline.assign(_s=subject_sort_key(borderline["subject"]))
-    b = b.sort_values(["school_code", "grade", "class_no", "_s", "borderline", "gap", "student_id"], kind="stable")
-    b = b.assign(entry=[f"{n} {s:g}" for n, s in zip(b["name"], b["score"])])
-    cls = ["school_code", "grade", "class_no"]
-    parts = b.groupby([*cls, "_s", "subject", "borderline"], sort=False)["entry"].agg("、".join).reset_index()
-    parts["part"] = parts["subject"].astype(str) + " " + parts["borderline"].astype(str) + "：" + parts["entry"]
-    lines = parts.groupby(cls, sort=False)["part"].agg("；".join).reset_index()
-    out: dict[str, list[tuple[str, str]]] = {}
-    for code, grade, class_no, text in lines[[*cls, "part"]].itertuples(index=False, name=None):
-        out.setdefault(code, []).append((f"{GRADE_LABELS[int(grade)]}{int(class_no)}班", text))
-    return out
 
 
 def line_tables(stats: pd.DataFrame) -> Mapping[str, pd.DataFrame]:
