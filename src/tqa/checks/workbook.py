@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from tqa.checks.step import STATUS_SET_ASIDE
 from tqa.core.issues import BLOCKING, FIXED, SEVERITY_LABELS, WARNING
 from tqa.io.xlsx import put, save_workbook
 
@@ -85,7 +86,9 @@ def _issue_rows(issues: pd.DataFrame) -> tuple[list[list], list[str]]:
 
 
 def summary_frame(issues: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
-    """Per school: name, submitted (是/否), counts per severity, status."""
+    """Per school: name, submitted (是/否), counts per severity, status (returns.status, see
+    tqa.checks.step.school_status; a school missing from the returns, e.g. one not in the registry, was set
+    aside)."""
     ret = returns.drop_duplicates("school_code").set_index("school_code")
     codes = sorted(set(ret.index.dropna()) | set(issues["school_code"].dropna()))
     counts = issues.dropna(subset=["school_code"]).groupby(["school_code", "severity"]).size()
@@ -101,7 +104,7 @@ def summary_frame(issues: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
                 "阻断": int(counts.get((code, BLOCKING), 0)),
                 "警告": int(counts.get((code, WARNING), 0)),
                 "已自动修正": int(counts.get((code, FIXED), 0)),
-                "状态": _text(ret.loc[code, "status"]) if in_ret and "status" in ret else "暂不纳入统计",
+                "状态": _text(ret.loc[code, "status"]) if in_ret and "status" in ret else STATUS_SET_ASIDE,
             }
         )
     return pd.DataFrame(rows, columns=list(SUMMARY_HEADERS))
