@@ -22,7 +22,7 @@ from tqa.checks import (
     run_checks,
     school_status,
 )
-from tqa.checks.workbook import HEADERS, SUMMARY_SHEET, write_quality_workbook
+from tqa.checks.workbook import HEADERS, REPLY_HEADER, SUMMARY_SHEET, write_quality_workbook
 from tqa.core.issues import ISSUE_COLUMNS, Issue, issues_frame
 from tqa.io.office import read_exam_spec, read_item_spec, read_registry
 from tqa.schema import office, sheets
@@ -508,7 +508,7 @@ def test_workbook_is_byte_identical_and_has_expected_sheets(tmp_path, messy_resu
     assert rows["003"][header.index("已自动修正")] == 1 and rows["003"][header.index("状态")] == STATUS_FIXED
     assert rows["004"][header.index("是否提交")] == "否" and rows["004"][header.index("状态")] == STATUS_MISSING
     s001 = wb["001 城东小学"]
-    assert [c.value for c in s001[1]] == list(HEADERS)
+    assert [c.value for c in s001[1]] == [*HEADERS, REPLY_HEADER]
     assert s001.freeze_panes == "A2"
     body = list(s001.iter_rows(min_row=2, values_only=True))
     assert [(r[2], r[3], r[4], r[5]) for r in body] == [
@@ -603,6 +603,41 @@ def test_a_school_whose_rows_were_all_kept_is_not_shown_as_set_aside(tmp_path):
     assert rows["001"][header.index("状态")] == STATUS_KEPT
     assert rows["002"][header.index("状态")] == STATUS_OK
     assert f"{STATUS_KEPT}：1 所（001）" in res.summary()
+
+
+def test_workbook_has_a_reply_column_and_prints_on_a4_landscape(tmp_path, messy_result):
+    district = Issue(
+        "checks", "blocking", "exam_spec_duplicate", None, "考试安排", 3, "学科", "数学", "重复", "运行已停止"
+    )
+    issues = pd.concat([messy_result.issues, issues_frame([district])], ignore_index=True)
+    path = write_quality_workbook(issues, messy_result.tables["returns"], tmp_path / "dq.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [
+        SUMMARY_SHEET,
+        "全部问题",
+        "全区问题",
+        "001 城东小学",
+        "002 城西中学",
+        "003 南山九年一贯制学校",
+    ]
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert (setup.orientation, int(setup.paperSize)) == ("landscape", int(ws.PAPERSIZE_A4)), ws.title
+        assert (setup.fitToWidth, setup.fitToHeight, ws.sheet_properties.pageSetUpPr.fitToPage) == (1, 0, True)
+        assert ws.print_title_rows == "$1:$1", ws.title  # the header row on every printed page
+        assert ws.oddHeader.center.text == "&A" and "&P" in ws.oddFooter.center.text, ws.title
+    # the school's reply: last column of the sheets a school answers, empty, unlocked, wide, wrapped
+    for title in ("全部问题", "001 城东小学", "002 城西中学", "003 南山九年一贯制学校"):
+        ws = wb[title]
+        assert [c.value for c in ws[1]] == [*HEADERS, REPLY_HEADER], title
+        col = len(HEADERS) + 1
+        cells = [ws.cell(row=r, column=col) for r in range(2, ws.max_row + 1)]
+        assert cells and all(c.value is None for c in cells), title
+        assert all(not c.protection.locked and c.alignment.wrap_text for c in cells), title
+        assert ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width >= 30
+    assert wb["全部问题"].auto_filter.ref == f"A1:J{len(issues) + 1}"
+    assert REPLY_HEADER not in [c.value for c in wb[SUMMARY_SHEET][1]]
+    assert REPLY_HEADER not in [c.value for c in wb["全区问题"][1]]  # the office's own problems: no school replies
 
 
 def test_suite_files_are_canonical_and_well_formed():
