@@ -512,7 +512,7 @@ def test_workbook_is_byte_identical_and_has_expected_sheets(tmp_path, messy_resu
     assert s001.freeze_panes == "A2"
     body = list(s001.iter_rows(min_row=2, values_only=True))
     assert [(r[2], r[3], r[4], r[5]) for r in body] == [
-        ("学业成绩", 2, "学籍号", "A01"),
+        ("学业成绩", 2, "全国学籍号", "A01"),
         ("学业成绩", 3, "数学", "150"),
     ]
     assert {r[8] for r in body} == {"警告"}

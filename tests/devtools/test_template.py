@@ -259,6 +259,22 @@ def test_a_filled_item_sheet_cleans(tmp_path, raw_root):
     assert [i for i in ctx.issues if i.severity != "fixed"] == []
 
 
+def test_one_word_for_the_student_id_everywhere_in_the_template(template_with_items):
+    """学业成绩 and 小题得分 said 全国学籍号, 体质健康 and 作业与睡眠 学籍号: one term now, the one the returns'
+    header aliases take as canonical (学籍号 is still read, as an alias)."""
+    import re
+
+    wb = openpyxl.load_workbook(template_with_items)
+    with_ids = [s for s in sheets.SHEETS if "student_id" in s.by_name]
+    assert [wb[s.name]["A1"].value for s in with_ids] == ["全国学籍号"] * len(with_ids)
+    texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value]
+    texts += [
+        t for ws in wb.worksheets for dv in ws.data_validations.dataValidation for t in (dv.prompt, dv.error) if t
+    ]
+    assert [t for t in texts if re.search("(?<!全国)学籍号", t)] == []
+    assert "学籍号" in sheets.SCORES.field("student_id").aliases  # older templates' returns still read
+
+
 def test_every_ranged_field_has_its_spec_range_in_the_template(template):
     """The template's validations come from the same sheet specs as the checks (one range, one place)."""
     from openpyxl.utils import get_column_letter

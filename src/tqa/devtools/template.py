@@ -316,7 +316,7 @@ def _within(text: str, short: str, limit: int) -> str:
 
 
 def add_item_sheet(wb: openpyxl.Workbook, items: pd.DataFrame) -> None:
-    """The optional 小题得分 sheet: 全国学籍号, 年级, 学科, then one column per item label; each item cell takes
+    """The optional 小题得分 sheet: the student's id, 年级, 学科, then one column per item label; each item cell takes
     缺考 or 0 to the item's full marks in the paper its row names (item_formula)."""
     ws = wb.create_sheet(sheets.ITEMS.name)
     columns = item_columns(items)
@@ -364,7 +364,7 @@ def add_item_sheet(wb: openpyxl.Workbook, items: pd.DataFrame) -> None:
     row = help_ws.max_row + 1
     put(help_ws.cell(row=row, column=1), sheets.ITEMS.name).font = Font(bold=True)
     text = (
-        f"可选，只有参加全区试卷分析的试卷（{papers}）填写：每名学生每份试卷一行，填全国学籍号、年级、学科和每道小题的得分"
+        f"可选，只有参加全区试卷分析的试卷（{papers}）填写：每名学生每份试卷一行，填{'、'.join(ids)}和每道小题的得分"
         f"（0 到该卷该题的满分：同一题号在不同试卷中满分可能不同，请先选年级和学科，再填各题）；"
         f"缺考的学生各题填“{vocab.ABSENT}”，免考学生不列入。本卷没有的题留空。"
     )
