@@ -11,8 +11,18 @@ import pandas as pd
 import pytest
 
 from helpers import params_with
-from tqa.checks import STATUS_MISSING, STATUS_OK, STATUS_PARTIAL, STATUS_SET_ASIDE, read_suite_files, run_checks
-from tqa.checks.workbook import HEADERS, SUMMARY_SHEET, write_quality_workbook
+from tqa.checks import (
+    STATUS_FIXED,
+    STATUS_KEPT,
+    STATUS_MISSING,
+    STATUS_OK,
+    STATUS_PARTIAL,
+    STATUS_SET_ASIDE,
+    read_suite_files,
+    run_checks,
+    school_status,
+)
+from tqa.checks.workbook import HEADERS, REPLY_HEADER, SUMMARY_SHEET, write_quality_workbook
 from tqa.core.issues import ISSUE_COLUMNS, Issue, issues_frame
 from tqa.io.office import read_exam_spec, read_item_spec, read_registry
 from tqa.schema import office, sheets
@@ -495,18 +505,139 @@ def test_workbook_is_byte_identical_and_has_expected_sheets(tmp_path, messy_resu
     rows = {r[0]: r for r in summary.iter_rows(min_row=2, values_only=True)}
     # 001: one score (warning) + one conflict (warning); 004 not submitted
     assert rows["001"][header.index("警告")] == 2 and rows["001"][header.index("状态")] == STATUS_PARTIAL
-    assert rows["003"][header.index("已自动修正")] == 1 and rows["003"][header.index("状态")] == STATUS_OK
+    assert rows["003"][header.index("已自动修正")] == 1 and rows["003"][header.index("状态")] == STATUS_FIXED
     assert rows["004"][header.index("是否提交")] == "否" and rows["004"][header.index("状态")] == STATUS_MISSING
     s001 = wb["001 城东小学"]
-    assert [c.value for c in s001[1]] == list(HEADERS)
+    assert [c.value for c in s001[1]] == [*HEADERS, REPLY_HEADER]
     assert s001.freeze_panes == "A2"
     body = list(s001.iter_rows(min_row=2, values_only=True))
     assert [(r[2], r[3], r[4], r[5]) for r in body] == [
-        ("学业成绩", 2, "学籍号", "A01"),
+        ("学业成绩", 2, "全国学籍号", "A01"),
         ("学业成绩", 3, "数学", "150"),
     ]
     assert {r[8] for r in body} == {"警告"}
     assert wb["全部问题"].auto_filter.ref is not None
+
+
+# ---- school status: what was done to the school's rows ------------------------------------------
+DROP_ROW = ("warning", "已剔除该行")
+DROP_CELL = ("warning", "该成绩不计入统计")
+DROP_MEASURE = ("warning", "该校不纳入体质健康统计")
+KEPT = ("warning", "已保留，请核对")
+IGNORED = ("warning", "已忽略")
+AUTO_FIXED = ("fixed", "已自动修正")
+SKIPPED = ("fixed", "已跳过")
+
+
+@pytest.mark.parametrize(
+    "submitted, set_aside, problems, status",
+    [
+        (True, False, [], STATUS_OK),
+        (True, False, [AUTO_FIXED], STATUS_FIXED),
+        (True, False, [SKIPPED, AUTO_FIXED], STATUS_FIXED),
+        (True, False, [KEPT], STATUS_KEPT),
+        (True, False, [IGNORED, AUTO_FIXED], STATUS_KEPT),
+        (True, False, [DROP_ROW], STATUS_PARTIAL),
+        (True, False, [DROP_CELL], STATUS_PARTIAL),
+        (True, False, [DROP_MEASURE], STATUS_PARTIAL),
+        (True, False, [KEPT, AUTO_FIXED, DROP_ROW], STATUS_PARTIAL),
+        (True, False, [("warning", "某种新的处理方式")], STATUS_PARTIAL),  # unknown wording: never "kept"
+        (True, True, [KEPT], STATUS_SET_ASIDE),
+        (True, True, [("blocking", "运行已停止；请核对学校代码或更新学校名册")], STATUS_SET_ASIDE),
+        (False, False, [], STATUS_MISSING),
+        (False, True, [("warning", "该校暂无数据，不纳入统计")], STATUS_MISSING),
+    ],
+)
+def test_school_status(submitted, set_aside, problems, status):
+    assert school_status(submitted, set_aside, problems) == status
+
+
+def test_every_suite_warning_that_sets_data_aside_says_so():
+    """A rule whose meta.set_aside leaves data out must not be worded as keeping it (school_status reads the
+    action), and a rule that sets nothing aside is blocking (the run stops)."""
+    from tqa.core.issues import sets_data_aside
+
+    for suite in read_suite_files(SUITES).values():
+        for e in suite["expectations"]:
+            meta = e["meta"]
+            assert sets_data_aside(meta["severity"], meta["action"]), meta["rule"]
+            assert meta["set_aside"] != "none" or meta["severity"] == "blocking", meta["rule"]
+
+
+def _kept_only_result():
+    """001: a school name that differs from the registry's (kept, to be checked) and a full-width digit
+    (fixed); nothing of 001 is set aside."""
+    t = clean_tables()
+    t["issues"] = issues_frame(
+        [
+            Issue(
+                "clean",
+                "warning",
+                "name_mismatch",
+                "001",
+                "学校信息",
+                2,
+                "学校名称",
+                "城东小",
+                "学校名称填写为“城东小”，与名册登记名称“城东小学”不一致",
+                "已保留，请核对",
+            ),
+            Issue(
+                "clean", "fixed", "fullwidth_digits", "001", S, 2, "语文", "９５", "全角数字已转换为半角", "已自动修正"
+            ),
+        ]
+    )
+    return run(t)
+
+
+def test_a_school_whose_rows_were_all_kept_is_not_shown_as_set_aside(tmp_path):
+    res = _kept_only_result()
+    ret = res.tables["returns"].set_index("school_code")
+    assert ret.loc["001", "status"] == STATUS_KEPT and ret.loc["001", "usable"]
+    assert ret.loc["002", "status"] == STATUS_OK
+    assert len(res.tables["students"].query("school_code == '001'")) == 3  # nothing of 001 set aside
+    path = write_quality_workbook(res.issues, res.tables["returns"], tmp_path / "dq.xlsx")
+    summary = openpyxl.load_workbook(path)[SUMMARY_SHEET]
+    header = [c.value for c in summary[1]]
+    rows = {r[0]: r for r in summary.iter_rows(min_row=2, values_only=True)}
+    assert rows["001"][header.index("状态")] == STATUS_KEPT
+    assert rows["002"][header.index("状态")] == STATUS_OK
+    assert f"{STATUS_KEPT}：1 所（001）" in res.summary()
+
+
+def test_workbook_has_a_reply_column_and_prints_on_a4_landscape(tmp_path, messy_result):
+    district = Issue(
+        "checks", "blocking", "exam_spec_duplicate", None, "考试安排", 3, "学科", "数学", "重复", "运行已停止"
+    )
+    issues = pd.concat([messy_result.issues, issues_frame([district])], ignore_index=True)
+    path = write_quality_workbook(issues, messy_result.tables["returns"], tmp_path / "dq.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [
+        SUMMARY_SHEET,
+        "全部问题",
+        "全区问题",
+        "001 城东小学",
+        "002 城西中学",
+        "003 南山九年一贯制学校",
+    ]
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert (setup.orientation, int(setup.paperSize)) == ("landscape", int(ws.PAPERSIZE_A4)), ws.title
+        assert (setup.fitToWidth, setup.fitToHeight, ws.sheet_properties.pageSetUpPr.fitToPage) == (1, 0, True)
+        assert ws.print_title_rows == "$1:$1", ws.title  # the header row on every printed page
+        assert ws.oddHeader.center.text == "&A" and "&P" in ws.oddFooter.center.text, ws.title
+    # the school's reply: last column of the sheets a school answers, empty, unlocked, wide, wrapped
+    for title in ("全部问题", "001 城东小学", "002 城西中学", "003 南山九年一贯制学校"):
+        ws = wb[title]
+        assert [c.value for c in ws[1]] == [*HEADERS, REPLY_HEADER], title
+        col = len(HEADERS) + 1
+        cells = [ws.cell(row=r, column=col) for r in range(2, ws.max_row + 1)]
+        assert cells and all(c.value is None for c in cells), title
+        assert all(not c.protection.locked and c.alignment.wrap_text for c in cells), title
+        assert ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width >= 30
+    assert wb["全部问题"].auto_filter.ref == f"A1:J{len(issues) + 1}"
+    assert REPLY_HEADER not in [c.value for c in wb[SUMMARY_SHEET][1]]
+    assert REPLY_HEADER not in [c.value for c in wb["全区问题"][1]]  # the office's own problems: no school replies
 
 
 def test_suite_files_are_canonical_and_well_formed():
@@ -539,7 +670,7 @@ def test_summary_counts_and_statuses(messy_result):
     text = messy_result.summary()
     assert "问题：阻断 0 条，警告 4 条，已自动修正 1 条。" in text
     assert "学校：共 4 所，已提交 3 所，可用 3 所。" in text
-    assert "有问题（已剔除部分记录）：2 所（001、002）" in text and "未提交：1 所（004）" in text
+    assert f"{STATUS_PARTIAL}：2 所（001、002）" in text and "未提交：1 所（004）" in text
     assert "没有阻断问题" in text
     assert list(messy_result.issues.columns) == list(ISSUE_COLUMNS)
     assert messy_result.issues["stage"].value_counts().to_dict() == {"checks": 4, "clean": 1}

@@ -323,6 +323,7 @@ def test_messy_other_sheets_warnings_exact(tables):
     ]
     assert _texts(iss, school_code="001", sheet="体质健康") == [
         F + "工作表「体质健康」，第 1 行，体测总分=“体测总分”：表头“体测总分”（D 列）已按“学年总分”识别（已自动修正）",
+        F + "工作表「体质健康」，第 1 行，学籍号=“学籍号”：表头“学籍号”（A 列）已按“全国学籍号”识别（已自动修正）",
         W + "工作表「体质健康」，第 3 行，体测总分=“缺考”：体测总分“缺考”无法识别，没有可用的体测成绩（已剔除该行）",
     ]
     assert _texts(iss, school_code="001", sheet="作业与睡眠") == [

@@ -8,6 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from helpers import excel
 from tqa.core import vocabulary as vocab
 from tqa.devtools.sample.model import exam_spec
 from tqa.devtools.sample.writer import write_csv
@@ -137,6 +138,11 @@ def test_no_item_sheet_without_an_item_spec(template):
     assert sheets.ITEMS.name not in openpyxl.load_workbook(template).sheetnames
 
 
+def _accepts(dv, col: str, grade: str | None, subject: str | None, value) -> bool:
+    """Whether Excel takes ``value`` in row 2 of column ``col`` of the 小题得分 sheet (年级 B, 学科 C)."""
+    return bool(excel.evaluate(dv.formula1, {"B2": grade, "C2": subject, f"{col}2": value}))
+
+
 def test_item_sheet_follows_the_item_spec(template_with_items):
     from openpyxl.utils import get_column_letter
 
@@ -147,19 +153,126 @@ def test_item_sheet_follows_the_item_spec(template_with_items):
     assert wb.sheetnames[-1] == sheets.ITEMS.name
     ws = wb[sheets.ITEMS.name]
     header = [c.value for c in ws[1]]
-    assert header[:3] == ["全国学籍号", "年级", "学科"]
+    assert header[:3] == list(sheets.ITEMS.columns.values())
     assert header[3:] == list(dict.fromkeys(spec["item"].astype(str)))  # union of both papers' items
     dv = _validations(ws)
     assert dv["B2:B5000"].formula1 == '"六年级,九年级"'
     assert dv["C2:C5000"].formula1 == '"数学"'
-    assert dv["D2:D5000"].formula1 == 'OR(D2="缺考",AND(ISNUMBER(D2),D2>=0,D2<=3))'  # item 1: 3 marks
-    # every column takes up to the largest full marks its label has in any paper
+    # item 1: 3 marks in both papers
+    assert dv["D2:D5000"].formula1 == (
+        'OR(D2="缺考",AND(ISNUMBER(D2),D2>=0,D2<=IF(OR($B2&$C2="六年级数学",$B2&$C2="九年级数学"),3,-1)))'
+    )
+    # every cell takes up to its item's full marks in the paper of its row, and nothing in a paper without it
     for j, label in enumerate(header[3:], start=4):
-        top = spec.loc[spec["item"].astype(str) == label, "full_marks"].max()
         col = get_column_letter(j)
-        assert dv[f"{col}2:{col}5000"].formula1.endswith(f"{col}2<={top:g}))"), label
+        v = dv[f"{col}2:{col}5000"]
+        assert len(v.formula1) <= 255 and len(v.prompt) <= 255 and len(v.error) <= 225, label
+        for grade in (6, 9):
+            row = spec[(spec["grade"] == grade) & (spec["item"].astype(str) == label)]
+            g = vocab.GRADE_LABELS[grade]
+            if len(row):
+                full = float(row["full_marks"].item())
+                assert _accepts(v, col, g, "数学", full) and _accepts(v, col, g, "数学", 0), (label, g)
+                assert not _accepts(v, col, g, "数学", full + 0.5), (label, g)
+            else:
+                assert not _accepts(v, col, g, "数学", 1), (label, g)
+            assert _accepts(v, col, g, "数学", "缺考")
+            assert not _accepts(v, col, g, "数学", "八"), (label, g)
     help_text = "\n".join(str(c.value) for row in wb["填表说明"].iter_rows() for c in row if c.value)
     assert "小题得分" in help_text and "六年级数学" in help_text and "九年级数学" in help_text
+
+
+def _item_template(tmp_path, items: pd.DataFrame) -> openpyxl.Workbook:
+    from tqa.devtools.template import add_item_sheet, build_template
+    from tqa.io.xlsx import save_workbook
+
+    wb = build_template(TERM, exam_spec())
+    add_item_sheet(wb, items)
+    return openpyxl.load_workbook(save_workbook(wb, tmp_path / "template.xlsx"))
+
+
+def test_item_cells_are_validated_against_their_own_papers_full_marks(tmp_path):
+    """第 3 题 is worth 5 in 六年级数学 and 2 in 九年级数学: a 九年级 row must not take 3 (it did when every
+    column took the largest full marks of its label in any paper)."""
+    items = pd.DataFrame(
+        {
+            "grade": [6, 6, 6, 9, 9],
+            "subject": ["数学"] * 5,
+            "item": ["1", "3", "4", "1", "3"],
+            "full_marks": [3.0, 5.0, 6.0, 3.0, 2.0],
+            "type": ["客观", "主观", "主观", "客观", "客观"],
+        }
+    )
+    ws = _item_template(tmp_path, items)[sheets.ITEMS.name]
+    header = [c.value for c in ws[1]]
+    assert header[3:] == ["1", "3", "4"]
+    dv = _validations(ws)["E2:E5000"]  # 第 3 题
+    assert not _accepts(dv, "E", "九年级", "数学", 3)  # above 九年级's 2, below 六年级's 5
+    assert not _accepts(dv, "E", "九年级", "数学", 2.5)
+    assert _accepts(dv, "E", "九年级", "数学", 2) and _accepts(dv, "E", "九年级", "数学", 0)
+    assert _accepts(dv, "E", "六年级", "数学", 5) and not _accepts(dv, "E", "六年级", "数学", 5.5)
+    assert _accepts(dv, "E", "九年级", "数学", "缺考")
+    assert not _accepts(dv, "E", None, None, 1)  # choose the paper first
+    assert "九年级数学 2 分" in dv.error and "六年级数学 5 分" in dv.error
+    only_six = _validations(ws)["F2:F5000"]  # 第 4 题: 六年级 only
+    assert _accepts(only_six, "F", "六年级", "数学", 6) and not _accepts(only_six, "F", "九年级", "数学", 1)
+
+
+def test_item_formula_stays_within_excels_limit(tmp_path):
+    from tqa.devtools.template import item_formula
+
+    # 14 papers share 第 1 题: 9 of them worth 2, 5 worth 4; the strict formula is too long, so the largest
+    # group becomes the default branch and every paper still gets its own maximum
+    papers = [(g, s) for g in range(3, 10) for s in ("数学", "语文")]
+    fulls = {p: (4.0 if i % 3 == 0 else 2.0) for i, p in enumerate(papers)}
+    formula = item_formula("D2", "$B2", "$C2", fulls)
+    assert len(formula) <= 255
+    for (g, s), full in fulls.items():
+        cells = {"B2": vocab.GRADE_LABELS[g], "C2": s}
+        assert excel.evaluate(formula, {**cells, "D2": full}) and not excel.evaluate(formula, {**cells, "D2": full + 1})
+    too_many = {(g, f"科目{k}"): float(k) for g in range(1, 10) for k in range(1, 6)}
+    with pytest.raises(ValueError, match="255"):
+        item_formula("D2", "$B2", "$C2", too_many)
+
+
+def test_a_filled_item_sheet_cleans(tmp_path, raw_root):
+    """What the template asks for is what cleaning reads: one row per student and paper, the item columns."""
+    from tqa.clean.reader import read_workbook
+    from tqa.clean.sheets import Ctx, ExamSpec, clean_sheet
+    from tqa.devtools.sample.items import item_spec
+
+    wb = _item_template(tmp_path, item_spec())
+    ws = wb[sheets.ITEMS.name]
+    header = [c.value for c in ws[1]]
+    for row, (grade, scores) in enumerate((("六年级", {"1": 3, "9": 4}), ("九年级", {"1": 2, "9": "缺考"})), start=2):
+        ws.cell(row=row, column=1, value=f"G{row:018d}")
+        ws.cell(row=row, column=2, value=grade)
+        ws.cell(row=row, column=3, value="数学")
+        for label, score in scores.items():
+            ws.cell(row=row, column=header.index(label) + 1, value=score)
+    wb.save(tmp_path / "filled.xlsx")
+    grid = read_workbook(tmp_path / "filled.xlsx", "calamine")[sheets.ITEMS.name]
+    ctx = Ctx("001", "某校", "filled.xlsx")
+    spec = read_exam_spec(raw_root / TERM / office.OFFICE_DIR / office.EXAM_SPEC.file)
+    out = clean_sheet(grid, ctx, ExamSpec.from_frame(spec))
+    assert [r[-4:] for r in out.items] == [(6, "数学", "1", 3.0), (6, "数学", "9", 4.0), (9, "数学", "1", 2.0)]
+    assert [i for i in ctx.issues if i.severity != "fixed"] == []
+
+
+def test_one_word_for_the_student_id_everywhere_in_the_template(template_with_items):
+    """学业成绩 and 小题得分 said 全国学籍号, 体质健康 and 作业与睡眠 学籍号: one term now, the one the returns'
+    header aliases take as canonical (学籍号 is still read, as an alias)."""
+    import re
+
+    wb = openpyxl.load_workbook(template_with_items)
+    with_ids = [s for s in sheets.SHEETS if "student_id" in s.by_name]
+    assert [wb[s.name]["A1"].value for s in with_ids] == ["全国学籍号"] * len(with_ids)
+    texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value]
+    texts += [
+        t for ws in wb.worksheets for dv in ws.data_validations.dataValidation for t in (dv.prompt, dv.error) if t
+    ]
+    assert [t for t in texts if re.search("(?<!全国)学籍号", t)] == []
+    assert "学籍号" in sheets.SCORES.field("student_id").aliases  # older templates' returns still read
 
 
 def test_every_ranged_field_has_its_spec_range_in_the_template(template):

@@ -90,7 +90,7 @@ def test_quality_workbook_writes_hostile_values_names_and_headers_as_text(tmp_pa
             "school_name": [name],
             "submitted": [True],
             "usable": [True],
-            "status": ["有问题（已剔除部分记录）"],
+            "status": ["有待核对（记录已保留）"],
         }
     )
     path = write_quality_workbook(issues, returns, tmp_path / "data-quality.xlsx")

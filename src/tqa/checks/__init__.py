@@ -5,13 +5,17 @@ school statuses. The office's files are read with ``tqa.io.office``.
 """
 
 from tqa.checks.step import (
+    STATUS_FIXED,
+    STATUS_KEPT,
     STATUS_MISSING,
     STATUS_OK,
     STATUS_PARTIAL,
     STATUS_SET_ASIDE,
+    STATUSES,
     BlockingDataError,
     CheckResult,
     run_checks,
+    school_status,
     summarise,
 )
 from tqa.checks.suites import load_suites, read_suite_files
@@ -20,11 +24,15 @@ __all__ = [
     "BlockingDataError",
     "CheckResult",
     "run_checks",
+    "school_status",
     "summarise",
     "load_suites",
     "read_suite_files",
+    "STATUSES",
     "STATUS_OK",
+    "STATUS_FIXED",
+    "STATUS_KEPT",
     "STATUS_PARTIAL",
-    "STATUS_MISSING",
     "STATUS_SET_ASIDE",
+    "STATUS_MISSING",
 ]

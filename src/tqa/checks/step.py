@@ -4,6 +4,7 @@ warning-level failures point at, and decide whether the run may go on (no blocki
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,15 +15,29 @@ from tqa.checks import engine
 from tqa.checks.frames import RATINGS, build_frames, conform, enrolment_frame, text_keys, with_row
 from tqa.checks.suites import load_suites
 from tqa.core import vocabulary as vocab
-from tqa.core.issues import BLOCKING, FIXED, ISSUE_COLUMNS, SEVERITY_LABELS, WARNING, Issue, issues_frame
+from tqa.core.issues import (
+    BLOCKING,
+    FIXED,
+    ISSUE_COLUMNS,
+    SEVERITY_LABELS,
+    WARNING,
+    Issue,
+    issues_frame,
+    sets_data_aside,
+)
 from tqa.params import Params
 from tqa.schema.tables import ROW_TABLES
 
 STAGE = "checks"
-STATUS_OK = "正常"
-STATUS_PARTIAL = "有问题（已剔除部分记录）"
+# A school's status (returns.status): what was done to its rows, as the 汇总 sheet of data-quality.xlsx and
+# the index page show it (see school_status).
+STATUS_OK = "无问题"
+STATUS_FIXED = "已自动修正"
+STATUS_KEPT = "有待核对（记录已保留）"
+STATUS_PARTIAL = "部分记录已剔除"
+STATUS_SET_ASIDE = "暂不纳入统计（整校问题）"
 STATUS_MISSING = "未提交"
-STATUS_SET_ASIDE = "暂不纳入统计"
+STATUSES = (STATUS_OK, STATUS_FIXED, STATUS_KEPT, STATUS_PARTIAL, STATUS_SET_ASIDE, STATUS_MISSING)
 FINAL_SUITE = "usable_returns"  # runs last, on the returns left usable
 LATE_SUITES = ("enrolment",)  # run after the other suites' set-asides
 
@@ -220,16 +235,38 @@ def _without_set_aside_students(
     return out
 
 
+def school_status(submitted: bool, set_aside: bool, problems: Iterable[tuple[str, str]]) -> str:
+    """A school's status from what was done to its return: ``problems`` are the (severity, action) of its
+    issues, clean and checks stages alike; ``set_aside``: the whole school is left out of the statistics.
+    Not submitted, then set aside as a whole, then some of its data set aside (a row, a value, a measure),
+    then problems whose rows were kept for the school to check, then values only fixed, then none."""
+    if not submitted:
+        return STATUS_MISSING
+    if set_aside:
+        return STATUS_SET_ASIDE
+    problems = list(problems)
+    if any(sets_data_aside(severity, action) for severity, action in problems):
+        return STATUS_PARTIAL
+    if any(severity != FIXED for severity, _ in problems):
+        return STATUS_KEPT
+    return STATUS_FIXED if problems else STATUS_OK
+
+
 def returns_status(returns: pd.DataFrame, issues: pd.DataFrame, aside: SetAside) -> pd.DataFrame:
+    """The returns with ``usable`` and ``status`` (school_status); ``issues``: clean and checks stages."""
     out = returns.drop(columns=["_row"], errors="ignore").copy()
-    warned = set(issues.loc[issues["severity"] == WARNING, "school_code"].dropna())
     submitted = out["submitted"].astype(bool)
     set_aside = out["school_code"].isin(sorted(aside.schools))
     out["usable"] = submitted & ~set_aside
-    out["status"] = STATUS_OK
-    out.loc[out["school_code"].isin(sorted(warned)), "status"] = STATUS_PARTIAL
-    out.loc[set_aside, "status"] = STATUS_SET_ASIDE
-    out.loc[~submitted, "status"] = STATUS_MISSING
+    problems: dict[str, list[tuple[str, str]]] = {}
+    for code, severity, action in (
+        issues[["school_code", "severity", "action"]].dropna(subset=["school_code"]).itertuples(index=False, name=None)
+    ):
+        problems.setdefault(code, []).append((severity, action))
+    out["status"] = [
+        school_status(s, a, problems.get(code, ()))
+        for code, s, a in zip(out["school_code"], submitted.to_numpy(), set_aside.to_numpy())
+    ]
     out["status"] = out["status"].astype("string")
     return out.reset_index(drop=True)
 
@@ -280,12 +317,7 @@ def run_checks(
     aside.schools.update(i.school_code for i in escalated)
 
     usable_tables = apply_set_asides(tables, aside)
-    returns = returns_status(
-        frames["returns"], issues_frame(new_issues) if new_issues else pd.DataFrame(columns=list(ISSUE_COLUMNS)), aside
-    )
-    # Clean-stage warnings (rejected rows) also mean "part of the return was set aside".
-    clean_warned = set(clean_issues.loc[clean_issues["severity"] == WARNING, "school_code"].dropna())
-    returns.loc[returns["usable"] & returns["school_code"].isin(sorted(clean_warned)), "status"] = STATUS_PARTIAL
+    returns = returns_status(frames["returns"], combine_issues(clean_issues, issues_frame(new_issues)), aside)
 
     if FINAL_SUITE in suites:
         final = with_row(returns.loc[returns["usable"]])
@@ -326,7 +358,7 @@ def summarise(issues: pd.DataFrame, returns: pd.DataFrame, max_lines: int = 50) 
         f"学校：共 {len(returns)} 所，已提交 {int(returns['submitted'].sum())} 所，"
         f"可用 {int(returns['usable'].sum())} 所。",
     ]
-    for status in (STATUS_PARTIAL, STATUS_SET_ASIDE, STATUS_MISSING):
+    for status in (STATUS_PARTIAL, STATUS_KEPT, STATUS_SET_ASIDE, STATUS_MISSING):
         codes = returns.loc[returns["status"] == status, "school_code"].dropna().tolist()
         if codes:
             lines.append(f"{status}：{len(codes)} 所（{'、'.join(codes[:20])}{' 等' if len(codes) > 20 else ''}）")

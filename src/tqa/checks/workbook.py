@@ -3,7 +3,10 @@
 Sheets: 汇总 (one row per school: submitted, problem counts, status), 全部问题 (every problem, with
 an autofilter, for the office), 全区问题 (problems not tied to a school, e.g. the exam spec; only
 when there are any), then one sheet per school with problems, named "<代码> <校名>", so each
-school can be sent its own list. Saved with tqa.io.xlsx.save_workbook: same input, same bytes.
+school can be sent its own list. The issue sheets a school answers (its own sheet and 全部问题) end with an empty
+学校核对意见 column for the school's reply. Every sheet prints on A4 landscape, one page wide, with the header
+row on every page and the sheet name and page number above and below. Saved with tqa.io.xlsx.save_workbook:
+same input, same bytes.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 
+from tqa.checks.step import STATUS_SET_ASIDE
 from tqa.core.issues import BLOCKING, FIXED, SEVERITY_LABELS, WARNING
 from tqa.io.xlsx import put, save_workbook
 
@@ -33,6 +37,13 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
 _BLOCKING_FILL = PatternFill("solid", fgColor="F8D7DA")
 _WRAP_COLUMNS = {"问题", "处理"}
 _MAX_WIDTH = 60
+# The school's reply: the last column of the sheets sent to schools, empty, unlocked (still editable if the
+# office protects the sheet), wide and wrapped.
+REPLY_HEADER = "学校核对意见"
+REPLY_WIDTH = 40
+_REPLY_FILL = PatternFill("solid", fgColor="FFF2CC")
+PAGE_HEADER = "&A"  # Excel's code for the sheet name
+PAGE_FOOTER = "第 &P 页，共 &N 页"
 
 
 def _text(v):
@@ -57,8 +68,9 @@ def sheet_title(code: str, name: str | None) -> str:
     return title[:31].strip("' ") or str(code)[:31]
 
 
-def _write_table(ws, headers, rows, severities=None) -> None:
-    """Header row, then the rows; every text (most of it from the returns) written as text (``xlsx.put``)."""
+def _write_table(ws, headers, rows, severities=None, reply: bool = False) -> None:
+    """Header row, then the rows; every text (most of it from the returns) written as text (``xlsx.put``).
+    ``reply``: an empty 学校核对意见 column after the last one."""
     for j, header in enumerate(headers, start=1):
         cell = put(ws.cell(row=1, column=j), header)
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
@@ -75,6 +87,32 @@ def _write_table(ws, headers, rows, severities=None) -> None:
         if header in _WRAP_COLUMNS:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if reply:
+        _reply_column(ws, len(headers) + 1, len(rows))
+    _print_setup(ws)
+
+
+def _reply_column(ws, col: int, n_rows: int) -> None:
+    cell = put(ws.cell(row=1, column=col), REPLY_HEADER)
+    cell.font, cell.fill = _HEADER_FONT, _REPLY_FILL
+    for i in range(2, n_rows + 2):
+        cell = ws.cell(row=i, column=col)
+        cell.protection = Protection(locked=False)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.column_dimensions[get_column_letter(col)].width = REPLY_WIDTH
+
+
+def _print_setup(ws) -> None:
+    """A4 landscape, all columns on one page's width (as many pages down as it takes), the header row on
+    every page, the sheet name centred above and the page number below."""
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.oddHeader.center.text = PAGE_HEADER
+    ws.oddFooter.center.text = PAGE_FOOTER
 
 
 def _issue_rows(issues: pd.DataFrame) -> tuple[list[list], list[str]]:
@@ -85,7 +123,9 @@ def _issue_rows(issues: pd.DataFrame) -> tuple[list[list], list[str]]:
 
 
 def summary_frame(issues: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
-    """Per school: name, submitted (是/否), counts per severity, status."""
+    """Per school: name, submitted (是/否), counts per severity, status (returns.status, see
+    tqa.checks.step.school_status; a school missing from the returns, e.g. one not in the registry, was set
+    aside)."""
     ret = returns.drop_duplicates("school_code").set_index("school_code")
     codes = sorted(set(ret.index.dropna()) | set(issues["school_code"].dropna()))
     counts = issues.dropna(subset=["school_code"]).groupby(["school_code", "severity"]).size()
@@ -101,7 +141,7 @@ def summary_frame(issues: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
                 "阻断": int(counts.get((code, BLOCKING), 0)),
                 "警告": int(counts.get((code, WARNING), 0)),
                 "已自动修正": int(counts.get((code, FIXED), 0)),
-                "状态": _text(ret.loc[code, "status"]) if in_ret and "status" in ret else "暂不纳入统计",
+                "状态": _text(ret.loc[code, "status"]) if in_ret and "status" in ret else STATUS_SET_ASIDE,
             }
         )
     return pd.DataFrame(rows, columns=list(SUMMARY_HEADERS))
@@ -116,8 +156,8 @@ def write_quality_workbook(issues: pd.DataFrame, returns: pd.DataFrame, path: st
 
     ws = wb.create_sheet(ALL_SHEET)
     rows, sev = _issue_rows(issues)
-    _write_table(ws, HEADERS, rows, sev)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{max(len(rows) + 1, 1)}"
+    _write_table(ws, HEADERS, rows, sev, reply=True)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS) + 1)}{max(len(rows) + 1, 1)}"
 
     district = issues.loc[issues["school_code"].isna()]
     if len(district):
@@ -129,5 +169,5 @@ def write_quality_workbook(issues: pd.DataFrame, returns: pd.DataFrame, path: st
         if set(school_issues["rule"]) <= NO_SHEET_RULES:
             continue
         rows, sev = _issue_rows(school_issues)
-        _write_table(wb.create_sheet(sheet_title(code, names.get(code))), HEADERS, rows, sev)
+        _write_table(wb.create_sheet(sheet_title(code, names.get(code))), HEADERS, rows, sev, reply=True)
     return save_workbook(wb, path)

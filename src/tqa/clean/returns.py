@@ -16,15 +16,14 @@ import numpy as np
 import pandas as pd
 
 from tqa.clean.reader import WorkbookError, read_workbook
-from tqa.clean.sheets import ACT_FIXED, ACT_KEPT, ACT_NO_DATA, Ctx, ExamSpec, clean_sheet, read_info_meta
+from tqa.clean.sheets import ACT_NO_DATA, Ctx, ExamSpec, clean_sheet, read_info_meta
 from tqa.core import normalize as nz
-from tqa.core.issues import FIXED, WARNING, Issue
+from tqa.core.issues import ACT_DATA_KEPT, ACT_FIXED, ACT_KEPT, FIXED, WARNING, Issue
 from tqa.io.catalog import Catalog
 from tqa.io.office import normalise_school_code, read_exam_spec, read_registry, registry_lookup
 from tqa.io.tables import issues_to_frame, records_frame, to_frame
 from tqa.schema import sheets, tables
 
-ACT_DATA_KEPT = "已保留数据，待核对"
 # The clean tables built from records (the issues are built from Issue objects).
 RECORD_TABLES = tuple(name for name in tables.CLEAN if name != "issues")
 _SHEET_KEYS = {nz.squash(s): s for s in (*sheets.REQUIRED_SHEETS, sheets.ITEMS.name)}

@@ -17,15 +17,12 @@ from tqa.clean.headers import HeaderMap, col_letter, find_header_row, map_header
 from tqa.clean.reader import Grid
 from tqa.core import normalize as nz
 from tqa.core import vocabulary as vocab
-from tqa.core.issues import FIXED, WARNING, Issue
+from tqa.core.issues import ACT_FIXED, ACT_IGNORED, ACT_KEPT, ACT_SKIPPED, FIXED, WARNING, Issue
 from tqa.schema import sheets
 
-ACT_FIXED = "已自动修正"
+# What cleaning does about a problem; the actions that keep the data are tqa.core.issues's (KEEPS_DATA).
 ACT_DROP_ROW = "已剔除该行"
 ACT_DROP_CELL = "该值不纳入统计"
-ACT_IGNORED = "已忽略"
-ACT_SKIPPED = "已跳过"
-ACT_KEPT = "已保留，请核对"
 ACT_NO_DATA = "该校此表无数据"
 
 TOTAL_KEYS = {nz.squash(m) for m in vocab.TOTAL_ROW_MARKERS}

@@ -4,7 +4,8 @@ Five required sheets with the canonical headers (tqa.schema), a 填表说明 she
 validation (drop-down lists and numeric ranges) so that most mistakes are caught while typing.
 Subject columns and full marks come from the office's exam spec for the term. When the office's item
 spec (item_spec.csv) lists papers for item analysis, the optional 小题得分 sheet is added too, with one
-column per item of those papers and each item's score range.
+column per item label of those papers; each item cell is validated against that item's full marks in the
+paper its row names (年级 and 学科).
 """
 
 from __future__ import annotations
@@ -251,17 +252,72 @@ def build_template(term: str, spec: pd.DataFrame) -> openpyxl.Workbook:
     return wb
 
 
-def item_columns(items: pd.DataFrame) -> list[tuple[str, float]]:
+# Excel's limits for a data validation: the formula, the input message and the error message (characters).
+MAX_FORMULA = 255
+MAX_PROMPT = 255
+MAX_ERROR = 225
+Paper = tuple[int, str]  # (grade, subject)
+
+
+def item_columns(items: pd.DataFrame) -> list[tuple[str, dict[Paper, float]]]:
     """The 小题得分 item columns: every item label of the papers in paper order (first paper first, then
-    labels only later papers have), each with the largest full marks it has in any paper."""
-    order = list(dict.fromkeys(items["item"]))
-    top = items.groupby("item", sort=False)["full_marks"].max()
-    return [(label, float(top[label])) for label in order]
+    labels only later papers have), each with its full marks in each paper that has it. Papers share the
+    columns (a row's 年级 and 学科 say which paper it is), not the full marks: 第 9 题 may be worth 4 in
+    六年级数学 and 3 in 九年级数学."""
+    out: dict[str, dict[Paper, float]] = {}
+    for grade, subject, label, full in items[["grade", "subject", "item", "full_marks"]].itertuples(index=False):
+        out.setdefault(str(label), {})[(int(grade), str(subject))] = float(full)
+    return list(out.items())
+
+
+def _text_literal(value: str) -> str:
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def item_formula(cell: str, grade_cell: str, subject_cell: str, fulls: dict[Paper, float]) -> str:
+    """Custom validation of one item cell, per row: 缺考, or a number from 0 to the item's full marks in the
+    row's paper (its 年级 and 学科 cells). Papers with equal full marks share one IF branch. In a row whose
+    paper lacks the item, or whose paper is not chosen yet, no number is accepted -- unless the formula would
+    then pass Excel's 255 characters: the largest group becomes the default branch (those rows accept its full
+    marks), and a formula that is still too long is an error."""
+    groups: dict[float, list[Paper]] = {}
+    for paper, full in fulls.items():
+        groups.setdefault(full, []).append(paper)
+    order = sorted(groups, key=lambda f: (-len(groups[f]), f))  # the largest group first: the fallback default
+    key = f"{grade_cell}&{subject_cell}"
+
+    def condition(papers: list[Paper]) -> str:
+        tests = [f"{key}={_text_literal(vocab.GRADE_LABELS[g] + s)}" for g, s in papers]
+        return tests[0] if len(tests) == 1 else "OR(" + ",".join(tests) + ")"
+
+    def formula(branches: list[float], default: str) -> str:
+        cap = default
+        for full in reversed(branches):
+            cap = f"IF({condition(groups[full])},{full:g},{cap})"
+        return f'OR({cell}="{vocab.ABSENT}",AND(ISNUMBER({cell}),{cell}>=0,{cell}<={cap}))'
+
+    strict = formula(order, "-1")
+    if len(strict) <= MAX_FORMULA:
+        return strict
+    lenient = formula(order[1:], f"{order[0]:g}")
+    if len(lenient) <= MAX_FORMULA:
+        return lenient
+    raise ValueError(
+        f"小题得分：试卷太多（{len(fulls)} 份试卷有此题），单元格的有效性检查超过 Excel 的 {MAX_FORMULA} 字符上限"
+    )
+
+
+def _paper_name(paper: Paper) -> str:
+    return vocab.GRADE_LABELS[paper[0]] + paper[1]
+
+
+def _within(text: str, short: str, limit: int) -> str:
+    return text if len(text) <= limit else short
 
 
 def add_item_sheet(wb: openpyxl.Workbook, items: pd.DataFrame) -> None:
-    """The optional 小题得分 sheet: 全国学籍号, 年级, 学科, then one column per item; each item cell takes 0 to
-    the item's full marks, or 缺考."""
+    """The optional 小题得分 sheet: the student's id, 年级, 学科, then one column per item label; each item cell takes
+    缺考 or 0 to the item's full marks in the paper its row names (item_formula)."""
     ws = wb.create_sheet(sheets.ITEMS.name)
     columns = item_columns(items)
     ids = list(sheets.ITEMS.columns.values())
@@ -269,19 +325,34 @@ def add_item_sheet(wb: openpyxl.Workbook, items: pd.DataFrame) -> None:
     ws.column_dimensions["A"].width = 24
     grades = [vocab.GRADE_LABELS[int(g)] for g in sorted(items["grade"].unique())]
     subjects = list(dict.fromkeys(items["subject"]))
+    grade_col = ids.index(sheets.ITEMS.columns["grade"]) + 1
+    subject_col = ids.index(sheets.ITEMS.columns["subject"]) + 1
+    grade_cell, subject_cell = f"${get_column_letter(grade_col)}2", f"${get_column_letter(subject_col)}2"
     ws.add_data_validation(field_validation(sheets.ITEMS.fields[0], _col_range(1, 2)))
-    ws.add_data_validation(_dv("list", _col_range(2, 2), "做试卷分析的年级", "请从下拉列表选择年级", _list(grades)))
-    ws.add_data_validation(_dv("list", _col_range(3, 2), "做试卷分析的学科", "请从下拉列表选择学科", _list(subjects)))
-    for j, (label, full) in enumerate(columns, start=len(ids) + 1):
+    ws.add_data_validation(
+        _dv("list", _col_range(grade_col, 2), "做试卷分析的年级", "请从下拉列表选择年级", _list(grades))
+    )
+    ws.add_data_validation(
+        _dv("list", _col_range(subject_col, 2), "做试卷分析的学科", "请从下拉列表选择学科", _list(subjects))
+    )
+    for j, (label, fulls) in enumerate(columns, start=len(ids) + 1):
         cell = f"{get_column_letter(j)}2"
-        formula = f'OR({cell}="{vocab.ABSENT}",AND(ISNUMBER({cell}),{cell}>=0,{cell}<={full:g}))'
+        listing = "，".join(f"{_paper_name(p)} {f:g} 分" for p, f in fulls.items())
+        absent = f"缺考填“{vocab.ABSENT}”"
+        prompt = f"第 {label} 题得分：0 到本行试卷该题的满分（{listing}）；{absent}"
+        error = (
+            f"第 {label} 题得分应在 0 到本行试卷该题的满分之间（{listing}），或填“{vocab.ABSENT}”；"
+            "请先选择年级和学科，试卷没有此题时留空"
+        )
+        short_prompt = f"第 {label} 题得分：0 到本行试卷该题的满分；{absent}"
+        short_error = f"第 {label} 题得分应在 0 到本行试卷该题的满分之间，或填“{vocab.ABSENT}”；请先选择年级和学科"
         ws.add_data_validation(
             _dv(
                 "custom",
                 _col_range(j, 2),
-                f"第 {label} 题得分：0 到 {full:g}；缺考填“{vocab.ABSENT}”",
-                f"第 {label} 题得分应在 0 到 {full:g} 之间，或填“{vocab.ABSENT}”",
-                formula,
+                _within(prompt, short_prompt, MAX_PROMPT),
+                _within(error, short_error, MAX_ERROR),
+                item_formula(cell, grade_cell, subject_cell, fulls),
             )
         )
     ws.freeze_panes = "D2"
@@ -293,8 +364,9 @@ def add_item_sheet(wb: openpyxl.Workbook, items: pd.DataFrame) -> None:
     row = help_ws.max_row + 1
     put(help_ws.cell(row=row, column=1), sheets.ITEMS.name).font = Font(bold=True)
     text = (
-        f"可选，只有参加全区试卷分析的试卷（{papers}）填写：每名学生每份试卷一行，填全国学籍号、年级、学科和每道小题的得分"
-        f"（0 到该题满分）；缺考的学生各题填“{vocab.ABSENT}”，免考学生不列入。本卷没有的题留空。"
+        f"可选，只有参加全区试卷分析的试卷（{papers}）填写：每名学生每份试卷一行，填{'、'.join(ids)}和每道小题的得分"
+        f"（0 到该卷该题的满分：同一题号在不同试卷中满分可能不同，请先选年级和学科，再填各题）；"
+        f"缺考的学生各题填“{vocab.ABSENT}”，免考学生不列入。本卷没有的题留空。"
     )
     put(help_ws.cell(row=row, column=2), text).alignment = Alignment(wrap_text=True, vertical="top")
 

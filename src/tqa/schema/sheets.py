@@ -10,7 +10,7 @@ generated from here (``python -m tqa.devtools.docs``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 from tqa.core import vocabulary as vocab
@@ -78,9 +78,11 @@ class Sheet:
 
 
 # ---- fields shared by several sheets ---------------------------------------------------------------
+# One header in every sheet of the template: 全国学籍号 (the national student-register number); the shorter
+# 学籍号 of older templates is read as an alias.
 STUDENT_ID = Field(
     "student_id",
-    "学籍号",
+    "全国学籍号",
     ("全国学籍号", "学籍号", "学生学籍号", "学籍编号", "全国学籍号码"),
     required=True,
     doc="字母 G 加 18 位数字，全区唯一，两个学期不变",
@@ -137,7 +139,7 @@ SCORES = Sheet(
     row_noun="学生",
     extra_columns="subjects",
     fields=(
-        replace(STUDENT_ID, header="全国学籍号"),
+        STUDENT_ID,
         Field("name", "姓名", ("姓名", "学生姓名", "名字")),
         GRADE,
         Field(
@@ -255,7 +257,7 @@ ITEMS = Sheet(
     required=False,
     extra_columns="items",
     fields=(
-        replace(STUDENT_ID, header="全国学籍号"),
+        STUDENT_ID,
         GRADE,
         Field("subject", "学科", ("学科", "科目", "考试科目", "学科名称"), required=True),
     ),

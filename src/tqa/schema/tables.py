@@ -134,7 +134,7 @@ CHECKED["returns"] = TableSpec(
     "checked",
     CLEAN["returns"].columns + _cols("usable:bool, status:string"),
     ("school_code",),
-    "one row per registry school: usable, status (正常 / 有问题… / 未提交 / 暂不纳入统计)",
+    "one row per registry school: usable, status (tqa.checks.step.STATUSES: 无问题 … 未提交)",
 )
 CHECKED["issues"] = TableSpec(
     "issues",
