@@ -1,5 +1,6 @@
 """The words the whole pipeline shares: grades, sexes, roles, school types and categories, score markers
-and statuses, exam modes, item types. Plain constants, no dependencies."""
+and statuses, exam modes, item types, the measures' and the change grid's Chinese names. Plain constants, no
+dependencies."""
 
 from __future__ import annotations
 
@@ -58,3 +59,21 @@ EXAM_MODES = (EXAM_MODE_SCORE, EXAM_MODE_LEVEL)
 ITEM_TYPE_OBJECTIVE = "客观"
 ITEM_TYPE_SUBJECTIVE = "主观"
 ITEM_TYPES = {ITEM_TYPE_OBJECTIVE: "objective", ITEM_TYPE_SUBJECTIVE: "subjective"}
+
+# The measures as readers name them (the params' metric and component literals, the composite).
+MEASURE_LABELS = {
+    "mean": "平均分",
+    "mean_share": "平均分率",
+    "mean_z": "平均标准分",
+    "ratio_to_mean": "比均率",
+    "pass_rate": "及格率",
+    "excellent_rate": "优秀率",
+    "low_rate": "低分率",
+    "composite": "综合得分",
+}
+
+# 较上学期变化 (params change): the grid's rows (status, from the highest), its columns (change, from the
+# largest fall) and its colours.
+STATUS_LABELS = ("很高", "高", "中等", "低", "很低")
+CHANGE_LABELS = ("显著下降", "下降", "持平", "上升", "显著上升")
+COLOUR_LABELS = {"Blue": "蓝", "Green": "绿", "Yellow": "黄", "Orange": "橙", "Red": "红"}

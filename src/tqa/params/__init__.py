@@ -8,6 +8,8 @@
   another one is an error (so the declarations that decide what re-runs cannot go stale).
 - ``params_hash(term)``: sha256 of the effective values (comments and layout do not count).
 - ``override(params, changes)``: another value tried in a notebook, validated the same way.
+- ``tqa.params.describe.describe(params)``: the parameters for readers (the appendix's 口径说明), from the
+  models' Chinese titles and descriptions: no keys, values in words.
 """
 
 from __future__ import annotations

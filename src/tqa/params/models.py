@@ -7,6 +7,10 @@ written twice (``public.min_band_n`` from ``reporting.min_published_n``, ``publi
 (``tqa.params.loading`` adds the file, the YAML path and the line).
 
 Models are frozen; field order follows the YAML (the reports' appendix lists the parameters in that order).
+
+Every field, the sections (the fields of ``Params``) included, has a Chinese ``title`` (what the item is, in a
+few words) and ``description`` (one sentence on what it does): the appendix shows readers these, never a key
+(``tqa.params.describe``; tests/params/test_describe.py fails on a field without them).
 """
 
 from __future__ import annotations
@@ -43,9 +47,9 @@ class Section(BaseModel):
 class RateLines(Section):
     """Pass / excellent at or above, low below: shares of full marks."""
 
-    pass_: Share = Field(alias="pass")
-    excellent: Share
-    low: Share
+    pass_: Share = Field(alias="pass", title="及格线", description="得分不低于满分的这一比例为及格。")
+    excellent: Share = Field(title="优秀线", description="得分不低于满分的这一比例为优秀。")
+    low: Share = Field(title="低分线", description="得分低于满分的这一比例为低分。")
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -53,50 +57,82 @@ class RateLines(Section):
 class Rule(Section):
     """Where an override applies: a grade band, a grade, a subject (each optional; none = everywhere)."""
 
-    band: Text | None = None
-    grade: Grade | None = None
-    subject: Text | None = None
+    band: Text | None = Field(None, title="学段", description="规则适用的学段；不写表示所有学段。")
+    grade: Grade | None = Field(None, title="年级", description="规则适用的年级；不写表示所有年级。")
+    subject: Text | None = Field(None, title="学科", description="规则适用的学科；不写表示所有学科。")
 
 
 class RateOverride(Rule):
-    pass_: Share | None = Field(None, alias="pass")
-    excellent: Share | None = None
-    low: Share | None = None
+    pass_: Share | None = Field(
+        None, alias="pass", title="及格线", description="这一范围内改用的及格线（占满分的比例）；不写则沿用前面的规定。"
+    )
+    excellent: Share | None = Field(
+        None, title="优秀线", description="这一范围内改用的优秀线（占满分的比例）；不写则沿用前面的规定。"
+    )
+    low: Share | None = Field(
+        None, title="低分线", description="这一范围内改用的低分线（占满分的比例）；不写则沿用前面的规定。"
+    )
 
     model_config = ConfigDict(populate_by_name=True)
 
 
 class Rates(Section):
-    default: RateLines
-    overrides: list[RateOverride]
+    default: RateLines = Field(title="默认分数线", description="没有另行规定的年级和学科使用的分数线。")
+    overrides: list[RateOverride] = Field(
+        title="另定的分数线", description="按学段、年级、学科另定的分数线，按顺序应用，后面的覆盖前面的。"
+    )
 
 
 class Levels(Section):
-    pass_: list[Literal[vocab.LEVELS]] = Field(alias="pass")  # type: ignore[valid-type]
-    excellent: list[Literal[vocab.LEVELS]]  # type: ignore[valid-type]
-    low: list[Literal[vocab.LEVELS]]  # type: ignore[valid-type]
+    pass_: list[Literal[vocab.LEVELS]] = Field(  # type: ignore[valid-type]
+        alias="pass", title="计入及格的等级", description="一、二年级得到这些等级的学生计入及格。"
+    )
+    excellent: list[Literal[vocab.LEVELS]] = Field(  # type: ignore[valid-type]
+        title="计入优秀的等级", description="一、二年级得到这些等级的学生计入优秀。"
+    )
+    low: list[Literal[vocab.LEVELS]] = Field(  # type: ignore[valid-type]
+        title="计入低分的等级", description="一、二年级得到这些等级的学生计入低分。"
+    )
 
     model_config = ConfigDict(populate_by_name=True)
 
 
 class Participation(Section):
-    exclude_exempt_from_enrolled: StrictBool
-    warn_below: Share
+    exclude_exempt_from_enrolled: StrictBool = Field(
+        title="应考人数扣除免考学生", description="是：应考人数为在籍人数减去免考人数；否：应考人数即在籍人数。"
+    )
+    warn_below: Share = Field(
+        title="参考率提示线",
+        description="参考率（实考人数 ÷ 应考人数）低于此值的学校在报告中单列提示，因为参考率低会使各率虚高。",
+    )
 
 
 class Ranking(Section):
-    rank_by: RateMetric
-    tie_method: Literal["min", "max", "average", "first", "dense"]
+    rank_by: RateMetric = Field(title="排名依据", description="学校的名次按这一指标排出（三率另各有名次）。")
+    tie_method: Literal["min", "max", "average", "first", "dense"] = Field(
+        title="并列的名次", description="成绩相同的学校如何确定名次。"
+    )
 
 
 class Checks(Section):
-    tested_over_enrolled_tolerance: Count
-    unlisted_subject_min_students: PositiveCount
+    tested_over_enrolled_tolerance: Count = Field(
+        title="成绩表人数超出在籍人数的容差",
+        description="某年级成绩表中的学生比在籍人数多出的人数超过此数时，该年级的在籍人数不予采用，不计算参考率。",
+    )
+    unlisted_subject_min_students: PositiveCount = Field(
+        title="认定考试安排漏列学科的人数",
+        description="某年级某学科有分数、但考试安排中没有该科时：有分数的学生达到此数，视为考试安排漏列而停止运行；少于此数，视为个别误填，该成绩不计入统计。",
+    )
 
 
 class Reporting(Section):
-    min_published_n: PositiveCount
-    min_rank_n: PositiveCount
+    min_published_n: PositiveCount = Field(
+        title="公布成绩的最少实考人数",
+        description="实考人数少于此数的学校、班级不公布成绩（不作图、不着色、不参与排序），只给出人数；达到此数的连同置信区间公布。",
+    )
+    min_rank_n: PositiveCount = Field(
+        title="参加排名的最少实考人数", description="实考人数少于此数的学校不排名，标注“样本较小”。"
+    )
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -108,45 +144,73 @@ class Reporting(Section):
 
 
 class District(Section):
-    name: Text
+    name: Text = Field(title="区名", description="印在报告抬头中的区名。")
 
 
 class Uncertainty(Section):
-    level: OpenShare
-    rank_draws: Annotated[StrictInt, Field(ge=100)]
-    rank_seed: Count
+    level: OpenShare = Field(title="置信水平", description="报告中所有置信区间和名次区间的置信水平。")
+    rank_draws: Annotated[StrictInt, Field(ge=100)] = Field(
+        title="名次区间的模拟次数", description="估计名次区间时重复模拟的次数。"
+    )
+    rank_seed: Count = Field(title="名次模拟的随机种子", description="固定的随机种子，使名次区间每次运行的结果都相同。")
 
 
 class Bands(Section):
-    mean_well_cut_z: Positive
-    rate_well_cut: OpenShare
+    mean_well_cut_z: Positive = Field(
+        title="平均分“明显”高低的界值",
+        description="本校平均分与全区之差的区间不含 0、且差距达到全区学生标准差的这一倍数时，为明显高于（或低于）全区。",
+    )
+    rate_well_cut: OpenShare = Field(
+        title="比率“明显”高低的界值",
+        description="本校比率与全区之差的区间不含 0、且差距达到此数时，为明显高于（或低于）全区。",
+    )
 
 
 class Equity(Section):
-    cv_threshold: Positive
-    cv_weighted: StrictBool
+    cv_threshold: Positive = Field(
+        title="差异系数提示线", description="各校平均分的差异系数（标准差 ÷ 平均数）大于此值时，提示校际差异偏大。"
+    )
+    cv_weighted: StrictBool = Field(
+        title="差异系数按人数加权", description="是：按各校实考人数加权（均衡评估公式的做法）；否：每校一票。"
+    )
 
 
 class ValueAdded(Section):
-    min_match_rate: Share
-    well_cut_z: Positive
-    fit_methods: list[Literal["default", "powell", "nm", "bfgs", "lbfgs", "cg"]]
-    standardise: StrictBool
+    min_match_rate: Share = Field(
+        title="增值评价的最低匹配率", description="能与上学期成绩对上的学生比例低于此值的学校不计算增值。"
+    )
+    well_cut_z: Positive = Field(
+        title="增值“明显”高低的界值",
+        description="增值的区间不含 0、且增值达到此数（成绩化为标准分时，以全区学生标准差为单位）时，为明显高于（或低于）全区。",
+    )
+    fit_methods: list[Literal["default", "powell", "nm", "bfgs", "lbfgs", "cg"]] = Field(
+        title="另加的交叉核对算法",
+        description="模型总是用精确的限制性极大似然法（REML）拟合，这里列出另加的拟合算法，各结果比较后取似然最大者。",
+    )
+    standardise: StrictBool = Field(
+        title="先化为标准分", description="是：两个学期的成绩先各自在年级学科内化为标准分，再作比较。"
+    )
 
 
 class EbelBand(Section):
-    min: Share | None
-    label: Text
+    min: Share | None = Field(title="区分度下限", description="区分度不低于此值的题归入这一档；最后一档不设下限。")
+    label: Text = Field(title="档次名称", description="试卷分析中这一档显示的名称。")
 
 
 class Items(Section):
-    group_share: Annotated[Number, Field(gt=0, le=0.5)]
-    min_students: Annotated[StrictInt, Field(ge=2)]
-    low_discrimination: Number
-    too_hard: Share
-    too_easy: Share
-    alpha_floor: Share
-    ebel_bands: Annotated[list[EbelBand], Field(min_length=1)]
+    group_share: Annotated[Number, Field(gt=0, le=0.5)] = Field(
+        title="高低分组的比例", description="按总分各取最高、最低这一比例的学生作高分组和低分组，用来计算区分度。"
+    )
+    min_students: Annotated[StrictInt, Field(ge=2)] = Field(
+        title="试卷分析的最少人数", description="答完全部小题的学生少于此数时，试卷分析标注“样本过少，仅供参考”。"
+    )
+    low_discrimination: Number = Field(title="区分度偏低的界值", description="区分度低于此值的题标注“区分度偏低”。")
+    too_hard: Share = Field(title="过难的界值", description="得分率（难度）低于此值的题标注为过难。")
+    too_easy: Share = Field(title="过易的界值", description="得分率（难度）高于此值的题标注为过易。")
+    alpha_floor: Share = Field(title="信度的最低值", description="整卷的克隆巴赫 α 系数低于此值时标注“信度偏低”。")
+    ebel_bands: Annotated[list[EbelBand], Field(min_length=1)] = Field(
+        title="区分度分档", description="按伊贝尔标准把每道题的区分度从高到低分档。"
+    )
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -161,28 +225,45 @@ class Items(Section):
 
 
 class Public(Section):
-    marker: Text
+    marker: Text = Field(title="隐去处的符号", description="公开版中被隐去的统计显示为这个符号。")
     # Derived (not written in the YAML): the same numbers as reporting.min_published_n (one small-cohort rule
     # in both editions: a shown figure is banded by its interval) and bands.mean_well_cut_z.
-    min_band_n: PositiveCount = Field(json_schema_extra={"derived_from": ("reporting", "min_published_n")})
-    band_strong: Positive = Field(json_schema_extra={"derived_from": ("bands", "mean_well_cut_z")})
-    drop_columns: list[Text]
+    min_band_n: PositiveCount = Field(
+        json_schema_extra={"derived_from": ("reporting", "min_published_n")},
+        title="公开版分档的最少实考人数",
+        description="实考人数少于此数的学校、类别在公开版中不分档，显示“人数不足，不分档”。",
+    )
+    band_strong: Positive = Field(
+        json_schema_extra={"derived_from": ("bands", "mean_well_cut_z")},
+        title="公开版“明显”高低的界值",
+        description="公开版中平均分与全区之差的区间不含 0、且差距达到全区学生标准差的这一倍数时，为明显高于（或低于）全区。",
+    )
+    drop_columns: list[Text] = Field(title="公开版去掉的列", description="公开版不列出这些统计，以免指向个别学生。")
 
 
 class Weighting(Section):
-    name: Text
-    weights: dict[Component, Number]
+    name: Text = Field(title="方案名称", description="备选权重方案在报告中显示的名称。")
+    weights: dict[Component, Number] = Field(title="方案的权重", description="这一方案中各项指标的权重。")
 
 
 class Composite(Section):
-    scale: Positive
+    scale: Positive = Field(
+        title="综合得分的倍数", description="各项指标按权重相加后乘以此数，即为综合得分（比率按小数计）。"
+    )
     # A weighting is one whole: a term file that writes weights replaces them (other mappings merge key by key).
-    weights: Annotated[dict[Component, Number], Field(min_length=1, json_schema_extra={"replace": True})]
-    alternatives: list[Weighting]
+    weights: Annotated[dict[Component, Number], Field(min_length=1, json_schema_extra={"replace": True})] = Field(
+        title="综合得分的权重",
+        description="计算综合得分时各项指标的权重（本区自定，无国家统一公式）；负权重表示该指标越低越好。",
+    )
+    alternatives: list[Weighting] = Field(
+        title="备选权重方案", description="另按这些权重重新计算综合得分和名次，看名次受权重选择的影响有多大。"
+    )
 
 
 class ScoreBands(Section):
-    edges: Annotated[list[Share], Field(min_length=2)]
+    edges: Annotated[list[Share], Field(min_length=2)] = Field(
+        title="分段点", description="得分占满分的比例按这些点分段，每段含下限、不含上限，最后一段含满分。"
+    )
 
     @model_validator(mode="after")
     def _edges(self):
@@ -193,8 +274,8 @@ class ScoreBands(Section):
 
 
 class Tiers(Section):
-    top: Share
-    struggling_below: Share
+    top: Share = Field(title="优生线", description="得分不低于满分的这一比例为优生。")
+    struggling_below: Share = Field(title="学困生线", description="得分低于满分的这一比例为学困生，其余为中等生。")
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -204,38 +285,66 @@ class Tiers(Section):
 
 
 class Borderline(Section):
-    margin: OpenShare
+    margin: OpenShare = Field(
+        title="临界范围", description="得分低于及格线或优秀线、差距在满分的这一比例以内的学生为临界生。"
+    )
 
 
 class TargetValues(Section):
-    pass_rate: Share | None = None
-    excellent_rate: Share | None = None
-    low_rate_max: Share | None = None
+    pass_rate: Share | None = Field(None, title="及格率目标", description="及格率不低于此值为达成。")
+    excellent_rate: Share | None = Field(None, title="优秀率目标", description="优秀率不低于此值为达成。")
+    low_rate_max: Share | None = Field(None, title="低分率上限", description="低分率不高于此值为达成。")
 
 
 class TargetOverride(Rule):
-    pass_rate: Share | None = None
-    excellent_rate: Share | None = None
-    low_rate_max: Share | None = None
+    pass_rate: Share | None = Field(
+        None, title="及格率目标", description="这一范围内改用的及格率目标；不写则沿用前面的规定，设为空则不设这一目标。"
+    )
+    excellent_rate: Share | None = Field(
+        None, title="优秀率目标", description="这一范围内改用的优秀率目标；不写则沿用前面的规定，设为空则不设这一目标。"
+    )
+    low_rate_max: Share | None = Field(
+        None, title="低分率上限", description="这一范围内改用的低分率上限；不写则沿用前面的规定，设为空则不设这一目标。"
+    )
 
 
 class Targets(Section):
-    default: TargetValues
-    overrides: list[TargetOverride]
+    default: TargetValues = Field(title="默认目标", description="没有另行规定的学段、年级和学科使用的目标。")
+    overrides: list[TargetOverride] = Field(
+        title="另定的目标", description="按学段、年级、学科另定的目标，按顺序应用，后面的覆盖前面的。"
+    )
 
 
 class Findings(Section):
-    top_n: PositiveCount
-    attention_max: PositiveCount
-    serious_warnings: PositiveCount
+    top_n: PositiveCount = Field(
+        title="首页列出的考试门数", description="学校报告第一页最强、最弱的考试以及增值、目标各列出几门，其余见正文。"
+    )
+    attention_max: PositiveCount = Field(
+        title="需关注学校名单的最多校数", description="全区报告（内部版）需关注学校名单最多列出几所，按原因多少排列。"
+    )
+    serious_warnings: PositiveCount = Field(
+        title="数据问题严重的记录数",
+        description="一份报表中因数据问题未计入统计的记录达到这个条数，该校列入需关注学校。",
+    )
 
 
 class Change(Section):
-    metric: Literal["pass_rate", "excellent_rate"]
-    status_cuts: dict[Text, Annotated[list[Share], Field(min_length=4, max_length=4)]]
-    significant: Positive
-    changed: Positive
-    grid: Annotated[list[Annotated[list[Colour], Field(min_length=5, max_length=5)]], Field(min_length=5, max_length=5)]
+    metric: Literal["pass_rate", "excellent_rate"] = Field(
+        title="比较的指标", description="现状和变化都按这一比率计算。"
+    )
+    status_cuts: dict[Text, Annotated[list[Share], Field(min_length=4, max_length=4)]] = Field(
+        title="现状分级的界值",
+        description="本学期的值依次不低于这四个界值为很高、高、中等、低，其余为很低；可按学段另设。",
+    )
+    significant: Positive = Field(
+        title="显著变化的界值", description="本学期与上学期之差超出偶然波动、且达到此数时，为显著上升（或显著下降）。"
+    )
+    changed: Positive = Field(
+        title="变化的界值", description="本学期与上学期之差超出偶然波动、且达到此数时，为上升（或下降），否则为持平。"
+    )
+    grid: Annotated[
+        list[Annotated[list[Colour], Field(min_length=5, max_length=5)]], Field(min_length=5, max_length=5)
+    ] = Field(title="配色", description="每一级现状在变化为显著下降、下降、持平、上升、显著上升时依次显示的颜色。")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -250,8 +359,12 @@ class Change(Section):
 
 
 class Funnel(Section):
-    levels: Annotated[list[OpenShare], Field(min_length=2, max_length=2)]
-    grid_points: Annotated[StrictInt, Field(ge=2)]
+    levels: Annotated[list[OpenShare], Field(min_length=2, max_length=2)] = Field(
+        title="控制限", description="漏斗图内、外两条控制限的水平；落在控制限以内的学校，其偏离可以用随机波动解释。"
+    )
+    grid_points: Annotated[StrictInt, Field(ge=2)] = Field(
+        title="控制限曲线的取点数", description="每条控制限曲线上计算的人数点数。"
+    )
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -263,28 +376,47 @@ class Funnel(Section):
 class Params(Section):
     """Every section of params/methodology.yaml (with the term's overrides merged over it), validated."""
 
-    grade_bands: Annotated[dict[Text, Annotated[list[Grade], Field(min_length=1)]], Field(min_length=1)]
-    rates: Rates
-    levels: Levels
-    participation: Participation
-    ranking: Ranking
-    checks: Checks
-    reporting: Reporting
-    district: District
-    uncertainty: Uncertainty
-    bands: Bands
-    equity: Equity
-    valueadded: ValueAdded
-    items: Items
-    public: Public
-    composite: Composite
-    score_bands: ScoreBands
-    tiers: Tiers
-    borderline: Borderline
-    targets: Targets
-    change: Change
-    findings: Findings
-    funnel: Funnel
+    grade_bands: Annotated[dict[Text, Annotated[list[Grade], Field(min_length=1)]], Field(min_length=1)] = Field(
+        title="学段划分", description="各学段包含的年级；分数线、目标和现状分级界值可以按学段分别设定。"
+    )
+    rates: Rates = Field(title="一分三率的分数线", description="及格、优秀、低分的分数线，按占满分的比例设定。")
+    levels: Levels = Field(title="等级制评价", description="一、二年级按等级评价时，哪些等级计入及格、优秀、低分。")
+    participation: Participation = Field(title="参考率", description="参考率为实考人数除以应考人数。")
+    ranking: Ranking = Field(title="排名", description="学校名次按什么指标排、并列时怎样定名次（名次只用于内部研判）。")
+    checks: Checks = Field(title="数据检查", description="检查各校报送数据时使用的界值。")
+    reporting: Reporting = Field(
+        title="小样本规则", description="按实考人数决定一项统计是否公布、是否排名，全部表格、图和文字一律适用。"
+    )
+    district: District = Field(title="报告抬头", description="报告抬头中的地区信息。")
+    uncertainty: Uncertainty = Field(title="置信区间与名次区间", description="统计结果不确定性的计算设定。")
+    bands: Bands = Field(
+        title="与全区比较的分档", description="本校与全区之差的区间不含 0 才算高于或低于全区，差距再超过界值为“明显”。"
+    )
+    equity: Equity = Field(title="校际均衡", description="用各校平均分的差异系数反映校际差距。")
+    valueadded: ValueAdded = Field(
+        title="增值评价", description="在学生起点相同的前提下，看各校学生本学期比预期考得好还是差。"
+    )
+    items: Items = Field(title="试卷分析", description="有小题得分时，判断每道题和整卷的难度、区分度、信度所用的标准。")
+    public: Public = Field(title="公开版", description="对外发布的版本：小样本隐去，名次改为分档，不含个人分数。")
+    composite: Composite = Field(
+        title="综合得分", description="把多项指标按权重合成一个分数（本区自定，无国家统一公式）。"
+    )
+    score_bands: ScoreBands = Field(title="分数段", description="按得分占满分的比例划分的分数段。")
+    tiers: Tiers = Field(
+        title="学生分层", description="按得分占满分的比例把学生分为优生、中等生、学困生（仅学校内部使用）。"
+    )
+    borderline: Borderline = Field(title="临界生", description="离及格线或优秀线只差一点的学生（仅学校内部使用）。")
+    targets: Targets = Field(
+        title="目标达成", description="本区设定的及格率、优秀率目标和低分率上限（示例口径，由本区自定）。"
+    )
+    change: Change = Field(
+        title="较上学期变化",
+        description="按本学期的现状和比上学期的变化给每所学校每门考试一种颜色（分级界值与配色由本区自定）。",
+    )
+    findings: Findings = Field(
+        title="报告首页要点", description="报告第一页写哪些结论、列出多少：只写区间支持的结论，每条都给出数字。"
+    )
+    funnel: Funnel = Field(title="漏斗图", description="各校比率对实考人数作图，控制限随人数增加而收窄。")
 
     @model_validator(mode="before")
     @classmethod

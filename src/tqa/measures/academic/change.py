@@ -8,6 +8,7 @@ import pandas as pd
 
 from tqa.core import units
 from tqa.core.ordering import sort_rows
+from tqa.core.vocabulary import CHANGE_LABELS, COLOUR_LABELS, STATUS_LABELS
 from tqa.measures import cohorts
 from tqa.measures import intervals as unc
 from tqa.measures.academic.standing import drop_level_ranks, level_graded
@@ -18,12 +19,6 @@ PAPER = ["grade", "subject"]
 UNIT = ["unit_code", "grade", "subject"]
 DECIMALS = 9  # compare rates and changes on rounded values (0.85 - 0.80 is not exactly 0.05 in floats)
 
-
-STATUS_LABELS = ("很高", "高", "中等", "低", "很低")
-
-CHANGE_LABELS = ("显著下降", "下降", "持平", "上升", "显著上升")
-
-COLOUR_LABELS = {"Blue": "蓝", "Green": "绿", "Yellow": "黄", "Orange": "橙", "Red": "红"}
 
 NOTE_SMALL = "人数过少，不着色"
 

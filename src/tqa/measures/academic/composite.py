@@ -10,6 +10,7 @@ import pandas as pd
 
 from tqa.core import units
 from tqa.core.ordering import sort_rows
+from tqa.core.vocabulary import MEASURE_LABELS
 from tqa.measures.academic.standing import add_relative_measures, rankable_only
 from tqa.params import Params
 from tqa.schema.tables import SCORES
@@ -20,12 +21,7 @@ RANK_DECIMALS = 9
 
 # Components a weighting may use (columns of subject_stats after add_relative_measures).
 COMPONENTS = {
-    "mean_share": "平均分率",
-    "mean_z": "平均标准分",
-    "ratio_to_mean": "比均率",
-    "pass_rate": "及格率",
-    "excellent_rate": "优秀率",
-    "low_rate": "低分率",
+    c: MEASURE_LABELS[c] for c in ("mean_share", "mean_z", "ratio_to_mean", "pass_rate", "excellent_rate", "low_rate")
 }
 
 MAIN_SCHEME = "主方案"
