@@ -22,6 +22,7 @@ import math
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -164,7 +165,7 @@ class SchoolLists:
     counts: pd.DataFrame  # class_counts
     lines: pd.DataFrame  # paper_lines
 
-    @property
+    @cached_property
     def classes(self) -> list[tuple[int, int | None]]:
         """(grade, class_no) of every class with a scored paper, in grade and class order; students whose class
         is missing (not counted in the class statistics) come last in their grade's, as class None."""
