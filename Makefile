@@ -56,7 +56,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
 # Goals that need a valid TERM check it before anything else (one readable line on error).
-TERM_GOALS := report clean checks scores district schools index template
+TERM_GOALS := report clean checks scores district schools student-lists index template
 ifneq ($(filter $(TERM_GOALS),$(or $(MAKECMDGOALS),report)),)
   TERM_ERROR := $(shell PYTHONPATH=src python3 -m tqa.core.terms '$(TERM)' 2>&1)
   ifneq ($(TERM_ERROR),)
@@ -90,6 +90,7 @@ CLEAN_CODE := $(call dag,CLEAN_CODE)
 CHECKS_CODE := $(call dag,CHECKS_CODE)
 SCORES_CODE := $(call dag,SCORES_CODE)
 REPORTS_CODE := $(call dag,REPORTS_CODE)
+STUDENT_LISTS_CODE := $(call dag,STUDENT_LISTS_CODE)
 CLEAN_FILES := $(foreach t,$(call dag,CLEAN_TABLES),$(CLEAN)/$(t).parquet) $(CLEAN)/inputs.json
 CHECKED_FILES := $(foreach t,$(call dag,CHECKED_TABLES),$(CHECKED)/$(t).parquet) $(OUT)/data-quality.xlsx
 # The data-quality list is written even when the checks stop the run: the office needs it most then.
@@ -114,8 +115,11 @@ else
 endif
 DISTRICT_FILES := $(RDIR)/district.html $(RDIR)/district.pdf
 SCHOOLS_INDEX := $(RDIR)/schools/index.json
+# Each school's student lists (<code>-学生名单.xlsx beside its report): the internal edition only.
+STUDENT_LISTS_INDEX := $(OUT)/schools/student-lists.json
+STUDENT_LISTS := $(if $(filter internal,$(MODE)),$(STUDENT_LISTS_INDEX))
 
-.PHONY: report clean checks scores district schools index install test lint lab bench template sample-data docs clobber help
+.PHONY: report clean checks scores district schools student-lists index install test lint lab bench template sample-data docs clobber help
 .DEFAULT_GOAL := report
 
 report: $(RDIR)/manifest.json
@@ -125,7 +129,9 @@ clean: $(CLEAN_FILES)
 checks: $(CHECKED_FILES)
 scores: $(SCORE_FILES)
 district: $(DISTRICT_FILES)
-schools: $(SCHOOLS_INDEX)
+schools: $(SCHOOLS_INDEX) $(STUDENT_LISTS)
+student-lists: $(STUDENT_LISTS)
+	$(if $(STUDENT_LISTS),@true,@echo "公开版不含学生名单（MODE=public）：学生名单只随内部版生成")
 index: $(RDIR)/index.html
 
 # ---- environment: a virtual environment from the pinned lock, system fonts and libraries ----
@@ -174,8 +180,8 @@ ifneq ($(filter $(TERM_GOALS),$(or $(MAKECMDGOALS),report)),)
   endif
 endif
 # First run (no virtual environment yet while make read this file): the same, once it exists.
-data/clean/%/.params.json data/checked/%/.params.json data/scores/%/.params.json data/scores/%/.reports-params.json: \
-    | $(ENV)
+data/clean/%/.params.json data/checked/%/.params.json data/scores/%/.params.json data/scores/%/.reports-params.json \
+    data/scores/%/.student-lists-params.json: | $(ENV)
 	$(PY) -m tqa.run.dag stamps --term $*
 
 # ---- step 1: clean ----
@@ -205,12 +211,19 @@ $(SCHOOLS_INDEX): $(SCORE_FILES) $(CHECKED_FILES) $(SCORES)/.reports-params.json
 	@echo "==> [5/6] 学校报告（$(WORKERS) 个并行进程）"
 	$(PIPE) schools --term $(TERM) --mode $(MODE) --workers $(WORKERS)
 
+# ---- step 5, beside the reports: each school's 临界生 and 学困生, class by class, in one Excel workbook ----
+# (internal edition only; tqa.reports.student_workbook, all schools from one read of the tables)
+$(STUDENT_LISTS_INDEX): $(SCORE_FILES) $(CHECKED_FILES) $(wildcard $(RAW)/office/exam_spec.csv) \
+    $(SCORES)/.student-lists-params.json $(STUDENT_LISTS_CODE)
+	@echo "==> [5/6] 学生名单（内部版，每校一份 Excel）"
+	$(PIPE) student-lists --term $(TERM)
+
 # ---- step 6: index and manifest ----
-$(RDIR)/index.html: $(SCHOOLS_INDEX) $(DISTRICT_FILES) $(CHECKED_FILES) $(REPORTS_CODE)
+$(RDIR)/index.html: $(SCHOOLS_INDEX) $(STUDENT_LISTS) $(DISTRICT_FILES) $(CHECKED_FILES) $(REPORTS_CODE)
 	@echo "==> [6/6] 索引页与清单"
 	$(PIPE) index --term $(TERM) --mode $(MODE)
 
-$(RDIR)/manifest.json: $(RDIR)/index.html $(RAW_FILES) $(PARAM_FILES) $(REPORTS_CODE)
+$(RDIR)/manifest.json: $(RDIR)/index.html $(STUDENT_LISTS) $(RAW_FILES) $(PARAM_FILES) $(REPORTS_CODE)
 	$(PIPE) manifest --term $(TERM) --mode $(MODE)
 
 # An earlier term's statistics, for the trend and value-added: rebuilt by a recursive make when that

@@ -8,7 +8,7 @@ import pytest
 
 from tqa.checks.workbook import write_quality_workbook
 from tqa.core.issues import Issue, issues_frame
-from tqa.io.xlsx import EXCEL_MAX_TEXT, FORMULA_TRIGGERS, put, save_workbook
+from tqa.io.xlsx import EXCEL_MAX_TEXT, FORMULA_TRIGGERS, header_footer_text, put, save_workbook, sheet_title
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/","点此核对")',
@@ -114,3 +114,32 @@ def test_template_prefilled_text_is_never_a_formula(tmp_path):
     assert formula_cells(path) == []
     header = [c.value for c in openpyxl.load_workbook(path)["学业成绩"][1]]
     assert "=1+1" in header
+
+
+@pytest.mark.parametrize(
+    ("text", "taken", "expected"),
+    [
+        ("七年级3班", set(), "七年级3班"),
+        ("a[b]:c*d?e/f\\g\x07", set(), "abcdefg"),  # what Excel refuses in a sheet name is dropped
+        ("'引号'", set(), "引号"),  # no apostrophe at either end
+        ("长" * 40, set(), "长" * 31),
+        ("说明", {"说明"}, "说明 (2)"),
+        ("Sheet", {"sheet", "Sheet (2)"}, "Sheet (3)"),  # Excel compares names ignoring case
+        ("长" * 40, {"长" * 31}, "长" * 27 + " (2)"),
+        ("[]:*", set(), "Sheet"),
+    ],
+)
+def test_sheet_title_is_a_name_excel_accepts(tmp_path, text, taken, expected):
+    title = sheet_title(text, taken)
+    assert title == expected
+    wb = openpyxl.Workbook()
+    wb.active.title = title  # openpyxl refuses what Excel refuses
+    save_workbook(wb, tmp_path / "a.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "a.xlsx").sheetnames == [title]
+
+
+def test_header_footer_text_doubles_ampersands_and_keeps_within_the_limit():
+    assert header_footer_text("A&B 中学") == "A&&B 中学"  # "&B" would switch to bold
+    assert header_footer_text("行\r\n一\x00") == "行一"
+    cut = header_footer_text("&" * 10, limit=5)
+    assert cut == "&&&&"  # never half of an "&&"

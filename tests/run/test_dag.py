@@ -67,3 +67,33 @@ def test_makevars_lists_each_steps_code_and_each_stages_tables():
     assert all((REPO / f).is_file() for s in STEPS for f in code_files(s.name))
     # every step runs through the runner and reads its params through the DAG
     assert all({"src/tqa/run/runner.py", "src/tqa/run/dag.py"} <= set(code_files(s.name)) for s in STEPS)
+
+
+def test_the_student_lists_run_only_their_own_module_of_the_reports():
+    code = set(code_files("student_lists"))
+    assert {"src/tqa/reports/student_workbook.py", "src/tqa/measures/academic/students.py"} <= code
+    assert "src/tqa/run/steps.py" in code
+    # a chart or a report view edit re-renders the reports, not the workbooks
+    assert not {"src/tqa/reports/charts/academic.py", "src/tqa/reports/views.py"} & code
+    assert {"src/tqa/reports/student_workbook.py", "src/tqa/reports/views.py"} <= set(code_files("reports"))
+    assert set(sections("student_lists")) == {"grade_bands", "rates", "levels", "tiers", "borderline"}
+
+
+def test_a_step_restricted_to_some_modules_imports_no_other_module_of_its_package():
+    import ast
+
+    for step in STEPS:
+        if not step.modules:
+            continue
+        own = {m.removesuffix(".py").replace("/", ".") for m in step.modules}
+        for module in step.modules:
+            tree = ast.parse((REPO / "src" / "tqa" / module).read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                for name in names:
+                    parts = name.split(".")
+                    if parts[:2] == ["tqa", step.package] and len(parts) > 2:
+                        inside = ".".join(parts[1:3])
+                        assert inside in own or f"{inside}.__init__" in own, f"{module} imports {name}"

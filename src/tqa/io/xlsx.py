@@ -77,3 +77,37 @@ def put(cell, value):
     else:
         cell.value = value
     return cell
+
+
+# ---- sheet names and page headers from hostile text ------------------------------------------------
+SHEET_TITLE_MAX = 31  # Excel's limit
+_SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
+HEADER_FOOTER_MAX = 255  # Excel's limit for one header or footer, its codes included
+
+
+def sheet_title(text: str, taken: set[str] | frozenset[str] = frozenset(), fallback: str = "Sheet") -> str:
+    """``text`` as a sheet name Excel accepts: no [ ] : * ? / or backslash, no control characters, no apostrophe
+    at either end, at most 31 characters, and (Excel compares names case-insensitively) not one of ``taken``: a
+    clash gets " (2)", " (3)", ... within the 31 characters."""
+    title = _SHEET_TITLE_FORBIDDEN.sub("", str(text)).strip().strip("'").strip()
+    title = title[:SHEET_TITLE_MAX].rstrip("' ") or fallback[:SHEET_TITLE_MAX]
+    used = {t.casefold() for t in taken}
+    candidate, n = title, 1
+    while candidate.casefold() in used:
+        n += 1
+        suffix = f" ({n})"
+        candidate = title[: SHEET_TITLE_MAX - len(suffix)].rstrip("' ") + suffix
+    return candidate
+
+
+def header_footer_text(text: str, limit: int = HEADER_FOOTER_MAX) -> str:
+    """Text for a page header or footer section: "&" starts a code there (&P is the page number), so a literal
+    one is doubled; control characters dropped; cut to ``limit`` characters without splitting an "&&"."""
+    plain = re.sub(r"[\x00-\x1f\x7f]", "", str(text))
+    out = ""
+    for ch in plain:
+        piece = "&&" if ch == "&" else ch
+        if len(out) + len(piece) > limit:
+            break
+        out += piece
+    return out

@@ -44,6 +44,9 @@ class Step:
     params: tuple[str, ...] | str  # the params sections it reads (ALL_SECTIONS: every one)
     stamp: str  # where its params stamp lives, under the project root ({term})
     extra: tuple[str, ...] = ()  # modules of the run layer it executes through, besides the runner
+    # When given: the only files of its own package it runs (the earlier layers still count whole), so an edit
+    # elsewhere in the package does not re-run it.
+    modules: tuple[str, ...] = ()
 
     def code_packages(self) -> tuple[str, ...]:
         return (self.package, *LAYERS[self.package])
@@ -61,6 +64,18 @@ STEPS = (
     Step("scores", "notebooks/03_scores.ipynb", "measures", "scores", "measures", "data/scores/{term}/.params.json"),
     # The reports print every parameter in their appendix.
     Step("reports", None, "reports", None, ALL_SECTIONS, "data/scores/{term}/.reports-params.json", ("run/steps.py",)),
+    # Each school's 临界生 and 学困生 workbook beside its internal report (tqa.reports.student_workbook): the lines,
+    # tiers and borderline margin only, so a report's wording or a chart edit does not rewrite the workbooks.
+    Step(
+        "student_lists",
+        None,
+        "reports",
+        None,
+        ("grade_bands", "rates", "levels", "tiers", "borderline"),
+        "data/scores/{term}/.student-lists-params.json",
+        ("run/steps.py",),
+        ("reports/__init__.py", "reports/student_workbook.py"),
+    ),
 )
 BY_NAME = {s.name: s for s in STEPS}
 
@@ -96,8 +111,9 @@ def package_files(package: str) -> list[str]:
 
 def code_files(step: str) -> list[str]:
     s = BY_NAME[step]
-    files = [f for pkg in s.code_packages() for f in package_files(pkg)]
-    files += [(PACKAGE / f).relative_to(PACKAGE.parents[1]).as_posix() for f in (*RUNNER, *s.extra)]
+    packages = [pkg for pkg in s.code_packages() if not (s.modules and pkg == s.package)]
+    files = [f for pkg in packages for f in package_files(pkg)]
+    files += [(PACKAGE / f).relative_to(PACKAGE.parents[1]).as_posix() for f in (*RUNNER, *s.extra, *s.modules)]
     return sorted(dict.fromkeys(files))
 
 

@@ -1,5 +1,6 @@
-"""Pipeline steps that are more than one notebook: the school reports in parallel, the index page,
-the manifest. ``python -m tqa.run.steps {schools,index,manifest} --term T``.
+"""Pipeline steps that are more than one notebook: the school reports in parallel, each school's student lists
+(internal edition only), the index page, the manifest.
+``python -m tqa.run.steps {schools,student-lists,index,manifest} --term T``.
 """
 
 from __future__ import annotations
@@ -98,6 +99,85 @@ def cmd_schools(catalog: Catalog, workers: int, mode: str) -> int:
     return 0
 
 
+def student_list_schools(catalog: Catalog) -> dict[str, str]:
+    """school_code -> the file name of its student lists workbook, as the last run wrote them (empty if none)."""
+    from tqa.reports.student_workbook import INDEX_FILE
+
+    index = report_dir(catalog, "internal") / "schools" / INDEX_FILE
+    if not index.exists():
+        return {}
+    return {e["school_code"]: e["file"] for e in json.loads(index.read_text(encoding="utf-8"))}
+
+
+def remove_stale_workbooks(directory: Path, keep: set[str]) -> list[Path]:
+    """Delete the student lists of schools that no longer get a report."""
+    from tqa.reports.student_workbook import WORKBOOK_SUFFIX, workbook_name
+
+    names = {workbook_name(code) for code in keep}
+    removed = []
+    if directory.is_dir():
+        for p in sorted(directory.glob(f"*{WORKBOOK_SUFFIX}")):
+            if p.name not in names:
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
+def cmd_student_lists(catalog: Catalog, mode: str = "internal") -> int:
+    """outputs/<T>/schools/<code>-学生名单.xlsx for every school that gets a report, beside its internal report:
+    its 临界生 and 学困生 class by class (tqa.reports.student_workbook), built from one read of the tables. Then
+    schools/student-lists.json, the list of what was written (the Makefile's target). Student-level data: the
+    public edition gets none (mode public writes nothing)."""
+    from tqa.io.catalog import write_atomic
+    from tqa.io.office import read_exam_spec
+    from tqa.reports import student_workbook as sw
+    from tqa.run.dag import step_params
+
+    if mode != "internal":
+        print("公开版不含学生名单（学生个人数据只进入内部版），未写任何文件。")
+        return 0
+    out = report_dir(catalog, "internal") / "schools"
+    schools = usable_schools(pd.read_parquet(catalog.table("checked", "returns")))
+    params = step_params(catalog.term, "student_lists", catalog.root / "params")
+    listed, counts, lines = sw.district_lists(
+        pd.read_parquet(catalog.table("checked", "scores"), columns=SCORE_LIST_COLUMNS),
+        pd.read_parquet(catalog.table("checked", "students"), columns=["school_code", "student_id", "name"]),
+        pd.read_parquet(catalog.table("scores", "borderline")),
+        read_exam_spec(catalog.exam_spec),
+        params,
+    )
+    differ = sw.count_mismatches(counts, pd.read_parquet(catalog.table("scores", "tiers")))
+    if len(differ):
+        print(
+            f"学生名单与统计结果（tiers 表）有 {len(differ)} 处人数不一致，未写名单；请先重新运行统计（make scores）。",
+            file=sys.stderr,
+        )
+        print(differ.head(10).to_string(), file=sys.stderr)
+        return 1
+    books = sw.split_by_school(schools, listed, counts, lines)
+    remove_stale_workbooks(out, {b.code for b in books})
+    term = parse_term(catalog.term)
+    entries = []
+    for book in books:
+        path = sw.write_school_workbook(book, term, params, out)
+        entries.append(
+            {
+                "school_code": book.code,
+                "school_name": book.name,
+                "file": path.name,
+                "classes": len(book.classes),
+                "listed": len(book.students),
+            }
+        )
+    write_atomic(out / sw.INDEX_FILE, json.dumps(entries, ensure_ascii=False, indent=1) + "\n")
+    print(f"学生名单（内部版）：{len(entries)} 份，位于 {out}/")
+    return 0
+
+
+# The checked scores' columns the student lists read.
+SCORE_LIST_COLUMNS = ["school_code", "student_id", "grade", "class_no", "subject", "status", "score", "level"]
+
+
 def return_overview(returns: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:
     """Per registry school: status and problem counts by severity (for the index page)."""
     counts = issues.dropna(subset=["school_code"]).pivot_table(
@@ -134,6 +214,8 @@ def cmd_index(catalog: Catalog, mode: str) -> int:
         n_registry=int(len(overview)),
         provenance=provenance(catalog),
         public=(mode == "public"),
+        # school_code -> its student lists workbook (schools/<code>-学生名单.xlsx), internal edition only
+        student_lists={} if mode == "public" else student_list_schools(catalog),
     )
     (rdir / "index.html").write_text(html, encoding="utf-8")
     return 0
@@ -157,7 +239,7 @@ def cmd_manifest(catalog: Catalog, mode: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tqa.run.steps")
-    ap.add_argument("command", choices=["schools", "index", "manifest"])
+    ap.add_argument("command", choices=["schools", "student-lists", "index", "manifest"])
     ap.add_argument("--term", required=True)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--mode", choices=MODES, default="internal")
@@ -170,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     catalog = Catalog(term.name)
     command = {
         "schools": lambda: cmd_schools(catalog, args.workers, args.mode),
+        "student-lists": lambda: cmd_student_lists(catalog, args.mode),
         "index": lambda: cmd_index(catalog, args.mode),
         "manifest": lambda: cmd_manifest(catalog, args.mode),
     }[args.command]
