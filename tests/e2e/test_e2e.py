@@ -521,3 +521,53 @@ def test_no_parameter_key_or_code_word_reaches_a_reader(district):
         text = FILE_NAME.sub(" ", visible_text(page.read_text(encoding="utf-8")))
         found = set(PARAM_KEY.findall(text)) | {k for k in keys if re.search(rf"\b{re.escape(k)}\b", text)}
         assert not found, f"{page.relative_to(root)}: {sorted(found)[:10]}"
+
+
+PAGE_FACTS = """JSON.stringify({
+  scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+  sections: Array.from(document.querySelectorAll("h2[id]")).map(h => h.id),
+  contents: Array.from(document.querySelectorAll("nav.toc a")).map(a => decodeURIComponent(a.hash.slice(1))),
+  sortable: document.querySelectorAll("table.sortable").length,
+  back: Array.from(document.querySelectorAll(".tqa-back a")).map(a => a.getAttribute("href")),
+})"""
+
+
+def page_facts(browser, path: Path, width: int) -> dict:
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 800},
+        session=True,
+    )
+    browser.call("Page.navigate", {"url": path.resolve().as_uri()}, session=True)
+    browser.wait_for("Page.loadEventFired", 120)
+    result = browser.call("Runtime.evaluate", {"expression": PAGE_FACTS, "returnByValue": True}, session=True)
+    return json.loads(result["result"]["value"])
+
+
+def test_screen_at_desktop_and_phone_width(district):
+    """In headless Chromium at 1280 px and 390 px: the page never scrolls sideways (wide tables scroll in their
+    box), every section is reachable from the contents, the way back to the index is there, and tables sort only
+    in the internal edition."""
+    from tqa.reports import pdf
+
+    root, _, _ = district
+    out = root / "outputs" / TERM
+    code = json.loads((out / "schools" / "index.json").read_text(encoding="utf-8"))[0]["school_code"]
+    pages = {
+        out / "district.html": ("internal", "index.html"),
+        out / "schools" / f"{code}.html": ("internal", "../index.html"),
+        out / "public" / "district.html": ("public", "index.html"),
+        out / "public" / "schools" / f"{code}.html": ("public", "../index.html"),
+    }
+    browser = pdf.Browser()
+    try:
+        for path, (edition, back) in pages.items():
+            for width in (1280, 390):
+                facts = page_facts(browser, path, width)
+                where = f"{path.relative_to(root)} at {width}px"
+                assert facts["scroll"] <= facts["inner"], f"{where} scrolls sideways: {facts['scroll']}"
+                assert facts["sections"] and set(facts["sections"]) <= set(facts["contents"]), where
+                assert facts["back"] == [back], where
+                assert (facts["sortable"] > 0) == (edition == "internal"), where
+    finally:
+        browser.close()

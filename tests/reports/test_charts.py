@@ -303,3 +303,20 @@ def test_figures_render_deterministically():
     assert len(labels) == 1 and len(labels[0].get_paths()) == 2 + 2 * 3 + 2 * 3
     assert fig.axes == []  # no Axes at all: panels are drawn in inches
     assert any(isinstance(c, LineCollection) for c in collections)
+
+
+def test_trend_has_a_legend_per_grade_and_an_axis_that_does_not_exaggerate():
+    rows = [
+        {"term": t, "grade": g, "subject": s, "pass_rate": 0.95 + 0.01 * i}
+        for i, t in enumerate(["2022-2", "2023-1", "2023-2"])
+        for g in (7, 8)
+        for s in ("语文", "数学", "英语")
+    ]
+    fig = charts.trend_chart(pd.DataFrame(rows), "初中：全区及格率历次变化")
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == ["七年级", "八年级"]
+    for ax in shown:
+        lo, hi = ax.get_ylim()
+        assert hi - lo >= charts.TREND_MIN_SPAN and hi <= 100  # 95 -> 97 % is not drawn as a cliff
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["语文", "数学", "英语"]
+    assert charts.trend_ylim(pd.Series([1.0, 3.0])) == (0.0, 20.0)

@@ -3,6 +3,8 @@ percentages (Chinese, as the reports show them)."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 TOO_FEW = "样本过少"
@@ -70,6 +72,8 @@ FORMATS = {
     "full_marks": "{:g}",
     "enrolled": "{:,.0f}",
     "participation_denominator": "{:,.0f}",
+    "tested_n": "{:,.0f}",
+    "listed_n": "{:,.0f}",
 }
 
 # What a rank ranks, in its header: every rank says its measure (params ranking.rank_by is the report's main one).
@@ -116,6 +120,12 @@ def rank_text(rank, n) -> str:
     return f"{int(rank)}/{int(n)}"
 
 
+def _number(fmt: str, value: float) -> str:
+    """``fmt`` applied, without a sign on a value that rounds to zero ("-0.0" and "+0.00" read as 0)."""
+    text = fmt.format(value)
+    return re.sub(r"^[+-](?=0(\.0+)?(%|$))", "", text)
+
+
 def interval_text(est, lo, hi, fmt: str = "{:.1f}", scale: float = 1.0) -> list[str]:
     """'85.3（83.1–87.5）' per row; '—' where missing."""
     out = []
@@ -123,9 +133,9 @@ def interval_text(est, lo, hi, fmt: str = "{:.1f}", scale: float = 1.0) -> list[
         if pd.isna(e):
             out.append("—")
         elif pd.isna(a) or pd.isna(b):
-            out.append(fmt.format(e * scale))
+            out.append(_number(fmt, e * scale))
         else:
-            out.append(f"{fmt.format(e * scale)}（{fmt.format(a * scale)}–{fmt.format(b * scale)}）")
+            out.append(f"{_number(fmt, e * scale)}（{_number(fmt, a * scale)}–{_number(fmt, b * scale)}）")
     return out
 
 
@@ -134,6 +144,13 @@ def rank_range_text(lo, hi) -> list[str]:
         "—" if pd.isna(a) or pd.isna(b) else (f"{int(a)}" if int(a) == int(b) else f"{int(a)}–{int(b)}")
         for a, b in zip(lo, hi)
     ]
+
+
+def signed(value: float, digits: int = 1) -> str:
+    """+1.5 / -0.3 / 0.0: a difference with its sign, never "-0.0" (a value that rounds to zero has none)."""
+    if pd.isna(value):
+        return "—"
+    return _number(f"{{:+.{digits}f}}", value)
 
 
 def pct_text(values, digits: int = 1) -> list[str]:

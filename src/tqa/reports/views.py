@@ -27,11 +27,13 @@ from tqa.io.provenance import provenance
 from tqa.measures import cohorts
 from tqa.measures.academic.change import CHANGE_LABELS, STATUS_LABELS
 from tqa.params import Params, load_params
+from tqa.params.describe import describe
 from tqa.reports import findings
 from tqa.reports.charts import academic as charts
 from tqa.reports.disclosure import apply_suppression
 from tqa.reports.display import Cover, Heading, Note, Paragraphs, Provenance, Summary, Table
 from tqa.reports.labels import FORMATS, LABELS, labels_for, percent, rank_labels
+from tqa.reports.student_workbook import workbook_name
 from tqa.reports.tables import common as tc
 from tqa.reports.tables import district as td
 from tqa.reports.tables import school as ts
@@ -196,7 +198,8 @@ class DistrictView(View):
         """Per paper: the district and category rates, the schools with intervals and bands, the means chart."""
         out: list = []
         stats = self.stats
-        for grade, subject in tc.grade_subjects(stats):
+        papers = tc.grade_subjects(stats)
+        for i, (grade, subject) in enumerate(papers):
             out.append(Heading(f"{GRADE_LABELS[grade]} {subject}", level=3))
             out.append(
                 Table(
@@ -206,7 +209,12 @@ class DistrictView(View):
                 )
             )
             out.extend(self.paper_schools(grade, subject))
+            if i + 1 == len(papers) or papers[i + 1][0] != grade:
+                out.extend(self.grade_schools(grade))
         return out
+
+    def grade_schools(self, grade: int) -> list:
+        return []
 
     def paper_schools(self, grade: int, subject: str) -> list:
         """The internal edition: the schools with published figures, best first, their intervals and ranks, the
@@ -358,7 +366,7 @@ class DistrictView(View):
         )
         return [
             *out,
-            Table(td.params_table(self.params), caption="评价参数"),
+            Table(describe(self.params), caption="评价参数：项目、取值与含义"),
             Table(tc.lines_table(units.rows(self.stats, units.DISTRICT)), caption="各年级各学科分数线"),
             self.provenance(),
         ]
@@ -377,10 +385,14 @@ class PublicDistrictView(DistrictView):
         return summary  # the named list is for the office only
 
     def paper_schools(self, grade: int, subject: str) -> list:
-        """Each school against the district only, in category and code order: nothing to order schools by."""
-        table = td.school_bands(self.results, grade, subject)
-        return [Table(table, caption=f"{GRADE_LABELS[grade]}{subject}：各校与全区比较（按类别、学校代码排列）",
-                      cell_classes=("与全区比较",))]  # fmt: skip
+        return []  # the schools come once per grade (grade_schools)
+
+    def grade_schools(self, grade: int) -> list:
+        """Each school against the district only, one column per subject, in category and code order: nothing to
+        order schools by."""
+        table = td.school_band_matrix(self.results, grade)
+        return [Table(table, caption=f"{GRADE_LABELS[grade]}：各校与全区比较（按类别、学校代码排列）",
+                      wide=len(table.columns) > 8, cell_classes=tuple(table.columns[3:]))]  # fmt: skip
 
     def funnel_section(self) -> Note:
         return Note("公开版不画各校的漏斗图：每所学校与全区比较的结果见上表的分档。")
@@ -547,8 +559,12 @@ class SchoolView(View):
         own = gaps[gaps["school_code"] == self.code] if "school_code" in gaps else gaps.iloc[0:0]
         if own.empty:
             return [Note("本校没有报送小题得分，或本学期不做试卷分析。")]
+        stats = self.read("scores", "item_stats")
         return [
-            Table(ts.item_gap_table(rows), caption=f"{GRADE_LABELS[grade]}{subject}：本校各题得分率（最弱的题在前）")
+            Table(
+                ts.item_gap_table(rows, stats),
+                caption=f"{GRADE_LABELS[grade]}{subject}：本校各题得分率（最弱的题在前）",
+            )
             for (grade, subject), rows in own.groupby(["grade", "subject"], sort=True)
         ]
 
@@ -609,8 +625,8 @@ class InternalSchoolView(SchoolView):
         ]
         out.append(
             Note(
-                f"临界生和学困生的名单（每班一张表，含学籍号、得分和距分数线的差距，可直接打印发给班主任）见随本报告发给学校的"
-                f"工作簿“{self.code}-学生名单.xlsx”。名单含学生个人信息，只在校内使用。",
+                "临界生和学困生的名单（每班一张表，含学籍号、得分和距分数线的差距，可直接打印发给班主任）见随本报告发给学校的"
+                f"工作簿“{workbook_name(self.code)}”。名单含学生个人信息，只在校内使用。",
                 title="学生名单",
             )
         )

@@ -3,7 +3,7 @@ import shutil
 
 import pandas as pd
 
-from helpers import REPO, shipped_params
+from helpers import REPO
 from tqa.io.catalog import Catalog
 from tqa.io.provenance import build_manifest, code_hash, inputs_hash, provenance, write_inputs_record
 from tqa.reports import labels
@@ -33,14 +33,6 @@ def test_returns_summary_counts_by_category():
     assert out.loc["全区"].tolist() == [3, 2, 1, 1, 1]
 
 
-def test_params_table_lists_every_effective_value_in_yaml_order():
-    out = district.params_table(shipped_params())
-    assert out.values.tolist()[:2] == [["grade_bands.小学低段", "[1, 2]"], ["grade_bands.小学中段", "[3, 4]"]]
-    rows = dict(out.values.tolist())
-    assert rows["rates.default.pass"] == "0.6" and rows["rates.overrides"] == "[]"
-    assert rows["public.min_band_n"] == "10"  # derived values are shown where they apply
-
-
 def test_provenance_is_content_based(tmp_path):
     raw = tmp_path / "data" / "raw" / "2023-2"
     (raw / "office").mkdir(parents=True)
@@ -60,3 +52,42 @@ def test_provenance_is_content_based(tmp_path):
     assert json.dumps(m1) == json.dumps(m2)
     assert [e["path"] for e in m1["inputs"]] == ["data/raw/2023-2/001.xlsx", "data/raw/2023-2/office/registry.csv"]
     assert code_hash(tmp_path) == code_hash(tmp_path)
+
+
+def _results_for_bands():
+    rows = []
+    for code, cat, mean, band, n, status in [
+        ("003", "城区", 60.0, "低于", 40, "公布"),
+        ("001", "城区", 90.0, "明显高于", 40, "公布"),
+        ("002", "乡镇", 95.0, pd.NA, 5, "人数过少，不公布"),
+        ("004", "农村", 70.0, "持平", 20, "样本较小"),
+    ]:
+        for subject in ("语文", "数学"):
+            rows.append({"level": "school", "unit_code": code, "unit_name": f"{code}校", "category": cat, "grade": 3,
+                         "subject": subject, "mean": mean, "mean_band": band, "pass_rate_band": pd.NA, "tested_n": n,
+                         "publishable": n >= 10, "sample_status": status})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_public_school_bands_follow_category_and_code_never_a_result():
+    r = _results_for_bands()
+    out = district.school_bands(r, 3, "语文")
+    assert list(out["代码"]) == ["001", "003", "002", "004"]  # 城区, 乡镇, 农村; within: code (not mean 90 > 60)
+    assert list(out["与全区比较"]) == ["明显高于全区", "低于全区", "人数过少，不公布", "与全区相当"]
+    assert list(out.columns) == ["代码", "学校", "类别", "与全区比较"]  # no figure beside a name
+    matrix = district.school_band_matrix(r, 3)
+    assert list(matrix.columns) == ["代码", "学校", "类别", "语文", "数学"] and list(matrix["代码"]) == list(
+        out["代码"]
+    )
+
+
+def test_internal_table_leaves_unpublished_schools_out_and_counts_them():
+    r = _results_for_bands().assign(
+        mean_lo=50.0, mean_hi=99.0, pass_rate=0.9, pass_rate_lo=0.8, pass_rate_hi=0.95, excellent_rate=0.3,
+        low_rate=0.01, rank_district=pd.NA, n_ranked_district=pd.NA, rank_lo=pd.NA, rank_hi=pd.NA, composite=pd.NA,
+        mode="分数",
+    )  # fmt: skip
+    out = district.ranking_with_uncertainty(r, 3, "语文", 0.95, "mean")
+    assert list(out["代码"]) == ["001", "004", "003"]  # best mean first, the withheld school not a row
+    assert district.unpublished_count(r, 3, "语文") == 1
+    assert "平均分名次（全区）" in out.columns and list(out["样本"]) == ["", "样本较小", ""]

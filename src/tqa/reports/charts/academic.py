@@ -16,7 +16,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from tqa.core import units
+from tqa.core.ordering import sort_rows
 from tqa.core.vocabulary import GRADE_LABELS
+from tqa.measures.academic.funnel import FUNNEL_POSITIONS
 from tqa.measures.intervals import mean_ci, wilson_ci
 from tqa.reports.charts.base import (
     HIGHLIGHT_COLOUR,
@@ -181,6 +183,9 @@ def _funnel_panels(
     return limits
 
 
+OUTSIDE_OUTER = (FUNNEL_POSITIONS[0], FUNNEL_POSITIONS[-1])  # beyond the outer control limits
+
+
 def funnel_chart(
     points: pd.DataFrame,
     curves: pd.DataFrame,
@@ -217,6 +222,11 @@ def funnel_chart(
             cat = pt["category"].to_numpy()
             for c in dict.fromkeys(cat):
                 sm.point(to(n[cat == c], value[cat == c]), CATEGORY_COLOURS.get(c, OTHER_COLOUR), 10)
+            # Only the schools a reader must see are named: those outside the outer control limits.
+            outside = pt["position"].isin(OUTSIDE_OUTER).to_numpy() if "position" in pt else np.zeros(len(pt), bool)
+            xs, ys = to(n[outside], value[outside])
+            for x, y, code in zip(xs, ys, pt["unit_code"].to_numpy()[outside]):
+                sm.label(float(x) + 0.04, float(y), str(code), 5.0, ha="left")
 
         _funnel_panels(sm, panels, by_panel, curves_by_panel, empty, by_category)
         return sm.finish()
@@ -382,27 +392,50 @@ def score_band_chart(bands: pd.DataFrame, title: str, ncols: int = 3, cell_heigh
     return sm.finish()
 
 
+TREND_MIN_SPAN = 20.0  # percentage points: a y-axis narrower than this makes a point or two look steep
+
+
+def trend_ylim(values: pd.Series) -> tuple[float, float]:
+    """A y-range (percent) holding every value and at least TREND_MIN_SPAN points wide, within 0..100."""
+    v = values.dropna()
+    if v.empty:
+        return 0.0, 100.0
+    lo, hi = float(v.min()) - 2, float(v.max()) + 2
+    if hi - lo < TREND_MIN_SPAN:
+        mid = (lo + hi) / 2
+        lo, hi = mid - TREND_MIN_SPAN / 2, mid + TREND_MIN_SPAN / 2
+    if lo < 0:
+        lo, hi = 0.0, max(hi - lo, TREND_MIN_SPAN)
+    if hi > 100:
+        lo, hi = max(lo - (hi - 100), 0.0), 100.0
+    return lo, hi
+
+
 def trend_chart(trend: pd.DataFrame, title: str, value: str = "pass_rate") -> Figure:
-    """Rates over the terms on disk, one line per paper (district rows, or one school's rows)."""
-    fig = Figure(figsize=(7.2, 3.0))
-    ax = fig.subplots()
+    """Rates over the terms on disk: one panel per grade, one line per subject (so each panel has a legend that
+    fits), every panel on the same y-range at least TREND_MIN_SPAN points wide."""
     terms = sorted(trend["term"].unique())
-    for (grade, subject), rows in trend.groupby(["grade", "subject"], sort=True):
-        rows = rows.set_index("term").reindex(terms)
-        ax.plot(
-            range(len(terms)),
-            rows[value] * 100,
-            marker="o",
-            markersize=3,
-            linewidth=1,
-            label=f"{GRADE_LABELS.get(int(grade), grade)}{subject}",
-        )
-    ax.set_xticks(range(len(terms)), terms)
-    ax.set_ylabel("%")
-    ax.grid(alpha=0.3)
-    if trend[["grade", "subject"]].drop_duplicates().shape[0] <= 12:
-        ax.legend(fontsize=6.5, frameon=False, ncol=3)
-    ax.set_title(title, fontsize=9.5)
+    grades = sorted(int(g) for g in trend["grade"].unique())
+    ncols = min(len(grades), 3)
+    nrows = -(-len(grades) // ncols)
+    fig = Figure(figsize=(7.2, 0.4 + 2.3 * nrows))
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    ylim = trend_ylim(trend[value] * 100)
+    for ax, grade in zip(axes, grades):
+        rows = trend[trend["grade"] == grade]
+        for subject in dict.fromkeys(sort_rows(rows, ["subject"])["subject"]):
+            line = rows[rows["subject"] == subject].set_index("term").reindex(terms)
+            ax.plot(range(len(terms)), line[value] * 100, marker="o", markersize=3, linewidth=1, label=subject)
+        ax.set_xticks(range(len(terms)), terms, fontsize=7)
+        ax.set_ylim(*ylim)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set_title(GRADE_LABELS.get(grade, str(grade)), fontsize=8.5)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6.5, frameon=False, loc="lower left", ncol=2)
+    for ax in axes[len(grades) :]:
+        ax.set_visible(False)
+    axes[0].set_ylabel("及格率（%）", fontsize=8)
+    fig.suptitle(title, fontsize=9.5)
     fig.tight_layout()
     return fig
 

@@ -99,22 +99,6 @@ def issue_counts(issues: pd.DataFrame) -> pd.DataFrame:
     return t[[SEVERITY_LABELS[s] for s in (BLOCKING, WARNING, FIXED)]].reset_index()
 
 
-def params_table(params) -> pd.DataFrame:
-    """The effective parameters as (参数, 取值) rows, in the YAML's order, for the 口径说明 appendix."""
-
-    def flatten(values: dict, prefix: str = "") -> list[tuple[str, str]]:
-        rows = []
-        for key, value in values.items():
-            name = f"{prefix}{key}"
-            if isinstance(value, dict) and value:
-                rows.extend(flatten(value, name + "."))
-            else:
-                rows.append((name, str(value)))
-        return rows
-
-    return pd.DataFrame(flatten(params.appendix()), columns=["参数", "取值"])
-
-
 def _paper_schools(results: pd.DataFrame, grade: int, subject: str) -> pd.DataFrame:
     return results.loc[
         units.is_level(results, units.SCHOOL) & (results["grade"] == grade) & (results["subject"] == subject)
@@ -311,6 +295,19 @@ def district_rank_trend(trend: pd.DataFrame, grade: int, subject: str) -> pd.Dat
     for term in terms:
         out[term] = wide[term].to_numpy()
     return out.reset_index(drop=True)
+
+
+def school_band_matrix(results: pd.DataFrame, grade: int) -> pd.DataFrame:
+    """The public edition, one grade: a row per school (category, then code), a column per subject, each cell the
+    school's band against the district in the public wording or why it has none (``school_bands``)."""
+    r = results[(results["grade"] == grade) & units.is_level(results, units.SCHOOL)]
+    subjects = list(dict.fromkeys(sort_rows(r, ["subject"])["subject"]))
+    out = None
+    for subject in subjects:
+        part = school_bands(results, grade, subject).rename(columns={"与全区比较": subject})
+        out = part if out is None else out.merge(part, on=["代码", "学校", "类别"], how="outer")
+    out = out[["代码", "学校", "类别", *subjects]].fillna("—")
+    return sort_rows(out, ["类别", "代码"], {"类别": SCHOOL_CATEGORIES})
 
 
 def value_added_bands(value_added: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from tqa.core import units
 from tqa.core.ordering import subject_sort_key
 from tqa.core.vocabulary import GRADE_LABELS
 from tqa.measures.academic.composite import MAIN_SCHEME
-from tqa.reports.labels import TYPE_LABELS, band_words, interval_text, pct_text, percent, rank_text
+from tqa.reports.labels import TYPE_LABELS, band_words, interval_text, pct_text, percent, rank_text, signed
 from tqa.reports.tables.common import (
     comparison_table,
     lines_table,
@@ -138,7 +138,7 @@ def standings(results: pd.DataFrame, public: bool, rank_by: str) -> Mapping[str,
             "年级": s["grade"].map(GRADE_LABELS),
             "学科": s["subject"],
             "实考": s["tested_n"],
-            "平均标准分": [f"{v:+.2f}" if pd.notna(v) else "—" for v in s["mean_z"]],
+            "平均标准分": [signed(v, 2) for v in s["mean_z"]],
             "比均率": [f"{v:.2f}" if pd.notna(v) else "—" for v in s["ratio_to_mean"]],
             "平均分与全区比较": band_words(s["mean_band"].fillna("—"), public),
             "及格率与全区比较": band_words(s["pass_rate_band"].fillna("—"), public),
@@ -233,7 +233,7 @@ def change_tables(change: pd.DataFrame, public: bool) -> Mapping[str, pd.DataFra
             "学科": c["subject"],
             "上学期及格率": pct_text(c["prior_value"]),
             "本学期及格率": pct_text(c["current_value"]),
-            "变化（百分点）": [f"{v * 100:+.1f}" if pd.notna(v) else "—" for v in c["change"]],
+            "变化（百分点）": [signed(v * 100) for v in c["change"]],
             "现状": c["status_level"].fillna("—"),
             "变化": c["change_level"].fillna("—"),
             "颜色": c["colour_label"].fillna(c["note"]),
@@ -287,7 +287,7 @@ def class_tables(
             "及格率": pct_text(c["pass_rate"]),
             "优秀率": pct_text(c["excellent_rate"]),
             "低分率": pct_text(c["low_rate"]),
-            "与本校平均之差": [f"{v:+.1f}" if pd.notna(v) else "—" for v in c["mean_vs_school"]],
+            "与本校平均之差": [signed(v) for v in c["mean_vs_school"]],
             "优生": c["top_n"].astype("Int64"),
             "中等生": c["middle_n"].astype("Int64"),
             "学困生": c["struggling_n"].astype("Int64"),
@@ -385,7 +385,11 @@ def score_bands(bands: pd.DataFrame, results: pd.DataFrame, min_n: int) -> Mappi
     return Split(paper_order(b, within=["_for"]), "_for")
 
 
-def item_gap_table(gaps: pd.DataFrame) -> pd.DataFrame:
+def item_gap_table(gaps: pd.DataFrame, item_stats: pd.DataFrame) -> pd.DataFrame:
+    """A school's items on one paper, weakest first, each with the district's review flag (a negative
+    discrimination, say: the key may be wrong), so a flagged item is never read as a plain strength or weakness."""
+    flags = item_stats[["grade", "subject", "item_no", "flags"]]
+    gaps = gaps.merge(flags, on=["grade", "subject", "item_no"], how="left")
     gaps = gaps.sort_values(["weakness_rank", "item_no"])
     return pd.DataFrame(
         {
@@ -394,6 +398,7 @@ def item_gap_table(gaps: pd.DataFrame) -> pd.DataFrame:
             "满分": gaps["full_marks"].map("{:g}".format),
             "本校得分率": pct_text(gaps["school_rate"]),
             "全区得分率": pct_text(gaps["district_rate"]),
-            "差距（百分点）": [f"{v * 100:+.1f}" for v in gaps["gap"]],
+            "差距（百分点）": [signed(v * 100) for v in gaps["gap"]],
+            "全区复核": gaps["flags"].fillna("").replace("", "—"),
         }
     ).reset_index(drop=True)
