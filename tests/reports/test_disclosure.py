@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from helpers import params_with
-from tqa.params import ParamsError
 from tqa.reports import disclosure
 
 PARAMS = params_with()  # reporting.min_published_n 10, min_rank_n 30
@@ -157,57 +155,6 @@ def test_apply_suppression_blanks_statistics_and_keeps_ids():
     assert out.loc["A2", "tested_n"] == 40 and not out.loc["A2", "suppressed"]
     shown = disclosure.display(out.reset_index(), ["tested_n", "pass_rate"], PARAMS)
     assert list(shown["tested_n"][:3]) == ["*", "40", "*"]
-
-
-def test_mean_band():
-    z = disclosure.band_z(PARAMS)
-    band = lambda d, se, n: disclosure.mean_band(d, se, n, PARAMS.public.min_band_n, z, 0.5)  # noqa: E731
-    assert band(0.6, 0.05, 40) == "明显高于全区"  # CI 0.502..0.698
-    assert band(0.3, 0.05, 40) == "高于全区"
-    assert band(0.6, 0.4, 40) == "与全区相当"  # CI -0.184..1.384
-    assert band(-0.3, 0.1, 40) == "低于全区"
-    assert band(-0.5, 0.1, 40) == "明显低于全区"
-    assert band(0.6, 0.05, 29) == "明显高于全区"  # a small cohort is banded by its interval too
-    assert band(0.6, 0.05, 9) == "人数不足，不分档"
-    assert PARAMS.public.min_band_n == 10 and PARAMS.public.band_strong == 0.5  # derived from reporting, bands
-
-
-def test_band_z_follows_uncertainty_level():
-    # the public bands' quantile is derived, not a second copy of the confidence level
-    assert disclosure.band_z(PARAMS) == pytest.approx(1.959963985)
-    z90 = disclosure.band_z(params_with({"uncertainty": {"level": 0.90}}))
-    assert z90 == pytest.approx(1.644853627)
-    assert disclosure.band_z(params_with({"uncertainty": {"level": 0.99}})) == pytest.approx(2.575829304)
-    # d 0.3, se 0.17: at 95 % the interval is 0.3 -/+ 0.3332 (holds 0); at 90 % 0.3 - 0.2796 = 0.0204 > 0
-    assert disclosure.mean_band(0.3, 0.17, 40, 30, disclosure.band_z(PARAMS), 0.5) == "与全区相当"
-    assert disclosure.mean_band(0.3, 0.17, 40, 30, z90, 0.5) == "高于全区"
-    with pytest.raises(ParamsError, match="public.band_z：未知的键"):
-        params_with({"public": {"band_z": 1.96}})
-
-
-def test_public_view():
-    st = _stats({"A1": ("城区", 5), "A2": ("城区", 40), "A3": ("城区", 36)}, with_categories=False)
-    # means / sds: district 75 / 10; A2 mean 80 sd 10 n 40 -> d 0.5, se 10/(10*sqrt 40) = 0.158
-    st = st.assign(
-        mean=[70.0, 80.0, 70.0, 75.0],
-        sd=[10.0, 10.0, 10.0, 10.0],
-        min=[1.0] * 4,
-        max=[99.0] * 4,
-        rank_district=pd.array([3, 1, 2, pd.NA], dtype="Int64"),
-        mean_rank_category=1,
-    )
-    out = disclosure.public_view(st, PARAMS).set_index("unit_code")
-    assert not any("rank" in c for c in out.columns)
-    assert "min" not in out.columns and "max" not in out.columns
-    # lower CI 0.5 - 1.96 * 0.158 = 0.19 > 0 and d >= 0.5
-    assert out.loc["A2", "mean_band"] == "明显高于全区"
-    # A3: d = -0.5, se = 1/sqrt(36) = 0.1667, upper -0.5 + 0.327 < 0 -> 明显低于全区, but A3 is the complement
-    assert out.loc["A3", "suppressed"] and pd.isna(out.loc["A3", "mean_band"])
-    assert pd.isna(out.loc["district", "mean_band"])
-    with pytest.raises(ValueError, match="学生个人数据"):
-        disclosure.public_view(st.assign(student_id="x"), PARAMS)
-    kept = disclosure.public_tables({"stats": st, "students": pd.DataFrame({"student_id": ["x"]})})
-    assert list(kept) == ["stats"]
 
 
 def test_suppressed_category_with_one_school_hides_that_school():

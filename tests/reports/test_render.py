@@ -241,13 +241,15 @@ def test_table_html_formats_and_headers():
         "-3.5",
         "—",
     ]  # ints stay ints, NaN is a dash
-    assert out.count('<tr class="hl">') == 1 and '<tr class="hl"><td>二中' in out
-    assert '<td class="num" data-v="78.26">78.3</td>' in out and "<td>一中</td>" in out
+    assert out.count('<tr class="hl">') == 1 and '<tr class="hl"><td class="nw">二中' in out
+    assert '<td class="num" data-v="78.26">78.3</td>' in out and '<td class="nw">一中</td>' in out
     assert '<td class="num">—</td>' in out  # nothing to sort by: sorts last
     assert report.table_html(df, highlight_row=lambda r: r["n"] < 10).count('class="hl"') == 1
     mask = df["school"] == "三中"
-    assert '<tr class="hl"><td>三中' in report.table_html(df, highlight_row=mask)
-    assert '<tr class="hl"><td>一中' in report.table_html(df, highlight_row=0)
+    assert '<tr class="hl"><td class="nw">三中' in report.table_html(df, highlight_row=mask)
+    assert '<tr class="hl"><td class="nw">一中' in report.table_html(df, highlight_row=0)
+    long = report.table_html(pd.DataFrame({"原因": ["七年级数学增值明显偏低，区间不含 0"]}))
+    assert "<td>七年级数学增值明显偏低，区间不含 0</td>" in long  # long text may wrap
     with pytest.raises(ValueError):
         report.table_html(df, {"n": "人数"}, {"n": "nonsense"})
 
@@ -307,8 +309,8 @@ def test_contents_list_every_section_and_public_drops_internal_only_cells():
 def test_band_cells_are_coloured_and_short_tables_kept_whole():
     df = pd.DataFrame({"学科": ["语文", "数学"], "分档": ["明显低于", "高于"], "颜色": ["红", "蓝"]})
     out = report.table_html(df, cell_classes=("分档", "颜色"))
-    assert '<td class="b-wb">明显低于</td>' in out and '<td class="c-red">红</td>' in out
-    assert '<td class="c-blue">蓝</td>' in out and 'class="tqa-table keep"' in out
-    assert "<td>明显低于</td>" in report.table_html(df)  # only the columns asked for
+    assert '<td class="nw b-wb">明显低于</td>' in out and '<td class="nw c-red">红</td>' in out
+    assert '<td class="nw c-blue">蓝</td>' in out and 'class="tqa-table keep"' in out
+    assert '<td class="nw">明显低于</td>' in report.table_html(df)  # only the columns asked for
     long = pd.DataFrame({"n": range(report.KEEP_WHOLE_ROWS + 1)})
     assert "keep" not in report.table_html(long) and '<div class="tbl wide">' in report.table_html(long, wide=True)

@@ -1,4 +1,7 @@
-"""公开版 (public mode): small-cell suppression that totals cannot undo, and ranks replaced by bands.
+"""公开版 (public mode): small-cell suppression that totals cannot undo.
+
+(The public edition's bands are the one band of every edition, ``tqa.measures.intervals.band`` on the result
+tables, worded against the district by ``tqa.reports.labels.band_words``.)
 
 Policy (see docs: 不排名、不公布; NCES 2011-603): no published figure for 0 < n < min_published_n, and
 complementary suppression so that no suppressed figure can be recovered by subtraction from totals.
@@ -25,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from tqa.core import units
-from tqa.measures.intervals import two_sided_z
 from tqa.params import Params
 from tqa.schema.tables import PAPER_COLUMNS
 
@@ -46,20 +48,6 @@ KEEP_COLUMNS = (
 )
 # Columns that identify a student: a table holding them is student-level and never public.
 STUDENT_COLUMNS = ("student_id", "name")
-
-BAND_WELL_ABOVE = "明显高于全区"
-BAND_ABOVE = "高于全区"
-BAND_AVERAGE = "与全区相当"
-BAND_BELOW = "低于全区"
-BAND_WELL_BELOW = "明显低于全区"
-BAND_SMALL = "人数不足，不分档"
-
-
-def band_z(params: Params) -> float:
-    """The normal quantile of the public bands' interval, from uncertainty.level (0.95 -> 1.959964...): the
-    public bands use the same confidence level as every other interval."""
-    return two_sided_z(float(params.uncertainty.level))
-
 
 # ---- the generic rule on a tree ------------------------------------------------------------------
 
@@ -158,63 +146,6 @@ def display(df: pd.DataFrame, columns: list[str], params: Params) -> pd.DataFram
         text = out[col].astype("string")
         out[col] = text.where(~hit, marker)
     return out
-
-
-# ---- bands instead of ranks ---------------------------------------------------------------------
-
-
-def mean_band(d: float, se: float, n: int, min_n: int, z: float, strong: float) -> str | None:
-    """Band of a standardised mean difference d (in district SDs) with standard error se.
-
-    Progress-8 shape: well above = d >= strong and lower CI > 0; above = lower CI > 0; average = CI holds 0;
-    below / well below mirror it. n below min_n (params public.min_band_n): no band.
-    """
-    if pd.isna(d) or pd.isna(se):
-        return None
-    if n < int(min_n):
-        return BAND_SMALL
-    z, strong = float(z), float(strong)
-    lo, hi = round(d - z * se, 9), round(d + z * se, 9)
-    d = round(d, 9)
-    if lo > 0:
-        return BAND_WELL_ABOVE if d >= strong else BAND_ABOVE
-    if hi < 0:
-        return BAND_WELL_BELOW if d <= -strong else BAND_BELOW
-    return BAND_AVERAGE
-
-
-def add_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """``mean_band`` for school and category rows against the district row of the same grade x subject.
-
-    d = (mean - district mean) / district sd; se = sd / (district sd * sqrt(tested_n)).
-    """
-    p, z = params.public, band_z(params)
-    dist = units.rows(stats, units.DISTRICT)[["grade", "subject", "mean", "sd"]].rename(
-        columns={"mean": "_dm", "sd": "_dsd"}
-    )
-    out = stats.merge(dist, on=["grade", "subject"], how="left")
-    out.index = stats.index
-    dsd = out["_dsd"].where(out["_dsd"] > 0)
-    d = (out["mean"] - out["_dm"]) / dsd
-    se = out["sd"] / (dsd * np.sqrt(out["tested_n"].astype("float64").where(out["tested_n"] > 0)))
-    bands = [
-        None if lv == units.DISTRICT.name else mean_band(a, b, int(n), p.min_band_n, z, p.band_strong)
-        for lv, a, b, n in zip(out["level"], d, se, out["tested_n"].fillna(0))
-    ]
-    out["mean_band"] = pd.Series(bands, index=out.index, dtype="string")
-    return out.drop(columns=["_dm", "_dsd"])
-
-
-def public_view(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """The public table: bands added, every rank column and individual scores (min / max) dropped, then
-    small cells suppressed. Refuses student-level tables."""
-    student_cols = [c for c in STUDENT_COLUMNS if c in stats.columns]
-    if student_cols:
-        raise ValueError(f"公开版不得包含学生个人数据（列：{'、'.join(student_cols)}）")
-    out = add_bands(stats, params)
-    drop = [c for c in out.columns if "rank" in c or c in params.public.drop_columns]
-    out = out.drop(columns=drop)
-    return apply_suppression(out, params)
 
 
 def public_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

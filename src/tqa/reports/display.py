@@ -121,6 +121,7 @@ def _is_number(value: Any) -> bool:
 # A table this short is kept on one page (a 4-row table is never split 3 + 1); a longer one breaks between rows,
 # its header (with the caption, the table's running title) repeated on each page.
 KEEP_WHOLE_ROWS = 15
+SHORT_TEXT = 6  # characters: a cell this short stays on one line
 # Cell classes a table may ask for (``cell_classes``): the band and colour words, drawn as coloured cells.
 CELL_CLASSES = {
     "明显高于": "b-wa", "高于": "b-a", "持平": "b-av", "低于": "b-b", "明显低于": "b-wb",
@@ -180,7 +181,8 @@ def table_html(
         for j, c in enumerate(cols):
             v = values[j][i]
             text = formats[c](v) if c in formats else _plain(v)
-            cls = ["num"] if numeric[j] else []
+            # numbers and short words (一年级, 城区, 高于) never break inside; long text wraps
+            cls = ["num"] if numeric[j] else (["nw"] if len(text) <= SHORT_TEXT else [])
             if j in coloured and text in CELL_CLASSES:
                 cls.append(CELL_CLASSES[text])
             key = _sort_key(v) if numeric[j] else None
