@@ -145,9 +145,11 @@ def test_pdf_is_deterministic_with_embedded_chinese(html, tmp_path, monkeypatch)
 
 
 def test_node_ids_renumbered_in_order_keeping_offsets():
-    raw = b"<< /ID (node00000731) >> << /ID (node00000002) >> << /ID (node00000731) >>"
+    raw = b"<< /ID (node00000731) >> << /Headers [(node00000002)] >> << /ID (node00000002) >> << /ID (node00000731) >>"
     fixed = pdf.fix_node_ids(raw)
-    assert fixed == b"<< /ID (node00000001) >> << /ID (node00000002) >> << /ID (node00000001) >>"
+    assert fixed == (
+        b"<< /ID (node00000001) >> << /Headers [(node00000002)] >> << /ID (node00000002) >> << /ID (node00000001) >>"
+    )
     assert len(fixed) == len(raw)
 
 

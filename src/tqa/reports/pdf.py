@@ -57,7 +57,7 @@ PRINT_OPTIONS = {
 }
 LOAD_TIMEOUT = 120.0
 PRINT_TIMEOUT = 600.0  # a 400-page district report prints in about 15 s; stuck is stuck
-_NODE_ID = re.compile(rb"/ID \(node(\d{8})\)")
+_NODE_ID = re.compile(rb"\(node(\d{8})\)")
 _DATE = re.compile(rb"/(CreationDate|ModDate) \(D:(\d{14})([^)]*)\)")
 
 
@@ -111,13 +111,14 @@ def fix_dates(pdf: bytes, epoch: int | None = None) -> bytes:
 
 
 def fix_node_ids(pdf: bytes) -> bytes:
-    """Renumber the structure tree's element ids (``/ID (node12345678)``, the browser's DOM node ids, which
-    change from print to print) in order of first appearance, keeping their width and so every byte offset."""
+    """Renumber the structure tree's element ids (``(node12345678)``: the browser's DOM node ids, which change from
+    print to print, both where an element is named, ``/ID``, and where a table cell names its headers,
+    ``/Headers``) in order of first appearance, keeping their width and so every byte offset."""
     seen: dict[bytes, bytes] = {}
 
     def renumber(m: re.Match) -> bytes:
         new = seen.setdefault(m.group(1), b"%08d" % (len(seen) + 1))
-        return b"/ID (node" + new + b")"
+        return b"(node" + new + b")"
 
     return _NODE_ID.sub(renumber, pdf)
 

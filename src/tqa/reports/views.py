@@ -32,7 +32,7 @@ from tqa.reports import findings
 from tqa.reports.charts import academic as charts
 from tqa.reports.disclosure import apply_suppression
 from tqa.reports.display import Cover, Heading, Note, Paragraphs, Provenance, Summary, Table
-from tqa.reports.labels import FORMATS, LABELS, labels_for, percent, rank_labels
+from tqa.reports.labels import FORMATS, LABELS, RANK_NAMES, labels_for, percent, rank_labels
 from tqa.reports.student_workbook import workbook_name
 from tqa.reports.tables import common as tc
 from tqa.reports.tables import district as td
@@ -251,10 +251,13 @@ class DistrictView(View):
     def score_band_section(self) -> list:
         bands = self.read("scores", "score_bands")
         district = units.rows(bands, units.DISTRICT)
-        return [
-            charts.score_band_chart(rows, f"{GRADE_LABELS[grade]}：全区分数段分布")
-            for grade, rows in district.groupby("grade", sort=True)
-        ]
+        out: list = []
+        for grade, rows in district.groupby("grade", sort=True):
+            out.append(charts.score_band_chart(rows, f"{GRADE_LABELS[grade]}：全区分数段分布"))
+            counts = td.score_band_counts(bands, grade)
+            if len(counts):
+                out.append(Table(counts, caption=f"{GRADE_LABELS[grade]}：各类学校各分数段人数", wide=True))
+        return out
 
     @cached_property
     def value_added(self) -> pd.DataFrame:
@@ -302,12 +305,12 @@ class DistrictView(View):
 
     def rank_trend_section(self) -> list:
         out = []
-        rank_by = LABELS[self.params.ranking.rank_by]
+        rank_name = RANK_NAMES[self.params.ranking.rank_by]
         for grade, subject in tc.grade_subjects(self.stats):
             table = td.district_rank_trend(self.trend, grade, subject)
             if len(table):
                 out.append(
-                    Table(table, caption=f"{GRADE_LABELS[grade]}{subject}：各校历次及格率 / 区排名（按{rank_by}排名）")
+                    Table(table, caption=f"{GRADE_LABELS[grade]}{subject}：各校历次及格率 / {rank_name}（全区）")
                 )
         return out
 
@@ -593,12 +596,12 @@ class InternalSchoolView(SchoolView):
         sens = self.catalog.derive(ts.sensitivities, self.read("scores", "sensitivity")).get(self.code)
         if sens is None:
             return Note("本校没有参加综合得分排名的考试。")
-        return Table(sens, caption="综合得分区排名：主方案与备选权重")
+        return Table(sens, caption="综合得分名次（全区）：主方案与备选权重")
 
     def rank_trend_table(self) -> Table:
         return Table(
             self.catalog.derive(ts.rank_trends, self.read("scores", "trend")).get(self.code, ts.NO_ROWS),
-            caption="排名统计表：历次学期的及格率 / 区排名",
+            caption=f"历次学期的及格率 / {RANK_NAMES[self.params.ranking.rank_by]}（全区）",
         )
 
     def caterpillar_section(self):
@@ -618,11 +621,15 @@ class InternalSchoolView(SchoolView):
     def classes_section(self) -> list:
         classes = self.catalog.derive(
             ts.class_tables, self.read("scores", "class_stats"), self.read("scores", "tiers"), level=self.level
-        )
-        out: list = [
-            Table(table, caption=f"{GRADE_LABELS[grade]}班级对比", wide=True)
-            for grade, table in classes.get(self.code, [])
-        ]
+        )  # the matrix below reads the same table
+        class_stats = self.read("scores", "class_stats")
+        matrix = dict(self.catalog.derive(ts.class_subject_matrix, class_stats).get(self.code, []))
+        out: list = []
+        for grade, table in classes.get(self.code, []):
+            if grade in matrix:
+                out.append(Table(matrix[grade], caption=f"{GRADE_LABELS[grade]}：各班各科平均分（括号内为与本校平均分之差）",
+                                 cell_classes=()))  # fmt: skip
+            out.append(Table(table, caption=f"{GRADE_LABELS[grade]}班级对比", wide=True))
         out.append(
             Note(
                 "临界生和学困生的名单（每班一张表，含学籍号、得分和距分数线的差距，可直接打印发给班主任）见随本报告发给学校的"

@@ -91,3 +91,15 @@ def test_internal_table_leaves_unpublished_schools_out_and_counts_them():
     assert list(out["代码"]) == ["001", "004", "003"]  # best mean first, the withheld school not a row
     assert district.unpublished_count(r, 3, "语文") == 1
     assert "平均分名次（全区）" in out.columns and list(out["样本"]) == ["", "样本较小", ""]
+
+
+def test_score_band_counts_by_category_then_the_district():
+    rows = []
+    for unit, level, counts in [("乡镇", "category", [1, 9]), ("城区", "category", [0, 10]), ("district", "district", [1, 19]),
+                                ("001", "school", [0, 10])]:  # fmt: skip
+        for no, (label, n) in enumerate(zip(["[0%, 50%)", "[50%, 100%]"], counts)):
+            rows.append({"level": level, "unit_code": unit, "grade": 3, "subject": "语文", "band_no": no,
+                         "band": label, "n": n, "tested_n": sum(counts)})  # fmt: skip
+    out = district.score_band_counts(pd.DataFrame(rows), 3)
+    assert list(out.columns) == ["学科", "范围", "实考", "[0%, 50%)", "[50%, 100%]"]
+    assert out.values.tolist() == [["语文", "城区", 10, 0, 10], ["语文", "乡镇", 10, 1, 9], ["语文", "全区", 20, 1, 19]]

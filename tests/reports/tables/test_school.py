@@ -188,3 +188,17 @@ def test_split_takes_a_part_only_when_asked_for():
     assert list(split) == ["002", "001"] and "003" not in split and finished == []
     assert split["001"].to_dict("list") == {"v": [2, 4]} and list(split["001"].index) == [0, 1]
     assert finished == [2, 2] and split.get("003") is None
+
+
+def test_class_subject_matrix_has_each_class_and_subject_with_its_difference():
+    rows = [
+        {"school_code": "001", "grade": 3, "class_no": c, "subject": s, "mode": "分数", "mean": m, "mean_vs_school": d}
+        for c, s, m, d in [(1, "语文", 82.34, 1.5), (2, "语文", 79.0, -0.04), (1, "数学", 90.0, 2.0),
+                           (2, "数学", float("nan"), float("nan"))]
+    ] + [{"school_code": "001", "grade": 1, "class_no": 1, "subject": "语文", "mode": "等级", "mean": float("nan"),
+          "mean_vs_school": float("nan")}]  # fmt: skip
+    out = dict(st.class_subject_matrix(pd.DataFrame(rows))["001"])
+    assert list(out) == [3]  # level-graded papers have no mean
+    m = out[3]
+    assert list(m.columns) == ["班级", "语文", "数学"]
+    assert m.values.tolist() == [["1班", "82.3（+1.5）", "90.0（+2.0）"], ["2班", "79.0（0.0）", "—"]]

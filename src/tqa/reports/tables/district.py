@@ -297,6 +297,26 @@ def district_rank_trend(trend: pd.DataFrame, grade: int, subject: str) -> pd.Dat
     return out.reset_index(drop=True)
 
 
+def score_band_counts(bands: pd.DataFrame, grade: int) -> pd.DataFrame:
+    """One grade's score bands as counts: a row per subject and category (then the district), a column per band
+    (its range as a share of full marks), and the number tested."""
+    b = bands[(bands["grade"] == grade) & ~units.is_level(bands, units.SCHOOL)]
+    if b.empty:
+        return pd.DataFrame()
+    b = b.assign(范围=b["unit_code"].where(~units.is_level(b, units.DISTRICT), "全区"))
+    labels = list(dict.fromkeys(b.sort_values("band_no")["band"]))
+    wide = b.pivot_table(index=["subject", "范围"], columns="band", values="n", aggfunc="first").reindex(columns=labels)
+    tested = b.groupby(["subject", "范围"])["tested_n"].first()
+    wide = wide.assign(实考=tested).reset_index()
+    order = {v: i for i, v in enumerate([*SCHOOL_CATEGORIES, "全区"])}
+    wide = sort_rows(wide.assign(_o=wide["范围"].map(order)), ["subject", "_o"]).drop(columns="_o")
+    wide.columns.name = None
+    out = wide.rename(columns={"subject": "学科"})
+    for col in labels:
+        out[col] = out[col].astype("Int64")
+    return out[["学科", "范围", "实考", *labels]]
+
+
 def school_band_matrix(results: pd.DataFrame, grade: int) -> pd.DataFrame:
     """The public edition, one grade: a row per school (category, then code), a column per subject, each cell the
     school's band against the district in the public wording or why it has none (``school_bands``)."""

@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from tqa.core import units
-from tqa.core.ordering import subject_sort_key
-from tqa.core.vocabulary import GRADE_LABELS
+from tqa.core.ordering import sort_rows, subject_sort_key
+from tqa.core.vocabulary import EXAM_MODE_LEVEL, GRADE_LABELS
 from tqa.measures.academic.composite import MAIN_SCHEME
 from tqa.reports.labels import TYPE_LABELS, band_words, interval_text, pct_text, percent, rank_text, signed
 from tqa.reports.tables.common import (
@@ -296,6 +296,25 @@ def class_tables(
         }
     )
     return Split(table, "school_code", _by_grade)
+
+
+def class_subject_matrix(classes: pd.DataFrame) -> Mapping[str, list[tuple[int, pd.DataFrame]]]:
+    """Per school and grade, the 班级 x 学科 matrix: each class's mean in each subject with its difference from the
+    school's mean ("82.3（+1.5）"), "—" where a class has no published mean."""
+    c = classes[classes["mode"] != EXAM_MODE_LEVEL]
+    cell = ["—" if pd.isna(m) else f"{m:.1f}（{signed(d)}）" for m, d in zip(c["mean"], c["mean_vs_school"])]
+    c = c.assign(cell=cell, 班级=c["class_no"].astype(str) + "班")
+    out = {}
+    for code, part in c.groupby("school_code", sort=True):
+        grades = []
+        for grade, rows in part.groupby("grade", sort=True):
+            subjects = list(dict.fromkeys(sort_rows(rows, ["subject"])["subject"]))
+            wide = rows.pivot_table(index=["class_no", "班级"], columns="subject", values="cell", aggfunc="first")
+            wide = wide.reindex(columns=subjects).fillna("—").reset_index().drop(columns="class_no")
+            wide.columns.name = None
+            grades.append((int(grade), wide))
+        out[code] = grades
+    return out
 
 
 def _by_grade(part: pd.DataFrame) -> list[tuple[int, pd.DataFrame]]:
