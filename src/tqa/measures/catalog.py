@@ -45,6 +45,13 @@ MEASURES = (
         (*LINES, "uncertainty", "reporting", "bands", "ranking", "composite"),
         ("results",),
     ),
+    Measure(
+        "total_stats",
+        "tqa.measures.academic.totals:total_stats",
+        ("checked/scores", "checked/returns", "office/exam_spec"),
+        (*LINES, "uncertainty", "reporting", "bands"),
+        ("total_stats",),
+    ),
     Measure("equity", "tqa.measures.equity:equity", ("scores/subject_stats",), ("equity",), ("equity",)),
     Measure(
         "sensitivity",

@@ -192,6 +192,21 @@ _SCORES = {
         _UNIT_ORDER,
         "subject_stats with intervals, relative measures, composite, bands against the district, rank intervals",
     ),
+    "total_stats": (
+        _cols(
+            "level:str, unit_code:str, unit_name:str, category:str, grade:int64, subjects:str, n_papers:int64,"
+            "full_marks:float64, pass_line:float64, excellent_line:float64, low_line:float64, tested_n:int64,"
+            "incomplete_n:int64, mean:float64, sd:float64, mean_lo:float64, mean_hi:float64, pass_n:int64,"
+            "pass_rate:float64, pass_rate_lo:float64, pass_rate_hi:float64, excellent_n:int64,"
+            "excellent_rate:float64, excellent_rate_lo:float64, excellent_rate_hi:float64, low_n:int64,"
+            "low_rate:float64, low_rate_lo:float64, low_rate_hi:float64, mean_diff:float64, mean_diff_z:float64,"
+            "mean_diff_z_lo:float64, mean_diff_z_hi:float64, mean_band:string, sample_status:string,"
+            "publishable:bool"
+        ),
+        ("level", "unit_code", "grade"),
+        "总分 over a grade's score-graded papers per school / category / district x grade: students with a total"
+        " (tested on every paper), its mean with interval, three rates with intervals, the school's band",
+    ),
     "class_stats": (
         _cols(
             "school_code:str, grade:int64, class_no:Int64, subject:str, full_marks:float64, mode:str,"
@@ -373,10 +388,13 @@ _CLASS_KEEP = (
     "school_code", "grade", "class_no", "subject", *PAPER_COLUMNS, *_HEADCOUNTS, "participation", "school_tested_n",
     "school_mean", "school_pass_rate", "mean_vs_school", "pass_rate_vs_school", "sample_status",
 )  # fmt: skip
+# 总分: what the total is made of and its headcounts stay (incomplete_n: students without a total).
+_TOTAL_KEEP = (*_UNIT_KEEP, "subjects", "n_papers", "incomplete_n")
 _CHANGE_BOTH = ("change", "change_level", "colour", "colour_label", "rank_change")
 WITHHOLD = {
     "subject_stats": (("tested_n", _all_but("subject_stats", _UNIT_KEEP)),),
     "results": (("tested_n", _all_but("results", _UNIT_KEEP)),),
+    "total_stats": (("tested_n", _all_but("total_stats", _TOTAL_KEEP)),),
     "class_stats": (
         ("tested_n", _all_but("class_stats", _CLASS_KEEP)),
         ("school_tested_n", ("school_mean", "school_pass_rate", "mean_vs_school", "pass_rate_vs_school")),

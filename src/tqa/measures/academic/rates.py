@@ -226,7 +226,8 @@ def add_ranks(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
 # ---- public statistics ---------------------------------------------------------------------
 
 
-def _usable_schools(returns: pd.DataFrame) -> pd.DataFrame:
+def usable_schools(returns: pd.DataFrame) -> pd.DataFrame:
+    """school_code, school_name, category of the usable schools (returns.usable; all if the column is absent)."""
     schools = returns[["school_code", "school_name", "category"]].copy()
     if "usable" in returns.columns:
         schools = schools[returns["usable"].fillna(False).astype(bool).to_numpy()]
@@ -259,7 +260,7 @@ def subject_stats(
     enrolment but nobody tested gets a row with tested_n 0, NaN rates and no rank. Pooled (category /
     district) enrolment and participation denominators are sums over schools whose enrolment is known.
     """
-    schools = _usable_schools(returns)
+    schools = usable_schools(returns)
     spec = exam_lines(exam_spec, params)
     scores = score_input(scores)
     rows = score_with_lines(scores[scores["school_code"].isin(schools["school_code"])], exam_spec, params)

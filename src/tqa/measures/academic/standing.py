@@ -3,7 +3,8 @@
 - ``standard_scores`` / ``mean_z_by``: each tested student's z and T against the district's same paper, and
   平均标准分 per unit;
 - ``add_relative_measures``: mean_share (mean / full marks), mean_z, ratio_to_mean (比均率);
-- ``school_bands``: the school minus the district with intervals, Progress-8-style bands and rank intervals;
+- ``school_bands``: the school minus the district with intervals, Progress-8-style bands and rank intervals
+  (``mean_bands``: the mean's part, also used for 总分 in ``totals``);
 - ``rankable_only``: only cohorts of reporting.min_rank_n are ranked (the rule: ``tqa.measures.cohorts``);
 - ``drop_level_ranks``: no ranks on level-graded papers (grades 1-2).
 """
@@ -67,13 +68,41 @@ def add_relative_measures(stats: pd.DataFrame) -> pd.DataFrame:
 # ---- the school against the district ----------------------------------------------------------------
 
 
-def _school_district(stats: pd.DataFrame) -> pd.DataFrame:
+MEAN_BAND_COLUMNS = ("mean_diff", "mean_diff_z", "mean_diff_z_lo", "mean_diff_z_hi", "mean_band")
+
+
+def school_district(stats: pd.DataFrame, keys: tuple[str, ...] = tuple(PAPER_KEYS)) -> pd.DataFrame:
+    """The school rows of ``stats`` with their district row's tested_n, mean, sd and rate counts beside them
+    (d_tested_n, d_mean, d_sd, d_<rate>_n), matched on ``keys`` (a paper; the grade for a total)."""
+    keys = list(keys)
     school = units.rows(stats, units.SCHOOL)
-    district = units.rows(stats, units.DISTRICT)[
-        ["grade", "subject", "tested_n", "mean", "sd", *(f"{r}_n" for r in unc.RATE_NAMES)]
-    ]
-    district = district.rename(columns=lambda c: c if c in ("grade", "subject") else f"d_{c}")
-    return school.merge(district, on=["grade", "subject"], how="left", validate="many_to_one")
+    district = units.rows(stats, units.DISTRICT)[[*keys, "tested_n", "mean", "sd", *(f"{r}_n" for r in unc.RATE_NAMES)]]
+    district = district.rename(columns=lambda c: c if c in keys else f"d_{c}")
+    return school.merge(district, on=keys, how="left", validate="many_to_one")
+
+
+def mean_bands(m: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """The school mean against the district's, for rows of ``school_district``: mean_diff (marks), mean_diff_z
+    / _lo / _hi (district-SD units; SE from ``unc.mean_difference``, t quantile with tested_n - 1 df) and
+    mean_band (``unc.band`` with bands.mean_well_cut_z). NaN / NA where the cohort is not shown
+    (``cohorts.shown``). Same index as ``m``."""
+    level = float(params.uncertainty.level)
+    cut_z = float(params.bands.mean_well_cut_z)
+    n = m["tested_n"].astype("float64").to_numpy()
+    publish = cohorts.shown(m["tested_n"], params)
+    diff, se = unc.mean_difference(m["mean"], m["sd"], m["tested_n"], m["d_mean"], m["d_sd"], m["d_tested_n"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = sps.t.ppf(0.5 + level / 2, np.where(n >= 2, n - 1, np.nan))
+        sd_d = m["d_sd"].astype("float64").to_numpy()
+        dz, sez = diff / sd_d, se / sd_d
+    out = pd.DataFrame(index=m.index)
+    out["mean_diff"] = np.where(publish, diff, np.nan)
+    out["mean_diff_z"] = np.where(publish, dz, np.nan)
+    out["mean_diff_z_lo"] = np.where(publish, dz - t * sez, np.nan)
+    out["mean_diff_z_hi"] = np.where(publish, dz + t * sez, np.nan)
+    b = unc.band(out["mean_diff_z"], out["mean_diff_z_lo"], out["mean_diff_z_hi"], cut_z)
+    out["mean_band"] = b.where(pd.Series(publish, index=b.index)).astype("string")
+    return out
 
 
 def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
@@ -91,11 +120,10 @@ def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     from reporting.min_rank_n is it ranked. sample_status says which (公布 / 样本较小 / 人数过少，不公布 / 无实考学生).
     """
     level = float(params.uncertainty.level)
-    cut_z = float(params.bands.mean_well_cut_z)
     cut_rate = float(params.bands.rate_well_cut)
     rank_by = params.ranking.rank_by
 
-    m = _school_district(stats)
+    m = school_district(stats)
     n = m["tested_n"].astype("float64").to_numpy()
     out = m[["unit_code", "unit_name", "category", "grade", "subject", "tested_n"]].copy()
     out["sample_status"] = cohorts.sample_status(m["tested_n"], params)
@@ -105,16 +133,9 @@ def school_bands(stats: pd.DataFrame, params: Params) -> pd.DataFrame:
     def finish_band(b: pd.Series) -> pd.Series:
         return b.where(pd.Series(publish, index=b.index)).astype("string")
 
-    diff, se = unc.mean_difference(m["mean"], m["sd"], m["tested_n"], m["d_mean"], m["d_sd"], m["d_tested_n"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = sps.t.ppf(0.5 + level / 2, np.where(n >= 2, n - 1, np.nan))
-        sd_d = m["d_sd"].astype("float64").to_numpy()
-        dz, sez = diff / sd_d, se / sd_d
-    out["mean_diff"] = np.where(publish, diff, np.nan)
-    out["mean_diff_z"] = np.where(publish, dz, np.nan)
-    out["mean_diff_z_lo"] = np.where(publish, dz - t * sez, np.nan)
-    out["mean_diff_z_hi"] = np.where(publish, dz + t * sez, np.nan)
-    out["mean_band"] = finish_band(unc.band(out["mean_diff_z"], out["mean_diff_z_lo"], out["mean_diff_z_hi"], cut_z))
+    mean = mean_bands(m, params)
+    for col in MEAN_BAND_COLUMNS:
+        out[col] = mean[col]
 
     for r in unc.RATE_NAMES:
         d, lo, hi = unc.rate_difference(m[f"{r}_n"], m["tested_n"], m[f"d_{r}_n"], m["d_tested_n"], level)
