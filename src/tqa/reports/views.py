@@ -210,8 +210,29 @@ class DistrictView(View):
             )
             out.extend(self.paper_schools(grade, subject))
             if i + 1 == len(papers) or papers[i + 1][0] != grade:
+                out.extend(self.grade_totals(grade))
                 out.extend(self.grade_schools(grade))
         return out
+
+    @cached_property
+    def totals(self) -> pd.DataFrame:
+        return self.read("scores", "total_stats")
+
+    def total_units(self, grade: int) -> pd.DataFrame:
+        """Whose 总分 the district table shows: the categories and the district, then (internally) the schools
+        with a published total, highest first."""
+        t = self.totals[self.totals["grade"] == grade]
+        head = t[t["level"] != units.SCHOOL.name]
+        schools = t[(t["level"] == units.SCHOOL.name) & t["publishable"].fillna(False).astype(bool)]
+        schools = schools.sort_values(["mean", "unit_code"], ascending=[False, True])
+        return pd.concat([head, schools])[["level", "unit_code"]]
+
+    def grade_totals(self, grade: int) -> list:
+        caption = tc.total_caption(self.totals, grade)
+        if caption is None:
+            return []
+        table = tc.total_rows(self.totals, grade, self.total_units(grade), self.level, self.public, named=True)
+        return [Table(table, caption=caption, wide=True, cell_classes=("与全区比较",))]
 
     def grade_schools(self, grade: int) -> list:
         return []
@@ -390,10 +411,14 @@ class PublicDistrictView(DistrictView):
     def paper_schools(self, grade: int, subject: str) -> list:
         return []  # the schools come once per grade (grade_schools)
 
+    def total_units(self, grade: int) -> pd.DataFrame:
+        t = self.totals[(self.totals["grade"] == grade) & (self.totals["level"] != units.SCHOOL.name)]
+        return t[["level", "unit_code"]]  # the schools' totals: as bands, in the table below
+
     def grade_schools(self, grade: int) -> list:
         """Each school against the district only, one column per subject, in category and code order: nothing to
         order schools by."""
-        table = td.school_band_matrix(self.results, grade)
+        table = td.school_band_matrix(self.results, grade, self.totals)
         return [Table(table, caption=f"{GRADE_LABELS[grade]}：各校与全区比较（按类别、学校代码排列）",
                       wide=len(table.columns) > 8, cell_classes=tuple(table.columns[3:]))]  # fmt: skip
 
@@ -489,7 +514,22 @@ class SchoolView(View):
                     highlight=units.is_level(rows, units.SCHOOL),
                 )
             )
+            out.extend(self.grade_total(grade))
         return out
+
+    def grade_total(self, grade: int) -> list:
+        totals = self.read("scores", "total_stats")
+        caption = tc.total_caption(totals, grade)
+        if caption is None:
+            return []
+        shown = pd.DataFrame(
+            {
+                "level": ["school", "category", "district"],
+                "unit_code": [self.code, self.school["category"], units.DISTRICT_CODE],
+            }
+        )
+        table = tc.total_rows(totals, grade, shown, self.level, self.public)
+        return [Table(table, caption=caption, cell_classes=("与全区比较",), highlight=table["范围"] == "本校")]
 
     @cached_property
     def papers(self) -> pd.DataFrame:

@@ -103,3 +103,34 @@ def test_score_band_counts_by_category_then_the_district():
     out = district.score_band_counts(pd.DataFrame(rows), 3)
     assert list(out.columns) == ["学科", "范围", "实考", "[0%, 50%)", "[50%, 100%]"]
     assert out.values.tolist() == [["语文", "城区", 10, 0, 10], ["语文", "乡镇", 10, 1, 9], ["语文", "全区", 20, 1, 19]]
+
+
+def test_totals_rows_in_the_order_asked_and_the_public_matrix_gains_a_total_column():
+    from tqa.reports.tables import common
+
+    totals = pd.DataFrame(
+        {"level": ["school", "school", "category", "district"], "unit_code": ["001", "002", "城区", "district"],
+         "unit_name": ["甲校", "乙校", "城区", "全区"], "category": "城区", "grade": 3, "subjects": "语文、数学",
+         "full_marks": 200.0, "pass_line": 120.0, "tested_n": [40, 5, 45, 45], "incomplete_n": [1, 0, 1, 1],
+         "mean": [150.0, float("nan"), 148.0, 148.0], "mean_lo": [140.0, float("nan"), 144.0, 144.0],
+         "mean_hi": [160.0, float("nan"), 152.0, 152.0], "pass_rate": [0.9, float("nan"), 0.9, 0.9],
+         "excellent_rate": 0.2, "low_rate": 0.0, "mean_diff": [2.0, float("nan"), float("nan"), float("nan")],
+         "mean_band": ["持平", pd.NA, pd.NA, pd.NA], "sample_status": ["公布", "人数过少，不公布", "公布", "公布"],
+         "publishable": [True, False, True, True]}
+    )  # fmt: skip
+    shown = pd.DataFrame({"level": ["district", "school", "school"], "unit_code": ["district", "001", "002"]})
+    out = common.total_rows(totals, 3, shown, 0.95, public=True, named=True)
+    assert list(out["范围"]) == ["全区", "001 甲校", "002 乙校"]
+    assert out.iloc[1]["总分平均（95%区间）"] == "150.0（140.0–160.0）" and out.iloc[1]["与全区比较"] == "与全区相当"
+    assert out.iloc[2]["总分平均（95%区间）"] == "人数过少，不公布"  # withheld: its status, not a figure
+    assert common.total_caption(totals, 3) == "三年级总分（语文、数学，满分 200，及格线 120）"
+    assert common.total_caption(totals, 1) is None
+    matrix = district.school_band_matrix(
+        _results_for_bands(), 3, totals.assign(unit_code=["001", "003", "城区", "district"])
+    )
+    assert matrix.set_index("代码")["总分"].to_dict() == {
+        "001": "与全区相当",
+        "003": "人数过少，不公布",
+        "002": "—",
+        "004": "—",
+    }

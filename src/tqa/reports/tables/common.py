@@ -3,6 +3,7 @@ and charts, rank texts, the paper lines, the issue list."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from tqa.core import units
@@ -101,3 +102,45 @@ def trend_cells(t: pd.DataFrame) -> pd.Series:
     rate = [f"{v:.1%}" if pd.notna(v) else "—" for v in t["pass_rate"]]
     rank = [rank_text(r, n) for r, n in zip(t["rank_district"], t["n_ranked_district"])]
     return pd.Series([f"{a} / {b}" for a, b in zip(rate, rank)], index=t.index, dtype=object)
+
+
+def total_caption(totals: pd.DataFrame, grade: int) -> str | None:
+    """What a grade's 总分 is made of, for its table's caption; None when the grade has no total."""
+    t = totals[totals["grade"] == grade]
+    if t.empty:
+        return None
+    r = t.iloc[0]
+    return f"{GRADE_LABELS[grade]}总分（{r['subjects']}，满分 {r['full_marks']:g}，及格线 {r['pass_line']:g}）"
+
+
+def total_rows(
+    totals: pd.DataFrame, grade: int, units_shown: pd.DataFrame, level: float, public: bool, named: bool = False
+) -> pd.DataFrame:
+    """总分 rows of one grade for ``units_shown`` (level, unit_code pairs, in their order): the number with a
+    total and without (not tested on every paper), the mean with its interval, the three rates, the band."""
+    from tqa.reports.labels import band_words, interval_text, pct_text, percent, signed
+
+    t = units_shown.merge(totals[totals["grade"] == grade], on=["level", "unit_code"])  # in units_shown order
+    # A school's report says 本校 / 同类 / 全区; the district's names its schools (``named``).
+    school, district = t["level"] == units.SCHOOL.name, t["level"] == units.DISTRICT.name
+    own = (t["unit_code"].astype(str) + " " + t["unit_name"].astype(str)) if named else "本校"
+    other = t["category"].astype(str) if named else "同类（" + t["category"].astype(str) + "）"
+    label = pd.Series(np.where(school, own, np.where(district, "全区", other)), index=t.index)
+    shown = t["publishable"].fillna(False).astype(bool) | (t["level"] != units.SCHOOL.name)
+    out = pd.DataFrame(
+        {
+            "范围": label.to_numpy(),
+            "有总分人数": t["tested_n"].to_numpy(),
+            "缺科人数": t["incomplete_n"].to_numpy(),
+            f"总分平均（{percent(level)}区间）": interval_text(t["mean"], t["mean_lo"], t["mean_hi"]),
+            "及格率": pct_text(t["pass_rate"]),
+            "优秀率": pct_text(t["excellent_rate"]),
+            "低分率": pct_text(t["low_rate"]),
+            "与全区之差": [signed(v) for v in t["mean_diff"]],
+            "与全区比较": band_words(t["mean_band"].fillna("—"), public),
+        }
+    )
+    status = t["sample_status"].astype(object).to_numpy()
+    for col in out.columns[3:]:
+        out[col] = out[col].astype(object).where(shown.to_numpy(), status)
+    return out

@@ -317,9 +317,10 @@ def score_band_counts(bands: pd.DataFrame, grade: int) -> pd.DataFrame:
     return out[["学科", "范围", "实考", *labels]]
 
 
-def school_band_matrix(results: pd.DataFrame, grade: int) -> pd.DataFrame:
-    """The public edition, one grade: a row per school (category, then code), a column per subject, each cell the
-    school's band against the district in the public wording or why it has none (``school_bands``)."""
+def school_band_matrix(results: pd.DataFrame, grade: int, totals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The public edition, one grade: a row per school (category, then code), a column per subject (and 总分 when
+    the grade has one), each cell the school's band against the district in the public wording or why it has
+    none (``school_bands``)."""
     r = results[(results["grade"] == grade) & units.is_level(results, units.SCHOOL)]
     subjects = list(dict.fromkeys(sort_rows(r, ["subject"])["subject"]))
     out = None
@@ -327,6 +328,11 @@ def school_band_matrix(results: pd.DataFrame, grade: int) -> pd.DataFrame:
         part = school_bands(results, grade, subject).rename(columns={"与全区比较": subject})
         out = part if out is None else out.merge(part, on=["代码", "学校", "类别"], how="outer")
     out = out[["代码", "学校", "类别", *subjects]].fillna("—")
+    if totals is not None and len(totals[totals["grade"] == grade]):
+        t = totals[(totals["grade"] == grade) & units.is_level(totals, units.SCHOOL)]
+        t = t.assign(publishable=t["publishable"], pass_rate_band=pd.NA)
+        band = school_bands(t.assign(subject="总分"), grade, "总分").set_index("代码")["与全区比较"]
+        out["总分"] = out["代码"].map(band).fillna("—")
     return sort_rows(out, ["类别", "代码"], {"类别": SCHOOL_CATEGORIES})
 
 
