@@ -497,7 +497,7 @@ def test_no_public_table_or_chart_orders_schools_by_a_result(district):
                 texts += [t.get_text() for ax in fig.axes for t in ax.texts]
                 assert not [t for t in texts if any(n in t for n in names) or t in codes], (name, texts)
     internal = (root / "outputs" / TERM / "district.html").read_text(encoding="utf-8")
-    assert "需关注学校" in internal and "需关注学校" not in html  # the named list is the office's only
+    assert "需关注学校（" in internal and "需关注学校（" not in html  # the named list is the office's only
 
 
 PARAM_KEY = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z_]+\.[a-z_]+\b")

@@ -68,4 +68,10 @@ def withhold(df: pd.DataFrame, rules: tuple[tuple[str, tuple[str, ...]], ...], p
             elif col.dtype == "int64":
                 out[c] = col.astype("Int64")
             out.loc[mask, c] = pd.NA if out[c].dtype != "float64" else np.nan
+        # and the row says so, whatever the table was computed with (the rule here is the one that counts)
+        for flag in ("publishable", "rankable"):
+            if flag in out and n_col == rules[0][0]:
+                out[flag] = out[flag].astype("boolean").mask(mask, False)
+        if "sample_status" in out and n_col == rules[0][0]:
+            out["sample_status"] = out["sample_status"].astype("string").mask(mask, STATUS_WITHHELD)
     return df if out is None else out
