@@ -416,6 +416,10 @@ def test_public_mode_has_bands_not_ranks_and_no_students(district):
         for header in ("名次", "排名", "综合得分"):  # no rank column in any table
             assert not re.search(rf"<th[^>]*>[^<]*{header}", html), f"{path.name} has a {header} column"
         assert "临界生名单" not in html and 'href="data-quality.xlsx"' not in html, path.name
+        if path.name != "index.html":  # an edition says which it is, and carries nothing of the other
+            assert '<span class="tqa-edition public">公开版</span>' in html and "· 公开版" in html, path.name
+            for internal_words in ("仅内部版", "本表从略", "供教研室内部研判使用", "tqa-edition internal"):
+                assert internal_words not in html, (path.name, internal_words)
         assert not re.search(r"G\d{18}", html), f"{path.name} shows a student ID"
         assert not any(name in html for name in students["name"].head(200)), f"{path.name} shows a student name"
     assert "与全区比较" in (pub / "district.html").read_text(encoding="utf-8")

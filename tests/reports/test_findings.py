@@ -76,7 +76,9 @@ NO_ISSUES = pd.DataFrame(columns=["school_code", "severity"])
 
 
 def summary(results, params, code="A", issues=NO_ISSUES):
-    return findings.school_summary(f"{code}校", code, results, NO_CHANGE, NO_VA, no_targets(), issues, "正常", params)
+    papers = findings.split(findings.school_papers(results), "unit_code").get(code, results.iloc[0:0])
+    below = findings.below_target(results, no_targets(), code)
+    return findings.school_summary(f"{code}校", code, papers, NO_CHANGE, NO_VA, below, issues, "正常", params)
 
 
 def test_strengths_and_weaknesses_are_the_papers_whose_interval_excludes_the_district(results, params):

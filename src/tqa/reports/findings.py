@@ -54,12 +54,18 @@ def _against(results: pd.DataFrame, level: units.Level) -> pd.DataFrame:
     return units.rows(results, level)[cols].rename(columns=rename)
 
 
-def school_papers(results: pd.DataFrame, code: str) -> pd.DataFrame:
-    """The school's published papers beside its category's and the district's mean and pass rate."""
+def school_papers(results: pd.DataFrame) -> pd.DataFrame:
+    """Every school's published papers beside its category's and the district's mean and pass rate (one pass for
+    all schools; a report takes its school's rows, ``split``)."""
     own = units.rows(results, units.SCHOOL)
-    own = own[(own["unit_code"] == code) & own["publishable"].fillna(False).astype(bool)]
+    own = own[own["publishable"].fillna(False).astype(bool)]
     out = own.merge(_against(results, units.DISTRICT), on=["grade", "subject"], how="left")
     return out.merge(_against(results, units.CATEGORY), on=["grade", "subject", "category"], how="left")
+
+
+def split(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
+    """``frame`` by the values of ``column`` (a school's rows are then a look-up, not a filter per report)."""
+    return {str(k): part for k, part in frame.groupby(column, sort=False)}
 
 
 def _paper_line(r, level: float) -> str:
@@ -224,24 +230,25 @@ def first_steps(bad: list[Statement], falls: list[Statement], below: list[Statem
 def school_summary(
     name: str,
     code: str,
-    results: pd.DataFrame,
+    papers: pd.DataFrame,
     change: pd.DataFrame,
     va: pd.DataFrame,
-    targets: pd.DataFrame,
+    below: pd.DataFrame,
     issues: pd.DataFrame | None,
     status: str,
     params: Params,
 ) -> Summary:
-    """A school report's first page. ``issues`` None: the public edition (no data-quality statement)."""
+    """A school report's first page from the school's rows: its published papers (``school_papers``), its changes,
+    value added and papers wholly below target (``below_target``). ``issues`` None: the public edition (no
+    data-quality statement)."""
     top_n, level = int(params.findings.top_n), float(params.uncertainty.level)
-    papers = school_papers(results, code)
     good, bad = strengths_and_weaknesses(papers, top_n, level)
-    n_good = int(papers["mean_band"].fillna(papers["pass_rate_band"]).isin(ABOVE).sum())
-    n_bad = int(papers["mean_band"].fillna(papers["pass_rate_band"]).isin(BELOW).sum())
+    bands = papers["mean_band"].fillna(papers["pass_rate_band"])
+    n_good, n_bad = int(bands.isin(ABOVE).sum()), int(bands.isin(BELOW).sum())
     moved = changes(change, code, top_n) if len(change) else []
     falls = [s for s in moved if s.tone == "bad"]
     added = value_added(va, code, level) if len(va) else []
-    below = target_statements(below_target(results, targets, code))
+    below = target_statements(below)
     quality = quality_statement(issues, status) if issues is not None else None
     groups = [
         Group("明显强于全区的考试", good, "没有哪门考试明确高于全区。"),

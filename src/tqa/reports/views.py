@@ -117,6 +117,11 @@ class View:
         results = self.read("scores", "results")
         return self.catalog.derive(apply_suppression, results, params=self.params) if self.public else results
 
+    @cached_property
+    def totals(self) -> pd.DataFrame:
+        """总分 per unit and grade (``tqa.measures.academic.totals``)."""
+        return self.read("scores", "total_stats")
+
     def provenance(self) -> Provenance:
         return Provenance(provenance(self.catalog))
 
@@ -213,10 +218,6 @@ class DistrictView(View):
                 out.extend(self.grade_totals(grade))
                 out.extend(self.grade_schools(grade))
         return out
-
-    @cached_property
-    def totals(self) -> pd.DataFrame:
-        return self.read("scores", "total_stats")
 
     def total_units(self, grade: int) -> pd.DataFrame:
         """Whose 总分 the district table shows: the categories and the district, then (internally) the schools
@@ -475,10 +476,17 @@ class SchoolView(View):
     def summary(self) -> Summary:
         """Page 1: strongest and weakest papers against the district, changes, value added, targets, data quality,
         what to do first (the public edition without the data-quality statement)."""
+
+        def own(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+            return self.catalog.derive(findings.split, frame, column=column).get(self.code, frame.iloc[0:0])
+
+        targets = self.read("scores", "targets")
+        papers = self.catalog.derive(findings.school_papers, self.results)
+        below = self.catalog.derive(findings.below_target, self.results, targets, code=None)
         return findings.school_summary(
-            self.name, self.code, self.results, self.read("scores", "change"), self.value_added,
-            self.read("scores", "targets"), None if self.public else self.own_issues(), str(self.school["status"]),
-            self.params,
+            self.name, self.code, own(papers, "unit_code"), own(self.read("scores", "change"), "unit_code"),
+            own(self.value_added, "school_code"), own(below, "unit_code"),
+            None if self.public else self.own_issues(), str(self.school["status"]), self.params,
         )  # fmt: skip
 
     def gap_chart(self):
@@ -518,7 +526,7 @@ class SchoolView(View):
         return out
 
     def grade_total(self, grade: int) -> list:
-        totals = self.read("scores", "total_stats")
+        totals = self.totals
         caption = tc.total_caption(totals, grade)
         if caption is None:
             return []
@@ -584,6 +592,7 @@ class SchoolView(View):
             Table(
                 self.catalog.derive(ts.change_tables, change, public=self.public).get(self.code, ts.NO_ROWS),
                 caption="及格率：与上学期相比",
+                cell_classes=("变化", "颜色"),
             ),
             self.rank_trend_table(),
         ]

@@ -202,3 +202,20 @@ def test_class_subject_matrix_has_each_class_and_subject_with_its_difference():
     m = out[3]
     assert list(m.columns) == ["班级", "语文", "数学"]
     assert m.values.tolist() == [["1班", "82.3（+1.5）", "90.0（+2.0）"], ["2班", "79.0（0.0）", "—"]]
+
+
+def test_a_flagged_item_carries_the_districts_review_note():
+    gaps = pd.DataFrame(
+        {"school_code": "001", "grade": 7, "subject": "数学", "item_no": [1, 2], "item": ["第1题", "第2题"],
+         "type": "objective", "full_marks": 2.0, "n": 40, "school_rate": [0.9, 0.4], "district_rate": [0.5, 0.6],
+         "gap": [0.4, -0.2], "weakness_rank": [2, 1]}
+    )  # fmt: skip
+    stats = pd.DataFrame({"grade": 7, "subject": "数学", "item_no": [1, 2], "flags": ["区分度为负，请核对答案", ""]})
+    out = st.item_gap_table(gaps, stats)
+    assert list(out["题号"]) == ["第2题", "第1题"]  # weakest first
+    # The school's best item (+40 points) is the one the district flags: the flag is beside it, not a plain strength
+    assert out.set_index("题号").loc["第1题", ["差距（百分点）", "全区复核"]].tolist() == [
+        "+40.0",
+        "区分度为负，请核对答案",
+    ]
+    assert out.set_index("题号").loc["第2题", "全区复核"] == "—"
