@@ -17,6 +17,7 @@ import pytest
 
 from helpers import REPO
 from helpers.rows import score_row
+from tqa.core.issues import ACT_KEPT as KEPT
 from tqa.measures.academic import rates as scoring
 from tqa.measures.academic import results as results_mod
 from tqa.params import load_params
@@ -125,10 +126,17 @@ def test_a_withheld_school_gets_no_statement_and_is_not_on_any_list(results, par
 
 def test_the_public_school_summary_has_no_data_quality_statement(results, params):
     public = summary(results, params, issues=None)
-    internal = summary(results, params, issues=pd.DataFrame({"school_code": ["A"], "severity": ["warning"]}))
+    issues = pd.DataFrame(
+        {"school_code": "A", "severity": ["warning", "warning", "fixed"], "action": ["已剔除该行", KEPT, "已修正"]}
+    )
+    internal = summary(results, params, issues=issues)
     assert "数据质量" not in [g.title for g in public.groups]
-    quality = next(g for g in internal.groups if g.title == "数据质量").statements[0].text
-    assert "1 条记录因数据问题未计入统计" in quality
+    quality = next(g for g in internal.groups if g.title == "数据质量").statements[0]
+    # what was done to the rows, as the data-quality workbook says it: one left out, one kept for checking
+    assert "1 条记录因数据问题未计入统计，1 处请学校核对（记录已保留），1 处已按规则自动修正" in quality.text
+    assert quality.tone == "bad"
+    kept_only = summary(results, params, issues=issues.iloc[1:])
+    assert next(g for g in kept_only.groups if g.title == "数据质量").statements[0].tone == ""
 
 
 def test_only_changes_beyond_chance_are_named_largest_first():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tqa.core import units
+from tqa.core.issues import KEEPS_DATA
 from tqa.core.ordering import sort_rows
 from tqa.core.vocabulary import GRADE_LABELS
 from tqa.measures import intervals as unc
@@ -197,20 +198,29 @@ def school_lead(name: str, papers: pd.DataFrame, good: int, bad: int) -> str:
     )
 
 
+def dropped(issues: pd.DataFrame) -> pd.Series:
+    """True for the problems whose rows were left out of the statistics (a warning whose action does not keep
+    the data, ``tqa.core.issues.KEEPS_DATA``)."""
+    action = issues["action"] if "action" in issues else pd.Series("", index=issues.index)
+    return (issues["severity"] == "warning") & ~action.isin(KEEPS_DATA)
+
+
 def quality_statement(issues: pd.DataFrame, status: str) -> Statement:
     """The school's return as the checks found it (internal edition only)."""
-    warnings = int((issues["severity"] == "warning").sum())
+    out_of_stats = int(dropped(issues).sum())
+    to_check = int(((issues["severity"] == "warning") & ~dropped(issues)).sum())
     fixed = int((issues["severity"] == "fixed").sum())
-    if not warnings and not fixed:
+    if not (out_of_stats or to_check or fixed):
         return Statement("报表未发现数据问题。", "good")
     parts = []
-    if warnings:
-        parts.append(f"{warnings} 条记录因数据问题未计入统计")
+    if out_of_stats:
+        parts.append(f"{out_of_stats} 条记录因数据问题未计入统计")
+    if to_check:
+        parts.append(f"{to_check} 处请学校核对（记录已保留）")
     if fixed:
         parts.append(f"{fixed} 处已按规则自动修正")
-    return Statement(
-        f"报表状态：{status}；" + "，".join(parts) + "（明细见“本校报表中的数据问题”）。", "bad" if warnings else ""
-    )
+    tone = "bad" if out_of_stats else ""
+    return Statement(f"报表状态：{status}；" + "，".join(parts) + "（明细见“本校报表中的数据问题”）。", tone)
 
 
 def first_steps(bad: list[Statement], falls: list[Statement], below: list[Statement], quality: Statement | None):
@@ -359,8 +369,8 @@ def attention_list(
     )  # fmt: skip
     submitted = returns[returns["submitted"].astype(bool)]
     quality = {c: "报表整份未能纳入统计" for c in submitted.loc[~submitted["usable"].astype(bool), "school_code"]}
-    dropped = issues[issues["severity"] == "warning"].dropna(subset=["school_code"]).groupby("school_code").size()
-    for code, n in dropped[dropped >= int(params.findings.serious_warnings)].items():
+    lost = issues[dropped(issues)].dropna(subset=["school_code"]).groupby("school_code").size()
+    for code, n in lost[lost >= int(params.findings.serious_warnings)].items():
         quality.setdefault(code, f"{int(n)} 条记录因数据问题未计入统计")
     parts["报表数据问题"] = pd.DataFrame({"code": list(quality), "cell": list(quality.values())})
     cells: dict[str, dict[str, str]] = {}
