@@ -55,3 +55,17 @@ def test_markdown_emphasis_renders(path):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             assert "**" not in markdown2html_mistune(cell.source), f"cell {i}: unrendered ** in {path.name}"
+
+
+def test_no_fixed_claim_about_a_school_in_the_report_narrative():
+    """Every sentence about a unit is generated from its own results: the narrative explains the measures and
+    never states a result (it once said, in every school's report, that the school's value-added interval crossed
+    0, also beside a band of 明显高于)."""
+    import nbformat
+
+    for stem in ("04_district_report", "05_school_report"):
+        nb = nbformat.read(REPO / "notebooks" / f"{stem}.ipynb", as_version=4)
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        for claim in ("本校的区间跨过", "本校的增值与全区平均无法区分", "多数学校都是如此", "本校高于", "本校低于"):
+            assert claim not in text, (stem, claim)
+        assert "`" not in text, stem  # no parameter keys or code words (they were written in backticks)
