@@ -316,3 +316,9 @@ def test_band_cells_are_coloured_and_short_tables_kept_whole():
     assert '<td class="nw">明显低于</td>' in report.table_html(df)  # only the columns asked for
     long = pd.DataFrame({"n": range(report.KEEP_WHOLE_ROWS + 1)})
     assert "keep" not in report.table_html(long) and '<div class="tbl wide">' in report.table_html(long, wide=True)
+
+
+def test_the_title_breaks_between_its_parts_never_inside_one():
+    out = report.cover_html("梅口镇九年一贯制学校2023-2024学年第二学期教学质量分析报告", "s", "internal", "i", "r",
+                            unit="梅口镇九年一贯制学校")  # fmt: skip
+    assert "<span>梅口镇九年一贯制学校</span><span>2023-2024学年第二学期</span><span>教学质量分析报告</span>" in out

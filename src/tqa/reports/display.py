@@ -244,9 +244,12 @@ def css_string(text: str) -> str:
 
 def _title_parts(title: str, unit: str) -> str:
     """The title in parts that each stay on one line (the unit's name, then the term and what the report is)."""
-    if unit and title.startswith(unit) and len(title) > len(unit):
-        return f"<span>{html.escape(unit)}</span><span>{html.escape(title[len(unit) :])}</span>"
-    return html.escape(title)
+    if not (unit and title.startswith(unit) and len(title) > len(unit)):
+        return html.escape(title)
+    rest = title[len(unit) :]
+    cut = rest.find("学期") + 2  # the term ("2023-2024学年第二学期") and what the report is break apart, not inside
+    parts = [unit, rest[:cut], rest[cut:]] if 2 <= cut < len(rest) else [unit, rest]
+    return "".join(f"<span>{html.escape(part)}</span>" for part in parts)
 
 
 def cover_html(title: str, subtitle: str, mode: str, back_href: str, running: str, unit: str = "") -> str:
