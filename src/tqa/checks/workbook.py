@@ -11,8 +11,6 @@ same input, same bytes.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from tqa.checks.step import STATUS_SET_ASIDE
 from tqa.core.issues import BLOCKING, FIXED, SEVERITY_LABELS, WARNING
-from tqa.io.xlsx import put, save_workbook
+from tqa.io.xlsx import display_width, fit_to_page_width, put, save_workbook, sheet_title
 
 SUMMARY_SHEET = "汇总"
 ALL_SHEET = "全部问题"
@@ -52,20 +50,6 @@ def _text(v):
     if hasattr(v, "item"):  # numpy scalars -> Python, so openpyxl writes plain numbers
         v = v.item()
     return v
-
-
-def display_width(value) -> int:
-    """Columns a value needs: CJK and full-width characters take two."""
-    if value is None:
-        return 0
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
-
-
-def sheet_title(code: str, name: str | None) -> str:
-    """The sheet name "<代码> <校名>" as Excel allows it: no [ ] : * ? / or backslash, no control characters,
-    no apostrophe at either end, at most 31 characters (the name may come from a return: treated as hostile)."""
-    title = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "", f"{code} {name or ''}".strip())
-    return title[:31].strip("' ") or str(code)[:31]
 
 
 def _write_table(ws, headers, rows, severities=None, reply: bool = False) -> None:
@@ -105,12 +89,7 @@ def _reply_column(ws, col: int, n_rows: int) -> None:
 def _print_setup(ws) -> None:
     """A4 landscape, all columns on one page's width (as many pages down as it takes), the header row on
     every page, the sheet name centred above and the page number below."""
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    fit_to_page_width(ws, landscape=True)
     ws.oddHeader.center.text = PAGE_HEADER
     ws.oddFooter.center.text = PAGE_FOOTER
 
@@ -169,5 +148,6 @@ def write_quality_workbook(issues: pd.DataFrame, returns: pd.DataFrame, path: st
         if set(school_issues["rule"]) <= NO_SHEET_RULES:
             continue
         rows, sev = _issue_rows(school_issues)
-        _write_table(wb.create_sheet(sheet_title(code, names.get(code))), HEADERS, rows, sev, reply=True)
+        title = sheet_title(f"{code} {names.get(code) or ''}", set(wb.sheetnames), fallback=str(code))
+        _write_table(wb.create_sheet(title), HEADERS, rows, sev, reply=True)
     return save_workbook(wb, path)

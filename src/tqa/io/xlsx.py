@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -111,3 +112,25 @@ def header_footer_text(text: str, limit: int = HEADER_FOOTER_MAX) -> str:
             break
         out += piece
     return out
+
+
+# ---- layout shared by the workbooks this project writes ------------------------------------------------------
+
+
+def display_width(value) -> int:
+    """Columns a value needs in a sheet: CJK and full-width characters take two."""
+    if value is None:
+        return 0
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+
+
+def fit_to_page_width(ws, landscape: bool, title_row: int | None = 1) -> None:
+    """Print set-up: A4, every column on one page's width (as many pages down as it takes), ``title_row``
+    repeated at the top of every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_row is not None:
+        ws.print_title_rows = f"{title_row}:{title_row}"

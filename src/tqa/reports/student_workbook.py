@@ -19,7 +19,6 @@ hostile text stays text) and saves with ``save_workbook`` (same input, same byte
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -35,7 +34,7 @@ from openpyxl.worksheet.pagebreak import Break
 from tqa.core.ordering import sort_rows
 from tqa.core.terms import Term
 from tqa.core.vocabulary import GRADE_LABELS
-from tqa.io.xlsx import header_footer_text, put, save_workbook, sheet_title
+from tqa.io.xlsx import display_width, fit_to_page_width, header_footer_text, put, save_workbook, sheet_title
 from tqa.measures.academic import rates as scoring
 from tqa.measures.academic.students import (
     BORDER_EXCELLENT,
@@ -320,24 +319,14 @@ def sheet_names(classes: Iterable[tuple[int, object]]) -> list[str]:
 # ---- writing ---------------------------------------------------------------------------------------------------
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _print_setup(ws, widths: tuple[int, ...], title_row: int | None, left: str, center: str, right: str) -> None:
     """A4 portrait, fit to one page wide, gridlines printed, the header row repeated on every page, the school,
     the sheet and the term in the page header, the page number in the footer."""
     for j, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_PORTRAIT
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages down as needed
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_to_page_width(ws, landscape=False, title_row=title_row)
     ws.print_options.gridLines = True
     ws.print_options.horizontalCentered = True
-    if title_row is not None:
-        ws.print_title_rows = f"{title_row}:{title_row}"
     ws.oddHeader.left.text = header_footer_text(left, 80)
     ws.oddHeader.center.text = header_footer_text(center, 80)
     ws.oddHeader.right.text = header_footer_text(right, 80)
@@ -368,7 +357,7 @@ def _paragraph(ws, row: int, text: str, ncols: int, font: Font | None = None) ->
         cell.font = font
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
     per_line = sum(INFO_WIDTHS[:ncols]) - 2
-    lines = max(1, math.ceil(_display_width(text) / per_line))
+    lines = max(1, math.ceil(display_width(text) / per_line))
     ws.row_dimensions[row].height = 15 * lines + (6 if font is _TITLE else 2)
 
 

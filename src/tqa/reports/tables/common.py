@@ -9,7 +9,17 @@ import pandas as pd
 from tqa.core import units
 from tqa.core.issues import SEVERITY_LABELS
 from tqa.core.vocabulary import EXAM_MODE_LEVEL, GRADE_LABELS
-from tqa.reports.labels import RANK_NAMES, TOO_FEW, rank_range_text, rank_text
+from tqa.reports.labels import (
+    RANK_NAMES,
+    TOO_FEW,
+    band_words,
+    interval_text,
+    pct_text,
+    percent,
+    rank_range_text,
+    rank_text,
+    signed,
+)
 
 
 def grade_subjects(stats: pd.DataFrame) -> list[tuple[int, str]]:
@@ -118,8 +128,6 @@ def total_rows(
 ) -> pd.DataFrame:
     """总分 rows of one grade for ``units_shown`` (level, unit_code pairs, in their order): the number with a
     total and without (not tested on every paper), the mean with its interval, the three rates, the band."""
-    from tqa.reports.labels import band_words, interval_text, pct_text, percent, signed
-
     t = units_shown.merge(totals[totals["grade"] == grade], on=["level", "unit_code"])  # in units_shown order
     # A school's report says 本校 / 同类 / 全区; the district's names its schools (``named``).
     school, district = t["level"] == units.SCHOOL.name, t["level"] == units.DISTRICT.name
