@@ -7,9 +7,13 @@ browser costs about 0.3 s wall, so each process starts one lazily and reuses it 
 The protocol runs over --remote-debugging-pipe (file descriptors 3 and 4, messages separated by NUL
 bytes): no TCP port, nothing to collide between parallel workers.
 
-Determinism: Chromium stamps the print time into /CreationDate and /ModDate and, in tagged PDFs, DOM node
-ids into the structure tree. We print untagged and overwrite both dates with SOURCE_DATE_EPOCH (default
-0) in place, byte for byte the same length, so the cross-reference table stays valid.
+Determinism: Chromium stamps the print time into /CreationDate and /ModDate. We overwrite both dates with
+SOURCE_DATE_EPOCH (default 0) in place, byte for byte the same length, so the cross-reference table stays valid.
+
+Bookmarks: Chromium writes them only into a tagged PDF, whose structure tree made the district report's
+print 3x slower and 4x larger (docs/performance.md). We print untagged and add the outline ourselves
+(add_outline): every heading links to itself (nbconvert's anchor), so the PDF already holds a named
+destination, with its page, for each heading's id; the outline points at those, in an incremental update.
 
 Offline: the page is loaded from its file; http(s), ws(s) and ftp requests are blocked in the browser
 and host names resolve to nothing.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import atexit
 import base64
 import fcntl
+import html as html_lib
 import json
 import os
 import re
@@ -27,11 +32,13 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 from tqa.io.catalog import write_atomic
 
@@ -50,14 +57,16 @@ PRINT_OPTIONS = {
     "printBackground": True,
     "preferCSSPageSize": True,  # A4 and margins come from the report's @page rule
     "displayHeaderFooter": False,  # page numbers come from the CSS @page margin boxes
-    # Bookmarks from the headings need a tagged PDF; its per-run DOM node ids are renumbered (fix_node_ids).
-    "generateTaggedPDF": True,
-    "generateDocumentOutline": True,
+    "generateTaggedPDF": False,  # bookmarks come from add_outline, at a third of the cost
     "transferMode": "ReturnAsBase64",
 }
 LOAD_TIMEOUT = 120.0
 PRINT_TIMEOUT = 600.0  # a 400-page district report prints in about 15 s; stuck is stuck
-_NODE_ID = re.compile(rb"\(node(\d{8})\)")
+_HEADING = re.compile(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+_ANCHOR = re.compile(r'<a class="anchor-link".*?</a>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
+_DEST = re.compile(rb"/(\S+) (\[\d+ 0 R /XYZ [^\]]*\])")
 _DATE = re.compile(rb"/(CreationDate|ModDate) \(D:(\d{14})([^)]*)\)")
 
 
@@ -110,17 +119,113 @@ def fix_dates(pdf: bytes, epoch: int | None = None) -> bytes:
     return _DATE.sub(same_length, pdf)
 
 
-def fix_node_ids(pdf: bytes) -> bytes:
-    """Renumber the structure tree's element ids (``(node12345678)``: the browser's DOM node ids, which change from
-    print to print, both where an element is named, ``/ID``, and where a table cell names its headers,
-    ``/Headers``) in order of first appearance, keeping their width and so every byte offset."""
-    seen: dict[bytes, bytes] = {}
+def heading_text(fragment: str) -> str:
+    """A heading's plain text, without nbconvert's anchor link (also the contents list's entry)."""
+    return html_lib.unescape(_TAG.sub("", _ANCHOR.sub("", fragment))).strip()
 
-    def renumber(m: re.Match) -> bytes:
-        new = seen.setdefault(m.group(1), b"%08d" % (len(seen) + 1))
-        return b"(node" + new + b")"
 
-    return _NODE_ID.sub(renumber, pdf)
+def headings(page: str) -> list[tuple[int, str, str]]:
+    """(level, id, text) of the page's h2 and h3 headings, in document order."""
+    return [(int(level), hid, heading_text(text)) for level, hid, text in _HEADING.findall(page)]
+
+
+def _name(raw: bytes) -> str:
+    """A PDF name as text: #xx escapes undone, then the URL escapes Chromium writes for a fragment."""
+    return unquote(re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw).decode("latin-1"))
+
+
+def _object(pdf: bytes, number: int) -> bytes:
+    """Object ``number``'s body, found through the cross-reference table (Chromium writes one section, 0..Size-1)."""
+    table = int(_STARTXREF.search(pdf).group(1))
+    head = re.match(rb"xref\s+0 (\d+)\s*?\n", pdf[table : table + 64])
+    if head is None or number >= int(head.group(1)):
+        raise PdfError(f"PDF 的交叉引用表无法读取（对象 {number}），无法加书签")
+    entry = table + head.end() + 20 * number
+    start = int(pdf[entry : entry + 10])
+    m = re.compile(rb"%d 0 obj\s*(.*?)\s*endobj" % number, re.S).match(pdf, start)
+    if m is None:
+        raise PdfError(f"PDF 中找不到对象 {number}，无法加书签")
+    return m.group(1)
+
+
+def _text_string(text: str) -> bytes:
+    return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode() + b">"
+
+
+def add_outline(pdf: bytes, marks: list[tuple[int, str, str]]) -> bytes:
+    """``pdf`` with bookmarks for ``marks`` ((level 2 or 3, id, title), as ``headings`` gives them): h3 entries
+    nest under the h2 before them. Only ids the PDF has a named destination for get an entry (a heading in
+    the other edition's cells is not on the page). Appended as an incremental update (new catalog, outline
+    objects, a cross-reference section pointing back to the old one), so the printed bytes stay as they are."""
+    trailer = pdf[pdf.rindex(b"trailer") :]
+    if not marks or b"/Prev" in trailer:  # nothing to mark, or updated already (Chromium writes one section)
+        return pdf
+    root = int(re.search(rb"/Root (\d+) 0 R", trailer).group(1))
+    size = int(re.search(rb"/Size (\d+)", trailer).group(1))
+    catalog = _object(pdf, root)
+    dests_ref = re.search(rb"/Dests (\d+) 0 R", catalog)
+    if dests_ref is None or b"/Outlines" in catalog:
+        return pdf
+    dests = {_name(name): dest for name, dest in _DEST.findall(_object(pdf, int(dests_ref.group(1))))}
+    items: list[dict] = []  # in document order; "kids" for h2 entries
+    for level, hid, title in marks:
+        dest = dests.get(unquote(html_lib.unescape(hid)))
+        if dest is None or not title:
+            continue
+        item = {"title": title, "dest": dest, "kids": []}
+        if level == 3 and items:
+            items[-1]["kids"].append(item)
+        else:
+            items.append(item)
+    if not items:
+        return pdf
+    outline = size
+    number = outline + 1
+    for item in items:  # number every entry: h2, then its h3s
+        for entry in (item, *item["kids"]):
+            entry["n"] = number
+            number += 1
+
+    def chain(entries: list[dict], parent: int) -> list[tuple[int, bytes]]:
+        out = []
+        for i, e in enumerate(entries):
+            d = b"<</Title %s\n/Parent %d 0 R\n/Dest %s" % (_text_string(e["title"]), parent, e["dest"])
+            if i:
+                d += b"\n/Prev %d 0 R" % entries[i - 1]["n"]
+            if i + 1 < len(entries):
+                d += b"\n/Next %d 0 R" % entries[i + 1]["n"]
+            if e["kids"]:
+                d += b"\n/First %d 0 R\n/Last %d 0 R\n/Count %d" % (
+                    e["kids"][0]["n"],
+                    e["kids"][-1]["n"],
+                    len(e["kids"]),
+                )
+            out.append((e["n"], d + b">>"))
+            out += chain(e["kids"], e["n"])
+        return out
+
+    total = len(items) + sum(len(i["kids"]) for i in items)
+    objects = [
+        (root, catalog.rstrip()[:-2] + b"\n/Outlines %d 0 R\n/PageMode /UseOutlines>>" % outline),
+        (
+            outline,
+            b"<</Type /Outlines\n/First %d 0 R\n/Last %d 0 R\n/Count %d>>" % (items[0]["n"], items[-1]["n"], total),
+        ),
+        *sorted(chain(items, outline)),
+    ]
+    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
+    offsets = {}
+    for n, body in objects:
+        offsets[n] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n%d 1\n%010d 00000 n \n%d %d\n" % (root, offsets[root], outline, number - outline)
+    out += b"".join(b"%010d 00000 n \n" % offsets[n] for n in range(outline, number))
+    info = re.search(rb"/Info \d+ 0 R", trailer)
+    prev = int(_STARTXREF.search(pdf).group(1))
+    out += b"trailer\n<</Size %d\n/Root %d 0 R%s\n/Prev %d>>\nstartxref\n%d\n%%%%EOF\n" % (
+        number, root, b"\n" + info.group(0) if info else b"", prev, xref)  # fmt: skip
+    return bytes(out)
 
 
 class Browser:
@@ -234,7 +339,8 @@ class Browser:
 
     # -- printing ------------------------------------------------------------------------------------
     def print_pdf(self, html_path: str | Path) -> bytes:
-        """Load a local HTML file and print it (A4 from its CSS); returns the PDF bytes, dates fixed."""
+        """Load a local HTML file and print it (A4 from its CSS); returns the PDF bytes, dates fixed and
+        bookmarks added from its headings."""
         url = Path(html_path).resolve().as_uri()
         with self._lock:
             nav = self.call("Page.navigate", {"url": url}, session=True)
@@ -242,7 +348,12 @@ class Browser:
                 raise PdfError(f"Chromium 无法打开 {html_path}：{nav['errorText']}")
             self.wait_for("Page.loadEventFired", LOAD_TIMEOUT)
             result = self.call("Page.printToPDF", PRINT_OPTIONS, session=True, timeout=PRINT_TIMEOUT)
-        return fix_node_ids(fix_dates(base64.b64decode(result["data"])))
+        printed = fix_dates(base64.b64decode(result["data"]))
+        try:
+            return add_outline(printed, headings(Path(html_path).read_text(encoding="utf-8")))
+        except (PdfError, AttributeError, ValueError) as exc:  # a layout this code does not know: no bookmarks
+            print(f"警告：{html_path} 的 PDF 未能加书签（{exc}），报告照常生成", file=sys.stderr)
+            return printed
 
     def _reap(self, block: bool) -> bool:
         """Collect the browser's exit status; True once it has exited."""

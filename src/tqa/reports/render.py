@@ -47,7 +47,6 @@ _SECTION = re.compile(r"^## [一二三四五六七八九十]+、", re.M)
 _NUMERALS = "一二三四五六七八九十"
 EDITIONS = ("internal", "public")
 TOC_MARK = "<!--tqa-toc-->"
-_H2 = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.S)
 
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _HTML_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S | re.I)
@@ -181,15 +180,11 @@ def for_edition(nb: nbformat.NotebookNode, mode: str) -> nbformat.NotebookNode:
     return nbformat.from_dict({**nb, "cells": cells})
 
 
-def _toc_text(fragment: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r'<a class="anchor-link".*?</a>', "", fragment))).strip()
-
-
 def with_contents(body: str) -> str:
     """The page with a contents list of its sections (every h2, linked by its id) where the cover put TOC_MARK."""
     if TOC_MARK not in body:
         return body
-    items = [(hid, _toc_text(text)) for hid, text in _H2.findall(body)]
+    items = [(hid, text) for level, hid, text in pdf.headings(body) if level == 2]
     if not items:
         return body.replace(TOC_MARK, "")
     links = "".join(f'<li><a href="#{hid}">{html.escape(text)}</a></li>' for hid, text in items)
