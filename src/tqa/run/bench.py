@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,14 @@ def speed_probe() -> float:
         sum(i * i for i in range(10**7))
         best = min(best, time.process_time() - start)
     return round(best, 3)
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished process this one started, and of theirs that they waited
+    for: the whole cold run's work on all cores, which (unlike its wall time) does not depend on how well
+    the steps overlap. Divided by the probe it compares runs taken on a faster or slower host."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def machine() -> dict:
@@ -183,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     probe_before = speed_probe()
     print("冷启动：make report …", file=sys.stderr)
     cold_start = time.time()
+    cpu_before = children_cpu()
     cold = run([*make, "report"], work, env)
+    cold_cpu = children_cpu() - cpu_before
     steps: dict[str, float] = {}
     timeline: dict[str, list[float]] = {}  # step -> [start, end] in seconds from the start of the cold run
     for line in timings.read_text(encoding="utf-8").splitlines():
@@ -210,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         "workers": args.workers,
         "reports": n_reports,
         "cold_report_s": round(cold, 1),
+        "cold_cpu_s": round(cold_cpu, 1),
+        "cold_cpu_per_probe": round(cold_cpu / ((probe_before + probe_after) / 2), 1),
         "cold_steps_s": steps,
         "cold_timeline_s": timeline,
         "schools_step_s": round(schools_step, 1),
