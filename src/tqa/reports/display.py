@@ -316,9 +316,10 @@ def figure_jpeg(fig) -> bytes:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(figure_pixels(fig)[..., :3]).save(
-        buf, format="jpeg", quality=95, subsampling=0, dpi=(FIGURE_DPI, FIGURE_DPI)
-    )
+    pixels = figure_pixels(fig)
+    # RGBA -> RGB inside PIL: slicing the array first makes PIL copy it through a Python bytes object (3x slower).
+    rgb = Image.frombuffer("RGBA", (pixels.shape[1], pixels.shape[0]), pixels, "raw", "RGBA", 0, 1).convert("RGB")
+    rgb.save(buf, format="jpeg", quality=95, subsampling=0, dpi=(FIGURE_DPI, FIGURE_DPI))
     return buf.getvalue()
 
 
