@@ -358,3 +358,28 @@ def test_the_title_breaks_between_its_parts_never_inside_one():
     out = report.cover_html("梅口镇九年一贯制学校2023-2024学年第二学期教学质量分析报告", "s", "internal", "i", "r",
                             unit="梅口镇九年一贯制学校")  # fmt: skip
     assert "<span>梅口镇九年一贯制学校</span><span>2023-2024学年第二学期</span><span>教学质量分析报告</span>" in out
+
+
+@needs_poppler
+@needs_chromium
+def test_a_section_opening_with_a_wide_table_starts_on_its_landscape_page(tmp_path):
+    def output(markup: str) -> nbformat.NotebookNode:
+        cell = nbformat.v4.new_code_cell("show(x)")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": markup, "text/plain": ""})]
+        return cell
+
+    wide = pd.DataFrame({f"列{i}": [f"值{i}"] for i in range(12)})
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告\n\n## 一、甲\n\n正文。"),
+        output(report.table_html(pd.DataFrame({"a": [1]}))),
+        nbformat.v4.new_markdown_cell("## 二、班级对比\n\n说明这一部分。"),
+        output(report.table_html(wide, wide=True)),
+    ]
+    out = tmp_path / "r.pdf"
+    html_to_pdf(notebook_to_html(nb), out)
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "2", str(out)], capture_output=True, text=True).stdout
+    assert re.search(r"Page\s+1 size:\s+59[45](\.\d+)? x 84[12]", info)  # portrait
+    assert re.search(r"Page\s+2 size:\s+84[12](\.\d+)? x 59[45]", info) and "Pages:           2" in info
+    page2 = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(out), "-"], capture_output=True, text=True).stdout
+    assert "二、班级对比" in page2 and "说明这一部分" in page2 and "值11" in page2  # heading and text with their table

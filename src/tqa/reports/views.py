@@ -676,8 +676,10 @@ class InternalSchoolView(SchoolView):
         out: list = []
         for grade, table in classes.get(self.code, []):
             if grade in matrix:
+                # Landscape like the class table after it: the section then flows over landscape pages instead of
+                # alternating a half-empty portrait page per matrix with a landscape one per table.
                 out.append(Table(matrix[grade], caption=f"{GRADE_LABELS[grade]}：各班各科平均分（括号内为与本校平均分之差）",
-                                 cell_classes=()))  # fmt: skip
+                                 cell_classes=(), wide=True))  # fmt: skip
             out.append(Table(table, caption=f"{GRADE_LABELS[grade]}班级对比", wide=True))
         out.append(
             Note(
