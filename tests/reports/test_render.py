@@ -383,3 +383,29 @@ def test_a_section_opening_with_a_wide_table_starts_on_its_landscape_page(tmp_pa
     assert re.search(r"Page\s+2 size:\s+84[12](\.\d+)? x 59[45]", info) and "Pages:           2" in info
     page2 = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(out), "-"], capture_output=True, text=True).stdout
     assert "二、班级对比" in page2 and "说明这一部分" in page2 and "值11" in page2  # heading and text with their table
+
+
+def test_rows_left_off_the_paper_stay_on_the_screen():
+    df = pd.DataFrame({"学校": ["甲校", "乙校", "丙校"], "平均分": [90.0, 80.0, 70.0]})
+    out = report.table_html(df, print_rows=[False, True, False], print_note="打印版只列出乙校。", highlight_row=0)
+    assert out.count("<tr") == 4 and '<tr class="hl np">' in out and "<tr>" in out  # every row is in the page
+    assert out.count('class="np"') == 1 and '<p class="print-only tbl-note">打印版只列出乙校。</p>' in out
+    assert 'class="tqa-table keep partial"' in out
+    assert "print-only" not in report.table_html(df, print_rows=[True] * 3, print_note="不会出现")
+
+
+@needs_poppler
+@needs_chromium
+def test_the_printed_page_leaves_off_the_rows_it_was_told_to(tmp_path):
+    df = pd.DataFrame({"学校": ["甲校", "乙校", "丙校"], "平均分": [90.0, 80.0, 70.0]})
+    cell = nbformat.v4.new_code_cell("show(x)")
+    markup = report.table_html(df, print_rows=[False, True, False], print_note="打印版只列出乙校。")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": markup, "text/plain": ""})]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告"), cell]
+    out = tmp_path / "r.pdf"
+    html = notebook_to_html(nb)
+    html_to_pdf(html, out)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "乙校" in text and "打印版只列出乙校" in text and "甲校" not in text and "丙校" not in text
+    assert "甲校" in html and "丙校" in html

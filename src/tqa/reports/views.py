@@ -243,8 +243,9 @@ class DistrictView(View):
         means chart; the others as a count."""
         label = f"{GRADE_LABELS[grade]}{subject}"
         table = td.ranking_with_uncertainty(self.results, grade, subject, self.level, self.params.ranking.rank_by)
+        printed, note = td.printed_schools(table, self.params.printing.all_schools_max)
         out: list = [Table(table, caption=f"{label}：各校成绩（按平均分从高到低）", wide=True,
-                           cell_classes=("与全区比较",))]  # fmt: skip
+                           cell_classes=("与全区比较",), print_rows=printed, print_note=note)]  # fmt: skip
         hidden = td.unpublished_count(self.results, grade, subject)
         if hidden:
             out.append(Note(f"另有 {hidden} 所学校实考人数不足 {self.min_n} 人，成绩不公布，不在表中。"))
