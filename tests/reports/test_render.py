@@ -409,3 +409,26 @@ def test_the_printed_page_leaves_off_the_rows_it_was_told_to(tmp_path):
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
     assert "乙校" in text and "打印版只列出乙校" in text and "甲校" not in text and "丙校" not in text
     assert "甲校" in html and "丙校" in html
+
+
+@needs_poppler
+@needs_chromium
+def test_landscape_blocks_flow_over_landscape_pages_with_their_headings(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(report, "_display_html", shown.append)
+    wide = pd.DataFrame({f"列{i}": [f"值{i}"] for i in range(12)})
+    small = pd.DataFrame({"范围": ["全区"], "及格率": ["90.0%"]})
+    blocks = [report.Landscape([report.Heading(f"{g}年级 语文", 3), report.Table(small), report.Table(wide, wide=True)])
+              for g in (3, 4)]  # fmt: skip
+    report.show(blocks)
+    assert shown[0] == '<div class="landscape">' and shown[4] == "</div>" and shown[5] == '<div class="landscape">'
+    cell = nbformat.v4.new_code_cell("show(x)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": h, "text/plain": ""}) for h in shown]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告\n\n## 一、甲\n\n正文。"), cell]
+    out = tmp_path / "r.pdf"
+    html_to_pdf(notebook_to_html(nb), out)
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "3", str(out)], capture_output=True, text=True).stdout
+    assert "Pages:           2" in info and re.search(r"Page\s+2 size:\s+84[12](\.\d+)? x 59[45]", info)
+    page2 = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(out), "-"], capture_output=True, text=True).stdout
+    assert "3年级 语文" in page2 and "4年级 语文" in page2  # both papers on one landscape page, headings included

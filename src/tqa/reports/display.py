@@ -453,6 +453,15 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Landscape:
+    """Items printed together on landscape pages (a paper's heading, its tables and chart): a section made of
+    such blocks flows from one landscape page to the next instead of alternating a half-empty portrait page
+    (the heading, a small table) with a landscape one (the wide table)."""
+
+    items: list
+
+
+@dataclass(frozen=True)
 class Paragraphs:
     items: list
 
@@ -496,6 +505,14 @@ def show(*items) -> None:
             _display_html(cover_html(item.title, item.subtitle, item.mode, item.back_href, item.running, item.unit))
         elif isinstance(item, Paragraphs):
             show_paragraphs(item.items)
+        elif isinstance(item, Landscape):
+            # The block's outputs sit one after another in the cell's output box, so an opening and a closing
+            # tag around them wrap them all (charts included, which are image outputs, not HTML).
+            _display_html('<div class="landscape">')
+            try:
+                show(*item.items)
+            finally:
+                _display_html("</div>")
         elif isinstance(item, Provenance):
             show_provenance(item.lines)
         elif isinstance(item, Figure):

@@ -31,7 +31,7 @@ from tqa.params.describe import describe
 from tqa.reports import findings
 from tqa.reports.charts import academic as charts
 from tqa.reports.disclosure import apply_suppression
-from tqa.reports.display import Cover, Heading, Note, Paragraphs, Provenance, Summary, Table
+from tqa.reports.display import Cover, Heading, Landscape, Note, Paragraphs, Provenance, Summary, Table
 from tqa.reports.labels import FORMATS, LABELS, RANK_NAMES, labels_for, percent, rank_labels
 from tqa.reports.student_workbook import workbook_name
 from tqa.reports.tables import common as tc
@@ -205,18 +205,18 @@ class DistrictView(View):
         stats = self.stats
         papers = tc.grade_subjects(stats)
         for i, (grade, subject) in enumerate(papers):
-            out.append(Heading(f"{GRADE_LABELS[grade]} {subject}", level=3))
-            out.append(
-                Table(
-                    td.district_rates(stats, grade, subject),
-                    columns=labels_for(["level_label"]) | LABELS,
-                    formats=FORMATS,
-                )
-            )
-            out.extend(self.paper_schools(grade, subject))
+            block: list = [
+                Heading(f"{GRADE_LABELS[grade]} {subject}", level=3),
+                Table(td.district_rates(stats, grade, subject), columns=labels_for(["level_label"]) | LABELS,
+                      formats=FORMATS),
+                *self.paper_schools(grade, subject),
+            ]  # fmt: skip
             if i + 1 == len(papers) or papers[i + 1][0] != grade:
-                out.extend(self.grade_totals(grade))
-                out.extend(self.grade_schools(grade))
+                block += [*self.grade_totals(grade), *self.grade_schools(grade)]
+            if self.public:
+                out.extend(block)
+            else:  # every paper has its wide school table: the papers flow over landscape pages
+                out.append(Landscape(block))
         return out
 
     def total_units(self, grade: int) -> pd.DataFrame:
@@ -232,8 +232,12 @@ class DistrictView(View):
         caption = tc.total_caption(self.totals, grade)
         if caption is None:
             return []
-        table = tc.total_rows(self.totals, grade, self.total_units(grade), self.level, self.public, named=True)
-        return [Table(table, caption=caption, wide=True, cell_classes=("与全区比较",))]
+        shown = self.total_units(grade)
+        table = tc.total_rows(self.totals, grade, shown, self.level, self.public, named=True)
+        head = (shown["level"] != units.SCHOOL.name).to_numpy()  # the categories and the district always print
+        printed, note = td.printed_schools(table, self.params.printing.all_schools_max, always=head)
+        return [Table(table, caption=caption, wide=True, cell_classes=("与全区比较",), print_rows=printed,
+                      print_note=note)]  # fmt: skip
 
     def grade_schools(self, grade: int) -> list:
         return []

@@ -147,4 +147,8 @@ def test_a_long_paper_table_prints_only_the_schools_below_the_district():
         "全部 6 所学校的成绩见网页版报告（与本报告同一目录的 district.html），可按任一列排序。"
     )
     rows, note = district.printed_schools(table.iloc[:3], most=2)
-    assert not rows.any() and note.startswith("打印版只列出低于全区的学校，本门考试没有；全部 3 所学校")
+    assert not rows.any() and note.startswith("打印版只列出低于全区的学校，这里没有；全部 3 所学校")
+    # A 总分 table: the district's and categories' rows always print and are not counted as schools.
+    rows, note = district.printed_schools(table, most=3, always=[True, False, False, False, False, True])
+    assert rows.tolist() == [True, False, False, True, True, True] and "全部 4 所学校" in note
+    assert district.printed_schools(table, most=4, always=[True, True, False, False, False, False]) == (None, None)
