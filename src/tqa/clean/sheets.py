@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
 
+from tqa.clean import studentid
 from tqa.clean.headers import HeaderMap, col_letter, find_header_row, map_header
 from tqa.clean.reader import Grid
 from tqa.core import normalize as nz
 from tqa.core import vocabulary as vocab
-from tqa.core.issues import ACT_FIXED, ACT_IGNORED, ACT_KEPT, ACT_SKIPPED, FIXED, WARNING, Issue
+from tqa.core.issues import ACT_FIXED, ACT_IGNORED, ACT_KEPT, ACT_SKIPPED, ACT_UNLINKED, FIXED, WARNING, Issue
 from tqa.schema import sheets
 
 # What cleaning does about a problem; the actions that keep the data are tqa.core.issues's (KEEPS_DATA).
@@ -38,6 +39,7 @@ class Ctx:
     school_name: str | None
     source_file: str
     issues: list[Issue] = field(default_factory=list)
+    school_year: int | None = None  # the term folder's school year (2023 for 2023-2): 学籍号 dates of birth
 
     def add(self, severity, rule, sheet, row, column, value, message, action):
         self.issues.append(
@@ -554,6 +556,29 @@ def score_plan(hm: HeaderMap, grade_subjects: dict) -> list[tuple[int, str, str,
     ]
 
 
+ID_ADVICE = "该生计入本学期统计，但不与其他学期的记录匹配（不参与增值评价）；请按学生的全国学籍号改正后重新提交"
+
+
+def student_id_ok(rc: RowCtx, sid: str) -> bool:
+    """Whether a 学业成绩 row's 学籍号 has the documented form (``tqa.clean.studentid``); one warning per row when
+    not. The row stays in the term's statistics; its id_valid is False, which keeps it out of any link with
+    another term. Only 学业成绩's 学籍号 are checked: the other sheets are not linked across terms."""
+    why = studentid.problem(sid, rc.ctx.school_year)
+    if why is None:
+        return True
+    rc.ctx.add(
+        WARNING,
+        "malformed_student_id",
+        rc.sheet,
+        rc.excel_row,
+        rc.label("student_id"),
+        sid,
+        f"{why}。{ID_ADVICE}",
+        ACT_UNLINKED,
+    )
+    return False
+
+
 def _student_builder(out: SheetOut, spec: ExamSpec):
     """The 学业成绩 row builder: a student record and one score record per subject column."""
     plans: dict[int, list] = {}  # grade -> score_plan, worked out once per sheet
@@ -578,11 +603,12 @@ def _student_builder(out: SheetOut, spec: ExamSpec):
                 ACT_DROP_CELL,
             )
         head = rc.head()
-        out.records.append((*head, sid, rc.text("name"), grade, class_no, rc.sex()))
+        id_valid = student_id_ok(rc, sid)
+        out.records.append((*head, sid, rc.text("name"), grade, class_no, rc.sex(), id_valid))
         plan = plans.get(grade)
         if plan is None:
             plan = plans[grade] = score_plan(rc.hm, spec.by_grade.get(grade, {}))
-        student = (*head, sid, grade, class_no)
+        student = (*head, sid, grade, class_no, id_valid)
         width = len(row)
         for col, subject, mode, listed in plan:
             raw = row[col] if col < width else None
