@@ -179,7 +179,7 @@ def check_term(ctx: Ctx, meta: dict, term: Term) -> None:
             row,
             label,
             "",
-            f"学期{what}，已按文件“{file}”所在的文件夹 {folder} 处理；请填写“{term.label}”",
+            f"学期{what}，已按文件“{file}”所在的文件夹 {folder}处理；请填写“{term.label}”",
             ACT_KEPT,
         )
         return
@@ -193,7 +193,7 @@ def check_term(ctx: Ctx, meta: dict, term: Term) -> None:
             row,
             label,
             written,
-            f"学期“{written}”无法识别，已按文件“{file}”所在的文件夹 {folder} 处理；请改为“{term.label}”",
+            f"学期“{written}”无法识别，已按文件“{file}”所在的文件夹 {folder}处理；请改为“{term.label}”",
             ACT_KEPT,
         )
     elif got != term:
@@ -204,7 +204,7 @@ def check_term(ctx: Ctx, meta: dict, term: Term) -> None:
             row,
             label,
             written,
-            f"学期填写为“{written}”，而文件“{file}”放在 {folder} 的文件夹中：请确认文件是否放错学期，"
+            f"学期填写为“{written}”，而文件“{file}”放在 {folder}的文件夹中：请确认文件是否放错学期，"
             "或改正学期后重新提交",
             ACT_SCHOOL_ASIDE,
         )

@@ -274,7 +274,19 @@ class RowCtx:
         return None if nz.is_blank(raw) else nz.cell_text(raw).strip()
 
 
-def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap) -> None:
+def _filled_below(rows: list[list], hidx: int, cols) -> dict[int, int]:
+    """col -> how many non-blank cells it has below the header row (what an ignored column leaves unread)."""
+    counts = dict.fromkeys(cols, 0)
+    for row in rows[hidx + 1 :]:
+        for col in counts:
+            if col < len(row) and not nz.is_blank(row[col]):
+                counts[col] += 1
+    return counts
+
+
+def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap, rows: list[list] | None = None) -> None:
+    """rows: the sheet's rows, to say how many filled cells an ignored column leaves unread (nothing is lost
+    silently: the rows are read, these cells are not)."""
     for col, written, canonical in hm.renamed:
         ctx.add(
             FIXED,
@@ -298,7 +310,9 @@ def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap) -> None:
             f"列的顺序与模板不同（{order}），已按表头名称识别",
             ACT_FIXED,
         )
+    filled = _filled_below(rows, hrow - 1, [c for c, _ in hm.ignored]) if rows is not None else {}
     for col, written in hm.ignored:
+        n = filled.get(col, 0)
         ctx.add(
             WARNING,
             "unknown_column",
@@ -306,7 +320,8 @@ def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap) -> None:
             hrow,
             written,
             written,
-            f"无法识别的列“{written}”（{col_letter(col)} 列），不属于本表或不是本学期考试学科",
+            f"无法识别的列“{written}”（{col_letter(col)} 列），不属于本表或不是本学期考试学科"
+            + (f"，该列 {n} 个非空单元格未读取；如是考试学科，请核对学科名称" if n else ""),
             ACT_IGNORED,
         )
     for col, written, first in hm.duplicated:
@@ -498,7 +513,7 @@ def clean_table_sheet(sheet: Grid, ctx: Ctx, spec: ExamSpec) -> SheetOut:
         return out
     subjects = spec.subjects if layout.extra_columns == "subjects" else ()
     hm = map_header(sheet.rows[hidx], layout, subjects)
-    _header_issues(ctx, name, hidx + 1, hm)
+    _header_issues(ctx, name, hidx + 1, hm, sheet.rows)
     _merged_issues(ctx, sheet, hidx + 1)
     build = _student_builder(out, spec) if layout is sheets.SCORES else field_builder(layout, out)
     walk_rows(sheet, ctx, out, hidx, hm, build)
