@@ -332,3 +332,17 @@ def test_unknown_subject_column_counts_its_unread_cells(tmp_path: Path):
     # the row itself is read (and accounted); the 信息技术 cell gives no score
     _balanced(tables)
     assert len(tables["students"]) == 1 and "信息技术" not in set(tables["scores"]["subject"])
+
+
+def test_missing_term_row_is_a_warning(tmp_path):
+    term_dir = tmp_path / "data" / "raw" / fx.TERM
+    fx.write_office(term_dir)
+    ret = fx.simple_return("002", "清河区第一小学")
+    ret[sheets.INFO.name] = [r for r in ret[sheets.INFO.name] if r[:1] != ["学期"]]
+    fx.write_workbook(term_dir / "002.xlsx", ret)
+    tables = clean_term(Catalog(fx.TERM, tmp_path))
+    assert _texts(tables["issues"], school_code="002") == [
+        "【警告】学校 002 清河区第一小学，工作表「学校信息」：缺少“学期”一项，已按文件“002.xlsx”所在的文件夹 "
+        "2023-2（2023-2024学年第二学期）处理；请填写“2023-2024学年第二学期”（已保留，请核对）"
+    ]
+    _balanced(tables)

@@ -171,15 +171,15 @@ def check_term(ctx: Ctx, meta: dict, term: Term) -> None:
     folder = f"{term.name}（{term.label}）"
     sheet, file = sheets.INFO.name, ctx.source_file
     if nz.is_blank(raw):
-        what = "未填写" if row is not None else "一项缺失"
+        what = "学期未填写" if row is not None else f"缺少“{label}”一项"
         ctx.add(
             WARNING,
             "term_blank",
             sheet,
             row,
             label,
-            "",
-            f"学期{what}，已按文件“{file}”所在的文件夹 {folder}处理；请填写“{term.label}”",
+            "" if row is not None else None,
+            f"{what}，已按文件“{file}”所在的文件夹 {folder}处理；请填写“{term.label}”",
             ACT_KEPT,
         )
         return
