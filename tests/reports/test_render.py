@@ -425,10 +425,15 @@ def test_landscape_blocks_flow_over_landscape_pages_with_their_headings(tmp_path
     cell = nbformat.v4.new_code_cell("show(x)")
     cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": h, "text/plain": ""}) for h in shown]
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告\n\n## 一、甲\n\n正文。"), cell]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告\n\n## 一、甲\n\n正文。"),
+        nbformat.v4.new_markdown_cell("## 二、各科\n\n这一部分的说明。"),
+        cell,
+    ]
     out = tmp_path / "r.pdf"
     html_to_pdf(notebook_to_html(nb), out)
     info = subprocess.run(["pdfinfo", "-f", "1", "-l", "3", str(out)], capture_output=True, text=True).stdout
     assert "Pages:           2" in info and re.search(r"Page\s+2 size:\s+84[12](\.\d+)? x 59[45]", info)
     page2 = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(out), "-"], capture_output=True, text=True).stdout
-    assert "3年级 语文" in page2 and "4年级 语文" in page2  # both papers on one landscape page, headings included
+    # Both papers on one landscape page with their headings, after the section's own heading and explanation.
+    assert "二、各科" in page2 and "这一部分的说明" in page2 and "3年级 语文" in page2 and "4年级 语文" in page2
