@@ -139,10 +139,23 @@ def tested_subjects_frame(
     return with_row(df)
 
 
+def dup_rows(df: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Per row, the CSV rows of every row with the same ``keys`` ("3、7"), so that a duplicate's message names
+    them all."""
+    rows = df["csv_row"].astype("Int64").astype("string").fillna("?")
+    return df.assign(_r=rows).groupby(keys, dropna=False, sort=False)["_r"].transform("、".join).astype("string")
+
+
 def exam_spec_frame(exam_spec: pd.DataFrame) -> pd.DataFrame:
     df = with_row(exam_spec)
     df["sheet"] = EXAM_SPEC_SHEET
     df["excel_row"] = df["csv_row"]  # the line in the CSV (line 1 is the header), as Excel shows it
+    df["dup_rows"] = dup_rows(df, ["grade", "subject"])
+    # A paper marked in points needs a number for its full marks (blank or text: NaN from the reader).
+    text = df["full_marks_text"] if "full_marks_text" in df else df["full_marks"].map(lambda v: "" if v != v else v)
+    df["full_marks_text"] = text.astype("string").fillna("")
+    df["full_marks_readable"] = (df["mode"] != vocab.EXAM_MODE_SCORE) | df["full_marks"].notna()
+    df["full_marks_problem"] = ["满分为空" if t == "" else f"满分“{t}”不是数字" for t in df["full_marks_text"]]
     return df
 
 
@@ -154,6 +167,11 @@ def ratings_frame(ratings: pd.DataFrame | None) -> pd.DataFrame:
     df = with_row(ratings)
     df["sheet"] = RATINGS_SHEET
     df["excel_row"] = df["csv_row"]
+    for col in ("score", "max_score"):  # as written (the reader keeps it), for the messages
+        if f"{col}_text" not in df:
+            df[f"{col}_text"] = df[col].map(lambda v: "" if v != v else v)
+        df[f"{col}_text"] = df[f"{col}_text"].astype("string").fillna("")
+    df["dup_rows"] = dup_rows(df, ["school_code", "indicator_id"])
     return df
 
 
