@@ -91,7 +91,7 @@ def test_missing_columns_in_a_file_read_as_gb18030_hint_at_the_encoding(tmp_path
         read_registry(write(tmp_path, "registry.csv", "名称,类型\n甲,乙\n".encode("gb18030")))
     assert str(e.value) == (
         "学校名册（registry.csv）缺少列：学校代码、学校名称、曾用名或简称、学校类型、学校类别"
-        f"（按 {GB18030} 读取；若不是这种编码，{HOW}）"
+        f"（按 {GB18030}读取；若不是这种编码，{HOW}）"
     )
 
 

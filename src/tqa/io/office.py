@@ -45,7 +45,7 @@ def read_csv_table(path: str | Path, spec: OfficeFile) -> pd.DataFrame:
     raw.columns = [str(c).strip() for c in raw.columns]
     missing = [zh for zh in spec.columns.values() if zh not in raw.columns]
     if missing:
-        hint = "" if decoded.encoding in EXPECTED else f"（按 {decoded.encoding} 读取；若不是这种编码，{HOW_TO_SAVE}）"
+        hint = "" if decoded.encoding in EXPECTED else f"（按 {decoded.encoding}读取；若不是这种编码，{HOW_TO_SAVE}）"
         raise OfficeFileError(f"{_where(spec, path)}缺少列：{'、'.join(missing)}{hint}")
     out = raw[list(spec.columns.values())].rename(columns={zh: en for en, zh in spec.columns.items()})
     out = out.fillna("")
