@@ -213,3 +213,13 @@ def test_ratings_typed_twice_or_unreadable_are_set_aside_with_their_rows_and_val
     assert not res.blocking
     kept = res.tables["ratings"]
     assert kept[["school_code", "indicator_id"]].values.tolist() == [["001", "A1"]]
+
+
+def test_a_blank_subject_names_its_row(tmp_path):
+    data = "年级,学科,满分,评价方式\n7,语文,120,分数\n8,,120,分数\n"
+    with pytest.raises(OfficeFileError) as e:
+        read_exam_spec(write(tmp_path, "exam_spec.csv", data.encode("utf-8-sig")))
+    assert str(e.value) == "考试安排（exam_spec.csv）第 3 行：8 年级这一行的学科为空"
+    with pytest.raises(OfficeFileError) as e:
+        read_item_spec(write(tmp_path, "item_spec.csv", "年级,学科,题号,满分,题型\n9,,1,3,客观\n".encode()))
+    assert str(e.value) == "试卷结构表（item_spec.csv）第 2 行：9 年级这一行的学科为空"

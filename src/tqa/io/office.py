@@ -155,6 +155,8 @@ def read_exam_spec(path: str | Path) -> pd.DataFrame:
     report problems by CSV row: a subject listed twice, a 分数 paper without a readable full mark, ...)."""
     df = read_csv_table(path, office.EXAM_SPEC)
     df["grade"] = _grades(df, office.EXAM_SPEC, path)
+    if (df["subject"] == "").any():
+        _fail(office.EXAM_SPEC, path, df, df["subject"] == "", "{grade} 年级这一行的学科为空")
     df["full_marks_text"] = df["full_marks"]
     df["full_marks"] = _numbers(df["full_marks"])
     out = df[["grade", "subject", "full_marks", "full_marks_text", "mode", "csv_row"]]
@@ -173,6 +175,8 @@ def read_item_spec(path: str | Path) -> pd.DataFrame:
     spec = office.ITEM_SPEC
     df = read_csv_table(path, spec)
     df["grade"] = _grades(df, spec, path)
+    if (df["subject"] == "").any():
+        _fail(spec, path, df, df["subject"] == "", "{grade} 年级这一行的学科为空")
 
     def fail(mask: pd.Series, what: str) -> None:
         _fail(spec, path, df, mask, what)
