@@ -112,3 +112,22 @@ def test_negative_or_blank_counts_are_left_to_the_range_checks():
     res = run(t)
     assert movement_issues(res).empty
     assert "transferred_in_out_of_range" in set(res.issues["rule"])
+
+
+def test_counts_that_are_not_whole_numbers_are_dropped_with_the_value_quoted(tmp_path):
+    term_dir = tmp_path / "data" / "raw" / fx.TERM
+    fx.write_office(term_dir)
+    ret = fx.simple_return("005", "清河区实验中学")
+    ret[sheets.INFO.name] = fx.info_rows("005", "清河区实验中学", enrolment=(("七年级", 21, 2.5, "十", 0, 0),))
+    fx.write_workbook(term_dir / "005.xlsx", ret)
+    tables = clean_term(Catalog(fx.TERM, tmp_path), workers=1)
+    issues = tables["issues"].loc[tables["issues"]["rule"] == "unreadable_value"]
+    assert issues[["excel_row", "column", "value", "message"]].values.tolist() == [
+        [8, "转入", "2.5", "转入“2.5”应为整数"],
+        [8, "转出", "十", "转出“十”无法识别为数值"],
+    ]
+    assert tables["enrolment"][["enrolled", "transferred_in", "transferred_out"]].values.tolist() == [
+        [21, pd.NA, pd.NA]
+    ]
+    acc = tables["accounting"]
+    assert (acc["nonempty_rows"] == acc["clean_rows"] + acc["rejected_rows"]).all()
