@@ -122,8 +122,20 @@ STUDENT_LISTS := $(if $(filter internal,$(MODE)),$(STUDENT_LISTS_INDEX))
 .PHONY: report clean checks scores district schools student-lists index install test lint lab bench template sample-data docs clobber help
 .DEFAULT_GOAL := report
 
+# A real `make report` runs under the term's lock (tqa.run.lock, with the system Python: it works before the
+# environment exists): a second `make report` of the same term stops with a message naming the running one;
+# a killed run leaves no stale lock (flock dies with its process); while a run is under way or after it failed,
+# index.html and manifest.json say that the outputs on disk come from an incomplete run. Dry runs (-n, -q, -t)
+# and the locked make itself (TQA_LOCKED) build the goal directly.
+RUN_FLAGS := $(filter-out -%,$(firstword $(MAKEFLAGS)))
+ifeq ($(TQA_LOCKED)$(findstring n,$(RUN_FLAGS))$(findstring q,$(RUN_FLAGS))$(findstring t,$(RUN_FLAGS)),)
+report:
+	@PYTHONPATH=src python3 -m tqa.run.lock --term $(TERM) --mode $(MODE) --out $(OUT) --rdir $(RDIR) \
+	  --office $(RAW)/office -- $(MAKE) --no-print-directory report TQA_LOCKED=1 TERM=$(TERM) MODE=$(MODE)
+else
 report: $(RDIR)/manifest.json
 	@echo "==> 完成：$(RDIR)/index.html"
+endif
 
 clean: $(CLEAN_FILES)
 checks: $(CHECKED_FILES)

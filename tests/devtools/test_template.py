@@ -116,7 +116,9 @@ def test_formula_follows_the_exam_spec():
 
 def test_read_exam_spec_and_missing_file(raw_root, tmp_path, capsys):
     spec = read_exam_spec(raw_root / TERM / office.OFFICE_DIR / office.EXAM_SPEC.file)
-    assert list(spec.columns) == [*office.EXAM_SPEC.columns, "csv_row"]
+    # the spec's columns, the full marks also as written (the checks quote a blank or text one), the CSV row
+    assert list(spec.columns) == ["grade", "subject", "full_marks", "full_marks_text", "mode", "csv_row"]
+    assert set(spec.columns) == {*office.EXAM_SPEC.columns, "full_marks_text", "csv_row"}
     assert spec.query("grade == 7 and subject == '英语'")["full_marks"].item() == 120
     assert template_main(["--term", TERM, "--raw-root", str(tmp_path), "--out", str(tmp_path / "x.xlsx")]) == 2
     assert "找不到考试安排表" in capsys.readouterr().err

@@ -60,6 +60,10 @@ def suite_parameters(registry: pd.DataFrame, params: Params) -> dict:
         "exam_modes": list(vocab.EXAM_MODES),
         "rating_levels": list(office.RATING_LEVELS),
         "tested_over_enrolled_tolerance": int(params.checks.tested_over_enrolled_tolerance),
+        "enrolment_movement_max_share": float(params.checks.enrolment_movement_max_share),
+        "enrolment_movement_max_share_text": f"{float(params.checks.enrolment_movement_max_share):.0%}",
+        "enrolment_movement_max": int(params.checks.enrolment_movement_max),
+        "enrolment_movement_max_text": str(int(params.checks.enrolment_movement_max)),
         **range_parameters(),
     }
 

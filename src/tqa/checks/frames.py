@@ -7,6 +7,8 @@ so a failing row found by GX maps back to the clean table and to school / sheet 
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from tqa.core import vocabulary as vocab
@@ -139,10 +141,23 @@ def tested_subjects_frame(
     return with_row(df)
 
 
+def dup_rows(df: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Per row, the CSV rows of every row with the same ``keys`` ("3、7"), so that a duplicate's message names
+    them all."""
+    rows = df["csv_row"].astype("Int64").astype("string").fillna("?")
+    return df.assign(_r=rows).groupby(keys, dropna=False, sort=False)["_r"].transform("、".join).astype("string")
+
+
 def exam_spec_frame(exam_spec: pd.DataFrame) -> pd.DataFrame:
     df = with_row(exam_spec)
     df["sheet"] = EXAM_SPEC_SHEET
     df["excel_row"] = df["csv_row"]  # the line in the CSV (line 1 is the header), as Excel shows it
+    df["dup_rows"] = dup_rows(df, ["grade", "subject"])
+    # A paper marked in points needs a number for its full marks (blank or text: NaN from the reader).
+    text = df["full_marks_text"] if "full_marks_text" in df else df["full_marks"].map(lambda v: "" if v != v else v)
+    df["full_marks_text"] = text.astype("string").fillna("")
+    df["full_marks_readable"] = (df["mode"] != vocab.EXAM_MODE_SCORE) | df["full_marks"].notna()
+    df["full_marks_problem"] = ["满分为空" if t == "" else f"满分“{t}”不是数字" for t in df["full_marks_text"]]
     return df
 
 
@@ -154,6 +169,11 @@ def ratings_frame(ratings: pd.DataFrame | None) -> pd.DataFrame:
     df = with_row(ratings)
     df["sheet"] = RATINGS_SHEET
     df["excel_row"] = df["csv_row"]
+    for col in ("score", "max_score"):  # as written (the reader keeps it), for the messages
+        if f"{col}_text" not in df:
+            df[f"{col}_text"] = df[col].map(lambda v: "" if v != v else v)
+        df[f"{col}_text"] = df[f"{col}_text"].astype("string").fillna("")
+    df["dup_rows"] = dup_rows(df, ["school_code", "indicator_id"])
     return df
 
 
@@ -200,6 +220,37 @@ def enrolment_frame(enrolment: pd.DataFrame, students: pd.DataFrame, registry: p
     df = df.sort_values("_row", kind="stable").reset_index(drop=True)
     df["tested"] = df["tested"].fillna(0).astype("int64")
     df["tested_over_enrolled"] = df["tested"] - pd.to_numeric(df["enrolled"], errors="coerce")
+    return movements(df)
+
+
+MOVEMENTS = {"transferred_in": "转入", "transferred_out": "转出", "dropped_out": "辍学", "died": "死亡"}
+
+
+def _pct(share: pd.Series) -> pd.Series:
+    # whole percent, rounded down: 999 of 1001 is "99%", not "100%"
+    return share.map(lambda v: "" if v != v else f"{math.floor(v * 100 + 1e-9)}%").astype("string")
+
+
+def movements(df: pd.DataFrame) -> pd.DataFrame:
+    """The term's movements against the grade's enrolment. 在籍人数 is the count when the return is filled in
+    (the end of the term, the participation denominator), so the start of the term is derived:
+    start = enrolled − in + out + dropped out + died, and must not be negative. Shares and the largest
+    movement for the plausibility checks. Rows with a negative or missing enrolment are left to the range
+    checks (NaN here: GX skips them); a movement left blank or unreadable counts as 0."""
+    enrolled = pd.to_numeric(df["enrolled"], errors="coerce").astype("float64")
+    moves = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce").astype("float64") for c in MOVEMENTS})
+    usable = enrolled.ge(0) & moves.fillna(0).ge(0).all(axis=1)
+    moves = moves.fillna(0).where(usable)
+    leaving = moves["transferred_out"] + moves["dropped_out"] + moves["died"]
+    start = enrolled.where(usable) - moves["transferred_in"] + leaving
+    df["start_implied"] = start
+    df["leaving"] = leaving
+    df["leaving_share"] = (leaving / start).where(start > 0)
+    # (a negative start already says that the arrivals are wrong: no second warning about their share)
+    df["arriving_share"] = (moves["transferred_in"] / enrolled).where(usable & (enrolled > 0) & (start >= 0))
+    df["leaving_pct"], df["arriving_pct"] = _pct(df["leaving_share"]), _pct(df["arriving_share"])
+    df["largest_movement"] = moves.max(axis=1)
+    df["largest_movement_label"] = moves.fillna(-1).idxmax(axis=1).map(MOVEMENTS).where(usable).astype("string")
     return df
 
 

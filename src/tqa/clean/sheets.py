@@ -226,7 +226,9 @@ class RowCtx:
                     self.excel_row,
                     label,
                     nz.cell_text(raw),
-                    f"{label}“{nz.cell_text(raw)}”无法识别为数值",
+                    # a count such as 转入 "2.5" is a number, just not a whole one: say so
+                    f"{label}“{nz.cell_text(raw)}”"
+                    + ("应为整数" if integer and nz.parse_number(raw, units).value is not None else "无法识别为数值"),
                     ACT_DROP_CELL,
                 )
             return None

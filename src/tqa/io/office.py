@@ -8,11 +8,13 @@ full mark means the same thing to every step.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 
 from tqa.core import vocabulary as vocab
+from tqa.core.encoding import EXPECTED, HOW_TO_SAVE, EncodingError, decode_text
 from tqa.core.normalize import normalize_grade, normalize_item_label, parse_number, squash
 from tqa.schema import office
 from tqa.schema.office import OfficeFile
@@ -28,20 +30,50 @@ def _where(spec: OfficeFile, path: str | Path, row: int | None = None) -> str:
 
 def read_csv_table(path: str | Path, spec: OfficeFile) -> pd.DataFrame:
     """The file's columns of ``spec`` as text (stripped), English names, plus ``csv_row``; rows the office left
-    blank are dropped (Excel often saves trailing empty lines)."""
-    # utf-8-sig: the office saves CSV from Excel with a BOM. Blank lines are kept while reading so that
-    # csv_row is the line a person sees in the file.
-    raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False, skip_blank_lines=False)
+    blank are dropped (Excel often saves trailing empty lines). ``attrs["encoding"]``: the encoding the file was
+    read with (``tqa.core.encoding``: UTF-8 with or without a BOM, GB18030 from Excel on Chinese Windows,
+    UTF-16 from Excel's "Unicode 文本")."""
+    data = Path(path).read_bytes()
+    try:
+        decoded = decode_text(data)
+    except EncodingError as e:
+        raise OfficeFileError(f"{_where(spec, path)}无法读取：{e}。{HOW_TO_SAVE}") from None
+    # Blank lines are kept while reading so that csv_row is the line a person sees in the file.
+    raw = pd.read_csv(
+        io.StringIO(decoded.text), sep=decoded.delimiter, dtype=str, keep_default_na=False, skip_blank_lines=False
+    )
     raw.columns = [str(c).strip() for c in raw.columns]
     missing = [zh for zh in spec.columns.values() if zh not in raw.columns]
     if missing:
-        raise OfficeFileError(f"{_where(spec, path)}缺少列：{'、'.join(missing)}")
+        hint = "" if decoded.encoding in EXPECTED else f"（按 {decoded.encoding}读取；若不是这种编码，{HOW_TO_SAVE}）"
+        raise OfficeFileError(f"{_where(spec, path)}缺少列：{'、'.join(missing)}{hint}")
     out = raw[list(spec.columns.values())].rename(columns={zh: en for en, zh in spec.columns.items()})
     out = out.fillna("")
     for col in out.columns:
         out[col] = out[col].str.strip()
     out["csv_row"] = range(2, len(out) + 2)
-    return out.loc[(out.drop(columns="csv_row") != "").any(axis=1)].reset_index(drop=True)
+    out = out.loc[(out.drop(columns="csv_row") != "").any(axis=1)].reset_index(drop=True)
+    out.attrs["encoding"] = decoded.encoding
+    return out
+
+
+def _fail(spec: OfficeFile, path, df: pd.DataFrame, mask: pd.Series, what: str) -> None:
+    """Stop on the first row of ``mask``: the message names the file, the CSV row and (``what``, formatted
+    with the row's values) the value."""
+    i = int(mask.to_numpy().argmax())
+    raise OfficeFileError(f"{_where(spec, path, int(df['csv_row'].iloc[i]))}：" + what.format(**df.iloc[i]))
+
+
+def _duplicates(spec: OfficeFile, path, df: pd.DataFrame, keys: list[str], what: str) -> None:
+    """Stop on a key listed twice, naming both rows: ``what`` is formatted with the later row's values,
+    ``first`` (the earlier row's CSV row) and ``first_<column>`` (its values). Which of the two is right only
+    the office knows, so neither is taken."""
+    dup = df.duplicated(keys, keep="first")
+    if dup.any():
+        i = int(dup.to_numpy().argmax())
+        earlier = df.loc[df[keys].eq(df[keys].iloc[i]).all(axis=1)].iloc[0]
+        extra = {"first": int(earlier["csv_row"]), **{f"first_{c}": v for c, v in earlier.items()}}
+        _fail(spec, path, df.assign(**extra), dup, what)
 
 
 def normalise_school_code(value) -> str | None:
@@ -58,11 +90,7 @@ def normalise_school_code(value) -> str | None:
 def _grades(df: pd.DataFrame, spec: OfficeFile, path) -> pd.Series:
     grades = df["grade"].map(lambda v: normalize_grade(v)[0])
     if grades.isna().any():
-        i = int(grades.isna().to_numpy().argmax())
-        raise OfficeFileError(
-            f"{_where(spec, path, int(df['csv_row'].iloc[i]))}：年级“{df['grade'].iloc[i]}”无法识别"
-            "（应为 1–9 或 一年级…九年级）"
-        )
+        _fail(spec, path, df, grades.isna(), "年级“{grade}”无法识别（应为 1–9 或 一年级…九年级）")
     return grades.astype("int64")
 
 
@@ -73,22 +101,42 @@ def _numbers(values: pd.Series) -> pd.Series:
 
 def read_registry(path: str | Path) -> pd.DataFrame:
     """registry.csv -> school_code (padded text), school_name, name_variants ("|"-separated), school_type,
-    category, csv_row; sorted by code."""
-    df = read_csv_table(path, office.REGISTRY)
-    df["school_code"] = df["school_code"].map(normalise_school_code).astype("string")
+    category, csv_row; sorted by code. A blank or malformed code, a blank name, an unknown type and a code
+    listed twice stop the run (OfficeFileError naming the row): every return is matched against this file."""
+    spec = office.REGISTRY
+    df = read_csv_table(path, spec)
+    written = df["school_code"]
+    df["school_code"] = written.map(normalise_school_code).astype("string")
+    well_formed = df["school_code"].str.fullmatch(rf"\d{{{office.SCHOOL_CODE_DIGITS}}}").fillna(False).astype(bool)
+    if not well_formed.all():
+        _fail(
+            spec,
+            path,
+            df.assign(written=written),
+            ~well_formed,
+            f"学校代码“{{written}}”应为 {office.SCHOOL_CODE_DIGITS} 位数字",
+        )
+    if (df["school_name"] == "").any():
+        _fail(spec, path, df, df["school_name"] == "", "学校 {school_code} 的学校名称为空")
     bad = ~df["school_type"].isin(vocab.SCHOOL_TYPES)
     if bad.any():
-        i = int(bad.to_numpy().argmax())
-        raise OfficeFileError(
-            f"{_where(office.REGISTRY, path, int(df['csv_row'].iloc[i]))}：学校类型"
-            f"“{df['school_type'].iloc[i]}”无法识别（应为 {'、'.join(vocab.SCHOOL_TYPES)}）"
-        )
-    return df.sort_values("school_code", kind="stable").reset_index(drop=True)
+        _fail(spec, path, df, bad, f"学校类型“{{school_type}}”无法识别（应为 {'、'.join(vocab.SCHOOL_TYPES)}）")
+    _duplicates(
+        spec,
+        path,
+        df,
+        ["school_code"],
+        "学校代码 {school_code} 与第 {first} 行重复（第 {first} 行为“{first_school_name}”，"
+        "本行为“{school_name}”）；一所学校只能有一行，请删去或改正其中一行",
+    )
+    out = df.sort_values("school_code", kind="stable").reset_index(drop=True)
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def registry_lookup(registry: pd.DataFrame) -> dict[str, dict]:
     """school_code -> {school_name, name_variants (tuple), school_type, category}: the registry as cleaning
-    matches returns against it (a code listed twice: the later row)."""
+    matches returns against it (read_registry refuses a code listed twice)."""
     out = {}
     for rec in registry.to_dict("records"):
         variants = tuple(v.strip() for v in (rec.get("name_variants") or "").split("|") if v.strip())
@@ -102,12 +150,18 @@ def registry_lookup(registry: pd.DataFrame) -> dict[str, dict]:
 
 
 def read_exam_spec(path: str | Path) -> pd.DataFrame:
-    """exam_spec.csv -> grade (int), subject, full_marks (float, NaN when blank or unreadable), mode (分数/等级
-    as written), csv_row. Row order is kept (the checks report problems by CSV row)."""
+    """exam_spec.csv -> grade (int), subject, full_marks (float, NaN when blank or unreadable), full_marks_text
+    (as written, for the checks' messages), mode (分数/等级 as written), csv_row. Row order is kept (the checks
+    report problems by CSV row: a subject listed twice, a 分数 paper without a readable full mark, ...)."""
     df = read_csv_table(path, office.EXAM_SPEC)
     df["grade"] = _grades(df, office.EXAM_SPEC, path)
+    if (df["subject"] == "").any():
+        _fail(office.EXAM_SPEC, path, df, df["subject"] == "", "{grade} 年级这一行的学科为空")
+    df["full_marks_text"] = df["full_marks"]
     df["full_marks"] = _numbers(df["full_marks"])
-    return df[["grade", "subject", "full_marks", "mode", "csv_row"]]
+    out = df[["grade", "subject", "full_marks", "full_marks_text", "mode", "csv_row"]]
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def read_item_spec(path: str | Path) -> pd.DataFrame:
@@ -121,10 +175,11 @@ def read_item_spec(path: str | Path) -> pd.DataFrame:
     spec = office.ITEM_SPEC
     df = read_csv_table(path, spec)
     df["grade"] = _grades(df, spec, path)
+    if (df["subject"] == "").any():
+        _fail(spec, path, df, df["subject"] == "", "{grade} 年级这一行的学科为空")
 
     def fail(mask: pd.Series, what: str) -> None:
-        i = int(mask.to_numpy().argmax())
-        raise OfficeFileError(f"{_where(spec, path, int(df['csv_row'].iloc[i]))}：" + what.format(**df.iloc[i]))
+        _fail(spec, path, df, mask, what)
 
     labels = df["item"].map(normalize_item_label)
     if labels.isna().any():
@@ -143,17 +198,19 @@ def read_item_spec(path: str | Path) -> pd.DataFrame:
     if kind.isna().any():
         fail(kind.isna(), "题型“{type}”应为“客观”或“主观”")
     df["type"] = kind.astype("str")
-    dup = df.duplicated(["grade", "subject", "item"])
-    if dup.any():
-        fail(dup, "{grade} 年级{subject}第 {item} 题重复")
+    _duplicates(spec, path, df, ["grade", "subject", "item"], "{grade} 年级{subject}第 {item} 题与第 {first} 行重复")
     return df.reset_index(drop=True)
 
 
 def read_inspection_ratings(path: str | Path) -> pd.DataFrame:
     """inspection_ratings.csv -> school_code (padded), indicator_id, indicator, level, score, max_score (float,
-    NaN when blank or unreadable), rater, csv_row. The values are checked in step 2 (suite ``ratings``)."""
+    NaN when blank or unreadable), score_text and max_score_text (as written, for the messages), rater,
+    csv_row. The values, and an indicator listed twice for a school, are checked in step 2 (suite
+    ``ratings``)."""
     df = read_csv_table(path, office.RATINGS)
-    df["school_code"] = df["school_code"].map(normalise_school_code).astype("str")
+    df["school_code"] = df["school_code"].map(normalise_school_code).fillna("").astype("str")
+    df["score_text"] = df["score"]
+    df["max_score_text"] = df["max_score"]
     df["score"] = _numbers(df["score"])
     df["max_score"] = _numbers(df["max_score"])
     return df

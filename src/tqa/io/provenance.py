@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 from tqa import __version__
+from tqa.core.encoding import file_encoding
 from tqa.io.catalog import Catalog
 from tqa.params import param_files, params_hash
 
@@ -57,11 +58,16 @@ def input_files(catalog: Catalog) -> list[Path]:
 
 
 def inputs_listing(catalog: Catalog) -> list[dict]:
+    """Each input's path, sha256 and size; an office CSV also says which encoding it was read in
+    (tqa.core.encoding: Excel on Chinese Windows saves GB18030), so the record shows how it was read."""
     root = catalog.root
-    return [
-        {"path": p.relative_to(root).as_posix(), "sha256": file_sha256(p), "bytes": p.stat().st_size}
-        for p in input_files(catalog)
-    ]
+    out = []
+    for p in input_files(catalog):
+        entry = {"path": p.relative_to(root).as_posix(), "sha256": file_sha256(p), "bytes": p.stat().st_size}
+        if p.suffix.lower() == ".csv":
+            entry["encoding"] = file_encoding(p) or "无法识别"
+        out.append(entry)
+    return out
 
 
 def inputs_hash(catalog: Catalog) -> str:

@@ -123,6 +123,14 @@ class Checks(Section):
         title="认定考试安排漏列学科的人数",
         description="某年级某学科有分数、但考试安排中没有该科时：有分数的学生达到此数，视为考试安排漏列而停止运行；少于此数，视为个别误填，该成绩不计入统计。",
     )
+    enrolment_movement_max_share: OpenShare = Field(
+        title="学籍变动占年级人数的提示线",
+        description="一个年级一个学期内离开（转出、辍学、死亡）的人数超过学期初人数的这一比例，或转入人数超过在籍人数的这一比例时，该年级的人数记录不予采用（不计算参考率），请学校核对。",
+    )
+    enrolment_movement_max: PositiveCount = Field(
+        title="一个年级一项学籍变动的提示人数",
+        description="一个年级一个学期内转入、转出、辍学或死亡任一项超过此人数时，该年级的人数记录不予采用（不计算参考率），请学校核对。",
+    )
 
 
 class Reporting(Section):

@@ -16,6 +16,7 @@ import pandas as pd
 from tqa.core.issues import BLOCKING, FIXED, WARNING
 from tqa.core.terms import TermError, parse_term, require_term
 from tqa.io.catalog import Catalog
+from tqa.run.lock import RUN_FILES, read_marker, unmark_outputs, with_banner
 
 SCHOOL_NOTEBOOK = Path("notebooks/05_school_report.ipynb")
 MODES = ("internal", "public")
@@ -217,7 +218,8 @@ def cmd_index(catalog: Catalog, mode: str) -> int:
         # school_code -> its student lists workbook (schools/<code>-学生名单.xlsx), internal edition only
         student_lists={} if mode == "public" else student_list_schools(catalog),
     )
-    (rdir / "index.html").write_text(html, encoding="utf-8")
+    marker = read_marker(rdir)  # a run under way, or one that stopped: say so at the top (tqa.run.lock)
+    (rdir / "index.html").write_text(html if marker is None else with_banner(html, marker), encoding="utf-8")
     return 0
 
 
@@ -228,10 +230,17 @@ def cmd_manifest(catalog: Catalog, mode: str) -> int:
     rdir = report_dir(catalog, mode)
     target = rdir / "manifest.json"
     public = catalog.outputs / "public"
+    # The last step: index.html is listed as a complete run leaves it (tqa.run.lock adds the banner back if the
+    # run fails after all); the lock's own files are no outputs.
+    unmark_outputs(rdir)
     outputs = [
         p
         for p in rdir.rglob("*")
-        if p.is_file() and p != target and (mode == "public" or public not in p.parents) and "template.xlsx" != p.name
+        if p.is_file()
+        and p != target
+        and (mode == "public" or public not in p.parents)
+        and "template.xlsx" != p.name
+        and p.name not in RUN_FILES
     ]
     write_manifest(build_manifest(catalog, outputs, tools={"chromium": browser_version()}), target)
     return 0
