@@ -130,6 +130,7 @@ def test_unknown_and_repeated_sheets_are_named_and_their_rows_accounted(tmp_path
     ret = fx.simple_return("001", "清河区实验学校", STUDENTS)
     ret["Sheet3"] = [["备注", "说明"], *[[f"第{i}条", i] for i in range(1, 11)], [], ["合计", 10]]  # 12 rows
     ret["Sheet2"] = []  # blank: nothing to say
+    ret[sheets.HELP_SHEET] = [["学校质量数据报表填表说明"], [], ["学业成绩", "每名学生一行"]]  # not data
     ret["學業成績"] = [list(ret["学业成绩"][0]), ["G999", "丁", "七年级", 3, "女", 60, 61, 62, 63]]  # a second copy
     tables = _term(tmp_path, ret, lambda wb: setattr(wb["Sheet3"], "sheet_state", "hidden"))
     got = _texts(tables["issues"])
@@ -142,7 +143,7 @@ def test_unknown_and_repeated_sheets_are_named_and_their_rows_accounted(tmp_path
     acc = tables["accounting"].query("school_code == '001'").set_index("sheet")
     assert acc.loc["Sheet3"].tolist() == ["001", 12, 0, 12]
     assert acc.loc["學業成績"].tolist() == ["001", 2, 0, 2]
-    assert "Sheet2" not in acc.index
+    assert "Sheet2" not in acc.index and sheets.HELP_SHEET not in acc.index
     rej = tables["rejected"].query("sheet == 'Sheet3'")
     assert rej["excel_row"].tolist() == [*range(1, 12), 13]
     assert set(rej["reason"]) == {f"未识别的工作表“Sheet3”：本程序只读取 {READ} 这几张工作表"}
@@ -171,9 +172,15 @@ def test_uncalculated_formulas_are_said_once_per_sheet(tmp_path, plain):
         for r in (2, 3, 4):  # 语文 (F) as a formula, as a script writes it: no cached value
             ws.cell(r, 6).value = f"=SUM(G{r}:I{r})"
         ws.cell(3, 7).value = "=F3+1"
+        wb["体质健康"].cell(2, 4).value = "=AVERAGE(E2:G2)"  # 学年总分, required: the row is rejected
 
     ret = fx.simple_return("001", "清河区实验学校", students)
     tables = _term(tmp_path, ret, formulas)
+    assert [t for t in _texts(tables["issues"]) if "体质健康" in t] == [
+        f"{W}工作表「体质健康」，第 2 行，D=“=AVERAGE(E2:G2)”：1 个单元格是公式（D2：=AVERAGE(E2:G2)），"
+        "但文件中没有计算结果，已按空白读取：请用 Excel 打开后保存，再重新提交（该值不纳入统计）",
+        f"{W}工作表「体质健康」，第 2 行，学年总分=“”：学年总分是公式，但文件中没有计算结果，没有可用的体测成绩（已剔除该行）",
+    ]
     got = [t for t in _texts(tables["issues"]) if "学业成绩" in t]
     assert got == [
         f"{W}工作表「学业成绩」，第 2 行，F=“=SUM(G2:I2)”：4 个单元格是公式（F2：=SUM(G2:I2)），"
@@ -184,6 +191,7 @@ def test_uncalculated_formulas_are_said_once_per_sheet(tmp_path, plain):
     invalid = sorted(map(tuple, sc[sc["status"] == "invalid"][["excel_row", "subject"]].values.tolist()))
     assert invalid == [(2, "语文"), (3, "数学"), (3, "语文"), (4, "语文"), (4, "道德与法治")]
     assert len(sc) == len(plain["scores"].query("school_code == '001'"))  # one record per cell, as before
+    assert tables["rejected"].query("school_code == '001'")[["sheet", "excel_row"]].values.tolist() == [["体质健康", 2]]
     _untouched_002(tables, plain)
     _balanced(tables)
 

@@ -343,8 +343,8 @@ def _set_aside_sheet(records: dict, ctx: Ctx, sheet, tab: str, facts, first_tab:
     read): its non-empty rows are rejected with the reason, so the accounting balances; a blank one is
     nothing to say."""
     rows = _nonempty_rows(sheet)
-    if not rows:
-        return
+    if not rows or (first_tab is None and sheet_key(tab) == sheet_key(sheets.HELP_SHEET)):
+        return  # a blank sheet, or the template's instructions kept in the return: nothing to say
     tab_shown = ctx.clip(tab)
     hidden = "隐藏，" if facts is not None and facts.hidden else ""
     if first_tab is None:

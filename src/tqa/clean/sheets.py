@@ -252,6 +252,10 @@ class RowCtx:
             label = self.label(name)
             if required_reason is not None:
                 why = f"{label}为空" if p.blank else f"{label}“{nz.cell_text(raw)}”无法识别"
+                if raw is None and (self.excel_row - 1, self.cols.get(name)) in self.ctx.uncalculated.get(
+                    self.sheet, ()
+                ):
+                    why = f"{label}是公式，但文件中没有计算结果"
                 raise Reject(f"{why}，{required_reason}", "no_value", label, nz.cell_text(raw))
             if not p.blank:
                 self.ctx.add(
