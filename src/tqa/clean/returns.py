@@ -328,10 +328,9 @@ def _scan(path: Path, tabs: set[str]) -> dict:
         return {}
 
 
-def _listed(numbers: list, most: int = 10) -> str:
-    """第 12、13、40 行 / 第 1、2、…、10 行等: the first few of a list of Excel rows or cells."""
-    shown = "、".join(str(n) for n in numbers[:most])
-    return shown + ("等" if len(numbers) > most else "")
+def _listed(items: list, most: int) -> tuple[str, str]:
+    """The first few of a list of Excel rows or cells ("12、13、40"), and "等" when there are more."""
+    return "、".join(str(n) for n in items[:most]), "等" if len(items) > most else ""
 
 
 def _nonempty_rows(sheet) -> list[int]:
@@ -397,7 +396,9 @@ def _sheet_notes(ctx: Ctx, sheet, tab: str, facts) -> None:
             hidden[0],
             None,
             None,
-            f"工作表“{tab}”中有 {len(hidden)} 行被隐藏（第 {_listed(hidden)} 行），这些行仍按正常数据读取，请确认是否应当删除",
+            "工作表“{}”中有 {} 行被隐藏（第 {} 行{}），这些行仍按正常数据读取，请确认是否应当删除".format(
+                tab, len(hidden), *_listed(hidden, 10)
+            ),
             ACT_KEPT,
         )
     if facts.uncalculated:
@@ -406,7 +407,7 @@ def _sheet_notes(ctx: Ctx, sheet, tab: str, facts) -> None:
         (r0, c0), n = cells[0], len(cells)
         first = f"{col_letter(c0)}{r0 + 1}"
         formula = "=" + ctx.clip(facts.uncalculated[cells[0]])
-        where = f"（{_listed([f'{col_letter(c)}{r + 1}' for r, c in cells], 5)}）" if n > 1 else ""
+        where = "（{}{}）".format(*_listed([f"{col_letter(c)}{r + 1}" for r, c in cells], 5)) if n > 1 else ""
         ctx.add(
             WARNING,
             "uncalculated_formula",
