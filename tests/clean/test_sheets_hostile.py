@@ -315,3 +315,20 @@ def test_long_texts_are_cut_with_a_warning_and_never_quoted_in_full(tmp_path, pl
     assert longest < 2 * LIMIT + 200
     _untouched_002(tables, plain)
     _balanced(tables)
+
+
+def test_the_limit_is_the_params_one(tmp_path):
+    from helpers import params_with
+
+    term_dir = tmp_path / "data" / "raw" / fx.TERM
+    fx.write_office(term_dir, registry=fx.REGISTRY[:1])
+    fx.write_workbook(
+        term_dir / "001.xlsx", fx.simple_return("001", "清河区实验学校", [("G900", "欧阳甲乙丙", "七年级", 1)])
+    )
+    tables = clean_term(Catalog(fx.TERM, tmp_path), params_with({"cleaning": {"max_text_length": 4}}))
+    assert tables["students"]["name"].tolist() == ["欧阳甲乙"]
+    long = tables["issues"].query("rule == 'long_text'")
+    assert long[["sheet", "excel_row", "column", "value", "message"]].values.tolist() == [
+        ["学业成绩", 2, "姓名", "欧阳甲乙…", "单元格文字过长（5 字），只保留前 4 字"],
+        ["学校信息", 2, "学校名称", "清河区实…", "单元格文字过长（7 字），只保留前 4 字"],
+    ]
