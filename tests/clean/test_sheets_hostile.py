@@ -27,9 +27,9 @@ F = "【已自动修正】学校 001 清河区实验学校，"
 READ = "学校信息、学业成绩、体质健康、作业与睡眠、教学常规、小题得分"
 LIMIT = shipped_params().cleaning.max_text_length
 STUDENTS = (
-    ("G900", "甲", "七年级", 1, "男", 90, 91, 92, 93),
-    ("G901", "乙", "七年级", 1, "女", 80, 81, 82, 83),
-    ("G902", "丙", "七年级", 2, "男", 70, 71, 72, 73),
+    (fx.SID_A, "甲", "七年级", 1, "男", 90, 91, 92, 93),
+    (fx.SID_B, "乙", "七年级", 1, "女", 80, 81, 82, 83),
+    (fx.SID_C, "丙", "七年级", 2, "男", 70, 71, 72, 73),
 )
 
 
@@ -232,7 +232,10 @@ def test_scan_refuses_entity_definitions(tmp_path):
 
 # ---- item 14: hidden rows and sheets -------------------------------------------------------------
 def test_hidden_rows_and_sheets_are_read_with_a_note(tmp_path, plain):
-    students = [*STUDENTS, *[(f"G91{i}", f"生{i}", "七年级", 3, "女", 60, 61, 62, 63) for i in range(10)]]
+    students = [
+        *STUDENTS,
+        *[(f"G379901201009010{i:02d}1", f"生{i}", "七年级", 3, "女", 60, 61, 62, 63) for i in range(10)],
+    ]
     ret = fx.simple_return("001", "清河区实验学校", students)
     ret["学业成绩"].insert(3, [])  # Excel row 4 blank (and hidden: nothing to say about it)
 
@@ -320,15 +323,13 @@ def test_long_texts_are_cut_with_a_warning_and_never_quoted_in_full(tmp_path, pl
 def test_the_limit_is_the_params_one(tmp_path):
     from helpers import params_with
 
+    name = "欧阳" + "甲" * 20  # 22 characters; the 学籍号 (19) and the school name (7) stay whole
     term_dir = tmp_path / "data" / "raw" / fx.TERM
     fx.write_office(term_dir, registry=fx.REGISTRY[:1])
-    fx.write_workbook(
-        term_dir / "001.xlsx", fx.simple_return("001", "清河区实验学校", [("G900", "欧阳甲乙丙", "七年级", 1)])
-    )
-    tables = clean_term(Catalog(fx.TERM, tmp_path), params_with({"cleaning": {"max_text_length": 4}}))
-    assert tables["students"]["name"].tolist() == ["欧阳甲乙"]
+    fx.write_workbook(term_dir / "001.xlsx", fx.simple_return("001", "清河区实验学校", [(fx.SID_A, name, "七年级", 1)]))
+    tables = clean_term(Catalog(fx.TERM, tmp_path), params_with({"cleaning": {"max_text_length": 20}}))
+    assert tables["students"]["name"].tolist() == [name[:20]]
     long = tables["issues"].query("rule == 'long_text'")
     assert long[["sheet", "excel_row", "column", "value", "message"]].values.tolist() == [
-        ["学业成绩", 2, "姓名", "欧阳甲乙…", "单元格文字过长（5 字），只保留前 4 字"],
-        ["学校信息", 2, "学校名称", "清河区实…", "单元格文字过长（7 字），只保留前 4 字"],
+        ["学业成绩", 2, "姓名", name[:20] + "…", "单元格文字过长（22 字），只保留前 20 字"]
     ]
