@@ -1,8 +1,9 @@
 """Cleaning (step 1): schools' Excel returns -> tidy tables, rejected rows and clean-stage issues.
 
-Public API: `clean_term(catalog)`, `write_tables(tables, out_dir)`, `read_tables(dir)`; the
+Public API: `clean_term(catalog, params)`, `write_tables(tables, out_dir)`, `read_tables(dir)`; the
 lower-level pure functions live in `normalize` (cell values), `headers` (header row and mapping),
-`reader` (workbook grids), `sheets` (one sheet), `term` (office inputs, school matching, a term).
+`reader` (workbook grids), `xmlscan` (what the values do not show: hidden sheets and rows, formulas saved
+without a value), `sheets` (one sheet), `returns` (office inputs, school matching, a return, a term).
 
 Reader choice: python-calamine, not openpyxl. Measured on the project's 2-core machine (shared
 with other jobs, load average 2-5) on sample returns (tqa.devtools.sample, 300 schools, ~385 students each):

@@ -15,8 +15,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tqa.clean.headers import col_letter
 from tqa.clean.reader import WorkbookError, read_workbook
-from tqa.clean.sheets import ACT_NO_DATA, Ctx, ExamSpec, clean_sheet, read_info_meta
+from tqa.clean.sheets import (
+    ACT_DROP_CELL,
+    ACT_NO_DATA,
+    Ctx,
+    ExamSpec,
+    clean_sheet,
+    is_blank_row,
+    raw_values,
+    read_info_meta,
+)
+from tqa.clean.xmlscan import scan_workbook
 from tqa.core import normalize as nz
 from tqa.core.issues import ACT_DATA_KEPT, ACT_FIXED, ACT_KEPT, FIXED, WARNING, Issue
 from tqa.core.terms import Term, TermError, parse_term, read_term_label
@@ -27,7 +38,24 @@ from tqa.schema import sheets, tables
 
 # The clean tables built from records (the issues are built from Issue objects).
 RECORD_TABLES = tuple(name for name in tables.CLEAN if name != "issues")
-_SHEET_KEYS = {nz.squash(s): s for s in (*sheets.REQUIRED_SHEETS, sheets.ITEMS.name)}
+READ_SHEETS = (*sheets.REQUIRED_SHEETS, sheets.ITEMS.name)
+# Tab names as schools write them: traditional forms of the characters of the sheet names (a school in
+# Hong Kong, Macao or Taiwan, or a traditional-character input method), the Taiwan word for 信息, a trailing
+# 表, and Excel's "(2)" of a copied sheet (the copy then meets the original as a second sheet of that name).
+_TRADITIONAL = str.maketrans("學業績體質與規題資訊", "学业绩体质与规题资讯")
+_SHEET_WORDS = (("资讯", "信息"),)
+_COPY_SUFFIX = re.compile(r"\(\d+\)$")
+
+
+def sheet_key(name: str) -> str:
+    """The key a tab name is recognised by: spaces, full-width forms, traditional characters, 表 and (2) aside."""
+    key = _COPY_SUFFIX.sub("", nz.squash(name).translate(_TRADITIONAL))
+    for word, canonical in _SHEET_WORDS:
+        key = key.replace(word, canonical)
+    return key.removesuffix("表") if len(key) > 1 else key
+
+
+_SHEET_KEYS = {sheet_key(s): s for s in READ_SHEETS}
 
 
 # ---- school matching ----------------------------------------------------------------------
@@ -214,13 +242,19 @@ def check_term(ctx: Ctx, meta: dict, term: Term) -> None:
 
 # ---- one return ---------------------------------------------------------------------------
 def clean_return(
-    path: str | Path, registry: dict, spec: ExamSpec, engine: str = "calamine", term: Term | None = None
+    path: str | Path,
+    registry: dict,
+    spec: ExamSpec,
+    engine: str = "calamine",
+    term: Term | None = None,
+    max_text: int | None = None,
 ) -> dict:
     """One school's workbook -> {"code", "known", "tables": {name: DataFrame}, "issues": [Issue]}.
 
     term: the term whose folder holds the file; None: the folder's own name when it is a term name (the
     returns of data/raw/2023-2/ belong to 2023-2), else no term (then neither the 学期 cell nor the 学籍号's
-    ages are checked)."""
+    ages are checked). `max_text`: the longest cell text kept (params: cleaning.max_text_length; None: no
+    limit)."""
     path = Path(path)
     if term is None:
         term = folder_term(path)
@@ -275,23 +309,36 @@ def clean_return(
         )
         return _pack(ret, records, ctx)
 
-    # canonical sheet names (a stray space or full-width char in a tab name is tolerated)
+    # canonical sheet names (a stray space, a full-width char or traditional characters in a tab name are
+    # tolerated); the other sheets are not read, and their rows are set aside (sheet_unread)
     by_name = {}
+    written_as: dict[str, str] = {}  # canonical -> the tab name
     renamed = []
-    for name, sheet in grids.items():
-        canonical = _SHEET_KEYS.get(nz.squash(name))
+    unread = []  # (tab name, grid, canonical name it repeats or None)
+    # a tab with the template's own name first: with a copy beside it (学业成绩 and 學業成績), that one is read
+    for name, sheet in sorted(grids.items(), key=lambda item: item[0] not in _SHEET_KEYS.values()):
+        canonical = _SHEET_KEYS.get(sheet_key(name))
         if canonical and canonical not in by_name:
             if name != canonical:
                 renamed.append((name, canonical))
             sheet.name = canonical
             by_name[canonical] = sheet
+            written_as[canonical] = name
+        else:
+            unread.append((name, sheet, canonical))
+    facts = _scan(path, set(written_as.values()))
 
     meta = read_info_meta(by_name[sheets.INFO.name]) if sheets.INFO.name in by_name else {}
     match = match_school(path.name, meta, registry)
     reg = registry.get(match.code, {})
     name_in_return = nz.cell_text(meta["school_name"][1]).strip() if meta.get("school_name", (0, None))[1] else None
-    ctx = Ctx(match.code, reg.get("school_name") or name_in_return, path.name)
+    written_name = name_in_return
+    if name_in_return is not None and max_text is not None:
+        name_in_return = name_in_return[:max_text]
+    ctx = Ctx(match.code, reg.get("school_name") or name_in_return, path.name, max_text=max_text)
     ctx.school_year = term.year if term else None
+    if written_name is not None:  # the warning when it was cut
+        ctx.capped(sheets.INFO.name, meta["school_name"][0], sheets.INFO_LABELS["school_name"], written_name)
     for sev, rule, row, column, value, message, action in match.issues:
         ctx.add(sev, rule, sheets.INFO.name, row, column, value, message, action)
     if term is not None and sheets.INFO.name in by_name:
@@ -307,6 +354,10 @@ def clean_return(
             f"工作表名“{written}”已按“{canonical}”识别",
             ACT_FIXED,
         )
+    for name, sheet, canonical in unread:
+        _set_aside_sheet(records, ctx, sheet, name, facts.get(name), written_as.get(canonical))
+    for canonical, name in written_as.items():
+        _sheet_notes(ctx, by_name[canonical], name, facts.get(name))
     for sheet_name in sheets.REQUIRED_SHEETS:
         if sheet_name not in by_name:
             ctx.add(
@@ -323,14 +374,16 @@ def clean_return(
         _add_sheet(records, clean_sheet(by_name[sheet_name], ctx, spec), ctx)
     if sheets.ITEMS.name in by_name:  # optional: no sheet, no rows and no warning
         _add_sheet(records, clean_sheet(by_name[sheets.ITEMS.name], ctx, spec), ctx)
-    filled = meta.get("filled_by", (0, None))[1]
+    filled_row, filled = meta.get("filled_by", (0, None))
+    if not nz.is_blank(filled):
+        filled = ctx.capped(sheets.INFO.name, filled_row, sheets.INFO_LABELS["filled_by"], nz.cell_text(filled).strip())
     ret.update(
         school_code=match.code,
         school_name=ctx.school_name,
         school_type=reg.get("school_type"),
         category=reg.get("category"),
         name_in_return=name_in_return,
-        filled_by=None if nz.is_blank(filled) else nz.cell_text(filled).strip(),
+        filled_by=None if nz.is_blank(filled) else filled,
         known=match.known,
     )
     return _pack(ret, records, ctx)
@@ -342,6 +395,108 @@ def _add_sheet(records: dict, so, ctx: Ctx) -> None:
     records["items"].extend(so.items)
     records["rejected"].extend(so.rejected)
     records["accounting"].append(so.accounting(ctx.school_code))
+
+
+def _scan(path: Path, tabs: set[str]) -> dict:
+    """What the values do not show (tqa.clean.xmlscan), for the sheets read; nothing when the XML cannot be
+    scanned (the values were read: the notes are lost, no data)."""
+    try:
+        return scan_workbook(path, tabs)
+    except Exception:
+        return {}
+
+
+def _listed(items: list, most: int) -> tuple[str, str]:
+    """The first few of a list of Excel rows or cells ("12、13、40"), and "等" when there are more."""
+    return "、".join(str(n) for n in items[:most]), "等" if len(items) > most else ""
+
+
+def _nonempty_rows(sheet) -> list[int]:
+    return [i + 1 for i, row in enumerate(sheet.rows) if not is_blank_row(row)]
+
+
+def _set_aside_sheet(records: dict, ctx: Ctx, sheet, tab: str, facts, first_tab: str | None) -> None:
+    """A sheet the program does not read (an unknown tab name, or a second sheet recognised as one already
+    read): its non-empty rows are rejected with the reason, so the accounting balances; a blank one is
+    nothing to say."""
+    rows = _nonempty_rows(sheet)
+    if not rows or (first_tab is None and sheet_key(tab) == sheet_key(sheets.HELP_SHEET)):
+        return  # a blank sheet, or the template's instructions kept in the return: nothing to say
+    tab_shown = ctx.clip(tab)
+    hidden = "隐藏，" if facts is not None and facts.hidden else ""
+    if first_tab is None:
+        reason = f"未识别的工作表“{tab_shown}”：本程序只读取 {'、'.join(READ_SHEETS)} 这几张工作表"
+        message = (
+            f"未识别的工作表“{tab_shown}”（{hidden}{len(rows)} 行）：本程序只读取 {'、'.join(READ_SHEETS)} "
+            "这几张工作表；如其中有要报送的数据，请移到相应的工作表中，再重新提交"
+        )
+        rule = "unknown_sheet"
+    else:
+        canonical = _SHEET_KEYS[sheet_key(tab)]
+        reason = f"与工作表“{first_tab}”重复（都按“{canonical}”识别），未读取"
+        message = (
+            f"工作表“{tab_shown}”（{hidden}{len(rows)} 行）与工作表“{first_tab}”都按“{canonical}”识别，只读取“{first_tab}”；"
+            f"如两张表都有要报送的数据，请合并到“{first_tab}”中，再重新提交"
+        )
+        rule = "duplicate_sheet"
+    ctx.add(WARNING, rule, tab_shown, None, None, tab_shown, message, "该表未读取")
+    for r in rows:
+        records["rejected"].append(
+            (ctx.school_code, tab_shown, r, ctx.source_file, reason, raw_values(sheet.rows[r - 1], limit=ctx.max_text))
+        )
+    records["accounting"].append((ctx.school_code, tab_shown, len(rows), 0, len(rows)))
+
+
+def _sheet_notes(ctx: Ctx, sheet, tab: str, facts) -> None:
+    """A sheet that is read: hidden (the sheet, or rows with data) is said and kept; formula cells saved without
+    a value are said once for the sheet and read as blank (tqa.clean.sheets does not repeat it cell by cell)."""
+    if facts is None:
+        return
+    name = sheet.name
+    rows = sheet.rows
+    if facts.hidden and _nonempty_rows(sheet):
+        ctx.add(
+            WARNING,
+            "hidden_sheet",
+            name,
+            None,
+            None,
+            tab,
+            f"工作表“{tab}”被隐藏，其中的数据仍按正常数据读取，请确认是否应当报送",
+            ACT_KEPT,
+        )
+    hidden = [r for r in facts.hidden_rows if r <= len(rows) and not is_blank_row(rows[r - 1])]
+    if hidden:
+        ctx.add(
+            WARNING,
+            "hidden_rows",
+            name,
+            hidden[0],
+            None,
+            None,
+            "工作表“{}”中有 {} 行被隐藏（第 {} 行{}），这些行仍按正常数据读取，请确认是否应当删除".format(
+                tab, len(hidden), *_listed(hidden, 10)
+            ),
+            ACT_KEPT,
+        )
+    if facts.uncalculated:
+        cells = sorted(facts.uncalculated)
+        ctx.uncalculated[name] = facts.uncalculated
+        (r0, c0), n = cells[0], len(cells)
+        first = f"{col_letter(c0)}{r0 + 1}"
+        formula = "=" + ctx.clip(facts.uncalculated[cells[0]])
+        where = "（{}{}）".format(*_listed([f"{col_letter(c)}{r + 1}" for r, c in cells], 5)) if n > 1 else ""
+        ctx.add(
+            WARNING,
+            "uncalculated_formula",
+            name,
+            r0 + 1,
+            col_letter(c0),
+            formula,
+            f"{n} 个单元格是公式（{first}：{formula}），但文件中没有计算结果{where}，已按空白读取："
+            "请用 Excel 打开后保存，再重新提交",
+            ACT_DROP_CELL,
+        )
 
 
 def _pack(ret: dict, records: dict, ctx: Ctx) -> dict:
@@ -371,7 +526,9 @@ def _gc_paused():
             gc.enable()
 
 
-def clean_batch(paths: list[Path], registry: dict, spec: ExamSpec, engine: str = "calamine") -> dict:
+def clean_batch(
+    paths: list[Path], registry: dict, spec: ExamSpec, engine: str = "calamine", max_text: int | None = None
+) -> dict:
     """Several returns, in order -> {"returns": [per return: code, known, file, issues], "counts": table ->
     records per return, "tables": table -> one typed frame of all their records}.
 
@@ -380,7 +537,7 @@ def clean_batch(paths: list[Path], registry: dict, spec: ExamSpec, engine: str =
     results = []
     for path in paths:
         with _gc_paused():
-            results.append(clean_return(path, registry, spec, engine))
+            results.append(clean_return(path, registry, spec, engine, max_text=max_text))
     return {
         "returns": [{k: res[k] for k in ("code", "known", "file", "issues")} for res in results],
         "counts": {name: [len(res["rows"][name]) for res in results] for name in RECORD_TABLES},
@@ -402,11 +559,19 @@ def batches(files: list, n: int) -> list[list]:
 
 
 # ---- the term -----------------------------------------------------------------------------
-def clean_term(catalog: Catalog, *, engine: str = "calamine", workers: int | None = None) -> dict[str, pd.DataFrame]:
+def clean_term(
+    catalog: Catalog, params=None, *, engine: str = "calamine", workers: int | None = None
+) -> dict[str, pd.DataFrame]:
     """Every return of the term -> the clean tables (``tqa.schema.tables.CLEAN``), the issues among them.
 
-    How, not what (so not in params/): the workbook reader (calamine, or openpyxl) and the worker processes
-    (None: up to two when there are 20 files or more)."""
+    `params`: the step's params (its `cleaning` section; None: the term's, read from params/ as the step
+    notebooks read them). How, not what (so not in params/): the workbook reader (calamine, or openpyxl)
+    and the worker processes (None: up to two when there are 20 files or more)."""
+    if params is None:
+        from tqa.params import load_params
+
+        params = load_params(catalog.term)
+    max_text = params.cleaning.max_text_length
     registry = registry_lookup(read_registry(catalog.registry))
     spec = ExamSpec.from_frame(read_exam_spec(catalog.exam_spec))
     files = catalog.return_files()
@@ -419,11 +584,11 @@ def clean_term(catalog: Catalog, *, engine: str = "calamine", workers: int | Non
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload([__name__])
         # Four batches per worker: a worker that drew large schools does not hold up the end.
-        jobs = [(b, registry, spec, engine) for b in batches(files, workers * 4)]
+        jobs = [(b, registry, spec, engine, max_text) for b in batches(files, workers * 4)]
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             done = list(pool.map(_clean_batch, jobs))
     else:
-        done = [clean_batch(files, registry, spec, engine)]
+        done = [clean_batch(files, registry, spec, engine, max_text)]
     return assemble(done, registry)
 
 

@@ -40,8 +40,40 @@ class Ctx:
     source_file: str
     issues: list[Issue] = field(default_factory=list)
     school_year: int | None = None  # the term folder's school year (2023 for 2023-2): 学籍号 dates of birth
+    # The longest text of a cell kept in a table or quoted in a message (params: cleaning.max_text_length;
+    # None: no limit, for a caller cleaning one file by hand).
+    max_text: int | None = None
+    # sheet -> {(row, col), 0-based: formula} of the formula cells saved without a value (tqa.clean.xmlscan)
+    uncalculated: dict[str, dict] = field(default_factory=dict)
+
+    def clip(self, text: str) -> str:
+        return nz.clip(text, self.max_text)
+
+    def capped(self, sheet, row, column, text: str) -> str:
+        """A cell's text as a clean table keeps it: cut to max_text characters, with a warning."""
+        limit = self.max_text
+        if limit is None or len(text) <= limit:
+            return text
+        self.add(
+            WARNING,
+            "long_text",
+            sheet,
+            row,
+            column,
+            text,
+            f"单元格文字过长（{len(text)} 字），只保留前 {limit} 字",
+            ACT_KEPT,
+        )
+        return text[:limit]
 
     def add(self, severity, rule, sheet, row, column, value, message, action):
+        limit = self.max_text
+        if limit is not None:  # a hostile cell or header never reaches a message or a workbook in full
+            for text in (value, column):
+                if isinstance(text, str) and len(text) > limit:
+                    message = message.replace(text, nz.clip(text, limit))
+            value = nz.clip(value, limit) if isinstance(value, str) else value
+            column = nz.clip(column, limit) if isinstance(column, str) else column
         self.issues.append(
             Issue(
                 stage="clean",
@@ -80,7 +112,10 @@ class SheetOut:
         assert self.nonempty == self.clean + len(self.rejected), (school_code, self.sheet)
         return (school_code, self.sheet, self.nonempty, self.clean, len(self.rejected))
 
-    def reject(self, ctx: Ctx, excel_row: int, reason: str, raw: str) -> None:
+    def reject(self, ctx: Ctx, excel_row: int, reason: str, raw: str, value: str | None = None) -> None:
+        """`value`: the cell the reason quotes (quoted cut to max_text characters)."""
+        if value and ctx.max_text is not None and len(value) > ctx.max_text:
+            reason = reason.replace(value, ctx.clip(value))
         self.rejected.append((ctx.school_code, self.sheet, excel_row, ctx.source_file, reason, raw))
 
 
@@ -139,11 +174,13 @@ def is_total_cell(first) -> bool:
     return nz.squash(first).rstrip(":") in TOTAL_KEYS
 
 
-def raw_values(row: list, texts: dict[int, str] | None = None) -> str:
-    """A rejected row as text a person can match to the sheet: 姓名=张三 | 数学=85."""
+def raw_values(row: list, texts: dict[int, str] | None = None, limit: int | None = None) -> str:
+    """A rejected row as text a person can match to the sheet: 姓名=张三 | 数学=85 (each text cut to `limit`)."""
     texts = texts or {}
     return " | ".join(
-        f"{texts.get(c) or col_letter(c)}={nz.cell_text(v)}" for c, v in enumerate(row) if not nz.is_blank(v)
+        f"{nz.clip(texts.get(c) or col_letter(c), limit)}={nz.clip(nz.cell_text(v), limit)}"
+        for c, v in enumerate(row)
+        if not nz.is_blank(v)
     )
 
 
@@ -217,6 +254,10 @@ class RowCtx:
             label = self.label(name)
             if required_reason is not None:
                 why = f"{label}为空" if p.blank else f"{label}“{nz.cell_text(raw)}”无法识别"
+                if raw is None and (self.excel_row - 1, self.cols.get(name)) in self.ctx.uncalculated.get(
+                    self.sheet, ()
+                ):
+                    why = f"{label}是公式，但文件中没有计算结果"
                 raise Reject(f"{why}，{required_reason}", "no_value", label, nz.cell_text(raw))
             if not p.blank:
                 self.ctx.add(
@@ -251,7 +292,7 @@ class RowCtx:
         sid = nz.normalize_student_id(self.raw("student_id"))
         if sid is None:
             raise Reject("缺少学籍号", "missing_id", self.label("student_id"), "")
-        return sid
+        return self.ctx.capped(self.sheet, self.excel_row, self.label("student_id"), sid)
 
     def sex(self) -> str | None:
         raw = self.raw("sex")
@@ -273,7 +314,9 @@ class RowCtx:
 
     def text(self, name: str) -> str | None:
         raw = self.raw(name)
-        return None if nz.is_blank(raw) else nz.cell_text(raw).strip()
+        if nz.is_blank(raw):
+            return None
+        return self.ctx.capped(self.sheet, self.excel_row, self.label(name), nz.cell_text(raw).strip())
 
 
 def _filled_below(rows: list[list], hidx: int, cols) -> dict[int, int]:
@@ -444,7 +487,7 @@ def walk_rows(sheet: Grid, ctx: Ctx, out: SheetOut, hidx: int, hm: HeaderMap, bu
     rc = RowCtx(ctx, sheet.name, hm, cols)
 
     def reject(excel_row, row, reason, rule, column=None, value=None):
-        out.reject(ctx, excel_row, reason, raw_values(row, hm.texts))
+        out.reject(ctx, excel_row, reason, raw_values(row, hm.texts, ctx.max_text), value)
         ctx.add(WARNING, rule, sheet.name, excel_row, column, value, reason, ACT_DROP_ROW)
 
     for i in range(hidx + 1, stop):
@@ -479,7 +522,7 @@ def _reject_all(sheet: Grid, ctx: Ctx, out: SheetOut, start: int, reason: str) -
         if is_blank_row(row):
             continue
         out.nonempty += 1
-        out.reject(ctx, i + 1, reason, raw_values(row))
+        out.reject(ctx, i + 1, reason, raw_values(row, limit=ctx.max_text))
 
 
 # ---- the tabular sheets -------------------------------------------------------------------
@@ -517,7 +560,11 @@ def clean_table_sheet(sheet: Grid, ctx: Ctx, spec: ExamSpec) -> SheetOut:
     hm = map_header(sheet.rows[hidx], layout, subjects)
     _header_issues(ctx, name, hidx + 1, hm, sheet.rows)
     _merged_issues(ctx, sheet, hidx + 1)
-    build = _student_builder(out, spec) if layout is sheets.SCORES else field_builder(layout, out)
+    build = (
+        _student_builder(out, spec, ctx.uncalculated.get(name, {}))
+        if layout is sheets.SCORES
+        else field_builder(layout, out)
+    )
     walk_rows(sheet, ctx, out, hidx, hm, build)
     return out
 
@@ -596,8 +643,10 @@ def student_id_ok(rc: RowCtx, sid: str) -> bool:
     return False
 
 
-def _student_builder(out: SheetOut, spec: ExamSpec):
-    """The 学业成绩 row builder: a student record and one score record per subject column."""
+def _student_builder(out: SheetOut, spec: ExamSpec, uncalculated: dict):
+    """The 学业成绩 row builder: a student record and one score record per subject column. A formula cell saved
+    without its value (`uncalculated`) is an invalid score like an empty one, said once for the sheet (by
+    clean_return), not cell by cell."""
     plans: dict[int, list] = {}  # grade -> score_plan, worked out once per sheet
 
     def build(rc: RowCtx, row: list) -> None:
@@ -639,6 +688,11 @@ def _student_builder(out: SheetOut, spec: ExamSpec):
                 report_fixes(ctx, rc.sheet, rc.excel_row, rc.hm.label(col), raw, cell.fixes, shown)
             if cell.status == vocab.STATUS_INVALID:
                 text = tail[-1]
+                if raw is None and (rc.excel_row - 1, col) in uncalculated:
+                    out.scores.append(student + tail)
+                    continue
+                if ctx.max_text is not None and len(text) > ctx.max_text:  # kept cut; quoted cut by ctx.add
+                    tail = (*tail[:-1], ctx.capped(rc.sheet, rc.excel_row, rc.hm.label(col), text))
                 ctx.add(
                     WARNING,
                     "invalid_score",
@@ -739,7 +793,7 @@ def _build_item_row(rc: RowCtx, row: list, out: SheetOut, spec: ExamSpec, items:
     if nz.is_blank(raw_subject):
         label = rc.label("subject")
         raise Reject(f"{label}为空，无法确定是哪一科的试卷", "missing_subject", label, "")
-    written = nz.cell_text(raw_subject).strip()
+    written = ctx.capped(rc.sheet, rc.excel_row, rc.label("subject"), nz.cell_text(raw_subject).strip())
     subject = paper_subject(written, spec.subjects)
     if subject != written:
         ctx.add(
@@ -828,7 +882,7 @@ def clean_info_sheet(sheet: Grid, ctx: Ctx, spec: ExamSpec) -> SheetOut:
         key, value, _ = info_key(row)
         if key is None or key in seen_keys:
             reason = "无法识别的信息项" if key is None else f"信息项“{sheets.INFO_LABELS[key]}”重复填写"
-            out.reject(ctx, i + 1, reason, raw_values(row))
+            out.reject(ctx, i + 1, reason, raw_values(row, limit=ctx.max_text))
             ctx.add(WARNING, "unknown_info_row", name, i + 1, None, nz.cell_text(first_cell(row)), reason, ACT_DROP_ROW)
             continue
         seen_keys.add(key)

@@ -81,6 +81,11 @@ def cell_text(value) -> str:
     return str(value)
 
 
+def clip(text: str, limit: int | None) -> str:
+    """A text as a message or a table may quote it: its first `limit` characters and "…" when longer."""
+    return text if limit is None or len(text) <= limit else text[:limit] + "…"
+
+
 @dataclass(frozen=True)
 class Parsed:
     value: float | None  # None: blank or unreadable

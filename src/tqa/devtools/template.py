@@ -27,7 +27,7 @@ from tqa.io.xlsx import put, save_workbook
 from tqa.schema import office as office_files
 from tqa.schema import sheets
 
-SHEET_HELP = "填表说明"
+SHEET_HELP = sheets.HELP_SHEET
 MAX_ROWS = 5000  # validated rows per sheet (a large school has under 3,000 pupils)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 

@@ -133,6 +133,14 @@ class Checks(Section):
     )
 
 
+class Cleaning(Section):
+    max_text_length: PositiveCount = Field(
+        title="单元格文字的最多字数",
+        description="报表中一个单元格的文字（姓名、学校名称、学科、无法识别的原值等）超过这一字数时只保留前面这些字，"
+        "并提示学校；数据质量清单引用原值时也截到这一长度。",
+    )
+
+
 class Reporting(Section):
     min_published_n: PositiveCount = Field(
         title="公布成绩的最少实考人数",
@@ -399,6 +407,7 @@ class Params(Section):
     levels: Levels = Field(title="等级制评价", description="一、二年级按等级评价时，哪些等级计入及格、优秀、低分。")
     participation: Participation = Field(title="参考率", description="参考率为实考人数除以应考人数。")
     ranking: Ranking = Field(title="排名", description="学校名次按什么指标排、并列时怎样定名次（名次只用于内部研判）。")
+    cleaning: Cleaning = Field(title="报表清洗", description="读取各校报表时使用的界限。")
     checks: Checks = Field(title="数据检查", description="检查各校报送数据时使用的界值。")
     reporting: Reporting = Field(
         title="小样本规则", description="按实考人数决定一项统计是否公布、是否排名，全部表格、图和文字一律适用。"

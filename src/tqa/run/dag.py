@@ -59,7 +59,7 @@ def _scores_sections() -> tuple[str, ...]:
 
 
 STEPS = (
-    Step("clean", "notebooks/01_clean.ipynb", "clean", "clean", (), "data/clean/{term}/.params.json"),
+    Step("clean", "notebooks/01_clean.ipynb", "clean", "clean", ("cleaning",), "data/clean/{term}/.params.json"),
     Step("checks", "notebooks/02_checks.ipynb", "checks", "checked", ("checks",), "data/checked/{term}/.params.json"),
     Step("scores", "notebooks/03_scores.ipynb", "measures", "scores", "measures", "data/scores/{term}/.params.json"),
     # The reports print every parameter in their appendix.

@@ -267,6 +267,9 @@ ITEMS = Sheet(
     doc="可选：每名学生每份试卷一行，固定三列之后每道小题一列（表头为题号）",
 )
 
+# The blank template's first sheet: the instructions, which a school's return may keep; never data.
+HELP_SHEET = "填表说明"
+
 SHEETS = (INFO, SCORES, FITNESS, SURVEY, ROUTINE, ITEMS)
 SHEETS_BY_NAME = {s.name: s for s in SHEETS}
 REQUIRED_SHEETS = tuple(s.name for s in SHEETS if s.required)
