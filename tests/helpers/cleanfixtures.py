@@ -182,3 +182,50 @@ def entity_workbook(path: Path) -> Path:
         for n, d in data.items():
             z.writestr(n, d)
     return path
+
+
+def _rewrite_part(path: Path, part: str, write_part) -> Path:
+    """Copy the workbook at ``path`` with its part ``part`` replaced by what ``write_part(stream)`` writes
+    (streamed into the zip, so a part of hundreds of MB never sits in memory)."""
+    import zipfile
+
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        for info in src.infolist():
+            if info.filename == part:
+                with out.open(part, "w", force_zip64=True) as stream:  # (deflated at the archive's level)
+                    write_part(stream)
+            else:
+                out.writestr(info, src.read(info.filename), zipfile.ZIP_DEFLATED)
+    tmp.replace(path)
+    return path
+
+
+SCORES_PART = "xl/worksheets/sheet2.xml"  # openpyxl names parts in sheet order: 学业成绩 is the second sheet
+
+
+def zip_bomb(path: Path, code: str, name: str, unpacked_mb: int = 200) -> Path:
+    """A valid return whose 学业成绩 sheet is ``unpacked_mb`` MB of one repeated row: a few MB on disk."""
+    write_workbook(path, simple_return(code, name))
+    row = b'<row><c t="inlineStr"><is><t>' + b"G" * 200 + b"</t></is></c></row>"
+    block = row * (1 << 20 // len(row) + 1)
+
+    def write(stream):
+        stream.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+        for _ in range(unpacked_mb * (1 << 20) // len(block) + 1):
+            stream.write(block)
+        stream.write(b"</sheetData></worksheet>")
+
+    return _rewrite_part(path, SCORES_PART, write)
+
+
+def far_cell_return(path: Path, code: str, name: str) -> Path:
+    """A return of a few KB whose 学业成绩 sheet has a cell at A1 and one at XFD1048576: read as a dense
+    rectangle, 17 billion cells."""
+    write_workbook(path, simple_return(code, name))
+    xml = (
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1"/>'
+        b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>'
+        b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>'
+    )
+    return _rewrite_part(path, SCORES_PART, lambda stream: stream.write(xml))

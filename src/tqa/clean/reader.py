@@ -96,53 +96,63 @@ def _ref(ref: bytes) -> tuple[int, int]:
 
 
 _DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\bref="([^"]*)"')
-_CELL_TAGS = (b"<c ", b"<c>", b"<c/>")  # (a prefixed namespace, <x:c, is counted through the second list)
-_CELL_TAGS_NS = (b":c ", b":c>", b":c/>")
-_ROW_TAGS = (b"<row", b":row ", b":row>")
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet\b")
 _OVERLAP = 64  # bytes kept between blocks, so a tag or a reference split by a block boundary is seen
 
 
 class _SheetScan:
-    """A worksheet's extent from its XML, fed block by block: rows and columns as calamine would allocate them."""
+    """A worksheet's extent from its XML, fed block by block: rows and columns as calamine would allocate them.
+    Counting is bytes.count (a handful of passes at memory speed); the one regular expression starts with a
+    literal, so it skips through the text."""
 
     def __init__(self, limits):
         self.limits = limits
         # References worth parsing: two or more column letters (column AA = 27 on), or a row number with as many
-        # digits as the row limit. Everything else is within 26 columns and 10^(d-1) rows: ordinary sheets have
-        # no such reference, so the search finds nothing to parse.
+        # digits as the row limit. Everything else is within 26 columns and 10^(d-1) rows: most sheets have no
+        # such reference.
         d = len(str(limits.max_rows))
-        self._far = re.compile(rb'\sr="([A-Z]{2,}[0-9]*|[A-Z]*[0-9]{%d,})"' % d)
+        self._far = re.compile(rb' r="([A-Z]{2,}[0-9]*|[A-Z]?[0-9]{%d,})"' % d)
         self.dim_rows = self.dim_cols = 0
         self.seen = 0
         self.tail = b""
+        self.tags: tuple[bytes, ...] = ()
         self.rows = 0  # row tags
         self.cells = 0  # cell tags
         self.refs = 0  # r="…" attributes (cells and rows)
         self.far_row = self.far_col = 0
         self.width = 0  # the widest row, counted only for cells without a reference
         self._run = 0
+        self._before_data = True
+
+    def _count(self, data: bytes, tags) -> int:
+        return sum(data.count(t) - self.tail.count(t) for t in tags)
 
     def feed(self, block: bytes) -> None:
         data = self.tail + block
-        n = len(self.tail)
-        if self.seen < MB and not self.dim_rows:
-            m = _DIMENSION.search(data)
+        if not self.tags:  # the namespace prefix, if any, from the root element (<worksheet or <x:worksheet)
+            m = _ROOT.search(data[:4096])
+            p = m.group(1) or b"" if m else b""
+            # (b"<c" also counts <col>, <cfRule> and the like: a few more "cells" only make the check stricter)
+            self.tags = (b"<" + p + b"row", b"<" + p + b"c", b"<" + p + b"sheetData")
+        row_tag, cell_tag, data_tag = self.tags
+        if self._before_data:  # <dimension> comes before <sheetData>
+            end = data.find(data_tag)
+            m = _DIMENSION.search(data, 0, len(data) if end < 0 else end)
             if m:
-                last = m.group(1).split(b":")[-1]
-                self.dim_rows, self.dim_cols = _ref(last)
+                self.dim_rows, self.dim_cols = _ref(m.group(1).split(b":")[-1])
+            self._before_data = end < 0 and self.seen < MB
         self.seen += len(block)
-        self.rows += sum(data.count(t) - self.tail.count(t) for t in _ROW_TAGS)
-        cells = sum(data.count(t) - self.tail.count(t) for t in (*_CELL_TAGS, *_CELL_TAGS_NS))
-        self.cells += cells
-        self.refs += data.count(b' r="') - self.tail.count(b' r="')
+        self.rows += self._count(data, (row_tag,))
+        self.cells += self._count(data, (cell_tag,))
+        self.refs += self._count(data, (b' r="',))
         for hit in set(self._far.findall(data)):
             row, col = _ref(hit)
             self.far_row, self.far_col = max(self.far_row, row), max(self.far_col, col)
         if self.cells > self.refs:  # cells without a reference: calamine places them one after another
-            for i, piece in enumerate(data[n:].split(b"<row")):
+            for i, piece in enumerate(data[len(self.tail) :].split(row_tag)):
                 if i:
                     self._run = 0
-                self._run += sum(piece.count(t) for t in (*_CELL_TAGS, *_CELL_TAGS_NS))
+                self._run += piece.count(cell_tag)
                 self.width = max(self.width, self._run)
         self.tail = data[-_OVERLAP:]
 
@@ -152,6 +162,18 @@ class _SheetScan:
         # has cells, at most Z (a reference of two letters or more would have been found).
         cols = max(self.dim_cols, self.far_col, self.width, 26 if self.cells and not self.dim_cols else 0)
         return rows, cols
+
+
+def _max_row(zf: zipfile.ZipFile, info: zipfile.ZipInfo, digits: int) -> int:
+    """The largest row number among a part's references (rows and cells) with at least ``digits`` digits."""
+    pattern = re.compile(rb' r="[A-Z]*([0-9]{%d,})"' % digits)
+    best, tail = 0, b""
+    with zf.open(info) as member:
+        while block := member.read(MB):
+            data = tail + block
+            best = max([best, *(int(d) for d in set(pattern.findall(data)))])
+            tail = data[-_OVERLAP:]
+    return best
 
 
 def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -200,7 +222,8 @@ def _check_zip(path: Path, limits) -> None:
                 )
         total = 0
         for i in infos:
-            scan = _SheetScan(limits) if "worksheets/" in i.filename and not i.is_dir() else None
+            sheet = any(d in i.filename for d in ("worksheets/", "macrosheets/", "dialogsheets/"))
+            scan = _SheetScan(limits) if sheet and not i.is_dir() else None
             try:
                 with zf.open(i) as member:
                     while block := member.read(MB):
@@ -217,7 +240,16 @@ def _check_zip(path: Path, limits) -> None:
             except Exception as exc:  # a bad CRC, a size that lied, an unknown compression, a password
                 raise WorkbookError(f"{type(exc).__name__}: {exc}") from exc
             if scan:
-                _check_extent(name, i.filename, scan.extent(), limits, zf)
+                rows, cols = scan.extent()
+                fit = limits.max_cells // max(cols, 1)
+                if rows and rows * cols <= limits.max_cells and fit < 10 ** (len(str(limits.max_rows)) - 1):
+                    # A wide sheet: the rows numbered below what the first pass parses could still make the
+                    # rectangle too large. Parse every reference with as many digits as the largest row
+                    # that would fit (none, in a real return), reading the part once more. (The first pass parsed
+                    # the references with as many digits as the row limit: with fewer columns, the rows below
+                    # that always fit.)
+                    rows = max(rows, _max_row(zf, i, len(str(fit + 1))))
+                _check_extent(name, i.filename, (rows, cols), limits, zf)
 
 
 def _check_extent(name: str, part: str, extent: tuple[int, int], limits, zf: zipfile.ZipFile) -> None:
@@ -266,7 +298,7 @@ def check_workbook(path: str | Path, limits) -> str:
     if kind == ZIP:
         _check_zip(path, limits)
         return ZIP
-    raise WorkbookError("不是 Excel 工作簿（.xlsx 或 .xls）")
+    raise WorkbookError("内容既不是 .xlsx 也不是 .xls 格式")
 
 
 @dataclass

@@ -209,6 +209,8 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, limits, engin
         ret["source_sha256"] = file_sha256(path)  # streamed
         grids = read_workbook(path, engine, kind)
     except WorkbookRefused as exc:
+        if exc.rule not in ("not_regular_file", "file_too_large"):  # (a refused file is still named by its hash)
+            ret["source_sha256"] = file_sha256(path)
         return _unread(path, registry, ret, records, exc.rule, exc.message)
     except WorkbookError as exc:
         if kind == XLS:

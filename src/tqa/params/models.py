@@ -379,7 +379,7 @@ class InputLimits(Section):
     max_file_mb: Positive = Field(title="报表文件的最大大小（MB）", description="大于此大小的报表文件不读取。")
     max_unpacked_mb: Positive = Field(
         title="解压后的最大大小（MB）",
-        description="报表文件（Excel 工作簿是一个压缩包）解压后各部分合计大于此大小时不读取。",
+        description="报表文件（工作簿文件是一个压缩包）解压后各部分合计大于此大小时不读取。",
     )
     max_ratio: Positive = Field(
         title="最大压缩比", description="文件中一个部分解压后与压缩后大小之比超过此倍数时不读取（“压缩炸弹”）。"
