@@ -388,3 +388,58 @@ def test_a_part_whose_declared_size_lies_is_not_read(tmp_path, baseline):
     ]
     assert_set_aside(tables, "003", "003.xlsx")
     assert_good_schools_untouched(tables, baseline)
+
+
+def school_tables(tables, code):
+    out = {}
+    for name in RECORD_TABLES:
+        df = tables[name][tables[name]["school_code"] == code].reset_index(drop=True)
+        out[name] = df.drop(columns=["source_sha256", "source_file"]) if name == "returns" else df
+    return out
+
+
+def test_a_real_xls_is_read_whatever_its_name(tmp_path, baseline):
+    """An Excel 97-2003 workbook (built at run time: a BIFF8 stream in a compound file) is read through calamine,
+    as .xls and under an .xlsx name, with a note to save as .xlsx next time; its tables are those of the same
+    return saved as .xlsx."""
+    xlsx_root = tmp_path / "as-xlsx"
+    for code in ("003", "004"):
+        good_return(base_term(xlsx_root) / f"{code}.xlsx", code)
+    want = clean(xlsx_root)
+    root = tmp_path / "as-xls"
+    term_dir = base_term(root)
+    for code, name in (("003", "003.xls"), ("004", "004.xlsx")):
+        fx.xls_return(
+            term_dir / name, fx.simple_return(code, fx.REGISTRY[int(code) - 1][1], students=student(f"G{code}"))
+        )
+    assert sniff(term_dir / "004.xlsx") == XLS
+    for engine in ("calamine", "openpyxl"):  # (openpyxl reads no .xls: calamine does, whichever engine is asked)
+        tables = clean_term(Catalog(fx.TERM, root), engine=engine)
+        assert texts(tables, school_code="003") == [
+            "【已自动修正】学校 003 清河区第二小学：文件“003.xls”是 Excel 97-2003 格式（.xls），已按该格式读取；"
+            "今后请用 Excel 另存为 .xlsx（Excel 工作簿）报送（已自动修正）"
+        ]
+        assert texts(tables, school_code="004") == [
+            "【已自动修正】学校 004 清河区第三小学：文件“004.xlsx”是 Excel 97-2003 格式（.xls），不是文件名所示的 "
+            ".xlsx，已按该格式读取；今后请用 Excel 另存为 .xlsx（Excel 工作簿）报送（已自动修正）"
+        ]
+        for code in ("003", "004"):
+            got, expected = school_tables(tables, code), school_tables(want, code)
+            for name in RECORD_TABLES:
+                pd.testing.assert_frame_equal(got[name], expected[name], check_exact=True, obj=f"{code} {name}")
+        if engine == "calamine":
+            assert_good_schools_untouched(tables, baseline)
+
+
+def test_a_malformed_compound_file_that_makes_calamine_panic_is_one_schools_problem(tmp_path, baseline):
+    """calamine answers some malformed files with a Rust panic (a BaseException): caught, as any unreadable file."""
+    term_dir = base_term(tmp_path)
+    stream = fx.biff_workbook(fx.simple_return("003", "清河区第二小学"))
+    (term_dir / "003.xls").write_bytes(fx.compound_file({"Workbook": stream}, padded=False))
+    tables = clean(tmp_path)
+    [message] = texts(tables, school_code="003")
+    assert message.startswith(
+        "【警告】学校 003 清河区第二小学：文件“003.xls”是 Excel 97-2003 格式（.xls），无法读取（PanicException: "
+    ) and message.endswith(f"）；{SAVE_AS}{ASIDE}")
+    assert_set_aside(tables, "003", "003.xls")
+    assert_good_schools_untouched(tables, baseline)

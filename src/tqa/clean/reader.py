@@ -383,7 +383,16 @@ def read_workbook(path: str | Path, engine: str = "calamine", kind: str | None =
     path = Path(path)
     reader = {"calamine": _read_calamine, "openpyxl": _read_openpyxl}[engine]
     try:
-        sheets = reader(path, kind)
+        try:
+            sheets = reader(path, kind)
+        except BaseException as exc:
+            # calamine reports a malformed file it did not expect as a Rust panic (pyo3's PanicException), a
+            # BaseException: one school's file must not stop the others
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise WorkbookError(f"{type(exc).__name__}: {exc}") from exc
+    except WorkbookError:
+        raise
     except Exception as exc:  # corrupt zip, not a workbook, encrypted...: one message for all
         if type(exc).__name__ == "PasswordError":  # (calamine: an .xls with an opening password)
             raise WorkbookRefused(

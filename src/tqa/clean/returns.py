@@ -250,7 +250,9 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, limits, engin
             None,
             None,
             path.name,
-            f"文件“{path.name}”是 Excel 97-2003 格式（.xls），已按该格式读取；今后请另存为 .xlsx 报送",
+            f"文件“{path.name}”是 Excel 97-2003 格式（.xls）"
+            + ("" if path.suffix.lower() == ".xls" else "，不是文件名所示的 .xlsx")
+            + "，已按该格式读取；今后请用 Excel 另存为 .xlsx（Excel 工作簿）报送",
             ACT_FIXED,
         )
     for written, canonical in renamed:
