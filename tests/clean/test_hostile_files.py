@@ -443,3 +443,33 @@ def test_a_malformed_compound_file_that_makes_calamine_panic_is_one_schools_prob
     ) and message.endswith(f"）；{SAVE_AS}{ASIDE}")
     assert_set_aside(tables, "003", "003.xls")
     assert_good_schools_untouched(tables, baseline)
+
+
+def test_the_checks_show_a_refused_or_doubled_school_as_set_aside_not_as_missing(tmp_path):
+    """Cleaning, then the checks step: the schools whose files were refused or doubled are 暂不纳入统计（整校问题）,
+    the good ones usable, the one that sent nothing 未提交; nothing blocks the run."""
+    from helpers import SUITES
+    from tqa.checks import run_checks
+    from tqa.checks.step import STATUS_MISSING, STATUS_SET_ASIDE
+    from tqa.io.office import read_exam_spec, read_registry
+
+    term_dir = base_term(tmp_path)
+    fx.zip_bomb(term_dir / "003.xlsx", "003", "清河区第二小学")
+    good_return(term_dir / "004.xlsx", "004")
+    good_return(term_dir / "004 - 副本.xlsx", "004")
+    catalog = Catalog(fx.TERM, tmp_path)
+    tables = clean_term(catalog)
+    result = run_checks(
+        tables, read_registry(catalog.registry), read_exam_spec(catalog.exam_spec), shipped_params(), suites_dir=SUITES
+    )
+    assert not result.blocking
+    ret = result.tables["returns"].set_index("school_code")
+    assert ret["status"].to_dict() | {"001": None, "002": None} == {
+        "001": None,  # (the small fixture has its own checks findings: not this test's concern)
+        "002": None,
+        "003": STATUS_SET_ASIDE,
+        "004": STATUS_SET_ASIDE,
+        "005": STATUS_MISSING,
+    }
+    assert ret["usable"].to_dict() == {"001": True, "002": True, "003": False, "004": False, "005": False}
+    assert not {"003", "004"} & set(result.tables["students"]["school_code"])
