@@ -209,7 +209,7 @@ def zip_bomb(path: Path, code: str, name: str, unpacked_mb: int = 200) -> Path:
     """A valid return whose 学业成绩 sheet is ``unpacked_mb`` MB of one repeated row: a few MB on disk."""
     write_workbook(path, simple_return(code, name))
     row = b'<row><c t="inlineStr"><is><t>' + b"G" * 200 + b"</t></is></c></row>"
-    block = row * (1 << 20 // len(row) + 1)
+    block = row * ((1 << 20) // len(row) + 1)
 
     def write(stream):
         stream.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
