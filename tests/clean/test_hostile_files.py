@@ -130,6 +130,8 @@ def test_a_tiny_file_asking_for_a_huge_sheet_is_refused(tmp_path, baseline):
             b'<row r="1"><c r="ALL1"><v>1</v></c></row><row r="99999"><c r="A99999"><v>1</v></c></row>',
             "有 99,999 行 × 1,000 列 = 99,999,000 个单元格，超过上限 5,000,000 个",
         ),
+        # the same, in single quotes after a tab (XML allows it; calamine reads it)
+        (b"<row r='1'><c r='A1'><v>1</v></c><c\tr='XFD1'><v>1</v></c></row>", "有 16,384 列，超过上限 1,000 列"),
         # cells without a reference are placed one after another: the width is counted
         (b'<row r="9000">' + b"<c><v>1</v></c>" * 600 + b"</row>", "有 9,000 行 × 600 列"),
     ],

@@ -49,10 +49,12 @@ def scratch_project(root: Path, schools: int, seed: int) -> Path:
 
 
 def snapshot(root: Path) -> dict[str, str]:
+    """Every generated file's hash; not the raw folder's listing (make's record of the returns' names, sizes and
+    times, tqa.io.rawfiles: a re-sent return changes it, and so re-runs cleaning)."""
     files = {}
     for d in GENERATED:
         for p in sorted((root / d).rglob("*")):
-            if p.is_file():
+            if p.is_file() and p.name != ".raw-files.json":
                 files[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
     return files
 

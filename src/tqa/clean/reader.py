@@ -111,14 +111,15 @@ class _SheetScan:
         # digits as the row limit. Everything else is within 26 columns and 10^(d-1) rows: most sheets have no
         # such reference.
         d = len(str(limits.max_rows))
-        self._far = re.compile(rb' r="([A-Z]{2,}[0-9]*|[A-Z]?[0-9]{%d,})"' % d)
+        # (XML allows either quote and spaces around "=": calamine reads them all)
+        self._far = re.compile(rb'r\s*=\s*["\']([A-Z]{2,}[0-9]*|[A-Z]?[0-9]{%d,})["\']' % d)
         self.dim_rows = self.dim_cols = 0
         self.seen = 0
         self.tail = b""
         self.tags: tuple[bytes, ...] = ()
         self.rows = 0  # row tags
         self.cells = 0  # cell tags
-        self.refs = 0  # r="…" attributes (cells and rows)
+        self.refs = 0  # cells whose first attribute is r="…", as Excel, WPS and openpyxl write them
         self.far_row = self.far_col = 0
         self.width = 0  # the widest row, counted only for cells without a reference
         self._run = 0
@@ -132,9 +133,14 @@ class _SheetScan:
         if not self.tags:  # the namespace prefix, if any, from the root element (<worksheet or <x:worksheet)
             m = _ROOT.search(data[:4096])
             p = m.group(1) or b"" if m else b""
-            # (b"<c" also counts <col>, <cfRule> and the like: a few more "cells" only make the check stricter)
-            self.tags = (b"<" + p + b"row", b"<" + p + b"c", b"<" + p + b"sheetData")
-        row_tag, cell_tag, data_tag = self.tags
+            c = b"<" + p + b"c"
+            self.tags = (
+                b"<" + p + b"row",
+                (c + b" ", c + b">", c + b"/>", c + b"\t", c + b"\n", c + b"\r"),
+                c + b' r="',
+                b"<" + p + b"sheetData",
+            )
+        row_tag, cell_tags, with_ref, data_tag = self.tags
         if self._before_data:  # <dimension> comes before <sheetData>
             end = data.find(data_tag)
             m = _DIMENSION.search(data, 0, len(data) if end < 0 else end)
@@ -143,16 +149,18 @@ class _SheetScan:
             self._before_data = end < 0 and self.seen < MB
         self.seen += len(block)
         self.rows += self._count(data, (row_tag,))
-        self.cells += self._count(data, (cell_tag,))
-        self.refs += self._count(data, (b' r="',))
+        self.cells += self._count(data, cell_tags)
+        self.refs += self._count(data, (with_ref,))
         for hit in set(self._far.findall(data)):
             row, col = _ref(hit)
             self.far_row, self.far_col = max(self.far_row, row), max(self.far_col, col)
-        if self.cells > self.refs:  # cells without a reference: calamine places them one after another
+        # Cells written otherwise (without a reference, which calamine places one after another, or with it
+        # elsewhere): the widest row is counted, exactly.
+        if self.cells > self.refs:
             for i, piece in enumerate(data[len(self.tail) :].split(row_tag)):
                 if i:
                     self._run = 0
-                self._run += piece.count(cell_tag)
+                self._run += sum(piece.count(t) for t in cell_tags)
                 self.width = max(self.width, self._run)
         self.tail = data[-_OVERLAP:]
 
@@ -166,7 +174,7 @@ class _SheetScan:
 
 def _max_row(zf: zipfile.ZipFile, info: zipfile.ZipInfo, digits: int) -> int:
     """The largest row number among a part's references (rows and cells) with at least ``digits`` digits."""
-    pattern = re.compile(rb' r="[A-Z]*([0-9]{%d,})"' % digits)
+    pattern = re.compile(rb'r\s*=\s*["\'][A-Z]*([0-9]{%d,})["\']' % digits)
     best, tail = 0, b""
     with zf.open(info) as member:
         while block := member.read(MB):
