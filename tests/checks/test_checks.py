@@ -73,9 +73,9 @@ def clean_tables() -> dict[str, pd.DataFrame]:
     for code, grade, ids, chinese, maths in ROSTER:
         for sid, c, m in zip(ids, chinese, maths):
             r = rows[code] = rows.get(code, 1) + 1
-            students.append((code, S, r, sid, f"学生{sid}", grade, 1, "男" if r % 2 else "女"))
+            students.append((code, S, r, sid, f"学生{sid}", grade, 1, "男" if r % 2 else "女", True))
             for subject, score in (("语文", c), ("数学", m)):
-                scores.append((code, S, r, sid, grade, 1, subject, "scored", score, None, str(score)))
+                scores.append((code, S, r, sid, grade, 1, True, subject, "scored", score, None, str(score)))
             fitness.append((code, sheets.FITNESS.name, r, sid, grade, "男" if r % 2 else "女", 85.5))
             survey.append((code, sheets.SURVEY.name, r, sid, grade, 50.0, 9.5))
     for code, grade in {(c, g) for c, g, *_ in ROSTER}:

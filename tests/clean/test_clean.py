@@ -290,6 +290,16 @@ W, F = "【警告】学校 001 清河区实验学校，", "【已自动修正】
 def test_messy_scores_sheet_warnings_exact(tables):
     got = _texts(tables["issues"], school_code="001", sheet="学业成绩")
     sheet = "工作表「学业成绩」，"
+
+    def short_id(row: int, sid: str) -> str:  # the fixture's 学籍号 are short: each clean row is told so
+        return (
+            W
+            + sheet
+            + f"第 {row} 行，学籍号=“{sid}”：学籍号“{sid}”为 G 加 3 位，应为字母 G 加 18 位身份证号（17 位数字加 1 位"
+            "数字或 X）。该生计入本学期统计，但不与其他学期的记录匹配（不参与增值评价）；请按学生的全国学籍号改正后重新提交"
+            "（已保留，不参与跨学期匹配）"
+        )
+
     assert got == [
         F
         + sheet
@@ -300,15 +310,20 @@ def test_messy_scores_sheet_warnings_exact(tables):
         F + sheet + "第 3 行，班=“班”：表头“班”（E 列）已按“班级”识别（已自动修正）",
         F + sheet + "第 3 行，道法=“道法”：表头“道法”（I 列）已按“道德与法治”识别（已自动修正）",
         F + sheet + "第 4 行，外语=“90分”：数值“90分”带有单位，已按 90 读取（已自动修正）",
+        short_id(4, "G001"),
         F + sheet + "第 4 行，数学=“８５”：全角数字“８５”已按 85 读取（已自动修正）",
         F + sheet + "第 4 行，道法=“缺”：缺考写作“缺”，已按“缺考”处理（已自动修正）",
         F + sheet + "第 5 行，外语=“免试”：免考写作“免试”，已按“免考”处理（已自动修正）",
+        short_id(5, "G002"),
         F + sheet + "第 6 行：数据中间有 1 个空行（第 6 行），已跳过（已跳过）",
+        short_id(7, "G003"),
         W + sheet + "第 7 行，语文=“八十”：语文成绩“八十”：无法识别的成绩（该值不纳入统计）",
         W + sheet + "第 8 行，学籍号=“G003”：与第 7 行重复（已剔除该行）",
         W + sheet + "第 9 行，学籍号=“”：缺少学籍号（已剔除该行）",
         W + sheet + "第 10 行，年级=“高一”：年级“高一”无法识别（已剔除该行）",
+        short_id(11, "G006"),
         F + sheet + "第 11 行，语文=“优”：等级写作“优”，已按“优秀”处理（已自动修正）",
+        short_id(12, "G007"),
         W + sheet + "第 13 行，学籍号=“合计”：合计行，不是学生记录（已剔除该行）",
     ]
 
@@ -424,7 +439,7 @@ def test_broken_file_does_not_hide_others(tables):
     assert issue["message"].iloc[0].startswith("文件“003.xlsx”无法作为 Excel 工作簿打开")
     for name in ("students", "scores", "accounting"):
         assert "003" not in set(tables[name]["school_code"])
-    assert tables["students"].query("school_code == '002'")["student_id"].tolist() == ["G900"]
+    assert tables["students"].query("school_code == '002'")["student_id"].tolist() == [fx.SID_A]
     assert len(tables["scores"].query("school_code == '002'")) == 4
     assert not tables["issues"].query("school_code == '002'").shape[0]  # a canonical return: no issue at all
 
@@ -489,7 +504,7 @@ def test_several_files_of_a_school_are_all_set_aside_whichever_batch_they_are_in
         pd.testing.assert_frame_equal(df, two[name], check_exact=True)
     dup = one["issues"][one["issues"]["rule"] == "several_returns"]
     assert dup[["school_code", "value"]].values.tolist() == [["003", "003.xlsx、003_2.xlsx"]]
-    assert one["students"]["student_id"].tolist() == ["G900"]  # 002's; none of 003's two files
+    assert one["students"]["school_code"].tolist() == ["002"]  # none of 003's two files
     ret = one["returns"].set_index("school_code")
     assert ret.loc["003", "source_file"] == "003.xlsx、003_2.xlsx" and ret.loc["003", "submitted"]
 
@@ -512,8 +527,8 @@ def test_records_frame_matches_inference_then_cast():
             ("001", "学校信息", 10, 1, None, None, None, None, None),
         ],
         "scores": [
-            ("001", "学业成绩", 3, "G1", 7, None, "数学", "invalid", None, None, ""),
-            ("001", "学业成绩", 4, "G2", 7, 3, "数学", "scored", 85.5, None, "85.5"),
+            ("001", "学业成绩", 3, "G1", 7, None, False, "数学", "invalid", None, None, ""),
+            ("001", "学业成绩", 4, "G2", 7, 3, True, "数学", "scored", 85.5, None, "85.5"),
         ],
         "returns": [
             ("001", None, None, None, False, None, None, None, None),

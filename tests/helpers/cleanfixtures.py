@@ -76,7 +76,11 @@ def info_rows(code, name, enrolment=(("七年级", 1, 0, 0, 0, 0),)):
     ]
 
 
-def simple_return(code, name, students=(("G900", "甲", "七年级", 1, "男", 90, 91, 92, 93),)):
+# 学籍号 of the documented form (G + an 18-character identity number, born 2010-11, aged 12-13 in 2023-2).
+SID_A, SID_B, SID_C = "G37990120100901001X", "G37990120100315002X", "G379902201101200031"
+
+
+def simple_return(code, name, students=((SID_A, "甲", "七年级", 1, "男", 90, 91, 92, 93),)):
     """A canonical, defect-free return."""
     sid = [s[0] for s in students]
     return {
@@ -154,12 +158,12 @@ def build_term(root: Path) -> Path:
     write_workbook(term_dir / "001.xlsx", messy_return(), {sheets.SCORES.name: ["A1:I1"]})
     write_workbook(term_dir / "002.xlsx", simple_return("002", "清河区第一小学"))
     (term_dir / "003.xlsx").write_bytes(b"this is not a zip file")
-    r5 = simple_return("005", "河东中学", students=(("G500", "乙", "七年级", 2, "女", 70, 71, 72, 73),))
+    r5 = simple_return("005", "河东中学", students=((SID_B, "乙", "七年级", 2, "女", 70, 71, 72, 73),))
     del r5[sheets.ROUTINE.name]
     write_workbook(term_dir / "005.xlsx", r5)
     write_workbook(
         term_dir / "999.xlsx",
-        simple_return("999", "外区学校", students=(("G999", "丙", "七年级", 1, "男", 1, 2, 3, 4),)),
+        simple_return("999", "外区学校", students=((SID_C, "丙", "七年级", 1, "男", 1, 2, 3, 4),)),
     )
     return term_dir
 

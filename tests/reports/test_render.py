@@ -358,3 +358,82 @@ def test_the_title_breaks_between_its_parts_never_inside_one():
     out = report.cover_html("梅口镇九年一贯制学校2023-2024学年第二学期教学质量分析报告", "s", "internal", "i", "r",
                             unit="梅口镇九年一贯制学校")  # fmt: skip
     assert "<span>梅口镇九年一贯制学校</span><span>2023-2024学年第二学期</span><span>教学质量分析报告</span>" in out
+
+
+@needs_poppler
+@needs_chromium
+def test_a_section_opening_with_a_wide_table_starts_on_its_landscape_page(tmp_path):
+    def output(markup: str) -> nbformat.NotebookNode:
+        cell = nbformat.v4.new_code_cell("show(x)")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": markup, "text/plain": ""})]
+        return cell
+
+    wide = pd.DataFrame({f"列{i}": [f"值{i}"] for i in range(12)})
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告\n\n## 一、甲\n\n正文。"),
+        output(report.table_html(pd.DataFrame({"a": [1]}))),
+        nbformat.v4.new_markdown_cell("## 二、班级对比\n\n说明这一部分。"),
+        output(report.table_html(wide, wide=True)),
+    ]
+    out = tmp_path / "r.pdf"
+    html_to_pdf(notebook_to_html(nb), out)
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "2", str(out)], capture_output=True, text=True).stdout
+    assert re.search(r"Page\s+1 size:\s+59[45](\.\d+)? x 84[12]", info)  # portrait
+    assert re.search(r"Page\s+2 size:\s+84[12](\.\d+)? x 59[45]", info) and "Pages:           2" in info
+    page2 = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(out), "-"], capture_output=True, text=True).stdout
+    assert "二、班级对比" in page2 and "说明这一部分" in page2 and "值11" in page2  # heading and text with their table
+
+
+def test_rows_left_off_the_paper_stay_on_the_screen():
+    df = pd.DataFrame({"学校": ["甲校", "乙校", "丙校"], "平均分": [90.0, 80.0, 70.0]})
+    out = report.table_html(df, print_rows=[False, True, False], print_note="打印版只列出乙校。", highlight_row=0)
+    assert out.count("<tr") == 4 and '<tr class="hl np">' in out and "<tr>" in out  # every row is in the page
+    assert out.count('class="np"') == 1 and '<p class="print-only tbl-note">打印版只列出乙校。</p>' in out
+    assert 'class="tqa-table keep partial"' in out
+    assert "print-only" not in report.table_html(df, print_rows=[True] * 3, print_note="不会出现")
+
+
+@needs_poppler
+@needs_chromium
+def test_the_printed_page_leaves_off_the_rows_it_was_told_to(tmp_path):
+    df = pd.DataFrame({"学校": ["甲校", "乙校", "丙校"], "平均分": [90.0, 80.0, 70.0]})
+    cell = nbformat.v4.new_code_cell("show(x)")
+    markup = report.table_html(df, print_rows=[False, True, False], print_note="打印版只列出乙校。")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": markup, "text/plain": ""})]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告"), cell]
+    out = tmp_path / "r.pdf"
+    html = notebook_to_html(nb)
+    html_to_pdf(html, out)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "乙校" in text and "打印版只列出乙校" in text and "甲校" not in text and "丙校" not in text
+    assert "甲校" in html and "丙校" in html
+
+
+@needs_poppler
+@needs_chromium
+def test_landscape_blocks_flow_over_landscape_pages_with_their_headings(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(report, "_display_html", shown.append)
+    wide = pd.DataFrame({f"列{i}": [f"值{i}"] for i in range(12)})
+    small = pd.DataFrame({"范围": ["全区"], "及格率": ["90.0%"]})
+    blocks = [report.Landscape([report.Heading(f"{g}年级 语文", 3), report.Table(small), report.Table(wide, wide=True)])
+              for g in (3, 4)]  # fmt: skip
+    report.show(blocks)
+    assert shown[0] == '<div class="landscape">' and shown[4] == "</div>" and shown[5] == '<div class="landscape">'
+    cell = nbformat.v4.new_code_cell("show(x)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": h, "text/plain": ""}) for h in shown]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 实验小学教学质量分析报告\n\n## 一、甲\n\n正文。"),
+        nbformat.v4.new_markdown_cell("## 二、各科\n\n这一部分的说明。"),
+        cell,
+    ]
+    out = tmp_path / "r.pdf"
+    html_to_pdf(notebook_to_html(nb), out)
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "3", str(out)], capture_output=True, text=True).stdout
+    assert "Pages:           2" in info and re.search(r"Page\s+2 size:\s+84[12](\.\d+)? x 59[45]", info)
+    page2 = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(out), "-"], capture_output=True, text=True).stdout
+    # Both papers on one landscape page with their headings, after the section's own heading and explanation.
+    assert "二、各科" in page2 and "这一部分的说明" in page2 and "3年级 语文" in page2 and "4年级 语文" in page2

@@ -39,6 +39,9 @@ STATUS_SET_ASIDE = "暂不纳入统计（整校问题）"
 STATUS_MISSING = "未提交"
 STATUSES = (STATUS_OK, STATUS_FIXED, STATUS_KEPT, STATUS_PARTIAL, STATUS_SET_ASIDE, STATUS_MISSING)
 FINAL_SUITE = "usable_returns"  # runs last, on the returns left usable
+# Clean-stage problems that set the whole school aside (the school alone: the others go on). A return whose 学期
+# names another term (tqa.clean.returns.check_term) is probably the wrong file: none of its rows may be used.
+CLEAN_SCHOOL_RULES = ("term_mismatch",)
 LATE_SUITES = ("enrolment",)  # run after the other suites' set-asides
 
 
@@ -315,6 +318,8 @@ def run_checks(
     escalated = escalated_unknown_schools(clean_issues, flagged, names)
     new_issues += escalated
     aside.schools.update(i.school_code for i in escalated)
+    whole = clean_issues.loc[clean_issues["rule"].isin(CLEAN_SCHOOL_RULES), "school_code"]
+    aside.schools.update(str(c) for c in whole.dropna())
 
     usable_tables = apply_set_asides(tables, aside)
     returns = returns_status(frames["returns"], combine_issues(clean_issues, issues_frame(new_issues)), aside)

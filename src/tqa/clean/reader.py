@@ -31,7 +31,6 @@ ZIP, XLS = "zip", "xls"
 # The name of the stream an encrypted OOXML file keeps its workbook in, as a compound file directory entry
 # names it (UTF-16LE); directory entries start on 128-byte boundaries.
 _ENCRYPTED_ENTRY = "EncryptedPackage".encode("utf-16-le")
-ACT_SCHOOL_ASIDE = "该校全部数据暂不纳入统计"
 SAVE_AS_XLSX = "请用 Excel 打开后另存为 .xlsx（Excel 工作簿）重新报送"
 
 

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from tqa.clean.reader import (
-    ACT_SCHOOL_ASIDE,
     SAVE_AS_XLSX,
     XLS,
     WorkbookError,
@@ -26,6 +25,7 @@ from tqa.clean.reader import (
 from tqa.clean.sheets import ACT_NO_DATA, Ctx, ExamSpec, clean_sheet, read_info_meta
 from tqa.core import normalize as nz
 from tqa.core.issues import ACT_DATA_KEPT, ACT_FIXED, ACT_IGNORED, ACT_KEPT, FIXED, WARNING, Issue
+from tqa.core.terms import Term, TermError, parse_term, read_term_label
 from tqa.io import rawfiles
 from tqa.io.catalog import Catalog
 from tqa.io.office import normalise_school_code, read_exam_spec, read_registry, registry_lookup
@@ -157,6 +157,69 @@ def match_school(file_name: str, meta: dict, registry: dict) -> SchoolMatch:
     return out
 
 
+# ---- the 学期 cell ---------------------------------------------------------------------------
+# A return whose 学期 names another term: the whole school is set aside by the checks step (CLEAN_SCHOOL_RULES
+# there); the other schools are not affected.
+ACT_SCHOOL_ASIDE = "该校全部数据暂不纳入统计"
+
+
+def folder_term(path: Path) -> Term | None:
+    """The term a return's folder is named after (data/raw/2023-2/001.xlsx: 2023-2), or None."""
+    try:
+        return parse_term(path.parent.name)
+    except TermError:
+        return None
+
+
+def check_term(ctx: Ctx, meta: dict, term: Term) -> None:
+    """The 学期 of 学校信息 against the term of the folder: another term sets the school aside; blank or
+    unreadable is a warning (the folder decides); the same term written another way is fixed."""
+    row, raw = meta.get("term", (None, None))
+    label = sheets.INFO_LABELS["term"]
+    folder = f"{term.name}（{term.label}）"
+    sheet, file = sheets.INFO.name, ctx.source_file
+    if nz.is_blank(raw):
+        what = "学期未填写" if row is not None else f"缺少“{label}”一项"
+        ctx.add(
+            WARNING,
+            "term_blank",
+            sheet,
+            row,
+            label,
+            "" if row is not None else None,
+            f"{what}，已按文件“{file}”所在的文件夹 {folder}处理；请填写“{term.label}”",
+            ACT_KEPT,
+        )
+        return
+    written = nz.cell_text(raw).strip()
+    got = read_term_label(written)
+    if got is None:
+        ctx.add(
+            WARNING,
+            "term_unreadable",
+            sheet,
+            row,
+            label,
+            written,
+            f"学期“{written}”无法识别，已按文件“{file}”所在的文件夹 {folder}处理；请改为“{term.label}”",
+            ACT_KEPT,
+        )
+    elif got != term:
+        ctx.add(
+            WARNING,
+            "term_mismatch",
+            sheet,
+            row,
+            label,
+            written,
+            f"学期填写为“{written}”，而文件“{file}”放在 {folder}的文件夹中：请确认文件是否放错学期，"
+            "或改正学期后重新提交",
+            ACT_SCHOOL_ASIDE,
+        )
+    elif nz.squash(written) != term.label:
+        ctx.add(FIXED, "term_variant", sheet, row, label, written, f"学期“{written}”已按“{term.label}”识别", ACT_FIXED)
+
+
 # ---- one return ---------------------------------------------------------------------------
 def _unread(path: Path, registry: dict, ret: dict, records: dict, rule: str, message: str) -> dict:
     """A return that was not read (refused, or not a workbook): one warning, the school set aside (its returns
@@ -186,11 +249,23 @@ def _unread(path: Path, registry: dict, ret: dict, records: dict, rule: str, mes
     return _pack(ret, records, ctx)
 
 
-def clean_return(path: str | Path, registry: dict, spec: ExamSpec, limits, engine: str = "calamine") -> dict:
+def clean_return(
+    path: str | Path,
+    registry: dict,
+    spec: ExamSpec,
+    limits,
+    engine: str = "calamine",
+    term: Term | None = None,
+) -> dict:
     """One school's workbook -> {"code", "known", "tables": {name: DataFrame}, "issues": [Issue]}.
 
-    ``limits``: params' input_limits, checked before the file is parsed (tqa.clean.reader.check_workbook)."""
+    ``limits``: params' input_limits, checked before the file is parsed (tqa.clean.reader.check_workbook).
+    term: the term whose folder holds the file; None: the folder's own name when it is a term name (the
+    returns of data/raw/2023-2/ belong to 2023-2), else no term (then neither the 学期 cell nor the 学籍号's
+    ages are checked)."""
     path = Path(path)
+    if term is None:
+        term = folder_term(path)
     ret = {
         "school_code": None,
         "school_name": None,
@@ -240,6 +315,7 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, limits, engin
     reg = registry.get(match.code, {})
     name_in_return = nz.cell_text(meta["school_name"][1]).strip() if meta.get("school_name", (0, None))[1] else None
     ctx = Ctx(match.code, reg.get("school_name") or name_in_return, path.name)
+    ctx.school_year = term.year if term else None
     for sev, rule, row, column, value, message, action in match.issues:
         ctx.add(sev, rule, sheets.INFO.name, row, column, value, message, action)
     if kind == XLS:
@@ -255,6 +331,8 @@ def clean_return(path: str | Path, registry: dict, spec: ExamSpec, limits, engin
             + "，已按该格式读取；今后请用 Excel 另存为 .xlsx（Excel 工作簿）报送",
             ACT_FIXED,
         )
+    if term is not None and sheets.INFO.name in by_name:
+        check_term(ctx, meta, term)
     for written, canonical in renamed:
         ctx.add(
             FIXED,

@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
 
+from tqa.clean import studentid
 from tqa.clean.headers import HeaderMap, col_letter, find_header_row, map_header
 from tqa.clean.reader import Grid
 from tqa.core import normalize as nz
 from tqa.core import vocabulary as vocab
-from tqa.core.issues import ACT_FIXED, ACT_IGNORED, ACT_KEPT, ACT_SKIPPED, FIXED, WARNING, Issue
+from tqa.core.issues import ACT_FIXED, ACT_IGNORED, ACT_KEPT, ACT_SKIPPED, ACT_UNLINKED, FIXED, WARNING, Issue
 from tqa.schema import sheets
 
 # What cleaning does about a problem; the actions that keep the data are tqa.core.issues's (KEEPS_DATA).
@@ -38,6 +39,7 @@ class Ctx:
     school_name: str | None
     source_file: str
     issues: list[Issue] = field(default_factory=list)
+    school_year: int | None = None  # the term folder's school year (2023 for 2023-2): 学籍号 dates of birth
 
     def add(self, severity, rule, sheet, row, column, value, message, action):
         self.issues.append(
@@ -272,7 +274,19 @@ class RowCtx:
         return None if nz.is_blank(raw) else nz.cell_text(raw).strip()
 
 
-def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap) -> None:
+def _filled_below(rows: list[list], hidx: int, cols) -> dict[int, int]:
+    """col -> how many non-blank cells it has below the header row (what an ignored column leaves unread)."""
+    counts = dict.fromkeys(cols, 0)
+    for row in rows[hidx + 1 :]:
+        for col in counts:
+            if col < len(row) and not nz.is_blank(row[col]):
+                counts[col] += 1
+    return counts
+
+
+def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap, rows: list[list] | None = None) -> None:
+    """rows: the sheet's rows, to say how many filled cells an ignored column leaves unread (nothing is lost
+    silently: the rows are read, these cells are not)."""
     for col, written, canonical in hm.renamed:
         ctx.add(
             FIXED,
@@ -296,7 +310,9 @@ def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap) -> None:
             f"列的顺序与模板不同（{order}），已按表头名称识别",
             ACT_FIXED,
         )
+    filled = _filled_below(rows, hrow - 1, [c for c, _ in hm.ignored]) if rows is not None else {}
     for col, written in hm.ignored:
+        n = filled.get(col, 0)
         ctx.add(
             WARNING,
             "unknown_column",
@@ -304,7 +320,8 @@ def _header_issues(ctx: Ctx, sheet: str, hrow: int, hm: HeaderMap) -> None:
             hrow,
             written,
             written,
-            f"无法识别的列“{written}”（{col_letter(col)} 列），不属于本表或不是本学期考试学科",
+            f"无法识别的列“{written}”（{col_letter(col)} 列），不属于本表或不是本学期考试学科"
+            + (f"，该列 {n} 个非空单元格未读取；如是考试学科，请核对学科名称" if n else ""),
             ACT_IGNORED,
         )
     for col, written, first in hm.duplicated:
@@ -496,7 +513,7 @@ def clean_table_sheet(sheet: Grid, ctx: Ctx, spec: ExamSpec) -> SheetOut:
         return out
     subjects = spec.subjects if layout.extra_columns == "subjects" else ()
     hm = map_header(sheet.rows[hidx], layout, subjects)
-    _header_issues(ctx, name, hidx + 1, hm)
+    _header_issues(ctx, name, hidx + 1, hm, sheet.rows)
     _merged_issues(ctx, sheet, hidx + 1)
     build = _student_builder(out, spec) if layout is sheets.SCORES else field_builder(layout, out)
     walk_rows(sheet, ctx, out, hidx, hm, build)
@@ -554,6 +571,29 @@ def score_plan(hm: HeaderMap, grade_subjects: dict) -> list[tuple[int, str, str,
     ]
 
 
+ID_ADVICE = "该生计入本学期统计，但不与其他学期的记录匹配（不参与增值评价）；请按学生的全国学籍号改正后重新提交"
+
+
+def student_id_ok(rc: RowCtx, sid: str) -> bool:
+    """Whether a 学业成绩 row's 学籍号 has the documented form (``tqa.clean.studentid``); one warning per row when
+    not. The row stays in the term's statistics; its id_valid is False, which keeps it out of any link with
+    another term. Only 学业成绩's 学籍号 are checked: the other sheets are not linked across terms."""
+    why = studentid.problem(sid, rc.ctx.school_year)
+    if why is None:
+        return True
+    rc.ctx.add(
+        WARNING,
+        "malformed_student_id",
+        rc.sheet,
+        rc.excel_row,
+        rc.label("student_id"),
+        sid,
+        f"{why}。{ID_ADVICE}",
+        ACT_UNLINKED,
+    )
+    return False
+
+
 def _student_builder(out: SheetOut, spec: ExamSpec):
     """The 学业成绩 row builder: a student record and one score record per subject column."""
     plans: dict[int, list] = {}  # grade -> score_plan, worked out once per sheet
@@ -578,11 +618,12 @@ def _student_builder(out: SheetOut, spec: ExamSpec):
                 ACT_DROP_CELL,
             )
         head = rc.head()
-        out.records.append((*head, sid, rc.text("name"), grade, class_no, rc.sex()))
+        id_valid = student_id_ok(rc, sid)
+        out.records.append((*head, sid, rc.text("name"), grade, class_no, rc.sex(), id_valid))
         plan = plans.get(grade)
         if plan is None:
             plan = plans[grade] = score_plan(rc.hm, spec.by_grade.get(grade, {}))
-        student = (*head, sid, grade, class_no)
+        student = (*head, sid, grade, class_no, id_valid)
         width = len(row)
         for col, subject, mode, listed in plan:
             raw = row[col] if col < width else None

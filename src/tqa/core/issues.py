@@ -28,7 +28,9 @@ ACT_SKIPPED = "已跳过"  # title rows, blank rows: not data
 ACT_KEPT = "已保留，请核对"
 ACT_DATA_KEPT = "已保留数据，待核对"
 ACT_IGNORED = "已忽略"  # a header cell that names no column of the sheet: the rows are read without it
-KEEPS_DATA = frozenset({ACT_FIXED, ACT_SKIPPED, ACT_KEPT, ACT_DATA_KEPT, ACT_IGNORED})
+# A malformed 学籍号: the row counts in the term's own statistics but is never linked with another term.
+ACT_UNLINKED = "已保留，不参与跨学期匹配"
+KEEPS_DATA = frozenset({ACT_FIXED, ACT_SKIPPED, ACT_KEPT, ACT_DATA_KEPT, ACT_IGNORED, ACT_UNLINKED})
 
 ISSUE_COLUMNS = (
     "stage",

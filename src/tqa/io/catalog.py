@@ -151,12 +151,18 @@ class Catalog:
 
 
 def _option_key(value: Any) -> str:
-    """How ``derive`` keys an option JSON cannot write: parameters by their digest, anything else as text."""
-    if hasattr(value, "appendix"):
-        from tqa.params import digest
+    """How ``derive`` keys an option JSON cannot write: parameters by their digest, anything else as text.
 
-        return digest(value.appendix())
-    return getattr(value, "digest", None) or str(value)
+    Both kinds of parameters keep their digest (a few ms of canonical JSON): a school report keys a few dozen
+    derivations on the same params."""
+    known = getattr(value, "digest", None)  # a ParamsView
+    if isinstance(known, str):
+        return known
+    if hasattr(value, "appendix"):
+        from tqa.params import params_digest
+
+        return params_digest(value)
+    return str(value)
 
 
 def write_atomic(path: str | Path, data: bytes | str) -> Path:

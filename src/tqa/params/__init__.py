@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import types
+import weakref
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +39,7 @@ __all__ = [
     "merge",
     "override",
     "param_files",
+    "params_digest",
     "params_hash",
     "view",
 ]
@@ -53,7 +55,22 @@ def digest(values: Any) -> str:
 
 def params_hash(term: str, params_dir: str | Path = "params") -> str:
     """sha256 of the term's effective parameters (canonical JSON of every section)."""
-    return digest(load_params(term, params_dir).appendix())
+    return params_digest(load_params(term, params_dir))
+
+
+_DIGESTS: dict[int, tuple[weakref.ref, str]] = {}  # id(params) -> (weak reference, digest)
+
+
+def params_digest(params: Params) -> str:
+    """``digest(params.appendix())``, taken once per object: ``Params`` is frozen, and load_params hands the same
+    object out while the files are unchanged. The entry leaves with its object, so an id is never mistaken."""
+    entry = _DIGESTS.get(id(params))
+    if entry is not None and entry[0]() is params:
+        return entry[1]
+    value = digest(params.appendix())
+    i = id(params)
+    _DIGESTS[i] = (weakref.ref(params, lambda _ref, i=i: _DIGESTS.pop(i, None)), value)
+    return value
 
 
 class ParamsView:

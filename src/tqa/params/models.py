@@ -328,6 +328,14 @@ class Findings(Section):
     )
 
 
+class Printing(Section):
+    all_schools_max: PositiveCount = Field(
+        title="打印版逐校列出的最多校数",
+        description="全区报告中一门考试的各校成绩表超过这么多所学校时，打印版只列出低于全区的学校，"
+        "并注明校数；网页版总是列出全部学校，可排序。",
+    )
+
+
 class Change(Section):
     metric: Literal["pass_rate", "excellent_rate"] = Field(
         title="比较的指标", description="现状和变化都按这一比率计算。"
@@ -439,6 +447,9 @@ class Params(Section):
         title="报告首页要点", description="报告第一页写哪些结论、列出多少：只写区间支持的结论，每条都给出数字。"
     )
     funnel: Funnel = Field(title="漏斗图", description="各校比率对实考人数作图，控制限随人数增加而收窄。")
+    printing: Printing = Field(
+        title="打印版", description="学校很多时，全区报告的打印版只列出读者需要看的学校，全部明细见网页版。"
+    )
     input_limits: InputLimits = Field(
         title="报表文件的安全上限",
         description="清洗前检查每份报表文件：超过任一上限的文件不读取，该校暂不纳入统计，其余学校照常。",

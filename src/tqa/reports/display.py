@@ -147,6 +147,8 @@ def table_html(
     *,
     wide: bool = False,
     cell_classes: tuple[str, ...] = (),
+    print_rows: Any = None,
+    print_note: str | None = None,
 ) -> str:
     """The HTML of show_table (pure, testable): no index, Chinese headers, numbers right-aligned.
 
@@ -158,18 +160,23 @@ def table_html(
     The caption is the header's first row, so it repeats on every printed page the table runs to. ``wide``
     prints the table on landscape pages. ``cell_classes`` names the columns whose words (bands, colours,
     达成) colour their cells. Numeric cells carry their value (data-v) for the screen's sorting, which the
-    page's script offers only in the internal edition.
+    page's script offers only in the internal edition. ``print_rows`` (a boolean mask, as ``highlight_row``
+    takes one) keeps the other rows off the printed page, which then shows ``print_note`` under the table: the
+    screen has every row, the paper the ones its reader must see.
     """
     columns = dict(columns or {})
     formats = {c: _formatter(f) for c, f in (formats or {}).items() if c in df.columns}
     hl = _highlight_mask(df, highlight_row)
+    printed = [True] * len(df) if print_rows is None else _highlight_mask(df, print_rows)
     cols = list(df.columns)
     # Column-wise values: iterrows would upcast ints to floats in mixed frames ("12" -> "12.0").
     values = [df[c].tolist() for c in cols]
     numeric = [any(_is_number(v) for v in vals) for vals in values]
     coloured = {j for j, c in enumerate(cols) if c in cell_classes}
 
-    classes = ["tqa-table"] + (["keep"] if len(df) <= KEEP_WHOLE_ROWS else [])
+    classes = (
+        ["tqa-table"] + (["keep"] if sum(printed) <= KEEP_WHOLE_ROWS else []) + ([] if all(printed) else ["partial"])
+    )
     out = [f'<div class="tbl{" wide" if wide else ""}"><table class="{" ".join(classes)}"><thead>']
     if caption:
         out.append(f'<tr class="cap"><th colspan="{max(len(cols), 1)}">{html.escape(caption)}</th></tr>')
@@ -177,7 +184,8 @@ def table_html(
     out += [f"<th>{html.escape(str(columns.get(c, c)))}</th>" for c in cols]
     out.append("</tr></thead><tbody>")
     for i in range(len(df)):
-        out.append('<tr class="hl">' if hl[i] else "<tr>")
+        row_classes = " ".join(c for c, on in (("hl", hl[i]), ("np", not printed[i])) if on)
+        out.append(f'<tr class="{row_classes}">' if row_classes else "<tr>")
         for j, c in enumerate(cols):
             v = values[j][i]
             text = formats[c](v) if c in formats else _plain(v)
@@ -189,7 +197,10 @@ def table_html(
             attrs = (f' class="{" ".join(cls)}"' if cls else "") + (f' data-v="{key}"' if key is not None else "")
             out.append(f"<td{attrs}>{html.escape(text)}</td>")
         out.append("</tr>")
-    out.append("</tbody></table></div>")
+    out.append("</tbody></table>")
+    if print_note and not all(printed):
+        out.append(f'<p class="print-only tbl-note">{html.escape(print_note)}</p>')
+    out.append("</div>")
     return "".join(out)
 
 
@@ -203,6 +214,8 @@ def show_table(
     highlight_rows: Any = None,
     wide: bool = False,
     cell_classes: tuple[str, ...] = (),
+    print_rows: Any = None,
+    print_note: str | None = None,
 ) -> None:
     """Display a DataFrame as a report table (see table_html); highlight_rows is an alias."""
     _display_html(
@@ -214,6 +227,8 @@ def show_table(
             highlight_row if highlight_row is not None else highlight_rows,
             wide=wide,
             cell_classes=cell_classes,
+            print_rows=print_rows,
+            print_note=print_note,
         )
     )
 
@@ -316,9 +331,10 @@ def figure_jpeg(fig) -> bytes:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(figure_pixels(fig)[..., :3]).save(
-        buf, format="jpeg", quality=95, subsampling=0, dpi=(FIGURE_DPI, FIGURE_DPI)
-    )
+    pixels = figure_pixels(fig)
+    # RGBA -> RGB inside PIL: slicing the array first makes PIL copy it through a Python bytes object (3x slower).
+    rgb = Image.frombuffer("RGBA", (pixels.shape[1], pixels.shape[0]), pixels, "raw", "RGBA", 0, 1).convert("RGB")
+    rgb.save(buf, format="jpeg", quality=95, subsampling=0, dpi=(FIGURE_DPI, FIGURE_DPI))
     return buf.getvalue()
 
 
@@ -382,6 +398,8 @@ class Table:
     highlight: Any = None
     wide: bool = False  # printed on landscape pages
     cell_classes: tuple[str, ...] = ()  # columns whose band / colour words colour their cells
+    print_rows: Any = None  # rows that print (a boolean mask; None: all); the screen shows every row
+    print_note: str | None = None  # under the table on paper when rows are left off
 
 
 @dataclass(frozen=True)
@@ -435,6 +453,15 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Landscape:
+    """Items printed together on landscape pages (a paper's heading, its tables and chart): a section made of
+    such blocks flows from one landscape page to the next instead of alternating a half-empty portrait page
+    (the heading, a small table) with a landscape one (the wide table)."""
+
+    items: list
+
+
+@dataclass(frozen=True)
 class Paragraphs:
     items: list
 
@@ -463,6 +490,8 @@ def show(*items) -> None:
                 item.highlight,
                 wide=item.wide,
                 cell_classes=item.cell_classes,
+                print_rows=item.print_rows,
+                print_note=item.print_note,
             )
         elif isinstance(item, Note):
             show_note(item.text, item.title, item.kind)
@@ -476,6 +505,14 @@ def show(*items) -> None:
             _display_html(cover_html(item.title, item.subtitle, item.mode, item.back_href, item.running, item.unit))
         elif isinstance(item, Paragraphs):
             show_paragraphs(item.items)
+        elif isinstance(item, Landscape):
+            # The block's outputs sit one after another in the cell's output box, so an opening and a closing
+            # tag around them wrap them all (charts included, which are image outputs, not HTML).
+            _display_html('<div class="landscape">')
+            try:
+                show(*item.items)
+            finally:
+                _display_html("</div>")
         elif isinstance(item, Provenance):
             show_provenance(item.lines)
         elif isinstance(item, Figure):

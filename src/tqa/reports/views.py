@@ -31,7 +31,7 @@ from tqa.params.describe import describe
 from tqa.reports import findings
 from tqa.reports.charts import academic as charts
 from tqa.reports.disclosure import apply_suppression
-from tqa.reports.display import Cover, Heading, Note, Paragraphs, Provenance, Summary, Table
+from tqa.reports.display import Cover, Heading, Landscape, Note, Paragraphs, Provenance, Summary, Table
 from tqa.reports.labels import FORMATS, LABELS, RANK_NAMES, labels_for, percent, rank_labels
 from tqa.reports.student_workbook import workbook_name
 from tqa.reports.tables import common as tc
@@ -205,18 +205,18 @@ class DistrictView(View):
         stats = self.stats
         papers = tc.grade_subjects(stats)
         for i, (grade, subject) in enumerate(papers):
-            out.append(Heading(f"{GRADE_LABELS[grade]} {subject}", level=3))
-            out.append(
-                Table(
-                    td.district_rates(stats, grade, subject),
-                    columns=labels_for(["level_label"]) | LABELS,
-                    formats=FORMATS,
-                )
-            )
-            out.extend(self.paper_schools(grade, subject))
+            block: list = [
+                Heading(f"{GRADE_LABELS[grade]} {subject}", level=3),
+                Table(td.district_rates(stats, grade, subject), columns=labels_for(["level_label"]) | LABELS,
+                      formats=FORMATS),
+                *self.paper_schools(grade, subject),
+            ]  # fmt: skip
             if i + 1 == len(papers) or papers[i + 1][0] != grade:
-                out.extend(self.grade_totals(grade))
-                out.extend(self.grade_schools(grade))
+                block += [*self.grade_totals(grade), *self.grade_schools(grade)]
+            if self.public:
+                out.extend(block)
+            else:  # every paper has its wide school table: the papers flow over landscape pages
+                out.append(Landscape(block))
         return out
 
     def total_units(self, grade: int) -> pd.DataFrame:
@@ -232,8 +232,12 @@ class DistrictView(View):
         caption = tc.total_caption(self.totals, grade)
         if caption is None:
             return []
-        table = tc.total_rows(self.totals, grade, self.total_units(grade), self.level, self.public, named=True)
-        return [Table(table, caption=caption, wide=True, cell_classes=("与全区比较",))]
+        shown = self.total_units(grade)
+        table = tc.total_rows(self.totals, grade, shown, self.level, self.public, named=True)
+        head = (shown["level"] != units.SCHOOL.name).to_numpy()  # the categories and the district always print
+        printed, note = td.printed_schools(table, self.params.printing.all_schools_max, always=head)
+        return [Table(table, caption=caption, wide=True, cell_classes=("与全区比较",), print_rows=printed,
+                      print_note=note)]  # fmt: skip
 
     def grade_schools(self, grade: int) -> list:
         return []
@@ -243,8 +247,9 @@ class DistrictView(View):
         means chart; the others as a count."""
         label = f"{GRADE_LABELS[grade]}{subject}"
         table = td.ranking_with_uncertainty(self.results, grade, subject, self.level, self.params.ranking.rank_by)
+        printed, note = td.printed_schools(table, self.params.printing.all_schools_max)
         out: list = [Table(table, caption=f"{label}：各校成绩（按平均分从高到低）", wide=True,
-                           cell_classes=("与全区比较",))]  # fmt: skip
+                           cell_classes=("与全区比较",), print_rows=printed, print_note=note)]  # fmt: skip
         hidden = td.unpublished_count(self.results, grade, subject)
         if hidden:
             out.append(Note(f"另有 {hidden} 所学校实考人数不足 {self.min_n} 人，成绩不公布，不在表中。"))
@@ -676,8 +681,10 @@ class InternalSchoolView(SchoolView):
         out: list = []
         for grade, table in classes.get(self.code, []):
             if grade in matrix:
+                # Landscape like the class table after it: the section then flows over landscape pages instead of
+                # alternating a half-empty portrait page per matrix with a landscape one per table.
                 out.append(Table(matrix[grade], caption=f"{GRADE_LABELS[grade]}：各班各科平均分（括号内为与本校平均分之差）",
-                                 cell_classes=()))  # fmt: skip
+                                 cell_classes=(), wide=True))  # fmt: skip
             out.append(Table(table, caption=f"{GRADE_LABELS[grade]}班级对比", wide=True))
         out.append(
             Note(

@@ -85,8 +85,11 @@ STUDENT_ID = Field(
     "全国学籍号",
     ("全国学籍号", "学籍号", "学生学籍号", "学籍编号", "全国学籍号码"),
     required=True,
-    doc="字母 G 加 18 位数字，全区唯一，两个学期不变",
+    doc="字母 G 加 18 位身份证号（末位可为 X），全区唯一，两个学期不变",
 )
+# The ages (in whole years on 1 September of the school year) a 学籍号's date of birth may give: wider than grades
+# 1-9 need (6-15), for early and late starters and repeaters; a date outside is a typo in the number.
+PUPIL_AGE = (5, 20)
 GRADE = Field(
     "grade", "年级", ("年级", "所在年级"), dtype="Int64", required=True, doc="一年级…九年级（也可写 初一、7、7年级）"
 )

@@ -90,11 +90,16 @@ _CLEAN = {
         "one row per registry school and submitted file",
     ),
     "enrolment": (_cols(f"{SOURCE}, {_sheet_columns(sh.INFO)}"), ROW_ORDER, "学校信息: one row per grade"),
-    "students": (_cols(f"{SOURCE}, {_sheet_columns(sh.SCORES)}"), ROW_ORDER, "学业成绩: one row per student"),
+    "students": (
+        _cols(f"{SOURCE}, {_sheet_columns(sh.SCORES)}, id_valid:bool"),
+        ROW_ORDER,
+        "学业成绩: one row per student; id_valid: the 学籍号 has the documented form (tqa.clean.studentid), so the "
+        "student may be linked with another term",
+    ),
     "scores": (
         _cols(
-            f"{SOURCE}, student_id:str, grade:Int64, class_no:Int64, subject:str, status:str, score:float64, level:str,"
-            "raw_value:str"
+            f"{SOURCE}, student_id:str, grade:Int64, class_no:Int64, id_valid:bool, subject:str, status:str,"
+            "score:float64, level:str, raw_value:str"
         ),
         (*ROW_ORDER, "subject"),
         "学业成绩, long: one row per student and subject column (status scored / level / absent / exempt / invalid)",

@@ -134,3 +134,21 @@ def test_totals_rows_in_the_order_asked_and_the_public_matrix_gains_a_total_colu
         "002": "—",
         "004": "—",
     }
+
+
+def test_a_long_paper_table_prints_only_the_schools_below_the_district():
+    bands = ["明显高于", "高于", "持平", "低于", "明显低于", "持平"]
+    table = pd.DataFrame({"学校": [f"校{i}" for i in range(6)], "与全区比较": bands}, index=range(10, 16))
+    assert district.printed_schools(table, most=6) == (None, None)  # up to the limit every school prints
+    rows, note = district.printed_schools(table, most=5)
+    assert rows.tolist() == [False, False, False, True, True, False]
+    assert note == (
+        "打印版只列出与全区比较为“低于”或“明显低于”的 2 所学校；"
+        "全部 6 所学校的成绩见网页版报告（与本报告同一目录的 district.html），可按任一列排序。"
+    )
+    rows, note = district.printed_schools(table.iloc[:3], most=2)
+    assert not rows.any() and note.startswith("打印版只列出低于全区的学校，这里没有；全部 3 所学校")
+    # A 总分 table: the district's and categories' rows always print and are not counted as schools.
+    rows, note = district.printed_schools(table, most=3, always=[True, False, False, False, False, True])
+    assert rows.tolist() == [True, False, False, True, True, True] and "全部 4 所学校" in note
+    assert district.printed_schools(table, most=4, always=[True, True, False, False, False, False]) == (None, None)

@@ -47,7 +47,19 @@ BOUNDARY = 1e-8  # s2_u / s2_e below this is "at the boundary"
 # ---- linking -----------------------------------------------------------------------------------
 
 # The scores columns link_prior reads; the others are left behind before the 500k-row filters and merges.
-LINK_COLUMNS = ("school_code", "student_id", "grade", "class_no", "subject", "status", "score")
+LINK_COLUMNS = ("school_code", "student_id", "grade", "class_no", "id_valid", "subject", "status", "score")
+PRIOR_COLUMNS = ("prior", "prior_z", "prior_school_code", "prior_grade")
+
+
+def _linkable(scores: pd.DataFrame) -> pd.Series:
+    """Rows whose 学籍号 may link two terms: present, and of the documented form (``id_valid``, set by cleaning;
+    a malformed one is counted in its own term but could join two different students). A table without the
+    column (a hand-made one) counts every present id as linkable."""
+    sid = scores["student_id"]
+    ok = sid.notna() & (sid.astype("string").str.strip() != "").fillna(False)
+    if "id_valid" in scores.columns:
+        ok &= scores["id_valid"].astype("boolean").fillna(False)
+    return ok.astype(bool)
 
 
 def _tested(scores: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +87,8 @@ def link_prior(
     Both inputs are clean/checked ``scores`` tables; only rows with a numeric score (status scored) count.
     The link is student_id + subject, whatever the school or grade was last term (students who moved are
     kept; prior_school_code / prior_grade say where they were). A student_id appearing more than once in
-    the prior term for the subject is ambiguous and left unmatched; a missing id never matches.
+    the prior term for the subject is ambiguous and left unmatched; a missing id, or one not of the documented
+    form (``id_valid`` False: tqa.clean.studentid), never matches, in either term.
     score_z / prior_z are z-scores within grade x subject of each term (all tested students), so a prior
     from a different paper (e.g. a repeated grade) is on a comparable scale.
 
@@ -90,7 +103,7 @@ def link_prior(
     cur["score_z"] = _zscore(cur["score"], [cur["grade"], cur["subject"]])
     pri = _tested(prior_scores)
     pri["prior_z"] = _zscore(pri["score"], [pri["grade"], pri["subject"]])
-    pri = pri[pri["student_id"].notna() & (pri["student_id"].astype("string").str.strip() != "")]
+    pri = pri[_linkable(pri).to_numpy()]
     dup = pri.duplicated(["student_id", "subject"], keep=False)
     pri = pri[~dup.to_numpy()].rename(
         columns={"score": "prior", "school_code": "prior_school_code", "grade": "prior_grade"}
@@ -100,6 +113,8 @@ def link_prior(
     keep = ["school_code", "student_id", "grade", "class_no", "subject", "score", "score_z"]
     keep = [c for c in keep if c in cur.columns]
     linked = cur[keep].merge(pri, on=["student_id", "subject"], how="left", validate="many_to_one")
+    # A malformed 学籍号 this term stays tested (it counts in the match rate's denominator) and is never matched.
+    linked.loc[~_linkable(cur).to_numpy(), list(PRIOR_COLUMNS)] = np.nan
     linked["matched"] = linked["prior"].notna()
     linked = linked[[*keep, "matched", "prior", "prior_z", "prior_school_code", "prior_grade"]]
     linked["prior_grade"] = linked["prior_grade"].astype("Int64")

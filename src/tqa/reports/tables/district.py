@@ -14,6 +14,7 @@ from tqa.core.ordering import sort_rows
 from tqa.core.vocabulary import GRADE_LABELS, SCHOOL_CATEGORIES
 from tqa.measures.academic.change import CHANGE_LABELS, STATUS_LABELS
 from tqa.measures.cohorts import STATUS_FULL, STATUS_WITHHELD
+from tqa.measures.intervals import BAND_BELOW, BAND_WELL_BELOW
 from tqa.reports.labels import TYPE_LABELS, band_words, interval_text, pct_text, percent
 from tqa.reports.tables.common import is_level_graded, rank_columns, trend_cells
 
@@ -113,6 +114,27 @@ def unpublished_count(results: pd.DataFrame, grade: int, subject: str) -> int:
     """Schools on one paper whose figures are not published (too few tested students): a count, not rows."""
     s = _paper_schools(results, grade, subject)
     return int((~_published(s) & (s["tested_n"].fillna(0) > 0)).sum())
+
+
+def printed_schools(
+    table: pd.DataFrame, most: int, band_column: str = "与全区比较", always=None
+) -> tuple[pd.Series | None, str | None]:
+    """Which rows of a table of schools (a paper's ``ranking_with_uncertainty``, a grade's 总分) print, and the
+    note the paper shows; ``always``: rows that are not schools (the categories, the district) and always print.
+
+    Up to ``most`` schools (params printing.all_schools_max) every row prints (None, None). Beyond it the
+    printed page keeps the schools below the district (低于, 明显低于: the ones the office must look at) and
+    says how many there are and where the rest is; the screen always has every school, sortable. A district
+    of 300 schools otherwise prints about 460 pages of such tables."""
+    fixed = pd.Series(False if always is None else list(always), index=range(len(table)), dtype=bool)
+    schools = int((~fixed).sum())
+    if schools <= most:
+        return None, None
+    below = table[band_column].isin([BAND_BELOW, BAND_WELL_BELOW]).reset_index(drop=True) & ~fixed
+    where = f"全部 {schools} 所学校的成绩见网页版报告（与本报告同一目录的 district.html），可按任一列排序。"
+    if not below.any():
+        return below | fixed, f"打印版只列出低于全区的学校，这里没有；{where}"
+    return below | fixed, f"打印版只列出与全区比较为“低于”或“明显低于”的 {int(below.sum())} 所学校；{where}"
 
 
 def ranking_with_uncertainty(
