@@ -71,7 +71,13 @@ SCORES := data/scores/$(TERM)
 OUT := outputs/$(TERM)
 NB_OUT := $(OUT)/notebooks
 
-RAW_FILES := $(sort $(wildcard $(RAW)/*.xlsx) $(wildcard $(RAW)/office/*))
+# Which files are returns is decided in code (tqa.io.rawfiles), never by make's word lists: a file name with a
+# space or a shell-special character ("005 - 副本.xlsx", $, ', &, #, %, :) would stop make before any step. The
+# steps depend on one listing per term instead (every entry of data/raw/<T>/, office/ included, with its type,
+# size and time), brought up to date below while make reads this file and rewritten only when it changed: adding,
+# removing, renaming or re-sending a file re-runs cleaning, and nothing else does.
+RAW_LISTING := .raw-files.json
+RAW_FILES := $(CLEAN)/$(RAW_LISTING)
 PARAM_FILES := params/methodology.yaml $(wildcard params/terms/$(TERM).yaml)
 SUITES := $(sort $(wildcard checks/*.json))
 ENV := .venv/.installed
@@ -102,6 +108,12 @@ SCORE_FILES := $(foreach t,$(call dag,SCORES_TABLES),$(SCORES)/$(t).parquet)
 PRIOR_TERMS := $(foreach t,$(TERMS_ON_DISK),$(if $(filter-out $(TERM),$(t)),$(if $(filter $(t),$(firstword $(sort $(t) $(TERM)))),$(t))))
 PREV_TERM := $(lastword $(PRIOR_TERMS))
 PRIOR_FILES := $(foreach t,$(PRIOR_TERMS),data/scores/$(t)/subject_stats.parquet)
+ifneq ($(filter $(TERM_GOALS),$(or $(MAKECMDGOALS),report)),)
+  RAW_STATUS := $(shell PYTHONPATH=src python3 -m tqa.run.dag raw $(foreach t,$(TERM) $(PRIOR_TERMS),--term $(t)) >&2 || echo failed)
+  ifeq ($(RAW_STATUS),failed)
+    $(error 无法列出 data/raw/ 下的文件（见上），运行未开始)
+  endif
+endif
 
 # MODE=internal (default): ranks and student lists, for the office. MODE=public: bands instead of
 # ranks, no student-level data, small cells suppressed, under outputs/<T>/public/.
@@ -196,6 +208,10 @@ data/clean/%/.params.json data/checked/%/.params.json data/scores/%/.params.json
     data/scores/%/.student-lists-params.json: | $(ENV)
 	$(PY) -m tqa.run.dag stamps --term $*
 
+# The raw listing when make did not write it while reading this file (a goal outside TERM_GOALS asked for it).
+data/clean/%/$(RAW_LISTING):
+	PYTHONPATH=src python3 -m tqa.run.dag raw --term $*
+
 # ---- step 1: clean ----
 $(CLEAN_FILES) &: $(RAW_FILES) $(CLEAN)/.params.json notebooks/01_clean.ipynb $(CLEAN_CODE) $(ENV) | $(SYSDEPS)
 	@echo "==> [1/6] 清洗原始报表：$(RAW)"
@@ -241,7 +257,7 @@ $(RDIR)/manifest.json: $(RDIR)/index.html $(STUDENT_LISTS) $(RAW_FILES) $(PARAM_
 # An earlier term's statistics, for the trend and value-added: rebuilt by a recursive make when that
 # term's own inputs, params or code changed.
 .SECONDEXPANSION:
-data/scores/%/subject_stats.parquet: $$(wildcard data/raw/$$*/*.xlsx) $$(wildcard data/raw/$$*/office/*) \
+data/scores/%/subject_stats.parquet: data/clean/$$*/$(RAW_LISTING) \
     data/clean/$$*/.params.json data/checked/$$*/.params.json data/scores/$$*/.params.json $(SUITES) $(CLEAN_CODE) $(CHECKS_CODE) $(SCORES_CODE) \
     notebooks/01_clean.ipynb notebooks/02_checks.ipynb notebooks/03_scores.ipynb | $(ENV) $(SYSDEPS)
 	@echo "==> 先计算较早学期 $* 的统计（用于趋势与增值评价）"

@@ -487,9 +487,9 @@ def test_write_tables_is_deterministic_and_round_trips(tables, term_root, tmp_pa
         pd.testing.assert_frame_equal(back[name], df, check_dtype=True)
 
 
-def test_second_file_of_a_school_is_set_aside_whichever_batch_it_is_in(tmp_path):
-    """Worker processes clean runs of consecutive files (batches); a school's second file is still found
-    and dropped when the two files land in different batches."""
+def test_several_files_of_a_school_are_all_set_aside_whichever_batch_they_are_in(tmp_path):
+    """Worker processes clean runs of consecutive files (batches); a school's two files are still found when
+    they land in different batches, and neither is used (no choice by the files' spelling)."""
     term_dir = tmp_path / "data" / "raw" / fx.TERM
     fx.write_office(term_dir)
     fx.write_workbook(term_dir / "002.xlsx", fx.simple_return("002", "清河区第一小学"))
@@ -502,10 +502,11 @@ def test_second_file_of_a_school_is_set_aside_whichever_batch_it_is_in(tmp_path)
     two = clean_term(Catalog(fx.TERM, tmp_path), workers=3)  # 3 files: one batch each
     for name, df in one.items():
         pd.testing.assert_frame_equal(df, two[name], check_exact=True)
-    dup = one["issues"][one["issues"]["rule"] == "duplicate_return"]
-    assert dup[["school_code", "value"]].values.tolist() == [["003", "003_2.xlsx"]]
-    assert "G777" not in set(one["students"]["student_id"])
-    assert one["returns"]["source_file"].dropna().tolist() == ["002.xlsx", "003.xlsx"]
+    dup = one["issues"][one["issues"]["rule"] == "several_returns"]
+    assert dup[["school_code", "value"]].values.tolist() == [["003", "003.xlsx、003_2.xlsx"]]
+    assert one["students"]["school_code"].tolist() == ["002"]  # none of 003's two files
+    ret = one["returns"].set_index("school_code")
+    assert ret.loc["003", "source_file"] == "003.xlsx、003_2.xlsx" and ret.loc["003", "submitted"]
 
 
 def test_batches_keep_file_order():

@@ -49,10 +49,12 @@ def scratch_project(root: Path, schools: int, seed: int) -> Path:
 
 
 def snapshot(root: Path) -> dict[str, str]:
+    """Every generated file's hash; not the raw folder's listing (make's record of the returns' names, sizes and
+    times, tqa.io.rawfiles: a re-sent return changes it, and so re-runs cleaning)."""
     files = {}
     for d in GENERATED:
         for p in sorted((root / d).rglob("*")):
-            if p.is_file():
+            if p.is_file() and p.name != ".raw-files.json":
                 files[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
     return files
 
@@ -91,6 +93,10 @@ def district(tmp_path_factory):
     broken = returns[-1]
     broken.write_bytes(b"this is not an xlsx file")  # one school's broken file
     plant_hostile_text(returns[0])
+    # Any file name: Windows' copy name with every character make or the shell would read as syntax (the
+    # school is found from the leading code), and a file that is not a return (listed, not read).
+    returns[1].rename(returns[1].with_name(f"{returns[1].stem} - 副本 $HOME 'a' & (1) #2 %3 :4.xlsx"))
+    (returns[1].parent / "说明 (见附件).docx").write_bytes(b"not a return")
     run = make(root, "report")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return root, broken.stem, run

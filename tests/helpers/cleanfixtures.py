@@ -4,6 +4,7 @@ known Excel rows (so every expected warning can be written out by hand)."""
 from __future__ import annotations
 
 import csv
+import struct
 from pathlib import Path
 
 import openpyxl
@@ -185,4 +186,147 @@ def entity_workbook(path: Path) -> Path:
     with zipfile.ZipFile(path, "w") as z:
         for n, d in data.items():
             z.writestr(n, d)
+    return path
+
+
+def _rewrite_part(path: Path, part: str, write_part) -> Path:
+    """Copy the workbook at ``path`` with its part ``part`` replaced by what ``write_part(stream)`` writes
+    (streamed into the zip, so a part of hundreds of MB never sits in memory)."""
+    import zipfile
+
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        for info in src.infolist():
+            if info.filename == part:
+                with out.open(part, "w", force_zip64=True) as stream:  # (deflated at the archive's level)
+                    write_part(stream)
+            else:
+                out.writestr(info, src.read(info.filename), zipfile.ZIP_DEFLATED)
+    tmp.replace(path)
+    return path
+
+
+SCORES_PART = "xl/worksheets/sheet2.xml"  # openpyxl names parts in sheet order: 学业成绩 is the second sheet
+
+
+def zip_bomb(path: Path, code: str, name: str, unpacked_mb: int = 200) -> Path:
+    """A valid return whose 学业成绩 sheet is ``unpacked_mb`` MB of one repeated row: a few MB on disk."""
+    write_workbook(path, simple_return(code, name))
+    row = b'<row><c t="inlineStr"><is><t>' + b"G" * 200 + b"</t></is></c></row>"
+    block = row * ((1 << 20) // len(row) + 1)
+
+    def write(stream):
+        stream.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+        for _ in range(unpacked_mb * (1 << 20) // len(block) + 1):
+            stream.write(block)
+        stream.write(b"</sheetData></worksheet>")
+
+    return _rewrite_part(path, SCORES_PART, write)
+
+
+def far_cell_return(path: Path, code: str, name: str) -> Path:
+    """A return of a few KB whose 学业成绩 sheet has a cell at A1 and one at XFD1048576: read as a dense
+    rectangle, 17 billion cells."""
+    write_workbook(path, simple_return(code, name))
+    xml = (
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1"/>'
+        b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>'
+        b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>'
+    )
+    return _rewrite_part(path, SCORES_PART, lambda stream: stream.write(xml))
+
+
+# ---- an Excel 97-2003 (.xls) workbook, written by hand ------------------------------------------------------
+# No .xls writer is in the lock (xlwt is not): this writes the least the format asks for, a BIFF8 "Workbook"
+# stream in a compound file (one FAT sector, one directory sector), text cells as LABEL records and numbers
+# as NUMBER records. Enough for calamine to read it as Excel writes it.
+def _record(kind: int, data: bytes = b"") -> bytes:
+    return struct.pack("<HH", kind, len(data)) + data
+
+
+def _biff_text(text: str, width: str = "<H") -> bytes:
+    return struct.pack(width, len(text)) + b"\x01" + text.encode("utf-16-le")
+
+
+def _bof(kind: int) -> bytes:
+    return _record(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0x41, 0x06))
+
+
+def _biff_sheet(rows: list[list]) -> bytes:
+    cells = []
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if v is None:
+                continue
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                cells.append(_record(0x0203, struct.pack("<HHHd", r, c, 0, float(v))))
+            else:
+                cells.append(_record(0x0204, struct.pack("<HHH", r, c, 0) + _biff_text(str(v))))
+    width = max((len(r) for r in rows), default=0)
+    dims = _record(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0))
+    return _bof(0x0010) + dims + b"".join(cells) + _record(0x000A)
+
+
+def biff_workbook(sheets: dict[str, list[list]]) -> bytes:
+    bodies = [_biff_sheet(rows) for rows in sheets.values()]
+    head = _bof(0x0005) + _record(0x0042, struct.pack("<H", 1200))
+    bound_len = sum(4 + 6 + 2 + 2 * len(name) for name in sheets)
+    offset = len(head) + bound_len + 4  # the globals' EOF record
+    bound = b""
+    for name, body in zip(sheets, bodies):
+        bound += _record(0x0085, struct.pack("<IBB", offset, 0, 0) + _biff_text(name, "<B"))
+        offset += len(body)
+    return head + bound + _record(0x000A) + b"".join(bodies)
+
+
+def compound_file(streams: dict[str, bytes], padded: bool = True) -> bytes:
+    """A version-3 compound file holding ``streams``, each padded to 4096 bytes so that none is in the mini
+    stream. ``padded=False`` records the streams' own sizes: a stream under 4096 bytes then claims to be in a
+    mini stream the file does not have (a malformed file: calamine panics on it)."""
+    end, free, nostream = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFF
+    names = list(streams)
+    data = [s.ljust(max(4096, -(-len(s) // 512) * 512), b"\0") for s in streams.values()]
+    dir_sectors = -(-(len(names) + 1) // 4)
+    fat = [0xFFFFFFFD] + [i + 2 if i + 1 < dir_sectors else end for i in range(1, dir_sectors + 1)]
+    starts = []
+    for d in data:
+        first, n = len(fat), len(d) // 512
+        starts.append(first)
+        fat += [first + k + 1 for k in range(n - 1)] + [end]
+    assert len(fat) <= 128, "one FAT sector"
+    fat += [free] * (128 - len(fat))
+
+    def entry(name, kind, child, right, start, size):
+        raw = name.encode("utf-16-le") + b"\0\0"
+        return (
+            raw.ljust(64, b"\0")
+            + struct.pack("<HBB", len(raw), kind, 1)
+            + struct.pack("<III", nostream, right, child)
+            + b"\0" * 36
+            + struct.pack("<IQ", start, size)
+        )
+
+    # the root's child is the first stream; the others hang to its right (a degenerate red-black tree)
+    entries = [entry("Root Entry", 5, 1 if names else nostream, nostream, end, 0)]
+    for i, (name, stream) in enumerate(zip(names, streams.values())):
+        size = len(data[i]) if padded else len(stream)
+        entries.append(entry(name, 2, nostream, i + 2 if i + 1 < len(names) else nostream, starts[i], size))
+    empty = b"\0" * 64 + struct.pack("<HBB", 0, 0, 0) + struct.pack("<III", nostream, nostream, nostream)
+    entries += [empty.ljust(128, b"\0")] * (dir_sectors * 4 - len(entries))
+    header = (
+        bytes.fromhex("D0CF11E0A1B11AE1")
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 0x1000, end, 0, end, 0)
+        + struct.pack("<I", 0)
+        + struct.pack("<I", free) * 108
+    )
+    assert len(header) == 512
+    return header + struct.pack("<128I", *fat) + b"".join(entries) + b"".join(data)
+
+
+def xls_return(path: Path, sheets: dict[str, list[list]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(compound_file({"Workbook": biff_workbook(sheets)}))
     return path

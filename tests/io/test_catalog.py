@@ -53,3 +53,12 @@ def test_write_atomic_leaves_no_temporary_file(tmp_path):
     data = write_atomic(tmp_path / "a" / "r.pdf", b"%PDF-1.4")
     assert text.read_text(encoding="utf-8") == "<p>中文</p>" and data.read_bytes() == b"%PDF-1.4"
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["r.html", "r.pdf"]
+
+
+def test_the_raw_folder_rules_name_the_office_folder_as_the_schema_does():
+    """tqa.io.rawfiles is stdlib only (make runs it with the system Python): its copy of the office folder's name
+    must be the schema's."""
+    from tqa.io import rawfiles
+    from tqa.schema import office
+
+    assert rawfiles.OFFICE_DIR == office.OFFICE_DIR

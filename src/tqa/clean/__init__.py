@@ -21,7 +21,11 @@ engines give identical grids (leading empty rows, merged title and merged data c
 that the whole term cleans to identical tables with either engine. openpyxl stays available as
 `clean_term(catalog, engine="openpyxl")`; it parses XML through defusedxml (installed). Hostile XML:
 a sheet defining nested entities ("billion laughs") is refused by both engines (calamine: "unrecognized
-entity"), so that return becomes an unreadable-file warning (tested).
+entity"), so that return becomes an unreadable-file warning (tested). Before either engine parses a
+return, `reader.check_workbook` tells its format by its first bytes (zip: .xlsx/.xlsm; compound file: .xls, or a
+password-protected .xlsx) and refuses, in bounded time and memory, a file beyond params' `input_limits` (a zip
+bomb, a sheet whose extent calamine would allocate as billions of cells); a refused or unreadable file is one
+school's warning, the school set aside. A real .xls is read through calamine whatever its name.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import multiprocessing as mp
 import os
 import re
@@ -16,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from tqa.clean.headers import col_letter
-from tqa.clean.reader import WorkbookError, read_workbook
+from tqa.clean.reader import (
+    SAVE_AS_XLSX,
+    XLS,
+    WorkbookError,
+    WorkbookRefused,
+    check_workbook,
+    read_workbook,
+)
 from tqa.clean.sheets import (
     ACT_DROP_CELL,
     ACT_NO_DATA,
@@ -29,10 +35,12 @@ from tqa.clean.sheets import (
 )
 from tqa.clean.xmlscan import scan_workbook
 from tqa.core import normalize as nz
-from tqa.core.issues import ACT_DATA_KEPT, ACT_FIXED, ACT_KEPT, FIXED, WARNING, Issue
+from tqa.core.issues import ACT_DATA_KEPT, ACT_FIXED, ACT_IGNORED, ACT_KEPT, FIXED, WARNING, Issue
 from tqa.core.terms import Term, TermError, parse_term, read_term_label
+from tqa.io import rawfiles
 from tqa.io.catalog import Catalog
 from tqa.io.office import normalise_school_code, read_exam_spec, read_registry, registry_lookup
+from tqa.io.rawfiles import file_sha256
 from tqa.io.tables import issues_to_frame, records_frame, to_frame
 from tqa.schema import sheets, tables
 
@@ -241,16 +249,46 @@ def check_term(ctx: Ctx, meta: dict, term: Term) -> None:
 
 
 # ---- one return ---------------------------------------------------------------------------
+def _unread(path: Path, registry: dict, ret: dict, records: dict, rule: str, message: str) -> dict:
+    """A return that was not read (refused, or not a workbook): one warning, the school set aside (its returns
+    row says submitted, with no rows: the checks list it as set aside, not as missing)."""
+    code = code_from_filename(path.name, registry)
+    reg = registry.get(code, {})
+    ctx = Ctx(code, reg.get("school_name"), path.name)
+    ctx.add(WARNING, rule, None, None, None, path.name, message, ACT_SCHOOL_ASIDE)
+    if code not in registry:
+        ctx.add(
+            WARNING,
+            "unknown_school",
+            None,
+            None,
+            None,
+            code,
+            f"学校代码“{code}”（文件“{path.name}”）不在学校名册中",
+            ACT_DATA_KEPT,
+        )
+    ret.update(
+        school_code=code,
+        school_name=reg.get("school_name"),
+        school_type=reg.get("school_type"),
+        category=reg.get("category"),
+        known=code in registry,
+    )
+    return _pack(ret, records, ctx)
+
+
 def clean_return(
     path: str | Path,
     registry: dict,
     spec: ExamSpec,
+    limits,
     engine: str = "calamine",
     term: Term | None = None,
     max_text: int | None = None,
 ) -> dict:
     """One school's workbook -> {"code", "known", "tables": {name: DataFrame}, "issues": [Issue]}.
 
+    ``limits``: params' input_limits, checked before the file is parsed (tqa.clean.reader.check_workbook).
     term: the term whose folder holds the file; None: the folder's own name when it is a term name (the
     returns of data/raw/2023-2/ belong to 2023-2), else no term (then neither the 学期 cell nor the 学籍号's
     ages are checked). `max_text`: the longest cell text kept (params: cleaning.max_text_length; None: no
@@ -258,8 +296,6 @@ def clean_return(
     path = Path(path)
     if term is None:
         term = folder_term(path)
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
     ret = {
         "school_code": None,
         "school_name": None,
@@ -267,47 +303,31 @@ def clean_return(
         "category": None,
         "submitted": True,
         "source_file": path.name,
-        "source_sha256": sha,
+        "source_sha256": None,
         "name_in_return": None,
         "filled_by": None,
     }
     records: dict[str, list[tuple]] = {t: [] for t in RECORD_TABLES}
+    kind = None
     try:
-        grids = read_workbook(path, engine)
+        kind = check_workbook(path, limits)  # first: a link or a pipe is neither hashed nor opened
+        ret["source_sha256"] = file_sha256(path)  # streamed
+        grids = read_workbook(path, engine, kind)
+    except WorkbookRefused as exc:
+        if exc.rule not in ("not_regular_file", "file_too_large"):  # (a refused file is still named by its hash)
+            ret["source_sha256"] = file_sha256(path)
+        return _unread(path, registry, ret, records, exc.rule, exc.message)
     except WorkbookError as exc:
-        code = code_from_filename(path.name, registry)
-        name = registry.get(code, {}).get("school_name")
-        ctx = Ctx(code, name, path.name)
-        ctx.add(
-            WARNING,
-            "unreadable_file",
-            None,
-            None,
-            None,
-            path.name,
-            f"文件“{path.name}”无法作为 Excel 工作簿打开（{exc}）",
-            "该校全部数据暂不纳入统计",
-        )
-        if code not in registry:
-            ctx.add(
-                WARNING,
-                "unknown_school",
-                None,
-                None,
-                None,
-                code,
-                f"学校代码“{code}”（文件“{path.name}”）不在学校名册中",
-                ACT_DATA_KEPT,
-            )
-        reg = registry.get(code, {})
-        ret.update(
-            school_code=code,
-            school_name=name,
-            school_type=reg.get("school_type"),
-            category=reg.get("category"),
-            known=code in registry,
-        )
-        return _pack(ret, records, ctx)
+        if kind == XLS:
+            message = f"文件“{path.name}”是 Excel 97-2003 格式（.xls），无法读取（{exc}）；{SAVE_AS_XLSX}"
+            if path.suffix.lower() != ".xls":
+                message = (
+                    f"文件“{path.name}”的内容是 Excel 97-2003 格式（.xls），不是文件名所示的 .xlsx，无法读取（{exc}）；"
+                    f"{SAVE_AS_XLSX}"
+                )
+            return _unread(path, registry, ret, records, "old_format", message)
+        message = f"文件“{path.name}”无法作为 Excel 工作簿打开（{exc}）；{SAVE_AS_XLSX}"
+        return _unread(path, registry, ret, records, "unreadable_file", message)
 
     # canonical sheet names (a stray space, a full-width char or traditional characters in a tab name are
     # tolerated); the other sheets are not read, and their rows are set aside (sheet_unread)
@@ -341,6 +361,19 @@ def clean_return(
         ctx.capped(sheets.INFO.name, meta["school_name"][0], sheets.INFO_LABELS["school_name"], written_name)
     for sev, rule, row, column, value, message, action in match.issues:
         ctx.add(sev, rule, sheets.INFO.name, row, column, value, message, action)
+    if kind == XLS:
+        ctx.add(
+            FIXED,
+            "old_format",
+            None,
+            None,
+            None,
+            path.name,
+            f"文件“{path.name}”是 Excel 97-2003 格式（.xls）"
+            + ("" if path.suffix.lower() == ".xls" else "，不是文件名所示的 .xlsx")
+            + "，已按该格式读取；今后请用 Excel 另存为 .xlsx（Excel 工作簿）报送",
+            ACT_FIXED,
+        )
     if term is not None and sheets.INFO.name in by_name:
         check_term(ctx, meta, term)
     for written, canonical in renamed:
@@ -527,7 +560,7 @@ def _gc_paused():
 
 
 def clean_batch(
-    paths: list[Path], registry: dict, spec: ExamSpec, engine: str = "calamine", max_text: int | None = None
+    paths: list[Path], registry: dict, spec: ExamSpec, limits, engine: str = "calamine", max_text: int | None = None
 ) -> dict:
     """Several returns, in order -> {"returns": [per return: code, known, file, issues], "counts": table ->
     records per return, "tables": table -> one typed frame of all their records}.
@@ -537,7 +570,7 @@ def clean_batch(
     results = []
     for path in paths:
         with _gc_paused():
-            results.append(clean_return(path, registry, spec, engine, max_text=max_text))
+            results.append(clean_return(path, registry, spec, limits, engine, max_text=max_text))
     return {
         "returns": [{k: res[k] for k in ("code", "known", "file", "issues")} for res in results],
         "counts": {name: [len(res["rows"][name]) for res in results] for name in RECORD_TABLES},
@@ -560,21 +593,30 @@ def batches(files: list, n: int) -> list[list]:
 
 # ---- the term -----------------------------------------------------------------------------
 def clean_term(
-    catalog: Catalog, params=None, *, engine: str = "calamine", workers: int | None = None
+    catalog: Catalog,
+    params=None,
+    *,
+    engine: str = "calamine",
+    workers: int | None = None,
+    params_dir: str | Path = "params",
 ) -> dict[str, pd.DataFrame]:
     """Every return of the term -> the clean tables (``tqa.schema.tables.CLEAN``), the issues among them.
 
-    `params`: the step's params (its `cleaning` section; None: the term's, read from params/ as the step
-    notebooks read them). How, not what (so not in params/): the workbook reader (calamine, or openpyxl)
-    and the worker processes (None: up to two when there are 20 files or more)."""
+    ``params``: the step's params (its ``input_limits``, checked before a file is parsed, and ``cleaning``;
+    None: the term's, read from ``params_dir``). How, not what (so not in params/): the workbook reader
+    (calamine, or openpyxl) and the worker processes (None: up to two when there are 20 files or more).
+
+    The files are those tqa.io.rawfiles names: the returns, and anything named like one that is not a regular
+    file (a link, a folder), which is listed and never opened; any other entry of the folder is listed too."""
     if params is None:
         from tqa.params import load_params
 
-        params = load_params(catalog.term)
-    max_text = params.cleaning.max_text_length
+        params = load_params(catalog.term, params_dir)
+    limits, max_text = params.input_limits, params.cleaning.max_text_length
     registry = registry_lookup(read_registry(catalog.registry))
     spec = ExamSpec.from_frame(read_exam_spec(catalog.exam_spec))
-    files = catalog.return_files()
+    entries = catalog.raw_entries()
+    files = [e.path for e in entries if e.kind != rawfiles.NOT_RETURN]  # (check_workbook refuses the others)
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if len(files) >= 20 else 1
     if workers > 1:
@@ -584,52 +626,91 @@ def clean_term(
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload([__name__])
         # Four batches per worker: a worker that drew large schools does not hold up the end.
-        jobs = [(b, registry, spec, engine, max_text) for b in batches(files, workers * 4)]
+        jobs = [(b, registry, spec, limits, engine, max_text) for b in batches(files, workers * 4)]
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             done = list(pool.map(_clean_batch, jobs))
     else:
-        done = [clean_batch(files, registry, spec, engine, max_text)]
-    return assemble(done, registry)
+        done = [clean_batch(files, registry, spec, limits, engine, max_text)]
+    return assemble(done, registry, [e for e in entries if e.kind == rawfiles.NOT_RETURN])
 
 
-def assemble(done: list[dict], registry: dict) -> dict[str, pd.DataFrame]:
-    """Batches of returns (clean_batch, in file order) -> term tables; a second file for a school is set aside."""
+def not_a_return(entry: rawfiles.Entry) -> Issue:
+    """An entry of the term folder that is not a return (a PDF, a Word file, a folder): listed, not read."""
+    return Issue(
+        "clean",
+        WARNING,
+        "not_a_return",
+        None,
+        None,
+        None,
+        None,
+        entry.name,
+        f"报表文件夹中的“{entry.name}”（{entry.what}）不是学校报表（报表应为 .xlsx 文件），未读取；"
+        f"如是某校的报表，{SAVE_AS_XLSX}",
+        ACT_IGNORED,
+    )
+
+
+def several_returns(code: str, files: list[str], registry: dict) -> Issue:
+    """Several files for one school: none is used (which one is the real return is the school's call)."""
+    names = "、".join(f"“{f}”" for f in files)
+    return Issue(
+        "clean",
+        WARNING,
+        "several_returns",
+        code,
+        None,
+        None,
+        None,
+        "、".join(files),
+        f"学校 {code} 有 {len(files)} 个报表文件：{names}，无法判断哪一个是正式报表，均未使用；"
+        "请在报表文件夹中只保留该校的一个文件（删除或移走其余的副本）后重新运行",
+        ACT_SCHOOL_ASIDE,
+        registry.get(code, {}).get("school_name"),
+    )
+
+
+def assemble(done: list[dict], registry: dict, others: list[rawfiles.Entry] = ()) -> dict[str, pd.DataFrame]:
+    """Batches of returns (clean_batch, in file order) -> term tables. Several files for one school (005.xlsx
+    and 005(1).xlsx, or 005 - 副本.xlsx): none of them is used, the school is set aside (its returns row says
+    submitted, with no rows) and one issue names every file; never a choice by the files' spelling.
+    ``others``: the folder's entries that are not returns, each listed."""
     parts: dict[str, list[pd.DataFrame]] = {t: [] for t in RECORD_TABLES}
-    issues: list[Issue] = []
-    taken: dict[str, str] = {}
+    files_of: dict[str, list[str]] = {}
+    for batch in done:
+        for res in batch["returns"]:
+            files_of.setdefault(res["code"], []).append(res["file"])
+    several = {code: files for code, files in files_of.items() if len(files) > 1}
+    issues: list[Issue] = [not_a_return(e) for e in others]
     for batch in done:
         used = []
         for res in batch["returns"]:
-            code = res["code"]
-            used.append(code not in taken)
-            if code in taken:
-                issues.append(
-                    Issue(
-                        "clean",
-                        WARNING,
-                        "duplicate_return",
-                        code,
-                        None,
-                        None,
-                        None,
-                        res["file"],
-                        f"学校 {code} 提交了多个文件，文件“{res['file']}”与“{taken[code]}”重复，只使用“{taken[code]}”",
-                        "该文件未使用",
-                        registry.get(code, {}).get("school_name"),
-                    )
-                )
-                continue
-            taken[code] = res["file"]
-            issues.extend(res["issues"])
+            used.append(res["code"] not in several)
+            if used[-1]:
+                issues.extend(res["issues"])
         for name, df in batch["tables"].items():
             parts[name].append(df if all(used) else df.loc[np.repeat(used, batch["counts"][name])])
+    for code, files in sorted(several.items()):
+        issues.append(several_returns(code, files, registry))
+
+    def reg_row(code: str, submitted: bool, file: str | None) -> tuple:
+        reg = registry.get(code, {})
+        return (
+            code,
+            reg.get("school_name"),
+            reg.get("school_type"),
+            reg.get("category"),
+            submitted,
+            file,
+            None,
+            None,
+            None,
+        )
+
     parts["returns"].append(
         records_frame(
-            [
-                (code, reg["school_name"], reg["school_type"], reg["category"], False, None, None, None, None)
-                for code, reg in registry.items()
-                if code not in taken
-            ],
+            [reg_row(code, True, "、".join(files)) for code, files in sorted(several.items())]
+            + [reg_row(code, False, None) for code in registry if code not in files_of],
             "returns",
         )
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from tqa.io import rawfiles
 from tqa.io.tables import write_tables
 from tqa.schema import office as office_files
 from tqa.schema import tables as specs
@@ -55,8 +56,13 @@ class Catalog:
         return self.office / office_files.RATINGS.file
 
     def return_files(self) -> list[Path]:
-        """The schools' returns, sorted by name (files starting with ~$ are Excel lock files)."""
-        return sorted(p for p in self.raw.glob("*.xlsx") if not p.name.startswith("~$"))
+        """The schools' returns, sorted by name: regular files named .xlsx, .xlsm or .xls (``tqa.io.rawfiles``)."""
+        return rawfiles.return_files(self.raw)
+
+    def raw_entries(self) -> list[rawfiles.Entry]:
+        """The returns and every other entry of the term folder that cleaning must list (links, folders, files
+        of another kind), sorted by name (``tqa.io.rawfiles.scan``)."""
+        return rawfiles.scan(self.raw)
 
     @property
     def clean(self) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tqa import __version__
 from tqa.core.encoding import file_encoding
+from tqa.io import rawfiles
 from tqa.io.catalog import Catalog
 from tqa.params import param_files, params_hash
 
@@ -37,12 +38,7 @@ KEY_PACKAGES = (
 SHORT = 12
 
 
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+file_sha256 = rawfiles.file_sha256  # streamed: a file is never read whole to be hashed
 
 
 def _digest(entries: list[tuple[str, str]]) -> str:
@@ -53,8 +49,9 @@ def _digest(entries: list[tuple[str, str]]) -> str:
 
 
 def input_files(catalog: Catalog) -> list[Path]:
-    """Every raw input of a term: the returns and the office's files."""
-    return sorted(p for p in catalog.raw.rglob("*") if p.is_file() and not p.name.startswith("~$"))
+    """Every raw input of a term: the returns and the office's files (regular files only: a symbolic link is
+    neither followed nor hashed, cleaning lists it as a problem)."""
+    return rawfiles.regular_files(catalog.raw)
 
 
 def inputs_listing(catalog: Catalog) -> list[dict]:

@@ -397,6 +397,28 @@ class Funnel(Section):
         return self
 
 
+class InputLimits(Section):
+    """Checked before a return is parsed (tqa.clean.reader.check_workbook): a file beyond any limit is refused."""
+
+    max_file_mb: Positive = Field(title="报表文件的最大大小（MB）", description="大于此大小的报表文件不读取。")
+    max_unpacked_mb: Positive = Field(
+        title="解压后的最大大小（MB）",
+        description="报表文件（工作簿文件是一个压缩包）解压后各部分合计大于此大小时不读取。",
+    )
+    max_ratio: Positive = Field(
+        title="最大压缩比", description="文件中一个部分解压后与压缩后大小之比超过此倍数时不读取（“压缩炸弹”）。"
+    )
+    ratio_min_mb: Number = Field(
+        ge=0, title="检查压缩比的最小部分（MB）", description="解压后小于此大小的部分不检查压缩比。"
+    )
+    max_rows: PositiveCount = Field(title="工作表的最大行数", description="一张工作表的行数超过此数时不读取该文件。")
+    max_columns: PositiveCount = Field(title="工作表的最大列数", description="一张工作表的列数超过此数时不读取该文件。")
+    max_cells: PositiveCount = Field(
+        title="工作表的最大单元格数",
+        description="一张工作表的行数乘列数超过此数时不读取该文件（读取时按这个矩形分配内存）。",
+    )
+
+
 class Params(Section):
     """Every section of params/methodology.yaml (with the term's overrides merged over it), validated."""
 
@@ -444,6 +466,10 @@ class Params(Section):
     funnel: Funnel = Field(title="漏斗图", description="各校比率对实考人数作图，控制限随人数增加而收窄。")
     printing: Printing = Field(
         title="打印版", description="学校很多时，全区报告的打印版只列出读者需要看的学校，全部明细见网页版。"
+    )
+    input_limits: InputLimits = Field(
+        title="报表文件的安全上限",
+        description="清洗前检查每份报表文件：超过任一上限的文件不读取，该校暂不纳入统计，其余学校照常。",
     )
 
     @model_validator(mode="before")

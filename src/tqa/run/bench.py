@@ -8,7 +8,10 @@ as data/raw/<TERM>/. Then, in one run:
 2. a no-op ``make report`` (nothing changed);
 3. the school-report step alone (its target removed, ``make schools``): the pipeline's per-school cost;
 4. the naive baseline on a subset of schools, one after another: papermill CLI, then
-   ``jupyter nbconvert --to html`` CLI, then the Chromium CLI (``--print-to-pdf``) for the PDF.
+   ``jupyter nbconvert --to html`` CLI, then the Chromium CLI (``--print-to-pdf``) for the PDF;
+5. one hostile return: a zip bomb (a few MB whose sheet inflates to 2 GB, as once sent), cleaned alone in a
+   fresh process: its seconds and peak memory (``zip_bomb_s``, ``zip_bomb_peak_rss_mb``; the refusal must cost
+   seconds and bounded memory, ``tqa.clean.reader.check_workbook``), beside the same process's memory without it.
 It prints the figures and writes them as JSON beside the scratch project, with a CPU speed probe taken before
 and after (the host is shared, and its speed moves every figure).
 """
@@ -171,6 +174,86 @@ def baseline(workdir: Path, term: str, codes: list[str]) -> list[float]:
     return times
 
 
+BOMB_MB = 2048  # what the sheet of the hostile return once sent inflated to
+
+
+def write_zip_bomb(path: Path, unpacked_mb: int = BOMB_MB) -> Path:
+    """A minimal valid workbook whose one sheet is ``unpacked_mb`` MB of a repeated row, deflated as a stream
+    (a few MB on disk; never in memory)."""
+    import zipfile
+
+    ns = "http://schemas.openxmlformats.org"
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{ns}/package/2006/content-types"><Default Extension="rels" '
+        f'ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+        f'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+        f'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+        f'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        "</Types>",
+        "_rels/.rels": f'<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" '
+        f'Type="{ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{ns}/officeDocument/2006/'
+        'relationships"><sheets><sheet name="学业成绩" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{ns}/package/2006/relationships"><Relationship '
+        f'Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        "</Relationships>",
+    }
+    row = b'<row><c t="inlineStr"><is><t>' + b"G" * 200 + b"</t></is></c></row>"
+    block = row * ((1 << 20) // len(row) + 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:  # (about 260 to 1, as sent)
+        for name, text in parts.items():
+            z.writestr(name, text)
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(f'<worksheet xmlns="{ns}/spreadsheetml/2006/main"><sheetData>'.encode())
+            for _ in range(unpacked_mb * (1 << 20) // len(block) + 1):
+                sheet.write(block)
+            sheet.write(b"</sheetData></worksheet>")
+    return path
+
+
+# Run in a fresh process: clean one return with the shipped limits, print seconds, peak RSS (MB) and the rule.
+_CLEAN_ONE = """
+import json, resource, sys, time
+from tqa.clean.returns import clean_return
+from tqa.params import load_params
+limits = load_params(sys.argv[2], sys.argv[3]).input_limits
+start = time.perf_counter()
+if sys.argv[1] != "-":
+    res = clean_return(sys.argv[1], {}, None, limits)
+    rules = [i.rule for i in res["issues"]]
+else:
+    rules = []
+print(json.dumps({"s": time.perf_counter() - start, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rules": rules}))
+"""
+
+
+def zip_bomb_case(workdir: Path, term: str, unpacked_mb: int = BOMB_MB) -> dict:
+    """Seconds and peak memory of cleaning one zip bomb in a fresh process, and the same process's peak memory
+    without it (its imports)."""
+    bomb = write_zip_bomb(workdir / "hostile" / "bomb.xlsx", unpacked_mb)
+
+    def clean_one(path: str) -> dict:
+        out = subprocess.run(
+            [sys.executable, "-c", _CLEAN_ONE, path, term, str(REPO / "params")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    measured, idle = clean_one(str(bomb)), clean_one("-")
+    return {
+        "zip_bomb_file_mb": round(bomb.stat().st_size / 2**20, 1),
+        "zip_bomb_unpacked_mb": unpacked_mb,
+        "zip_bomb_s": round(measured["s"], 3),
+        "zip_bomb_peak_rss_mb": round(measured["rss_mb"], 1),
+        "zip_bomb_baseline_rss_mb": round(idle["rss_mb"], 1),
+        "zip_bomb_rules": measured["rules"],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tqa.run.bench")
     ap.add_argument("--schools", type=int, default=300)
@@ -211,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     codes = [e["school_code"] for e in index][: args.baseline_schools]
     print(f"基线：逐校运行命令行工具（{len(codes)} 所）…", file=sys.stderr)
     base = baseline(work, args.term, codes)
+    print("一份“压缩炸弹”报表：单独清洗，计时并测峰值内存 …", file=sys.stderr)
+    bomb = zip_bomb_case(work, args.term)
     probe_after = speed_probe()
     per_school = schools_step / max(n_reports, 1)
     base_per_school = sum(base) / len(base)
@@ -231,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_schools": len(base),
         "baseline_per_school_s": round(base_per_school, 2),
         "speedup_per_school": round(base_per_school / per_school, 1),
+        **bomb,
     }
     (work / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2))

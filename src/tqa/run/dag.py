@@ -3,6 +3,7 @@ write. The Makefile takes its file lists and stamps from here; the import-direct
 
     python -m tqa.run.dag makevars          one line of NAME=a,b,c words for the Makefile (stdlib only)
     python -m tqa.run.dag stamps --term T   validate params/ and rewrite each step's params stamp if it changed
+    python -m tqa.run.dag raw --term T      rewrite data/clean/T/.raw-files.json if data/raw/T/ changed (stdlib only)
 
 Layers, in DAG order. A package may import only the packages listed for it (its own modules aside); a step's
 code is its package plus everything it may import, plus the notebook runner. So a chart edit re-renders the
@@ -59,7 +60,15 @@ def _scores_sections() -> tuple[str, ...]:
 
 
 STEPS = (
-    Step("clean", "notebooks/01_clean.ipynb", "clean", "clean", ("cleaning",), "data/clean/{term}/.params.json"),
+    # Cleaning reads the safety limits checked before a return is opened and the longest text it keeps.
+    Step(
+        "clean",
+        "notebooks/01_clean.ipynb",
+        "clean",
+        "clean",
+        ("cleaning", "input_limits"),
+        "data/clean/{term}/.params.json",
+    ),  # fmt: skip
     Step("checks", "notebooks/02_checks.ipynb", "checks", "checked", ("checks",), "data/checked/{term}/.params.json"),
     Step("scores", "notebooks/03_scores.ipynb", "measures", "scores", "measures", "data/scores/{term}/.params.json"),
     # The reports print every parameter in their appendix.
@@ -161,9 +170,18 @@ def main(argv: list[str] | None = None) -> int:
         help="a term whose stamps to bring up to date (repeat for the earlier terms a run reads)",
     )
     stamps.add_argument("--mark", default=None, help="a file to touch once the params are valid")
+    raw = sub.add_parser("raw")
+    raw.add_argument("--term", required=True, action="append", help="a term whose raw listing to bring up to date")
     args = ap.parse_args(argv)
     if args.command == "makevars":
         print(makevars())
+        return 0
+    if args.command == "raw":
+        # make depends on this listing, never on the returns' names (which may hold spaces, quotes, $ or #)
+        from tqa.io.rawfiles import write_listing
+
+        for term in dict.fromkeys(args.term):
+            write_listing(".", term)
         return 0
     from tqa.params import ParamsError
 
