@@ -597,12 +597,16 @@ def test_screen_at_desktop_and_phone_width(district):
 
 
 def _section_items(view, stem: str) -> list:
+    from tqa.reports.display import Landscape
+
     items: list = []
 
     def collect(item):
         if isinstance(item, (list, tuple)):
             for i in item:
                 collect(i)
+        elif isinstance(item, Landscape):  # a paper's block printed on landscape pages
+            collect(item.items)
         elif item is not None:
             items.append(item)
             table = getattr(item, "table", None)  # a first page's table
