@@ -28,7 +28,7 @@ from tqa.clean import (
 )
 from tqa.clean.returns import batches
 from tqa.core import vocabulary as vocab
-from tqa.core.issues import ISSUE_COLUMNS, Issue
+from tqa.core.issues import ISSUE_COLUMNS
 from tqa.io.catalog import Catalog
 from tqa.io.tables import records_frame, to_frame
 from tqa.schema import sheets
@@ -273,15 +273,7 @@ def tables(term_root):
 
 
 def _texts(issues: pd.DataFrame, **where) -> list[str]:
-    sel = issues
-    for k, v in where.items():
-        sel = sel[sel[k] == v]
-    out = []
-    for rec in sel.to_dict("records"):
-        rec = {k: (None if isinstance(v, float) and math.isnan(v) or v is pd.NA else v) for k, v in rec.items()}
-        rec["excel_row"] = None if rec["excel_row"] is None else int(rec["excel_row"])
-        out.append(Issue(**rec).text())
-    return out
+    return fx.issue_texts(issues, **where)
 
 
 W, F = "【警告】学校 001 清河区实验学校，", "【已自动修正】学校 001 清河区实验学校，"

@@ -6,7 +6,6 @@ balances. Nothing hostile is committed."""
 
 from __future__ import annotations
 
-import math
 import os
 import struct
 import zipfile
@@ -19,7 +18,6 @@ from helpers import cleanfixtures as fx
 from tqa.clean import clean_term
 from tqa.clean.reader import CFB_MAGIC, XLS, check_workbook, is_encrypted_package, sniff
 from tqa.clean.returns import RECORD_TABLES
-from tqa.core.issues import Issue
 from tqa.io import rawfiles
 from tqa.io.catalog import Catalog
 from tqa.io.provenance import input_files
@@ -54,15 +52,7 @@ def baseline(tmp_path_factory):
 
 
 def texts(tables, **where) -> list[str]:
-    sel = tables["issues"]
-    for k, v in where.items():
-        sel = sel[sel[k].isna()] if v is None else sel[sel[k] == v]
-    out = []
-    for rec in sel.to_dict("records"):
-        rec = {k: (None if isinstance(v, float) and math.isnan(v) or v is pd.NA else v) for k, v in rec.items()}
-        rec["excel_row"] = None if rec["excel_row"] is None else int(rec["excel_row"])
-        out.append(Issue(**rec).text())
-    return out
+    return fx.issue_texts(tables["issues"], **where)
 
 
 def assert_good_schools_untouched(tables, baseline):

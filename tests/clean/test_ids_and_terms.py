@@ -4,7 +4,6 @@ Every return is built here, at run time."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +14,6 @@ from helpers import params_with
 from tqa.checks import STATUS_KEPT, STATUS_OK, STATUS_SET_ASIDE, run_checks
 from tqa.clean import clean_term
 from tqa.clean.studentid import problem
-from tqa.core.issues import Issue
 from tqa.core.terms import Term, read_term_label
 from tqa.io.catalog import Catalog
 from tqa.io.office import read_exam_spec, read_registry
@@ -30,15 +28,7 @@ ADVICE = "。该生计入本学期统计，但不与其他学期的记录匹配�
 
 
 def _texts(issues: pd.DataFrame, **where) -> list[str]:
-    sel = issues
-    for k, v in where.items():
-        sel = sel[sel[k] == v]
-    out = []
-    for rec in sel.to_dict("records"):
-        rec = {k: (None if isinstance(v, float) and math.isnan(v) or v is pd.NA else v) for k, v in rec.items()}
-        rec["excel_row"] = None if rec["excel_row"] is None else int(rec["excel_row"])
-        out.append(Issue(**rec).text())
-    return out
+    return fx.issue_texts(issues, **where)
 
 
 def _balanced(tables) -> None:
@@ -315,16 +305,21 @@ def test_terms_module_label_matches_its_reader():
         assert read_term_label(term.label) == term
 
 
-def test_unknown_subject_column_counts_its_unread_cells(tmp_path: Path):
-    term_dir = tmp_path / "data" / "raw" / fx.TERM
+def _clean_one_return(root: Path, ret: dict) -> dict:
+    """The clean tables of a term whose only return is school 002's ``ret``."""
+    term_dir = root / "data" / "raw" / fx.TERM
     fx.write_office(term_dir)
+    fx.write_workbook(term_dir / "002.xlsx", ret)
+    return clean_term(Catalog(fx.TERM, root))
+
+
+def test_unknown_subject_column_counts_its_unread_cells(tmp_path: Path):
     ret = fx.simple_return("002", "清河区第一小学")
     scores = [list(r) for r in ret[sheets.SCORES.name]]
     scores[0].append("信息技术")  # J: a subject the exam spec does not list for any grade
     scores[1].append(95)
     ret[sheets.SCORES.name] = scores
-    fx.write_workbook(term_dir / "002.xlsx", ret)
-    tables = clean_term(Catalog(fx.TERM, tmp_path))
+    tables = _clean_one_return(tmp_path, ret)
     assert _texts(tables["issues"], school_code="002") == [
         "【警告】学校 002 清河区第一小学，工作表「学业成绩」，第 1 行，信息技术=“信息技术”：无法识别的列“信息技术”（J 列），"
         "不属于本表或不是本学期考试学科，该列 1 个非空单元格未读取；如是考试学科，请核对学科名称（已忽略）"
@@ -335,12 +330,9 @@ def test_unknown_subject_column_counts_its_unread_cells(tmp_path: Path):
 
 
 def test_missing_term_row_is_a_warning(tmp_path):
-    term_dir = tmp_path / "data" / "raw" / fx.TERM
-    fx.write_office(term_dir)
     ret = fx.simple_return("002", "清河区第一小学")
     ret[sheets.INFO.name] = [r for r in ret[sheets.INFO.name] if r[:1] != ["学期"]]
-    fx.write_workbook(term_dir / "002.xlsx", ret)
-    tables = clean_term(Catalog(fx.TERM, tmp_path))
+    tables = _clean_one_return(tmp_path, ret)
     assert _texts(tables["issues"], school_code="002") == [
         "【警告】学校 002 清河区第一小学，工作表「学校信息」：缺少“学期”一项，已按文件“002.xlsx”所在的文件夹 "
         "2023-2（2023-2024学年第二学期）处理；请填写“2023-2024学年第二学期”（已保留，请核对）"

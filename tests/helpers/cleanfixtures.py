@@ -330,3 +330,23 @@ def xls_return(path: Path, sheets: dict[str, list[list]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(compound_file({"Workbook": biff_workbook(sheets)}))
     return path
+
+
+def issue_texts(issues, **where) -> list[str]:
+    """The issues' texts as the data-quality list words them, for the rows matching ``where`` (column=value;
+    None matches a missing value)."""
+    import math
+
+    import pandas as pd
+
+    from tqa.core.issues import Issue
+
+    sel = issues
+    for k, v in where.items():
+        sel = sel[sel[k].isna()] if v is None else sel[sel[k] == v]
+    out = []
+    for rec in sel.to_dict("records"):
+        rec = {k: (None if isinstance(v, float) and math.isnan(v) or v is pd.NA else v) for k, v in rec.items()}
+        rec["excel_row"] = None if rec["excel_row"] is None else int(rec["excel_row"])
+        out.append(Issue(**rec).text())
+    return out
