@@ -11,7 +11,7 @@ import pytest
 
 from helpers import REPO, shipped_params
 from tqa.core import vocabulary as vocab
-from tqa.devtools.sample import KINDS, build_district, defects_json, generate_district, injected_defects
+from tqa.devtools.sample import KINDS, PLANT_KINDS, build_district, defects_json, generate_district, injected_defects
 from tqa.devtools.sample.__main__ import main as sample_main
 from tqa.schema import office, sheets
 
@@ -128,9 +128,12 @@ def test_fitness_homework_sleep_routine(default_district):
     assert set(rt["role"]) == set(vocab.ROLES)
     heads = rt[rt["role"] == "校长"]["lessons_observed"]
     assert len(heads) == 40 and heads.min() < 20 and heads.max() > 30
-    enr = d.enrolment["2023-2"]
+    enr = d.enrolment["2023-2"].set_index(["school_code", "grade"])
     n = d.students["2023-2"].groupby(["school_code", "grade"]).size()
-    assert (enr.set_index(["school_code", "grade"])["enrolled"] == n).all()
+    # every grade's roll is its students, except the one planted roll mismatch (test_sample_plants)
+    agree = enr["enrolled"] == n
+    (mismatch,) = [p for p in d.plants["2023-2"] if p.kind == "roll_mismatch"]
+    assert agree.index[~agree].tolist() == [(mismatch.school_code, vocab.GRADE_ALIASES[mismatch.row_key])]
     assert enr["transferred_in"].sum() > 0 and enr["dropped_out"].sum() > 0
 
 
@@ -138,7 +141,7 @@ def test_fitness_homework_sleep_routine(default_district):
 def test_shipped_fixture_is_current_and_has_every_kind():
     defects = injected_defects()
     assert FIXTURE.read_text(encoding="utf-8") == defects_json(defects)
-    assert {x.kind for x in defects if x.term == "2023-2"} == set(KINDS)
+    assert {x.kind for x in defects if x.term == "2023-2"} == set(KINDS) | set(PLANT_KINDS)
     assert any(x.term == "2023-1" for x in defects)
     gone = [x.school_code for x in defects if x.kind == "not_submitted"]
     assert gone == ["022"]
@@ -154,9 +157,12 @@ def _sheet_rows(path: Path, sheet: str) -> list[tuple]:
 def test_each_defect_is_where_the_record_says(messy):
     root, summary = messy
     defects = summary["defects"]
-    assert {x.kind for x in defects if x.term == "2023-2"} == set(KINDS)
+    assert {x.kind for x in defects if x.term == "2023-2"} - set(PLANT_KINDS) == set(KINDS)
     for x in defects:
         path = root / x.term / f"{x.school_code}.xlsx"
+        if x.kind in PLANT_KINDS:  # a 4-school district has only its lazy principal (test_sample_plants)
+            assert x.kind == "lazy_principal" and x.value in _sheet_rows(path, x.sheet)[x.excel_row - 1]
+            continue
         if x.kind == "not_submitted":
             assert not path.exists()
             reg = pd.read_csv(root / x.term / "office" / office.REGISTRY.file, dtype=str, encoding="utf-8-sig")
@@ -198,7 +204,8 @@ def test_shared_student_and_duplicate_row(messy):
 
 def test_clean_district_is_canonical(tmp_path):
     s = generate_district(tmp_path, schools=3, seed=7, terms=("2023-2",), messy=False, jobs=1)
-    assert s["defects"] == [] and s["files"]["2023-2"] == 3
+    # no format defect; the planted cases are the district's data (a 3-school district has only a lazy principal)
+    assert {x.kind for x in s["defects"]} == {"lazy_principal"} and s["files"]["2023-2"] == 3
     wb = openpyxl.load_workbook(tmp_path / "2023-2" / "001.xlsx", read_only=True)
     # every school of this district teaches grade 6 or 9, so every return has the item sheet
     assert wb.sheetnames == [*sheets.REQUIRED_SHEETS, sheets.ITEMS.name]

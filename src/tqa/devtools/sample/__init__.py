@@ -4,7 +4,8 @@ Public API:
 - ``generate_district(out_dir, schools, seed, terms, messy)`` writes returns and office inputs;
 - ``injected_defects(schools, seed, terms)`` lists the defects of the messy returns without writing;
 - ``build_district(schools, seed, terms)`` the district's tables in memory (for statistics);
-- ``Defect`` and ``KINDS``.
+- ``Defect``, ``KINDS`` (the returns' format defects, found by cleaning) and ``PLANT_KINDS`` (the cases planted
+  for the school-life checks and reports, tqa.devtools.sample.plants).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from pathlib import Path
 
 from tqa.devtools.sample.model import District, build_district, exam_spec
+from tqa.devtools.sample.plants import PLANT_KINDS
 from tqa.devtools.sample.returns import KINDS, Defect, Return, clean_returns, make_messy
 from tqa.devtools.sample.writer import default_jobs, write_office, write_returns
 
@@ -25,6 +27,7 @@ __all__ = [
     "DEFAULT_SEED",
     "DEFAULT_TERMS",
     "KINDS",
+    "PLANT_KINDS",
     "Defect",
     "District",
     "build_district",
@@ -72,7 +75,8 @@ def generate_district(
     """Write <out_dir>/<TERM>/<code>.xlsx and <out_dir>/<TERM>/office/*.csv; return a summary.
 
     The summary: schools, students per term, files and bytes per term, submitted codes per term,
-    and ``defects`` (list of Defect; empty when messy is False).
+    and ``defects`` (list of Defect: the format defects when messy, and the planted cases, which are in the
+    district's data either way).
     """
     out_dir = Path(out_dir)
     d = build_district(schools, seed, terms)

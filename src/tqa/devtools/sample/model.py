@@ -18,7 +18,7 @@ import pandas as pd
 
 from tqa.core import vocabulary as vocab
 from tqa.core.terms import Term, parse_term
-from tqa.devtools.sample import names
+from tqa.devtools.sample import names, plants
 from tqa.schema import office
 
 # ---- exam specification -------------------------------------------------------------------
@@ -141,6 +141,8 @@ class District:
     # per term: (grade, subject) -> wide item scores of that paper (tqa.devtools.sample.items)
     items: dict[str, dict] = field(default_factory=dict)
     item_spec: pd.DataFrame | None = None
+    # per term: the cases planted for the school-life checks and reports (tqa.devtools.sample.plants)
+    plants: dict[str, list] = field(default_factory=dict)
 
 
 # ---- schools -------------------------------------------------------------------------------
@@ -189,9 +191,11 @@ def build_schools(n: int, seed: int) -> pd.DataFrame:
     df["value_added"] = va
     fit = rng.normal(0, 1, n)
     weak_fit = rng.choice(n, size=min(2, n), replace=False) if n >= 6 else np.array([], int)
-    df["fitness_effect"] = fit * 3.0 - np.isin(np.arange(n), weak_fit) * 12.0
+    df["weak_fitness"] = np.isin(np.arange(n), weak_fit)
+    df["fitness_effect"] = fit * 3.0 - df["weak_fitness"].to_numpy() * 12.0
     heavy = rng.choice(n, size=max(1, n // 12), replace=False) if n >= 6 else np.array([], int)
-    df["homework_factor"] = np.exp(rng.normal(0, 0.12, n)) * np.where(np.isin(np.arange(n), heavy), 1.7, 1.0)
+    df["heavy_homework"] = np.isin(np.arange(n), heavy)
+    df["homework_factor"] = np.exp(rng.normal(0, 0.12, n)) * np.where(df["heavy_homework"], 1.7, 1.0)
     df["quality"] = df["school_effect"] + rng.normal(0, 0.3, n)
     return df
 
@@ -439,6 +443,7 @@ def build_staff(students: pd.DataFrame, schools: pd.DataFrame, seed: int) -> pd.
     lazy = df.index[df["role"] == "校长"].to_numpy()
     lazy = rng.choice(lazy, size=max(1, len(lazy) // 8), replace=False)
     df.loc[lazy, "diligence"] = -2.5
+    df["lazy"] = df.index.isin(lazy)
     return df
 
 
@@ -520,6 +525,9 @@ def build_district(schools: int = 40, seed: int = 2023, terms=("2023-1", "2023-2
     )
     first = build_students(sch, seed, year)
     staff = build_staff(first, sch, seed)
+    plantable = len(sch) >= plants.MIN_SCHOOLS
+    movements = plantable and f"{year}-1" in dist.terms  # leavers and arrivals need last term's returns
+    used = set(sch.loc[sch["weak_fitness"] | sch["heavy_homework"], "school_code"])  # one plant per school
     for sem in (1, 2):
         name = f"{year}-{sem}"
         if sem == 1:
@@ -528,6 +536,10 @@ def build_district(schools: int = 40, seed: int = 2023, terms=("2023-1", "2023-2
             studs, events = next_term_students(first, sch, seed, year)
         if name not in dist.terms:
             continue
+        planted = plants.existing_plants(sch, staff, name)
+        if sem == 2 and movements:
+            studs, planted_students = plant_students(first, studs, events, seed, name, year, used)
+            planted += planted_students
         dist.students[name] = studs
         dist.scores[name] = build_scores(studs, sch, seed, name)
         dist.fitness[name] = build_fitness(studs, sch, seed, name)
@@ -536,4 +548,37 @@ def build_district(schools: int = 40, seed: int = 2023, terms=("2023-1", "2023-2
         dist.enrolment[name] = build_enrolment(studs, sch, seed, name, events)
         dist.ratings[name] = build_ratings(sch, seed, name)
         dist.items[name] = build_item_scores(dist.scores[name], seed, name)
+        if sem == 2 and plantable:
+            planted += plant_tables(dist, name, used)
+        dist.plants[name] = planted
     return dist
+
+
+def plant_students(first, studs, events, seed, term, year, used):
+    """Spring term: students who left without a reported reason, students who arrived without one."""
+    studs, leavers = plants.plant_unexplained_leavers(
+        first, studs, events, key_rng(seed, "plant", "unexplained_leaver"), term, used
+    )
+    studs, arrivals = plants.plant_unreported_arrivals(
+        first, studs, events, key_rng(seed, "plant", "unreported_arrival"), term, year, used
+    )
+    return studs, leavers + arrivals
+
+
+def plant_tables(d: District, term: str, used: set[str]) -> list:
+    """Spring term: the planted cases of the enrolment block, fitness, survey and routine tables."""
+
+    def rng(kind):
+        return key_rng(d.seed, "plant", kind)
+
+    out = plants.plant_roll_mismatch(d.enrolment[term], d.students[term], rng("roll_mismatch"), term, used)
+    d.fitness[term], found = plants.plant_fitness_low_coverage(d.fitness[term], rng("fitness_coverage"), term, used)
+    out += found
+    out += plants.plant_fitness_all_sixty(d.fitness[term], rng("fitness_all_sixty"), term, used)
+    out += plants.plant_fitness_none_below_sixty(d.fitness[term], rng("fitness_none_below"), term, used)
+    d.survey[term], found = plants.plant_survey_low_response(d.survey[term], rng("survey_response"), term, used)
+    out += found
+    out += plants.plant_survey_identical(d.survey[term], rng("survey_identical"), term, used)
+    out += plants.plant_survey_impossible(d.survey[term], rng("survey_impossible"), term, used)
+    out += plants.plant_routine_rows(d.routine[term], rng("routine"), term, used)
+    return out

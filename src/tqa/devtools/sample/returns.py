@@ -42,8 +42,8 @@ class Defect:
     term: str
     school_code: str
     sheet: str | None
-    excel_row: int | None  # 1-based as Excel shows it; None for a whole-file defect
-    kind: str  # one of KINDS
+    excel_row: int | None  # 1-based as Excel shows it; None for a whole-file defect or a school-level plant
+    kind: str  # one of KINDS, or of PLANT_KINDS (tqa.devtools.sample.plants)
     detail: str  # Chinese, what was done
     column: str | None = None  # header text as written in the file
     value: str | None = None  # the cell as written
@@ -68,6 +68,7 @@ class Sheet:
     pre: list = field(default_factory=list)  # rows above the header (lists of cells)
     pre_marks: dict = field(default_factory=dict)  # index in pre -> [(kind, detail, column, value)]
     header_marks: list = field(default_factory=list)
+    sheet_marks: list = field(default_factory=list)  # planted cases of the whole sheet (no row)
     merges: list = field(default_factory=list)  # e.g. "A1:J1"
     renames: dict = field(default_factory=dict)  # canonical header -> header as written
 
@@ -94,6 +95,7 @@ class Sheet:
         for i, marks in sorted(self.pre_marks.items()):
             out += [Defect(term, code, self.name, i + 1, *m) for m in marks]
         out += [Defect(term, code, self.name, self.header_row, *m) for m in self.header_marks]
+        out += [Defect(term, code, self.name, None, *m) for m in self.sheet_marks]
         base = self.header_row + 1
         for i, r in enumerate(self.body):
             for kind, detail, column, value in r.marks or ():
@@ -232,7 +234,20 @@ def clean_returns(d: District, term: str) -> dict[str, Return]:
         if code in item_sheets:
             tabs.append(item_sheets[code])
         out[code] = Return(term, code, tabs)
+    for p in d.plants.get(term, ()):
+        mark_plant(out[p.school_code].sheet(p.sheet), p)
     return out
+
+
+def mark_plant(sheet: Sheet, p) -> None:
+    """A planted case on its row (found by the sheet's key cell: 学籍号, 姓名 or 年级), or on the whole sheet."""
+    if p.row_key is None:
+        sheet.sheet_marks.append((p.kind, p.detail, p.column, p.value))
+        return
+    spec = sheets.SHEETS_BY_NAME[sheet.name]
+    j = sheet.col(spec.columns[spec.key])
+    row = next(r for r in sheet.body if r.cells[j] == p.row_key)
+    _mark(row, p.kind, p.detail, p.column, p.value)
 
 
 # ---- messiness -----------------------------------------------------------------------------
@@ -538,9 +553,11 @@ def make_messy(returns: dict[str, Return], d: District, term: str) -> None:
     submitting = list(perm)
     if "not_submitted" in kinds and len(codes) >= 3:
         # The absent school must leave a pair of schools sharing a grade (for the shared 学籍号).
+        # ... and preferably is a school without a planted case (in a small district every school has one)
+        planted = {p.school_code for p in d.plants.get(term, ())}
         gone = next(
             c
-            for c in rest
+            for c in [c for c in rest if c not in planted] + [c for c in rest if c in planted]
             if any(_overlap(sch, a, b) for a in submitting if a != c for b in submitting if b not in (a, c))
         )
         rest.remove(gone)
