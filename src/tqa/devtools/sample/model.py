@@ -4,7 +4,8 @@ One latent ability per student = category effect + school effect + class effect 
 each subject score is that ability plus subject noise, mapped to marks through a logistic curve
 (steep near full marks in primary grades: the ceiling effect). The spring term keeps the same
 students (same grade and class) with growth that differs by school (value added), a few
-transfers, dropouts and one death. Every draw comes from a generator keyed by (seed, purpose),
+transfers, dropouts and one death; the spring term also carries the cases planted for the school-life checks
+and reports (tqa.devtools.sample.plants). Every draw comes from a generator keyed by (seed, purpose),
 so adding a term or a table does not shift the other tables' numbers.
 """
 
