@@ -159,6 +159,21 @@ CHECKED["ratings"] = TableSpec(
     "督导评估结果 (office/inspection_ratings.csv), checked",
 )
 
+CHECKED["enrolment_reconciliation"] = TableSpec(
+    "enrolment_reconciliation",
+    "checked",
+    _cols(
+        "school_code:str, grade:int64, previous_term:str, prev_n:int64, stayed_n:int64, moved_out_n:int64,"
+        "missing_n:int64, unchecked_n:int64, transferred_out:int64, dropped_out:int64, died:int64,"
+        "unreported_moves_out_n:int64, leaving_capacity_n:int64, explained_n:int64, suspected_leavers_n:int64,"
+        "new_n:int64, moved_in_n:int64, transferred_in:int64, unreported_moves_in_n:int64,"
+        "unexplained_arrivals_n:int64"
+    ),
+    ("school_code", "grade"),
+    "控辍保学: last term's students followed into this term's returns by 学籍号, counts per school x this term's"
+    " grade (tqa.checks.reconcile; no student rows); empty when last term's checked students are not on disk",
+)
+
 # ---- step 3: statistics ---------------------------------------------------------------------------------
 _SUBJECT_STATS = (
     "level:str, unit_code:str, unit_name:str, category:str, grade:int64, subject:str,"
