@@ -253,7 +253,9 @@ def test_roll_mismatch_needs_both_tolerances():
     t = clean_tables()
     enrol = t["enrolment"]
     tested = t["students"].groupby(["school_code", "grade"]).size()
-    t["enrolment"] = enrol.assign(enrolled=[int(tested.get((c, g), 0)) for c, g in zip(enrol["school_code"], enrol["grade"])])
+    t["enrolment"] = enrol.assign(
+        enrolled=[int(tested.get((c, g), 0)) for c, g in zip(enrol["school_code"], enrol["grade"])]
+    )
     first = t["enrolment"].index[0]
     code, grade = t["enrolment"].loc[first, ["school_code", "grade"]]
     n = int(tested.get((code, grade), 0))

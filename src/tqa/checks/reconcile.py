@@ -115,7 +115,9 @@ def reconcile(
         prev.assign(**{s: prev["status"] == s for s in ("stayed", "moved", "missing", "unchecked")})
         .groupby(keys, sort=True)[["stayed", "moved", "missing", "unchecked"]]
         .sum()
-        .rename(columns={"stayed": "stayed_n", "moved": "moved_out_n", "missing": "missing_n", "unchecked": "unchecked_n"})
+        .rename(
+            columns={"stayed": "stayed_n", "moved": "moved_out_n", "missing": "missing_n", "unchecked": "unchecked_n"}
+        )
     )
     out_counts["prev_n"] = out_counts[["stayed_n", "moved_out_n", "missing_n", "unchecked_n"]].sum(axis=1)
 
