@@ -16,7 +16,6 @@ from tqa.checks.frames import RATINGS, build_frames, conform, enrolment_frame, r
 from tqa.checks.reconcile import Reconciliation
 from tqa.checks.suites import load_suites
 from tqa.core import vocabulary as vocab
-from tqa.core.terms import parse_term
 from tqa.core.issues import (
     BLOCKING,
     FIXED,
@@ -27,6 +26,7 @@ from tqa.core.issues import (
     issues_frame,
     sets_data_aside,
 )
+from tqa.core.terms import parse_term
 from tqa.params import Params
 from tqa.schema.tables import CHECKED, ROW_TABLES
 
