@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tqa.core import units
+from tqa.core import ordering, units
 from tqa.measures import cohorts
 from tqa.measures import intervals as unc
 from tqa.params import Params
@@ -96,9 +96,12 @@ def consolidation(
     out["target_status"] = pd.Series(status, index=out.index).replace("", pd.NA).astype("string")
     out["sample_status"] = cohorts.sample_status(out["base_n"], params)
     out["publishable"] = cohorts.shown(out["base_n"], params)
-    order = pd.Categorical(out["level"], categories=list(units.LEVEL_ORDER), ordered=True)
-    out = out.assign(_lv=order).sort_values(["_lv", "unit_code", "grade"], kind="stable", na_position="last")
-    return out.drop(columns="_lv").reset_index(drop=True)
+    # schools by code, categories in the vocabulary's order (城区, 乡镇, 农村), grades then the grades together
+    unit = out["unit_code"].astype("string")
+    key = unit.where(out["level"] != units.CATEGORY.name, ordering.category_key(unit))
+    out = out.assign(_lv=ordering.level_key(out["level"]), _u=key)
+    out = out.sort_values(["_lv", "_u", "grade"], kind="stable", na_position="last")
+    return out.drop(columns=["_lv", "_u"]).reset_index(drop=True)
 
 
 def _bands(out: pd.DataFrame, params: Params) -> pd.DataFrame:

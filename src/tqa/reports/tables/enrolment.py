@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tqa.core import units
+from tqa.core import ordering, units
 from tqa.core.vocabulary import GRADE_LABELS
 from tqa.reports.labels import band_words, pct_text
 
@@ -90,8 +90,7 @@ def schools_table(rates: pd.DataFrame, public: bool) -> pd.DataFrame:
     """Each school's grades together, in category and school-code order. Internal: counts, rates and the
     reconciliation's counts; public: the band against the district only (nothing to order schools by)."""
     s = rates.loc[(rates["level"] == units.SCHOOL.name) & rates["grade"].isna()].copy()
-    order = {c: i for i, c in enumerate(rates.loc[rates["level"] == units.CATEGORY.name, "unit_code"].unique())}
-    s = s.assign(_c=s["category"].map(order)).sort_values(["_c", "unit_code"], kind="stable")
+    s = s.assign(_c=ordering.category_key(s["category"])).sort_values(["_c", "unit_code"], kind="stable")
     out = pd.DataFrame(
         {"学校代码": s["unit_code"].to_numpy(), "学校": s["unit_name"].to_numpy(), "类别": s["category"].to_numpy()}
     )
