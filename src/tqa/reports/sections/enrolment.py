@@ -61,8 +61,8 @@ class EnrolmentDistrict(_Enrolment):
             return [Note("本学期没有可用的分年级人数（「学校信息」），不计算辍学率和巩固率。")]
         out: list = [
             self._enrolment_note(),
-            Table(te.district_table(rates), caption="全区各年级学籍变动、巩固率与辍学率"),
-            Table(te.category_table(rates), caption="各类别学校的学籍变动（各年级合计）"),
+            Table(te.district_table(rates, self.public), caption="全区各年级学籍变动、巩固率与辍学率"),
+            Table(te.category_table(rates, self.public), caption="各类别学校的学籍变动（各年级合计）"),
             Heading("入学率", level=3),
             *self.enrolment_entry_blocks(),
             Heading("各校巩固率", level=3),

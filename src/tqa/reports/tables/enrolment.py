@@ -63,8 +63,9 @@ def _leavers(values) -> list[str]:
     return ["未核对" if pd.isna(v) else str(int(v)) for v in values]
 
 
-def district_table(rates: pd.DataFrame) -> pd.DataFrame:
-    """The district's grades (and all grades): counts, both rates with intervals, the target and its support."""
+def district_table(rates: pd.DataFrame, public: bool = False) -> pd.DataFrame:
+    """The district's grades (and all grades): counts, both rates with intervals, the target and its support;
+    internally the reconciliation's 疑似流失 too."""
     d = rates.loc[rates["level"] == units.DISTRICT.name]
     out = pd.DataFrame({"年级": [grade_label(g) for g in d["grade"]]}, index=d.index)
     out = out.join(_counts(d))
@@ -72,17 +73,20 @@ def district_table(rates: pd.DataFrame) -> pd.DataFrame:
     out["辍学率（区间）"] = _rate(d, "dropout")
     out["巩固率目标"] = pct_text(d["target"])
     out["是否达到"] = d["target_status"].astype("string").fillna("—").to_numpy()
-    out["疑似流失"] = _leavers(d["suspected_leavers_n"])
+    if not public:
+        out["疑似流失"] = _leavers(d["suspected_leavers_n"])
     return out.reset_index(drop=True)
 
 
-def category_table(rates: pd.DataFrame) -> pd.DataFrame:
-    """Each category's grades together."""
+def category_table(rates: pd.DataFrame, public: bool = False) -> pd.DataFrame:
+    """Each category's grades together, in the vocabulary's category order."""
     c = rates.loc[(rates["level"] == units.CATEGORY.name) & rates["grade"].isna()]
+    c = c.assign(_c=ordering.category_key(c["unit_code"])).sort_values("_c", kind="stable")
     out = pd.DataFrame({"类别": c["unit_code"].to_numpy()}, index=c.index).join(_counts(c))
     out["巩固率（区间）"] = _rate(c, "consolidation")
     out["辍学率（区间）"] = _rate(c, "dropout")
-    out["疑似流失"] = _leavers(c["suspected_leavers_n"])
+    if not public:
+        out["疑似流失"] = _leavers(c["suspected_leavers_n"])
     return out.reset_index(drop=True)
 
 
