@@ -99,6 +99,14 @@ def test_internal_district_names_the_schools_with_suspected_leavers(params):
         }
     ]
     assert "没有计算入学率" in texts(blocks)
+    district = next(b for b in blocks if isinstance(b, Table) and b.caption == "全区各年级学籍变动、巩固率与辍学率")
+    # 652 of 655 = 99.542 %: 0.04 percentage points above the 99.5 % target, the interval not excluding it
+    assert district.df.iloc[-1][["年级", "与目标之差（百分点）", "是否达到", "疑似流失"]].tolist() == [
+        "合计",
+        "+0.04",
+        "区间不能确定",
+        "2",
+    ]
 
 
 def test_public_district_shows_bands_only_in_category_and_code_order(params):

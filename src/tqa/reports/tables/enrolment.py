@@ -9,7 +9,7 @@ import pandas as pd
 
 from tqa.core import ordering, units
 from tqa.core.vocabulary import GRADE_LABELS
-from tqa.reports.labels import band_words, pct_text
+from tqa.reports.labels import band_words, pct_text, signed
 
 ALL_GRADES = "合计"
 COUNTS = {
@@ -72,6 +72,7 @@ def district_table(rates: pd.DataFrame, public: bool = False) -> pd.DataFrame:
     out["巩固率（区间）"] = _rate(d, "consolidation")
     out["辍学率（区间）"] = _rate(d, "dropout")
     out["巩固率目标"] = pct_text(d["target"])
+    out["与目标之差（百分点）"] = [signed(v * 100, 2) for v in d["gap"]]
     out["是否达到"] = d["target_status"].astype("string").fillna("—").to_numpy()
     if not public:
         out["疑似流失"] = _leavers(d["suspected_leavers_n"])
@@ -170,6 +171,7 @@ def entry_table(entry: pd.DataFrame) -> pd.DataFrame:
     )
     out["入学率（区间）"] = rate_text(entry["rate"], entry["rate_lo"], entry["rate_hi"], digits=1)
     out["目标"] = pct_text(entry["target"])
+    out["与目标之差（百分点）"] = [signed(v * 100, 1) for v in entry["gap"]]
     out["是否达到"] = entry["target_status"].astype("string").fillna("—").to_numpy()
     out["未报送的学校"] = [s or "—" for s in entry["schools_missing"]]
     return out
