@@ -108,6 +108,9 @@ SCORE_FILES := $(foreach t,$(call dag,SCORES_TABLES),$(SCORES)/$(t).parquet)
 PRIOR_TERMS := $(foreach t,$(TERMS_ON_DISK),$(if $(filter-out $(TERM),$(t)),$(if $(filter $(t),$(firstword $(sort $(t) $(TERM)))),$(t))))
 PREV_TERM := $(lastword $(PRIOR_TERMS))
 PRIOR_FILES := $(foreach t,$(PRIOR_TERMS),data/scores/$(t)/subject_stats.parquet)
+# Last term's checked students: the checks follow each of them into this term's returns by 学籍号 (控辍保学,
+# tqa.checks.reconcile), so this term's checks re-run when they change; built by `make checks TERM=...`.
+PREV_CHECKED := $(if $(PREV_TERM),data/checked/$(PREV_TERM)/students.parquet)
 ifneq ($(filter $(TERM_GOALS),$(or $(MAKECMDGOALS),report)),)
   RAW_STATUS := $(shell PYTHONPATH=src python3 -m tqa.run.dag raw $(foreach t,$(TERM) $(PRIOR_TERMS),--term $(t)) >&2 || echo failed)
   ifeq ($(RAW_STATUS),failed)
@@ -218,7 +221,7 @@ $(CLEAN_FILES) &: $(RAW_FILES) $(CLEAN)/.params.json notebooks/01_clean.ipynb $(
 	$(RUN) notebooks/01_clean.ipynb $(NB_OUT)/01_clean.ipynb -p term $(TERM)
 
 # ---- step 2: data-quality checks (Great Expectations suites in checks/) ----
-$(CHECKED_FILES) &: $(CLEAN_FILES) $(SUITES) $(CHECKED)/.params.json notebooks/02_checks.ipynb $(CHECKS_CODE)
+$(CHECKED_FILES) &: $(CLEAN_FILES) $(PREV_CHECKED) $(SUITES) $(CHECKED)/.params.json notebooks/02_checks.ipynb $(CHECKS_CODE)
 	@echo "==> [2/6] 数据质量检查：$(TERM)"
 	$(RUN) notebooks/02_checks.ipynb $(NB_OUT)/02_checks.ipynb -p term $(TERM)
 
@@ -257,11 +260,21 @@ $(RDIR)/manifest.json: $(RDIR)/index.html $(STUDENT_LISTS) $(RAW_FILES) $(PARAM_
 # An earlier term's statistics, for the trend and value-added: rebuilt by a recursive make when that
 # term's own inputs, params or code changed.
 .SECONDEXPANSION:
+# (It waits for that term's checks below when both are needed: two makes of one term never run side by side.)
 data/scores/%/subject_stats.parquet: data/clean/$$*/$(RAW_LISTING) \
     data/clean/$$*/.params.json data/checked/$$*/.params.json data/scores/$$*/.params.json $(SUITES) $(CLEAN_CODE) $(CHECKS_CODE) $(SCORES_CODE) \
-    notebooks/01_clean.ipynb notebooks/02_checks.ipynb notebooks/03_scores.ipynb | $(ENV) $(SYSDEPS)
+    notebooks/01_clean.ipynb notebooks/02_checks.ipynb notebooks/03_scores.ipynb \
+    $$(filter data/checked/$$*/students.parquet,$(PREV_CHECKED)) | $(ENV) $(SYSDEPS)
 	@echo "==> 先计算较早学期 $* 的统计（用于趋势与增值评价）"
 	@$(MAKE) --no-print-directory scores TERM=$*
+
+# Last term's checked students, for this term's cross-term reconciliation: rebuilt by a recursive make when that
+# term's own inputs, params or code changed.
+data/checked/%/students.parquet: data/clean/$$*/$(RAW_LISTING) \
+    data/clean/$$*/.params.json data/checked/$$*/.params.json $(SUITES) $(CLEAN_CODE) $(CHECKS_CODE) \
+    notebooks/01_clean.ipynb notebooks/02_checks.ipynb | $(ENV) $(SYSDEPS)
+	@echo "==> 先检查上学期 $* 的数据（用于跨学期学籍核对）"
+	@$(MAKE) --no-print-directory checks TERM=$*
 
 # ---- other entry points ----
 template: $(OUT)/template.xlsx

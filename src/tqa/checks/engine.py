@@ -64,6 +64,8 @@ def suite_parameters(registry: pd.DataFrame, params: Params) -> dict:
         "enrolment_movement_max_share_text": f"{float(params.checks.enrolment_movement_max_share):.0%}",
         "enrolment_movement_max": int(params.checks.enrolment_movement_max),
         "enrolment_movement_max_text": str(int(params.checks.enrolment_movement_max)),
+        "roll_mismatch_min_n_text": str(int(params.enrolment.roll_mismatch_min_n)),
+        "roll_mismatch_min_share_text": f"{float(params.enrolment.roll_mismatch_min_share):.0%}",
         **range_parameters(),
     }
 

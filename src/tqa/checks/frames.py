@@ -11,7 +11,9 @@ import math
 
 import pandas as pd
 
+from tqa.checks.reconcile import COUNT_COLUMNS, LEAVERS_SHEET, Reconciliation, reconcile
 from tqa.core import vocabulary as vocab
+from tqa.core.terms import parse_term
 from tqa.params import Params
 from tqa.schema.tables import CHECKED, CLEAN, ROW_TABLES
 
@@ -209,7 +211,11 @@ def student_frame(table: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def enrolment_frame(enrolment: pd.DataFrame, students: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
+def enrolment_frame(
+    enrolment: pd.DataFrame, students: pd.DataFrame, registry: pd.DataFrame, params: Params | None = None
+) -> pd.DataFrame:
+    """学校信息's grades with the grade's students in 学业成绩 (``tested``), the term's movements and, with
+    ``params``, ``roll_mismatch`` (params enrolment.roll_mismatch_min_n / _min_share) and ``roll_gap``."""
     df = with_row(enrolment)
     df["school_type"] = df["school_code"].map(school_types(registry)).astype("string")
     df["type_grade"] = type_grade(df["school_type"], df["grade"])
@@ -220,6 +226,13 @@ def enrolment_frame(enrolment: pd.DataFrame, students: pd.DataFrame, registry: p
     df = df.sort_values("_row", kind="stable").reset_index(drop=True)
     df["tested"] = df["tested"].fillna(0).astype("int64")
     df["tested_over_enrolled"] = df["tested"] - pd.to_numeric(df["enrolled"], errors="coerce")
+    df["roll_gap"] = (pd.to_numeric(df["enrolled"], errors="coerce") - df["tested"]).abs()
+    if params is None:
+        df["roll_mismatch"] = False
+    else:
+        e = params.enrolment
+        over = int(params.checks.tested_over_enrolled_tolerance)
+        df["roll_mismatch"] = roll_mismatch(df, int(e.roll_mismatch_min_n), float(e.roll_mismatch_min_share), over)
     return movements(df)
 
 
@@ -252,6 +265,62 @@ def movements(df: pd.DataFrame) -> pd.DataFrame:
     df["largest_movement"] = moves.max(axis=1)
     df["largest_movement_label"] = moves.fillna(-1).idxmax(axis=1).map(MOVEMENTS).where(usable).astype("string")
     return df
+
+
+def roll_mismatch(df: pd.DataFrame, min_n: int, min_share: float, over_tolerance: int) -> pd.Series:
+    """在籍人数 against the grade's students in 学业成绩: both the gap and its share of 在籍人数 at or beyond the
+    params' tolerances. A grade already set aside by tested_over_enrolled (more students than enrolled beyond
+    ``over_tolerance``) is left to that rule: one warning for one problem."""
+    enrolled = pd.to_numeric(df["enrolled"], errors="coerce").astype("float64")
+    gap = (enrolled - df["tested"].astype("float64")).abs()
+    over = df["tested_over_enrolled"].astype("float64") > over_tolerance
+    hit = (gap >= min_n) & (gap >= min_share * enrolled) & enrolled.gt(0) & ~over
+    return hit.fillna(False).astype(bool)
+
+
+def _term_label(term: str | None) -> str:
+    return parse_term(term).previous().label if term else ""
+
+
+def leavers_frame(rec: Reconciliation | None, term: str | None = None) -> pd.DataFrame:
+    """One row per student of last term found in no return this term (``tqa.checks.reconcile``), addressed to
+    last term's school at the row of 学校信息 where it reports the grade's movements; ``unexplained``: the grade's
+    reported transfers out, dropouts and deaths do not cover its students found nowhere."""
+    cols = ["school_code", "student_id", "name", "prev_grade", "grade", "enrolment_row", "unexplained", *COUNT_COLUMNS]
+    df = pd.DataFrame(columns=cols) if rec is None else rec.leavers[cols].copy()
+    df["sheet"] = LEAVERS_SHEET
+    df["excel_row"] = pd.to_numeric(df["enrolment_row"], errors="coerce").astype("Int64")
+    df["prev_term_label"] = _term_label(term)
+    df["unexplained"] = df["unexplained"].astype(bool)
+    return with_row(df)
+
+
+def arrivals_frame(rec: Reconciliation | None, term: str | None = None) -> pd.DataFrame:
+    """One row per student new this term (in no return of last term), at the student's row of 学业成绩;
+    ``unexplained``: the grade's reported transfers in (after the arrivals from other district schools) do not
+    cover its new students."""
+    cols = ["school_code", "sheet", "excel_row", "student_id", "name", "grade", "unexplained", *COUNT_COLUMNS]
+    df = pd.DataFrame(columns=cols) if rec is None else rec.arrivals[cols].copy()
+    df["prev_term_label"] = _term_label(term)
+    df["unexplained"] = df["unexplained"].astype(bool)
+    return with_row(df)
+
+
+def reconciliation(
+    previous: pd.DataFrame | None, tables: dict[str, pd.DataFrame], registry: pd.DataFrame, term: str | None, params
+) -> Reconciliation | None:
+    """The cross-term reconciliation, or None when last term's checked students are not on disk (or the term
+    is not known): then nothing is compared and no issue is raised."""
+    if previous is None or term is None:
+        return None
+    return reconcile(
+        previous,
+        conform(tables.get("students"), "students"),
+        conform(tables.get("enrolment"), "enrolment"),
+        registry,
+        term,
+        list(params.enrolment.intake_grades),
+    )
 
 
 def coverage_frame(returns: pd.DataFrame, tables: dict[str, pd.DataFrame], registry: pd.DataFrame) -> pd.DataFrame:
@@ -316,8 +385,11 @@ def build_frames(
     params: Params,
     item_spec: pd.DataFrame | None = None,
     ratings: pd.DataFrame | None = None,
+    rec: Reconciliation | None = None,
+    term: str | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every frame a suite checks, except usable_returns (built after the set-asides)."""
+    """Every frame a suite checks, except usable_returns (built after the set-asides). ``rec``: the cross-term
+    reconciliation (``reconciliation``), None without last term's students."""
     t = {name: conform(tables.get(name), name) for name in ROW_TABLES}
     min_students = int(params.checks.unlisted_subject_min_students)
     frames = {
@@ -326,9 +398,11 @@ def build_frames(
         "tested_subjects": tested_subjects_frame(t["scores"], exam_spec, min_students=min_students),
         "scores": scores_frame(t["scores"], exam_spec, min_students=min_students),
         "routine": with_row(t["routine"]),
-        "enrolment": enrolment_frame(t["enrolment"], t["students"], registry),
+        "enrolment": enrolment_frame(t["enrolment"], t["students"], registry, params),
         "items": items_frame(t["items"], t["students"], item_spec),
         "ratings": ratings_frame(ratings),
+        "enrolment_leavers": leavers_frame(rec, term),
+        "enrolment_arrivals": arrivals_frame(rec, term),
     }
     for name in STUDENT_TABLES:
         frames[name] = student_frame(t[name], registry)

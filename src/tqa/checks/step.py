@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from tqa.checks import engine
-from tqa.checks.frames import RATINGS, build_frames, conform, enrolment_frame, text_keys, with_row
+from tqa.checks.frames import RATINGS, build_frames, conform, enrolment_frame, reconciliation, text_keys, with_row
+from tqa.checks.reconcile import Reconciliation
 from tqa.checks.suites import load_suites
 from tqa.core import vocabulary as vocab
 from tqa.core.issues import (
@@ -25,8 +26,9 @@ from tqa.core.issues import (
     issues_frame,
     sets_data_aside,
 )
+from tqa.core.terms import parse_term
 from tqa.params import Params
-from tqa.schema.tables import ROW_TABLES
+from tqa.schema.tables import CHECKED, ROW_TABLES
 
 STAGE = "checks"
 # A school's status (returns.status): what was done to its rows, as the 汇总 sheet of data-quality.xlsx and
@@ -283,14 +285,20 @@ def run_checks(
     suites_dir: str | Path = "checks",
     item_spec: pd.DataFrame | None = None,
     ratings: pd.DataFrame | None = None,
+    previous_students: pd.DataFrame | None = None,
+    term: str | None = None,
 ) -> CheckResult:
     """The office's files as ``tqa.io.office`` reads them. item_spec: without it the item scores are checked
     for range only against 0 and for the student's 学业成绩 row, not against the item spec. ratings (the
-    inspection ratings, optional): checked and kept as the ``ratings`` table, less the rows set aside."""
+    inspection ratings, optional): checked and kept as the ``ratings`` table, less the rows set aside.
+    previous_students (last term's checked students, with ``term``): each of them is followed into this term's
+    returns (``tqa.checks.reconcile``); the counts become the ``enrolment_reconciliation`` table. Without them
+    nothing is compared, no issue is raised and the table is empty."""
     suites = load_suites(suites_dir)
     parameters = engine.suite_parameters(registry, params)
     names = dict(zip(registry["school_code"], registry["school_name"]))
-    frames = build_frames(tables, registry, exam_spec, params, item_spec, ratings)
+    rec = reconciliation(previous_students, tables, registry, term, params)
+    frames = build_frames(tables, registry, exam_spec, params, item_spec, ratings, rec, term)
     failures, new_issues, aside = [], [], SetAside()
 
     def check(name: str, frame: pd.DataFrame) -> None:
@@ -309,7 +317,7 @@ def run_checks(
     interim = apply_set_asides(tables, aside, names=("students",))
     for name in LATE_SUITES:
         if name in suites:
-            frames[name] = enrolment_frame(conform(tables.get(name), name), interim["students"], registry)
+            frames[name] = enrolment_frame(conform(tables.get(name), name), interim["students"], registry, params)
             check(name, frames[name])
 
     clean_issues = tables.get("issues")
@@ -338,9 +346,20 @@ def run_checks(
     rated = frames["ratings"]
     kept = ~_rows_set_aside(rated, aside.rows) if aside.rows and len(rated) else np.ones(len(rated), bool)
     usable_tables["ratings"] = RATINGS.conform(rated.loc[kept, list(RATINGS.names)].reset_index(drop=True))
+    usable_tables["enrolment_reconciliation"] = reconciliation_table(rec, term)
     return CheckResult(
         issues=issues, tables=usable_tables, blocking=bool((issues["severity"] == BLOCKING).any()), failures=failures
     )
+
+
+def reconciliation_table(rec: Reconciliation | None, term: str | None) -> pd.DataFrame:
+    """The reconciliation's counts per school x grade (no student rows), with the term compared against;
+    empty without last term's students."""
+    spec = CHECKED["enrolment_reconciliation"]
+    if rec is None:
+        return spec.empty()
+    prev = parse_term(term).previous().name
+    return spec.conform(rec.counts.assign(previous_term=prev))
 
 
 def combine_issues(clean: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:

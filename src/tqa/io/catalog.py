@@ -55,6 +55,10 @@ class Catalog:
     def ratings(self) -> Path:
         return self.office / office_files.RATINGS.file
 
+    @property
+    def population(self) -> Path:
+        return self.office / office_files.POPULATION.file
+
     def return_files(self) -> list[Path]:
         """The schools' returns, sorted by name: regular files named .xlsx, .xlsm or .xls (``tqa.io.rawfiles``)."""
         return rawfiles.return_files(self.raw)

@@ -214,3 +214,34 @@ def read_inspection_ratings(path: str | Path) -> pd.DataFrame:
     df["score"] = _numbers(df["score"])
     df["max_score"] = _numbers(df["max_score"])
     return df
+
+
+def read_population(path: str | Path) -> pd.DataFrame:
+    """population.csv (optional: the caller decides when it is missing) -> area (全区 or a catchment), stage
+    (小学 / 初中), population (int > 0), schools (tuple of padded codes; empty for 全区), csv_row. A blank area,
+    an unknown 学段, a population that is not a positive whole number, a catchment without schools and an area
+    listed twice for one 学段 stop the run (OfficeFileError naming the row): 入学率 would be wrong."""
+    spec = office.POPULATION
+    df = read_csv_table(path, spec)
+    if (df["area"] == "").any():
+        _fail(spec, path, df, df["area"] == "", "片区为空（全区一行请写“全区”）")
+    bad = ~df["stage"].isin(list(office.STAGE_GRADES))
+    if bad.any():
+        _fail(spec, path, df, bad, f"学段“{{stage}}”无法识别（应为 {'、'.join(office.STAGE_GRADES)}）")
+    number = _numbers(df["population"])
+    bad = number.isna() | (number <= 0) | (number % 1 != 0)
+    if bad.any():
+        _fail(spec, path, df, bad, "适龄人口“{population}”应为正整数")
+    df["population"] = number.astype("int64")
+    df["schools"] = [
+        tuple(sorted({normalise_school_code(c) for c in text.split("|") if c.strip()})) for text in df["schools"]
+    ]
+    bad = (df["area"] != office.DISTRICT_AREA) & (df["schools"].map(len) == 0)
+    if bad.any():
+        _fail(spec, path, df, bad, "片区“{area}”没有列出学校代码（多所学校用竖线 | 分隔）")
+    _duplicates(
+        spec, path, df, ["area", "stage"], "片区“{area}”的{stage}与第 {first} 行重复；每个片区每个学段只能有一行"
+    )
+    out = df[["area", "stage", "population", "schools", "csv_row"]].reset_index(drop=True)
+    out.attrs = dict(df.attrs)
+    return out

@@ -117,6 +117,20 @@ MEASURES = (
         ("items",),
         ("item_stats", "paper_stats", "item_gaps"),
     ),
+    Measure(
+        "enrolment_rates",
+        "tqa.measures.enrolment.rates:consolidation",
+        ("checked/enrolment", "checked/returns", "checked/enrolment_reconciliation"),
+        ("uncertainty", "reporting", "bands", "enrolment"),
+        ("enrolment_rates",),
+    ),
+    Measure(
+        "enrolment_entry",
+        "tqa.measures.enrolment.entry:entry_rates",
+        ("checked/enrolment", "checked/returns", "office/population"),
+        ("uncertainty", "enrolment"),
+        ("enrolment_entry",),
+    ),
 )
 BY_NAME = {m.name: m for m in MEASURES}
 

@@ -419,6 +419,31 @@ class InputLimits(Section):
     )
 
 
+class Enrolment(Section):
+    """学籍变动、辍学与巩固（控辍保学）: targets, the roll check's tolerances, the intake grades."""
+
+    enrolment_rate_target: Share = Field(
+        title="入学率目标",
+        description="本区教育质量规划的入学率目标（在籍学生数 ÷ 适龄人口）；有适龄人口表时才计算入学率。",
+    )
+    consolidation_target: Share = Field(
+        title="巩固率目标",
+        description="本区教育质量规划的学期巩固率目标（学期初人数中没有辍学的比例）；区间全部不低于目标才算达到。",
+    )
+    roll_mismatch_min_n: PositiveCount = Field(
+        title="在籍人数与成绩表人数之差的提示人数",
+        description="某年级填报的在籍人数与「学业成绩」中的学生数相差达到此人数、且相差比例也达到提示比例时，提示学校核对。",
+    )
+    roll_mismatch_min_share: OpenShare = Field(
+        title="在籍人数与成绩表人数之差的提示比例",
+        description="两者之差占在籍人数的比例达到此值、且相差人数也达到提示人数时，提示学校核对。",
+    )
+    intake_grades: Annotated[list[Grade], Field(min_length=1)] = Field(
+        title="秋季学期的起始年级",
+        description="秋季学期这些年级的学生大多是新入学的，不与上学期的名单核对“新出现的学生”。",
+    )
+
+
 class Params(Section):
     """Every section of params/methodology.yaml (with the term's overrides merged over it), validated."""
 
@@ -470,6 +495,10 @@ class Params(Section):
     input_limits: InputLimits = Field(
         title="报表文件的安全上限",
         description="清洗前检查每份报表文件：超过任一上限的文件不读取，该校暂不纳入统计，其余学校照常。",
+    )
+    enrolment: Enrolment = Field(
+        title="学籍变动与控辍保学",
+        description="辍学率、巩固率、入学率的目标，以及跨学期逐个学生核对学籍变动时使用的界值。",
     )
 
     @model_validator(mode="before")

@@ -72,4 +72,21 @@ RATINGS = OfficeFile(
 )
 RATING_LEVELS = ("A", "B", "C")
 
-OFFICE_FILES = (REGISTRY, EXAM_SPEC, ITEM_SPEC, RATINGS)
+# School-age population (optional): the denominator of 入学率, which the schools cannot report. One row per
+# catchment (片区) and 学段, or one 全区 row per 学段; a catchment names the schools serving it.
+POPULATION = OfficeFile(
+    "population.csv",
+    "适龄人口",
+    {
+        "area": "片区",  # 全区, or a catchment's name
+        "stage": "学段",  # 小学 or 初中
+        "population": "适龄人口",  # children of the stage's school age living in the area
+        "schools": "学校代码",  # the catchment's schools, separated by "|" (blank for 全区: every school)
+    },
+    required=False,
+)
+DISTRICT_AREA = "全区"
+# The grades of each 学段 (a 九年一贯制 school counts for both).
+STAGE_GRADES = {"小学": (1, 2, 3, 4, 5, 6), "初中": (7, 8, 9)}
+
+OFFICE_FILES = (REGISTRY, EXAM_SPEC, ITEM_SPEC, RATINGS, POPULATION)

@@ -159,6 +159,21 @@ CHECKED["ratings"] = TableSpec(
     "督导评估结果 (office/inspection_ratings.csv), checked",
 )
 
+CHECKED["enrolment_reconciliation"] = TableSpec(
+    "enrolment_reconciliation",
+    "checked",
+    _cols(
+        "school_code:str, grade:int64, previous_term:str, prev_n:int64, stayed_n:int64, moved_out_n:int64,"
+        "missing_n:int64, unchecked_n:int64, transferred_out:int64, dropped_out:int64, died:int64,"
+        "unreported_moves_out_n:int64, leaving_capacity_n:int64, explained_n:int64, suspected_leavers_n:int64,"
+        "new_n:int64, moved_in_n:int64, transferred_in:int64, unreported_moves_in_n:int64,"
+        "unexplained_arrivals_n:int64"
+    ),
+    ("school_code", "grade"),
+    "控辍保学: last term's students followed into this term's returns by 学籍号, counts per school x this term's"
+    " grade (tqa.checks.reconcile; no student rows); empty when last term's checked students are not on disk",
+)
+
 # ---- step 3: statistics ---------------------------------------------------------------------------------
 _SUBJECT_STATS = (
     "level:str, unit_code:str, unit_name:str, category:str, grade:int64, subject:str,"
@@ -361,6 +376,31 @@ _SCORES = {
         ("school_code", "grade", "subject", "weakness_rank"),
         "per school item scoring rates against the district",
     ),
+    "enrolment_rates": (
+        _cols(
+            "level:str, unit_code:str, unit_name:string, category:string, grade:Int64, start_n:int64, enrolled:int64,"
+            "transferred_in:int64, transferred_out:int64, dropped_out:int64, died:int64, base_n:int64,"
+            "retained_n:int64, suspected_leavers_n:Int64, unexplained_arrivals_n:Int64, missing_n:Int64,"
+            "unchecked_n:Int64, reconciled:bool, consolidation_rate:float64, consolidation_lo:float64,"
+            "consolidation_hi:float64, dropout_rate:float64, dropout_lo:float64, dropout_hi:float64,"
+            "consolidation_diff:float64, consolidation_diff_lo:float64, consolidation_diff_hi:float64,"
+            "consolidation_band:string, target:float64, gap:float64, met:boolean, target_status:string,"
+            "sample_status:string, publishable:bool"
+        ),
+        ("level", "unit_code", "grade"),
+        "学籍变动: the term's start and end, movements, 巩固率 and 辍学率 with Wilson intervals per school / category /"
+        " district x grade (grade NA: the unit's grades together), the school's band against the district, the target,"
+        " and the reconciliation's 疑似流失 and unexplained arrivals (NA without a previous term)",
+    ),
+    "enrolment_entry": (
+        _cols(
+            "area:str, stage:str, population:int64, enrolled:int64, n_schools:int64, n_schools_missing:int64,"
+            "schools_missing:str, rate:float64, rate_lo:float64, rate_hi:float64, target:float64, gap:float64,"
+            "met:boolean, target_status:string"
+        ),
+        (),
+        "入学率 per area x 学段 from office/population.csv (the district first); empty without the file",
+    ),
 }
 SCORES = {name: TableSpec(name, "scores", cols, sort, doc) for name, (cols, sort, doc) in _SCORES.items()}
 
@@ -435,6 +475,30 @@ WITHHOLD = {
     "item_gaps": (("n", ("school_rate", "gap", "weakness_rank")),),
     "item_stats": (("n", _all_but("item_stats", ("grade", "subject", "item_no", "item", "type", "full_marks", "n"))),),
     "paper_stats": (("n", _all_but("paper_stats", ("grade", "subject", "n", "n_incomplete", "k", "full_marks"))),),
+    # 学籍变动: the headcounts stay; the rates, bands and targets of a grade of fewer than min_published_n go
+    "enrolment_rates": (
+        (
+            "base_n",
+            tuple(
+                c
+                for c in (
+                    "consolidation_rate",
+                    "consolidation_lo",
+                    "consolidation_hi",
+                    "dropout_rate",
+                    "dropout_lo",
+                    "dropout_hi",
+                    "consolidation_diff",
+                    "consolidation_diff_lo",
+                    "consolidation_diff_hi",
+                    "consolidation_band",
+                    "gap",
+                    "met",
+                    "target_status",
+                )
+            ),
+        ),
+    ),  # fmt: skip
 }
 for _name, _rules in WITHHOLD.items():
     SCORES[_name] = replace(SCORES[_name], withhold=_rules)

@@ -1,0 +1,1 @@
+"""Report sections of the school-life families, as mixins of the views (tqa.reports.views)."""
