@@ -61,7 +61,7 @@ class EnrolmentDistrict(_Enrolment):
             return [Note("本学期没有可用的分年级人数（「学校信息」），不计算辍学率和巩固率。")]
         out: list = [
             self._enrolment_note(),
-            Table(te.district_table(rates, self.public), caption="全区各年级学籍变动、巩固率与辍学率"),
+            Table(te.district_table(rates, self.public), caption="全区各年级学籍变动、巩固率与辍学率", wide=True),
             Table(te.category_table(rates, self.public), caption="各类别学校的学籍变动（各年级合计）"),
             Heading("入学率", level=3),
             *self.enrolment_entry_blocks(),
@@ -76,10 +76,8 @@ class EnrolmentDistrict(_Enrolment):
                 "学校之间的差别看上表与全区比较的分档" + ("。" if self.public else "和疑似流失人数。")
             ),
         ]
-        if self.public:
-            return out + block
-        # the wide school table and what follows it flow over landscape pages (no half-empty portrait page)
-        return [*out, Landscape([*block, *self.enrolment_leaver_blocks()])]
+        # the wide tables flow over landscape pages (no half-empty portrait page between them)
+        return [Landscape([*out, *block, *([] if self.public else self.enrolment_leaver_blocks())])]
 
     def _band_columns(self, table: pd.DataFrame) -> tuple[str, ...]:
         return tuple(c for c in table.columns if "比较" in c)
