@@ -8,7 +8,7 @@ import pandas as pd
 
 from tqa.core.terms import parse_term
 from tqa.measures.enrolment.rates import consolidation
-from tqa.reports.display import Note, Table
+from tqa.reports.display import Landscape, Note, Table
 from tqa.reports.sections.enrolment import EnrolmentDistrict, EnrolmentSchool
 from tqa.schema.tables import CHECKED, SCORES
 
@@ -63,9 +63,16 @@ def tables(params, rec, entry=None):
     return {"enrolment_rates": rates, "enrolment_entry": SCORES["enrolment_entry"].empty() if entry is None else entry}
 
 
-def texts(blocks) -> str:
+def flat(blocks) -> list:
     out = []
     for b in blocks:
+        out += flat(b.items) if isinstance(b, Landscape) else [b]
+    return out
+
+
+def texts(blocks) -> str:
+    out = []
+    for b in flat(blocks):
         if isinstance(b, Note):
             out.append(b.text)
         elif isinstance(b, Table):
@@ -80,7 +87,7 @@ def test_internal_district_names_the_schools_with_suspected_leavers(params):
     assert statements[0].startswith("全区学期巩固率 99.54%（")
     assert "辍学 3 人（基数 655 人）；目标 99.5%：" in statements[0]
     assert statements[-1] == "按学籍号核对，1 所学校共 2 名学生去向不明（疑似流失）：002 城西小学 2 人。"
-    blocks = view.enrolment_section()
+    blocks = flat(view.enrolment_section())
     leavers = [
         b
         for b in blocks
@@ -112,7 +119,7 @@ def test_internal_district_names_the_schools_with_suspected_leavers(params):
 def test_public_district_shows_bands_only_in_category_and_code_order(params):
     view = District(params, tables(params, reconciliation({"002": 2})), public=True)
     assert not any("疑似流失" in s.text for s in view.enrolment_statements())
-    blocks = view.enrolment_section()
+    blocks = flat(view.enrolment_section())
     schools = next(b for b in blocks if isinstance(b, Table) and "各校巩固率" in (b.caption or ""))
     assert list(schools.df.columns) == ["学校代码", "学校", "类别", "巩固率与全区比较"]
     assert schools.df["学校代码"].tolist() == ["002", "003", "001"]  # 城区 then 农村, codes within
@@ -139,6 +146,6 @@ def test_a_school_is_told_what_to_do_and_the_public_edition_is_not(params):
         "按学籍号核对，2 名学生去向不明（疑似流失），请逐一说明（见数据质量清单）。"
     )
     public = School(params, t, public=True, code="002")
-    table = next(b for b in public.enrolment_section() if isinstance(b, Table))
+    table = next(b for b in flat(public.enrolment_section()) if isinstance(b, Table))
     assert list(table.df.columns) == ["年级", "本校巩固率（区间）", "全区巩固率", "与全区比较"]
     assert not any("疑似流失" in s.text for s in public.enrolment_statements())

@@ -15,7 +15,7 @@ import pandas as pd
 
 from tqa.core import units
 from tqa.measures.enrolment.rates import TARGET_MET, TARGET_MISSED
-from tqa.reports.display import Heading, Note, Statement, Table
+from tqa.reports.display import Heading, Landscape, Note, Statement, Table
 from tqa.reports.labels import PUBLIC_BANDS, percent
 from tqa.reports.tables import enrolment as te
 
@@ -61,24 +61,23 @@ class EnrolmentDistrict(_Enrolment):
             return [Note("本学期没有可用的分年级人数（「学校信息」），不计算辍学率和巩固率。")]
         out: list = [
             self._enrolment_note(),
-            Table(te.district_table(rates, self.public), caption="全区各年级学籍变动、巩固率与辍学率"),
+            Table(te.district_table(rates, self.public), caption="全区各年级学籍变动、巩固率与辍学率", wide=True),
             Table(te.category_table(rates, self.public), caption="各类别学校的学籍变动（各年级合计）"),
             Heading("入学率", level=3),
             *self.enrolment_entry_blocks(),
-            Heading("各校巩固率", level=3),
         ]
         schools = te.schools_table(rates, self.public)
         caption = "各校巩固率与全区比较（各年级合计，按类别、学校代码排列）"
-        out.append(Table(schools, caption=caption, wide=not self.public, cell_classes=self._band_columns(schools)))
-        out.append(
+        block = [
+            Heading("各校巩固率", level=3),
+            Table(schools, caption=caption, wide=not self.public, cell_classes=self._band_columns(schools)),
             Note(
                 "各校的巩固率都接近 100%，各校之间的差异系数接近 0，不能反映校际差别，本节不计算；"
                 "学校之间的差别看上表与全区比较的分档" + ("。" if self.public else "和疑似流失人数。")
-            )
-        )
-        if not self.public:
-            out += self.enrolment_leaver_blocks()
-        return out
+            ),
+        ]
+        # the wide tables flow over landscape pages (no half-empty portrait page between them)
+        return [Landscape([*out, *block, *([] if self.public else self.enrolment_leaver_blocks())])]
 
     def _band_columns(self, table: pd.DataFrame) -> tuple[str, ...]:
         return tuple(c for c in table.columns if "比较" in c)
@@ -161,14 +160,10 @@ class EnrolmentSchool(_Enrolment):
         if own.empty:
             return [Note("本校本学期没有可用的分年级人数（「学校信息」），不计算辍学率和巩固率。")]
         table = te.school_grades(self.enrolment_rates, self.code, self.public)
-        out: list = [
-            self._enrolment_note(),
-            Table(table, caption="本校各年级学籍变动与巩固率", wide=not self.public, cell_classes=("与全区比较",)),
-        ]
+        shown = Table(table, caption="本校各年级学籍变动与巩固率", wide=not self.public, cell_classes=("与全区比较",))
         if self.public:
-            return out
-        out.append(self.enrolment_todo(own))
-        return out
+            return [self._enrolment_note(), shown]
+        return [Landscape([self._enrolment_note(), shown, self.enrolment_todo(own)])]
 
     def enrolment_todo(self, own: pd.DataFrame) -> Note:
         if not bool(own["reconciled"].any()):

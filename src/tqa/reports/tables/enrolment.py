@@ -49,6 +49,12 @@ def _rate(df: pd.DataFrame, name: str) -> list[str]:
     return [WITHHELD if st == WITHHELD else t for t, st in zip(text, status)]
 
 
+def _plain_rate(df: pd.DataFrame, name: str) -> list[str]:
+    """A rate without its interval (辍学率 = 1 − 巩固率: its interval mirrors the one beside it)."""
+    status = df["sample_status"].astype("string").fillna("")
+    return [WITHHELD if st == WITHHELD else t for t, st in zip(pct_text(df[f"{name}_rate"], 2), status)]
+
+
 def _bands(df: pd.DataFrame, public: bool) -> list[str]:
     band = band_words(df["consolidation_band"].astype("object").where(df["consolidation_band"].notna(), None), public)
     status = df["sample_status"].astype("string").fillna("")
@@ -70,8 +76,7 @@ def district_table(rates: pd.DataFrame, public: bool = False) -> pd.DataFrame:
     out = pd.DataFrame({"年级": [grade_label(g) for g in d["grade"]]}, index=d.index)
     out = out.join(_counts(d))
     out["巩固率（区间）"] = _rate(d, "consolidation")
-    out["辍学率（区间）"] = _rate(d, "dropout")
-    out["巩固率目标"] = pct_text(d["target"])
+    out["辍学率"] = _plain_rate(d, "dropout")
     out["与目标之差（百分点）"] = [signed(v * 100, 2) for v in d["gap"]]
     out["是否达到"] = d["target_status"].astype("string").fillna("—").to_numpy()
     if not public:
@@ -85,7 +90,7 @@ def category_table(rates: pd.DataFrame, public: bool = False) -> pd.DataFrame:
     c = c.assign(_c=ordering.category_key(c["unit_code"])).sort_values("_c", kind="stable")
     out = pd.DataFrame({"类别": c["unit_code"].to_numpy()}, index=c.index).join(_counts(c))
     out["巩固率（区间）"] = _rate(c, "consolidation")
-    out["辍学率（区间）"] = _rate(c, "dropout")
+    out["辍学率"] = _plain_rate(c, "dropout")
     if not public:
         out["疑似流失"] = _leavers(c["suspected_leavers_n"])
     return out.reset_index(drop=True)
