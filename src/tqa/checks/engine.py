@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from tqa.checks.frames import type_grade_keys
+from tqa.checks.frames import fitness_suite_parameters, type_grade_keys
 from tqa.core import vocabulary as vocab
 from tqa.params import Params
 from tqa.schema import office, sheets
@@ -64,6 +64,7 @@ def suite_parameters(registry: pd.DataFrame, params: Params) -> dict:
         "enrolment_movement_max_share_text": f"{float(params.checks.enrolment_movement_max_share):.0%}",
         "enrolment_movement_max": int(params.checks.enrolment_movement_max),
         "enrolment_movement_max_text": str(int(params.checks.enrolment_movement_max)),
+        **fitness_suite_parameters(params),
         **range_parameters(),
     }
 

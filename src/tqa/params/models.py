@@ -473,6 +473,10 @@ class Fitness(Section):
         title="测试覆盖率的最低值",
         description="某校某年级参加体测的人数 ÷ 在籍人数低于此值时提示学校核对（测试覆盖率低会使各率失真）。",
     )
+    coverage_min_enrolled: PositiveCount = Field(
+        title="测试覆盖率检查的最少在籍人数",
+        description="在籍人数少于此数的年级不检查测试覆盖率：一两名学生缺测就会使比例大幅变化。",
+    )
     identical_min_n: Annotated[StrictInt, Field(ge=2)] = Field(
         title="“成绩完全相同”检查的最少人数",
         description="某校某年级至少有这么多学生参加体测、而学年总分全部相同时，提示学校核对（记录保留）。",
