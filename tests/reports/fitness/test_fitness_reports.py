@@ -127,26 +127,26 @@ def test_district_first_page(params):
     group = view.fitness_group()
     assert [s.text for s in group.statements] == [
         "全区参加体质测试 505 人：优良率 50.5%，达标率 100.0%（各年级合计）。",
-        "七年级优良率 50.5%，未达到国家目标（2030 年） 60.0%（差 9.5 个百分点，区间支持）",
+        "未达到国家目标（2030 年）优良率 60.0%（区间支持）：七年级（50.5%）",
         "1 所学校有年级的优良率或达标率低于全区（区间支持）：003 丙校。",
     ]
-    assert PublicDistrict(tables(params), params).fitness_group().statements[-1].text.startswith("七年级")
+    assert PublicDistrict(tables(params), params).fitness_group().statements[-1].text.startswith("未达到")
 
 
 def test_school_first_page_says_only_what_the_intervals_support(params):
     internal = School(tables(params), params, code="003").fitness_group()
     assert [s.text for s in internal.statements] == [
         "七年级优良率 20.0%，明显低于全区（-30.5 个百分点）",
-        "七年级优良率 20.0%，未达到国家目标（2022 年） 50.0%（区间支持）",
-        "七年级优良率 20.0%，未达到国家目标（2030 年） 60.0%（区间支持）",
-        "七年级优良率 20.0%，未达到本区目标（初中） 40.0%（区间支持）",
+        "未达到国家目标（2022 年）优良率 50.0%（区间支持）：七年级（20.0%）",
+        "未达到国家目标（2030 年）优良率 60.0%（区间支持）：七年级（20.0%）",
+        "未达到本区目标（初中）优良率 40.0%（区间支持）：七年级（20.0%）",
     ]
     public = PublicSchool(tables(params), params, code="003").fitness_group()
     assert [s.text for s in public.statements] == ["七年级优良率 20.0%，明显低于全区（-30.5 个百分点）"]
     # 001 is level with the district (持平: no band statement), but its 50 of 100 has a Wilson interval whose top
     # (59.7 %) is under 60 %; 002's five students are withheld: nothing to say
     assert [s.text for s in School(tables(params), params, code="001").fitness_group().statements] == [
-        "七年级优良率 50.0%，未达到国家目标（2030 年） 60.0%（区间支持）"
+        "未达到国家目标（2030 年）优良率 60.0%（区间支持）：七年级（50.0%）"
     ]
     assert School(tables(params), params, code="002").fitness_group().statements == []
 
@@ -206,3 +206,22 @@ def test_charts_draw(params):
     schools = pooled[(pooled["level"] == "school") & pooled["publishable"]]
     fig = school_rate_chart(schools, pooled[pooled["level"] == "district"], [("national", 7, 0.5)], "t", 0.95)
     assert isinstance(fig, Figure)
+
+
+def test_missed_targets_are_one_statement_per_target():
+    from tqa.reports.sections.fitness import missed_targets
+
+    t = pd.DataFrame(
+        {
+            "grade": [1, 2, 3, 1, 2, 3],
+            "target_label": ["国家目标（2022 年）"] * 3 + ["本区目标（小学低段）"] * 2 + ["本区目标（小学中段）"],
+            "indicator_label": ["优良率"] * 6,
+            "target": [0.5, 0.5, 0.5, 0.55, 0.55, 0.6],
+            "actual": [0.31, 0.38, 0.35, 0.31, 0.38, 0.35],
+            "status": ["未达成（区间支持）"] * 3 + ["未达成（区间支持）", "低于目标，但在随机波动范围内", "达成"],
+        }
+    )
+    assert [s.text for s in missed_targets(t)] == [
+        "未达到国家目标（2022 年）优良率 50.0%（区间支持）：全部 3 个年级（31.0%–38.0%）",
+        "未达到本区目标（小学低段）优良率 55.0%（区间支持）：一年级（31.0%）",
+    ]

@@ -37,6 +37,25 @@ def _pct(v: float) -> str:
     return f"{v * 100:.1f}%"
 
 
+def grade_list(grades) -> str:
+    """'一年级、三年级' or '全部 9 个年级' style lists."""
+    return "、".join(GRADE_LABELS[int(g)] for g in sorted(grades))
+
+
+def missed_targets(targets: pd.DataFrame) -> list[Statement]:
+    """One statement per target the district misses for certain (the interval wholly below it), naming the grades
+    and the range of their rates: a first page does not list nine grades by three targets line by line."""
+    missed = targets[targets["status"] == STATUS_MISSED]
+    out = []
+    for (label, indicator, target), rows in missed.groupby(["target_label", "indicator_label", "target"], sort=False):
+        n_all = int(((targets["target_label"] == label) & (targets["indicator_label"] == indicator)).sum())
+        grades = f"全部 {n_all} 个年级" if len(rows) == n_all > 1 else grade_list(rows["grade"])
+        lo, hi = float(rows["actual"].min()), float(rows["actual"].max())
+        rates = _pct(lo) if len(rows) == 1 else f"{_pct(lo)}–{_pct(hi)}"
+        out.append(Statement(f"未达到{label}{indicator} {_pct(target)}（区间支持）：{grades}（{rates}）", "bad"))
+    return out
+
+
 class FitnessView:
     """What both reports share: the statistics (withheld cohorts blanked) and whose term's data they are."""
 
@@ -124,11 +143,8 @@ class FitnessDistrict(FitnessView):
             )
         ]
         t = units.rows(self.read("scores", "fitness_targets"), units.DISTRICT)
-        missed = t[t["status"] == STATUS_MISSED]
-        for r in missed.itertuples():
-            out.append(Statement(f"{GRADE_LABELS[int(r.grade)]}{r.indicator_label} {_pct(r.actual)}，未达到{r.target_label} "
-                                 f"{_pct(r.target)}（差 {abs(r.gap) * 100:.1f} 个百分点，区间支持）", "bad"))  # fmt: skip
-        if len(t) and missed.empty:
+        out += missed_targets(t)
+        if len(t) and not (t["status"] == STATUS_MISSED).any():
             out.append(Statement(f"全区各年级在 {len(t)} 项体质健康目标中，没有确定未达成的（区间支持）。", "good"))
         out.extend(self.fitness_concern_statements())
         return Group("学生体质健康", out)
@@ -198,9 +214,7 @@ class FitnessSchool(FitnessView):
                         f"（{signed(getattr(r, f'{rate}_diff') * 100)} 个百分点）", "good" if b in ABOVE else "bad"))  # fmt: skip
         if not self.public:
             t = self.read("scores", "fitness_targets")
-            t = t[units.is_level(t, units.SCHOOL) & (t["unit_code"] == self.code) & (t["status"] == STATUS_MISSED)]
-            out += [Statement(f"{GRADE_LABELS[int(r.grade)]}{r.indicator_label} {_pct(r.actual)}，未达到{r.target_label}"
-                              f" {_pct(r.target)}（区间支持）", "bad") for r in t.itertuples()]  # fmt: skip
+            out += missed_targets(t[units.is_level(t, units.SCHOOL) & (t["unit_code"] == self.code)])
         return Group(
             "学生体质健康", out, "各年级的优良率、达标率与全区相比都在随机波动范围以内（或人数过少、没有测试数据）。"
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tqa.core import units
-from tqa.core.ordering import sort_rows
+from tqa.core.ordering import category_key, sort_rows
 from tqa.core.vocabulary import GRADE_LABELS, SCHOOL_CATEGORIES
 from tqa.measures.cohorts import STATUS_WITHHELD
 from tqa.measures.fitness.rates import LEVEL_LABELS, LEVELS, SEX_ALL
@@ -34,7 +34,7 @@ def _why(status) -> str:
 def _count_rate(df: pd.DataFrame, level: str) -> list[str]:
     """'12（30.0%）' for one level: its count and its rate."""
     return [
-        _why(s) if pd.isna(n) else f"{int(n)}（{r * 100:.1f}%）"
+        _why(s) if pd.isna(n) else f"{int(n):,}（{r * 100:.1f}%）"
         for n, r, s in zip(df[f"{level}_n"], df[f"{level}_rate"], df["sample_status"])
     ]
 
@@ -64,7 +64,9 @@ def district_grades(stats: pd.DataFrame) -> pd.DataFrame:
     """The district and its categories per grade (sexes pooled), then the district's boys and girls."""
     s = stats[~units.is_level(stats, units.SCHOOL)]
     s = s[(s["sex"] == SEX_ALL) | units.is_level(s, units.DISTRICT)]
-    s = sort_rows(s.assign(_l=units.is_level(s, units.CATEGORY)), ["grade", "_l"])
+    # per grade: the district, its boys and girls, then the categories in their order
+    order = units.is_level(s, units.CATEGORY).astype(int) * 10 + s["sex"].map({SEX_ALL: 0, "男": 1, "女": 2})
+    s = sort_rows(s.assign(_o=order, _u=category_key(s["unit_code"])), ["grade", "_o", "_u"])
     head = pd.DataFrame(
         {
             "年级": s["grade"].map(GRADE_LABELS).to_numpy(),
