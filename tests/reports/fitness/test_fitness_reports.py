@@ -136,13 +136,13 @@ def test_district_first_page(params):
 def test_school_first_page_says_only_what_the_intervals_support(params):
     internal = School(tables(params), params, code="003").fitness_group()
     assert [s.text for s in internal.statements] == [
-        "七年级优良率 20.0%，明显低于全区（-30.5 个百分点）",
+        "优良率明显低于全区：七年级（20.0%，差 -30.5 个百分点）",
         "未达到国家目标（2022 年）优良率 50.0%（区间支持）：七年级（20.0%）",
         "未达到国家目标（2030 年）优良率 60.0%（区间支持）：七年级（20.0%）",
-        "未达到本区目标（初中）优良率 40.0%（区间支持）：七年级（20.0%）",
+        "未达到本区目标优良率 40.0%（区间支持）：七年级（20.0%）",
     ]
     public = PublicSchool(tables(params), params, code="003").fitness_group()
-    assert [s.text for s in public.statements] == ["七年级优良率 20.0%，明显低于全区（-30.5 个百分点）"]
+    assert [s.text for s in public.statements] == ["优良率明显低于全区：七年级（20.0%，差 -30.5 个百分点）"]
     # 001 is level with the district (持平: no band statement), but its 50 of 100 has a Wilson interval whose top
     # (59.7 %) is under 60 %; 002's five students are withheld: nothing to say
     assert [s.text for s in School(tables(params), params, code="001").fitness_group().statements] == [
@@ -169,6 +169,8 @@ def test_withheld_school_shows_its_status_not_a_number(params):
     own = rows[rows["范围"] == "本校"].iloc[0]
     assert own["优良率（区间）"] == "人数过少，不公布" and own["平均学年总分（区间）"] == "人数过少，不公布"
     assert own["优良率与全区比较"] == "人数过少，不公布" and own["参加测试"] == "5"
+    # its boys (3) and girls (2) are withheld: neither row is shown (the total would give the other away)
+    assert rows["范围"].tolist() == ["本校", "同类学校", "全区"]
     # the district's table shows each level's count with its rate
     grades = tf.district_grades(as_read(tables(params), params)["fitness_stats"])
     assert grades.loc[grades["范围"] == "全区", "良好"].tolist() == ["255（50.5%）"]
@@ -214,6 +216,7 @@ def test_missed_targets_are_one_statement_per_target():
     t = pd.DataFrame(
         {
             "grade": [1, 2, 3, 1, 2, 3],
+            "target_id": ["national_2022"] * 3 + ["district"] * 3,
             "target_label": ["国家目标（2022 年）"] * 3 + ["本区目标（小学低段）"] * 2 + ["本区目标（小学中段）"],
             "indicator_label": ["优良率"] * 6,
             "target": [0.5, 0.5, 0.5, 0.55, 0.55, 0.6],
@@ -223,5 +226,25 @@ def test_missed_targets_are_one_statement_per_target():
     )
     assert [s.text for s in missed_targets(t)] == [
         "未达到国家目标（2022 年）优良率 50.0%（区间支持）：全部 3 个年级（31.0%–38.0%）",
-        "未达到本区目标（小学低段）优良率 55.0%（区间支持）：一年级（31.0%）",
+        "未达到本区目标优良率 55.0%（区间支持）：一年级（31.0%）",
+    ]
+
+
+def test_band_statements_group_the_grades():
+    from tqa.reports.sections.fitness import band_statements
+
+    rows = pd.DataFrame(
+        {
+            "grade": [1, 2, 3],
+            "good_or_better_rate": [0.05, 0.0, 0.4],
+            "good_or_better_rate_band": ["明显低于", "明显低于", "持平"],
+            "good_or_better_rate_diff": [-0.31, -0.36, 0.02],
+            "pass_or_better_rate": [0.99, 0.98, 0.97],
+            "pass_or_better_rate_band": ["高于", "高于", "高于"],
+            "pass_or_better_rate_diff": [0.04, 0.03, 0.02],
+        }
+    )
+    assert [(s.text, s.tone) for s in band_statements(rows)] == [
+        ("优良率明显低于全区：一年级、二年级（0.0%–5.0%，差 -36.0 至 -31.0 个百分点）", "bad"),
+        ("达标率高于全区：全部 3 个年级（97.0%–99.0%，差 +2.0 至 +4.0 个百分点）", "good"),
     ]

@@ -37,22 +37,45 @@ def _pct(v: float) -> str:
     return f"{v * 100:.1f}%"
 
 
-def grade_list(grades) -> str:
-    """'一年级、三年级' or '全部 9 个年级' style lists."""
-    return "、".join(GRADE_LABELS[int(g)] for g in sorted(grades))
+def grade_list(grades, n_all: int) -> str:
+    """'一年级、三年级', or '全部 9 个年级' when the list is every grade of ``n_all``."""
+    grades = sorted(int(g) for g in grades)
+    return f"全部 {n_all} 个年级" if len(grades) == n_all > 1 else "、".join(GRADE_LABELS[g] for g in grades)
+
+
+def _span(values, fmt) -> str:
+    lo, hi = float(min(values)), float(max(values))
+    return fmt(lo) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
 
 
 def missed_targets(targets: pd.DataFrame) -> list[Statement]:
-    """One statement per target the district misses for certain (the interval wholly below it), naming the grades
-    and the range of their rates: a first page does not list nine grades by three targets line by line."""
+    """One statement per target the unit misses for certain (the interval wholly below it), naming the grades and
+    the range of their rates: a first page does not list nine grades by three targets line by line. The district's
+    own targets differ by band: they make one statement per indicator ("本区目标", its values)."""
     missed = targets[targets["status"] == STATUS_MISSED]
     out = []
-    for (label, indicator, target), rows in missed.groupby(["target_label", "indicator_label", "target"], sort=False):
-        n_all = int(((targets["target_label"] == label) & (targets["indicator_label"] == indicator)).sum())
-        grades = f"全部 {n_all} 个年级" if len(rows) == n_all > 1 else grade_list(rows["grade"])
-        lo, hi = float(rows["actual"].min()), float(rows["actual"].max())
-        rates = _pct(lo) if len(rows) == 1 else f"{_pct(lo)}–{_pct(hi)}"
-        out.append(Statement(f"未达到{label}{indicator} {_pct(target)}（区间支持）：{grades}（{rates}）", "bad"))
+    for (tid, indicator), rows in missed.groupby(["target_id", "indicator_label"], sort=False):
+        n_all = int(((targets["target_id"] == tid) & (targets["indicator_label"] == indicator)).sum())
+        label = "本区目标" if tid == "district" else rows["target_label"].iloc[0]
+        values = "/".join(_pct(v) for v in sorted(set(rows["target"])))
+        out.append(Statement(f"未达到{label}{indicator} {values}（区间支持）：{grade_list(rows['grade'], n_all)}"
+                             f"（{_span(rows['actual'], _pct)}）", "bad"))  # fmt: skip
+    return out
+
+
+def band_statements(rows: pd.DataFrame) -> list[Statement]:
+    """A school's grades above or below the district (band supported by the interval), one statement per rate and
+    band: '优良率明显低于全区：全部 9 个年级（0.0%–5.9%，差 -37.2 至 -30.3 个百分点）'."""
+    out = []
+    for rate, name in RATES:
+        for bands, tone in ((("明显高于",), "good"), (("高于",), "good"), (("低于",), "bad"), (("明显低于",), "bad")):
+            hit = rows[rows[f"{rate}_band"].isin(bands).fillna(False)]
+            if hit.empty:
+                continue
+            diffs = hit[f"{rate}_diff"] * 100
+            gap = signed(diffs.iloc[0]) if len(hit) == 1 else f"{signed(diffs.min())} 至 {signed(diffs.max())}"
+            out.append(Statement(f"{name}{bands[0]}全区：{grade_list(hit['grade'], len(rows))}"
+                                 f"（{_span(hit[rate], _pct)}，差 {gap} 个百分点）", tone))  # fmt: skip
     return out
 
 
@@ -188,7 +211,8 @@ class FitnessSchool(FitnessView):
         out = [
             *self.fitness_data_note(),
             Note(METHOD.format(level=f"{self.level:.0%}")),
-            Table(table, caption="各年级体质健康：本校与同类学校、全区", wide=True, cell_classes=bands,
+            Table(table, caption="各年级体质健康：本校与同类学校、全区（男生或女生不足 "
+                  f"{self.params.reporting.min_published_n} 人的年级不分男女列出）", wide=True, cell_classes=bands,
                   highlight=table["范围"].str.startswith("本校")),
         ]  # fmt: skip
         if not self.public:
@@ -204,14 +228,7 @@ class FitnessSchool(FitnessView):
         stats = self.fitness_stats
         own = units.rows(stats, units.SCHOOL)
         own = own[(own["unit_code"] == self.code) & (own["sex"] == SEX_ALL) & own["publishable"].fillna(False)]
-        out = []
-        for r in own.itertuples():
-            for rate, name in RATES:
-                b = getattr(r, f"{rate}_band")
-                if isinstance(b, str) and (b in ABOVE or b in BELOW):
-                    out.append(Statement(
-                        f"{GRADE_LABELS[int(r.grade)]}{name} {_pct(getattr(r, rate))}，{b}全区"
-                        f"（{signed(getattr(r, f'{rate}_diff') * 100)} 个百分点）", "good" if b in ABOVE else "bad"))  # fmt: skip
+        out = band_statements(own)
         if not self.public:
             t = self.read("scores", "fitness_targets")
             out += missed_targets(t[units.is_level(t, units.SCHOOL) & (t["unit_code"] == self.code)])

@@ -162,11 +162,13 @@ def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
 
 def school_grades(stats: pd.DataFrame, code: str, category: str, public: bool) -> pd.DataFrame:
     """A school's grades, each beside its category and the district (sexes pooled; internally the school's boys
-    and girls too). The public edition shows the school's bands only, not its figures."""
+    and girls too, where both are published). The public edition shows the school's bands only, not its figures."""
     own = units.rows(stats, units.SCHOOL)
     own = own[own["unit_code"] == code]
-    if public:
-        own = own[own["sex"] == SEX_ALL]
+    # a grade whose boys or girls are too few to publish shows neither: the other would give them away (合计 − 男)
+    sexes = own[own["sex"] != SEX_ALL]
+    hidden = set(sexes.loc[~sexes["publishable"].fillna(False).astype(bool), "grade"])
+    own = own[(own["sex"] == SEX_ALL) | ~(own["grade"].isin(hidden) | public)]
     grades = sorted(set(own["grade"]))
     cat = stats[units.is_level(stats, units.CATEGORY) & (stats["unit_code"] == category) & (stats["sex"] == SEX_ALL)]
     dist = stats[units.is_level(stats, units.DISTRICT) & (stats["sex"] == SEX_ALL)]
