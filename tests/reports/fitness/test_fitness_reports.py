@@ -248,3 +248,14 @@ def test_band_statements_group_the_grades():
         ("优良率明显低于全区：一年级、二年级（0.0%–5.0%，差 -36.0 至 -31.0 个百分点）", "bad"),
         ("达标率高于全区：全部 3 个年级（97.0%–99.0%，差 +2.0 至 +4.0 个百分点）", "good"),
     ]
+
+
+def test_no_fitness_data_anywhere(params):
+    fit = fitness_rows(SCORES_7).iloc[0:0]
+    stats = fitness_stats(fit, enrolment({("001", 7): 100}), RETURNS, {}, "2023-2", params)
+    frames = {"fitness_stats": stats, "fitness_targets": fitness_targets(stats, params),
+              "fitness_equity": fitness_equity(stats, params), "fitness_trend": fitness_trend({"2023-2": stats}, params)}  # fmt: skip
+    notes = [i.text for i in District(frames, params).fitness_section()]
+    assert notes == ["本学期及以前各学期都没有体质健康测试数据。"]
+    assert District(frames, params).fitness_group().empty == "本学期没有体质健康测试数据。"
+    assert [i.text for i in School(frames, params, code="001").fitness_section()] == notes

@@ -89,7 +89,7 @@ class FitnessView:
     def fitness_data_note(self) -> list:
         """Which term's data the section uses when this term had no fitness test (fitness is tested once a year)."""
         terms = sorted(set(self.fitness_stats["data_term"]))
-        if not terms:
+        if not self.fitness_has_data():
             return [Note("本学期及以前各学期都没有体质健康测试数据。")]
         if terms != [self.term.name]:
             return [Note(f"本学期没有体质健康测试数据（体质测试每学年一次），以下使用 {'、'.join(terms)} 学期的数据。")]
@@ -211,8 +211,8 @@ class FitnessSchool(FitnessView):
         out = [
             *self.fitness_data_note(),
             Note(METHOD.format(level=f"{self.level:.0%}")),
-            Table(table, caption="各年级体质健康：本校与同类学校、全区（男生或女生不足 "
-                  f"{self.params.reporting.min_published_n} 人的年级不分男女列出）", wide=True, cell_classes=bands,
+            Table(table, caption="各年级体质健康：本校与同类学校、全区" + ("" if self.public else "（男生或女生不足 "
+                  f"{self.params.reporting.min_published_n} 人的年级不分男女列出）"), wide=True, cell_classes=bands,
                   highlight=table["范围"].str.startswith("本校")),
         ]  # fmt: skip
         if not self.public:
