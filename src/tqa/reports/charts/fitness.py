@@ -49,9 +49,9 @@ def level_stack_chart(rows: pd.DataFrame, title: str) -> Figure:
 def school_rate_chart(schools: pd.DataFrame, district: pd.DataFrame, targets: list[tuple[str, str, float]],
                       title: str, level: float) -> Figure:  # fmt: skip
     """优良率 by school (points with their Wilson interval), lowest first, one panel per grade, with the district's
-    rate (solid) and the grade's targets (dotted: national, dashed: the district's own). ``schools``: published
-    school rows (sexes pooled); ``district``: the district rows; ``targets``: (kind, label, value) per grade is
-    taken from the ``target_*`` columns of ``district`` when given, else the list applies to every grade."""
+    rate (solid line) and the grade's targets (dotted: national, dashed: the district's own). ``schools``: the
+    published school rows (sexes pooled); ``district``: the district rows; ``targets``: (kind, grade, value) with
+    kind "national" or "district"."""
     grades = sorted(set(schools["grade"]))
     cats = [c for c in CATEGORY_COLOURS if c in set(schools["category"])]
     legend = [Line2D([0], [0], marker="o", color="none", markerfacecolor=CATEGORY_COLOURS[c], markeredgecolor="none",
