@@ -556,15 +556,15 @@ def test_school_status(submitted, set_aside, problems, status):
 
 def test_every_suite_warning_that_sets_data_aside_says_so():
     """A rule whose meta.set_aside leaves data out must not be worded as keeping it (school_status reads the
-    action); a rule that sets nothing aside is blocking (the run stops) or a flag for review: a warning whose
-    action says the rows were kept (KEEPS_DATA, e.g. 已保留，请核对)."""
-    from tqa.core.issues import KEEPS_DATA, sets_data_aside
+    action); a rule that sets nothing aside is blocking (the run stops) or a warning that flags the rows for
+    review, worded as keeping them (an action of KEEPS_DATA)."""
+    from tqa.core.issues import sets_data_aside
 
     for suite in read_suite_files(SUITES).values():
         for e in suite["expectations"]:
             meta = e["meta"]
             if meta["set_aside"] == "none" and meta["severity"] == "warning":
-                assert meta["action"] in KEEPS_DATA, meta["rule"]
+                assert not sets_data_aside(meta["severity"], meta["action"]), meta["rule"]
                 continue
             assert sets_data_aside(meta["severity"], meta["action"]), meta["rule"]
             assert meta["set_aside"] != "none" or meta["severity"] == "blocking", meta["rule"]
@@ -666,6 +666,7 @@ def test_suite_files_are_canonical_and_well_formed():
         "usable_returns",
         "items",
         "ratings",
+        "fitness_grades",
     }
     for name, suite in suites.items():
         text = Path(SUITES, f"{name}.json").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from tqa.checks.frames import type_grade_keys
+from tqa.checks.frames import fitness_suite_parameters, type_grade_keys
 from tqa.core import vocabulary as vocab
 from tqa.params import Params
 from tqa.schema import office, sheets
@@ -66,6 +66,7 @@ def suite_parameters(registry: pd.DataFrame, params: Params) -> dict:
         "enrolment_movement_max_text": str(int(params.checks.enrolment_movement_max)),
         "roll_mismatch_min_n_text": str(int(params.enrolment.roll_mismatch_min_n)),
         "roll_mismatch_min_share_text": f"{float(params.enrolment.roll_mismatch_min_share):.0%}",
+        **fitness_suite_parameters(params),
         **range_parameters(),
     }
 

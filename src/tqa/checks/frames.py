@@ -378,6 +378,85 @@ def items_frame(items: pd.DataFrame, students: pd.DataFrame, item_spec: pd.DataF
     return df.sort_values("_row", kind="stable").reset_index(drop=True)
 
 
+# ---- 体质健康 per school x grade --------------------------------------------------------------
+FITNESS_SHEET = "体质健康"
+
+
+def _pct1(share: float) -> str:
+    return "" if share != share else f"{share * 100:.1f}%"
+
+
+def fitness_grades_frame(fitness: pd.DataFrame, enrolment: pd.DataFrame, registry: pd.DataFrame, params: Params):
+    """One row per school x grade of a school that sent 体质健康 rows (its grades with rows or enrolment > 0):
+    ``tested`` (rows with a score), ``enrolled``, ``coverage`` (tested / enrolled, NaN without enrolment;
+    ``coverage_checked``: only where at least fitness.coverage_min_enrolled are enrolled) and, for
+    the plausibility check, ``implausible`` (1 or 0) with its reason in words: every one of at least
+    fitness.identical_min_n students with the same 学年总分; or at least fitness.no_fail_min_n students and
+    nobody below the pass line while the district's grade has more than fitness.no_fail_district_share below it.
+    Scores are compared rounded to fitness.score_decimals, as the statistics do."""
+    f = params.fitness
+    fit = fitness.dropna(subset=["school_code", "total_score"]).copy()
+    fit["grade"] = as_grade(fit["grade"])
+    fit = fit.dropna(subset=["grade"])
+    fit["score"] = pd.to_numeric(fit["total_score"], errors="coerce").round(int(f.score_decimals))
+    fit["below"] = fit["score"] < float(f.levels.pass_)
+    g = fit.groupby(["school_code", "grade"])
+    per = pd.DataFrame(
+        {"tested": g.size(), "distinct": g["score"].nunique(), "score_min": g["score"].min(), "below": g["below"].sum()}
+    ).reset_index()
+    enr = enrolment.assign(
+        grade=as_grade(enrolment["grade"]), enrolled=pd.to_numeric(enrolment["enrolled"], errors="coerce")
+    )
+    enr = (
+        enr.dropna(subset=["school_code", "grade"])
+        .groupby(["school_code", "grade"], as_index=False)["enrolled"]
+        .sum(min_count=1)
+    )
+    enr = enr[enr["school_code"].isin(per["school_code"]) & (enr["enrolled"] > 0)]
+    df = per.merge(enr, on=["school_code", "grade"], how="outer").sort_values(["school_code", "grade"])
+    for c in ("tested", "distinct", "below"):
+        df[c] = df[c].fillna(0).astype("int64")
+    df["enrolled"] = df["enrolled"].astype("float64")
+    df["coverage"] = (df["tested"] / df["enrolled"]).where(df["enrolled"] > 0)
+    # a small grade's share moves a lot with one absent student: not checked (NaN: GX skips it)
+    df["coverage_checked"] = df["coverage"].where(df["enrolled"] >= int(f.coverage_min_enrolled))
+    df["coverage_pct"] = _pct(df["coverage"])
+    share = fit.groupby("grade")["below"].mean()
+    df["district_below_share"] = df["grade"].map(share).astype("float64")
+    identical = (df["tested"] >= int(f.identical_min_n)) & (df["distinct"] == 1)
+    no_fail = (
+        (df["tested"] >= int(f.no_fail_min_n))
+        & (df["below"] == 0)
+        & (df["district_below_share"] > float(f.no_fail_district_share))
+    )
+    pass_text = f"{float(f.levels.pass_):g}"
+    reasons = []
+    for same, none, n, score, share in zip(
+        identical, no_fail, df["tested"], df["score_min"], df["district_below_share"]
+    ):
+        parts = [f"参加测试的 {n} 名学生学年总分全部为 {score:g} 分"] if same else []
+        if none:
+            parts.append(
+                f"参加测试的 {n} 名学生中没有一人低于 {pass_text} 分，而全区该年级低于 {pass_text} 分的学生占 {_pct1(share)}"
+            )
+        reasons.append("；".join(parts))
+    df["implausible"] = (identical | no_fail).astype("int64")
+    df["implausible_reason"] = pd.Series(reasons, index=df.index, dtype="string")
+    df["school_name"] = df["school_code"].map(school_names(registry)).astype("string")
+    df["sheet"] = FITNESS_SHEET
+    df["excel_row"] = pd.NA
+    return with_row(df)
+
+
+def fitness_suite_parameters(params: Params) -> dict:
+    """The fitness_grades suite's thresholds (params fitness), with texts for its messages."""
+    f = params.fitness
+    return {
+        "fitness_coverage_min": float(f.coverage_min),
+        "fitness_coverage_min_text": f"{float(f.coverage_min):.0%}",
+    }
+
+
 def build_frames(
     tables: dict[str, pd.DataFrame],
     registry: pd.DataFrame,
@@ -403,6 +482,7 @@ def build_frames(
         "ratings": ratings_frame(ratings),
         "enrolment_leavers": leavers_frame(rec, term),
         "enrolment_arrivals": arrivals_frame(rec, term),
+        "fitness_grades": fitness_grades_frame(t["fitness"], t["enrolment"], registry, params),
     }
     for name in STUDENT_TABLES:
         frames[name] = student_frame(t[name], registry)

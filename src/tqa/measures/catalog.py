@@ -131,6 +131,34 @@ MEASURES = (
         ("uncertainty", "enrolment"),
         ("enrolment_entry",),
     ),
+    Measure(
+        "fitness_stats",
+        "tqa.measures.fitness.rates:fitness_stats",
+        ("checked/fitness", "checked/enrolment", "checked/returns", "earlier/scores/fitness_stats"),
+        ("grade_bands", "fitness", "uncertainty", "bands", "reporting"),
+        ("fitness_stats",),
+    ),
+    Measure(
+        "fitness_targets",
+        "tqa.measures.fitness.targets:fitness_targets",
+        ("scores/fitness_stats",),
+        ("grade_bands", "fitness", "reporting"),
+        ("fitness_targets",),
+    ),
+    Measure(
+        "fitness_equity",
+        "tqa.measures.fitness.equity:fitness_equity",
+        ("scores/fitness_stats",),
+        ("equity", "fitness"),
+        ("fitness_equity",),
+    ),
+    Measure(
+        "fitness_trend",
+        "tqa.measures.fitness.trend:fitness_trend",
+        ("earlier/scores/fitness_stats", "scores/fitness_stats"),
+        ("uncertainty",),
+        ("fitness_trend",),
+    ),
 )
 BY_NAME = {m.name: m for m in MEASURES}
 

@@ -444,6 +444,82 @@ class Enrolment(Section):
     )
 
 
+class FitnessLevels(Section):
+    """Lower bounds of the levels of 学年总分 (《国家学生体质健康标准（2014年修订）》); below ``pass_``: 不及格."""
+
+    excellent: Annotated[Number, Field(ge=0, le=120)] = Field(
+        title="优秀的最低学年总分", description="学年总分不低于此分为优秀。"
+    )
+    good: Annotated[Number, Field(ge=0, le=120)] = Field(
+        title="良好的最低学年总分", description="学年总分不低于此分、低于优秀线为良好。"
+    )
+    pass_: Annotated[Number, Field(ge=0, le=120)] = Field(
+        alias="pass", title="及格的最低学年总分", description="学年总分不低于此分、低于良好线为及格；低于此分为不及格。"
+    )
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not (self.pass_ < self.good < self.excellent):
+            raise ValueError("及格、良好、优秀的最低分必须依次升高")
+        return self
+
+
+class FitnessNationalTarget(Section):
+    year: Annotated[StrictInt, Field(ge=2000, le=2100)] = Field(
+        title="目标年份", description="国家目标要求达到的年份。"
+    )
+    good_or_better_rate: Share = Field(title="优良率目标", description="优良率（优秀 + 良好）不低于此值为达成。")
+
+
+class FitnessBandTarget(Section):
+    good_or_better_rate: Share | None = Field(
+        None, title="优良率目标", description="这一学段的优良率不低于此值为达成；不写表示不设。"
+    )
+    pass_or_better_rate: Share | None = Field(
+        None, title="达标率目标", description="这一学段的达标率（及格及以上）不低于此值为达成；不写表示不设。"
+    )
+
+
+class Fitness(Section):
+    levels: FitnessLevels = Field(title="体质健康等级", description="按学年总分划分优秀、良好、及格、不及格的分数线。")
+    score_decimals: Annotated[StrictInt, Field(ge=0, le=3)] = Field(
+        title="学年总分的小数位数",
+        description="学年总分按这一位数四舍五入后再与等级分数线比较，避免计算机小数误差把 89.9 与 90.0 弄混。",
+    )
+    national_targets: list[FitnessNationalTarget] = Field(
+        title="国家优良率目标", description="《健康中国行动》提出的全国学生体质健康优良率目标，全区逐年级对照。"
+    )
+    district_targets: dict[Text, FitnessBandTarget] = Field(
+        title="本区各学段目标", description="本区质量规划中按学段设定的优良率、达标率目标（示例口径，由本区自定）。"
+    )
+    coverage_min: Share = Field(
+        title="测试覆盖率的最低值",
+        description="某校某年级参加体测的人数 ÷ 在籍人数低于此值时提示学校核对（测试覆盖率低会使各率失真）。",
+    )
+    coverage_min_enrolled: PositiveCount = Field(
+        title="测试覆盖率检查的最少在籍人数",
+        description="在籍人数少于此数的年级不检查测试覆盖率：一两名学生缺测就会使比例大幅变化。",
+    )
+    identical_min_n: Annotated[StrictInt, Field(ge=2)] = Field(
+        title="“成绩完全相同”检查的最少人数",
+        description="某校某年级至少有这么多学生参加体测、而学年总分全部相同时，提示学校核对（记录保留）。",
+    )
+    no_fail_min_n: PositiveCount = Field(
+        title="“无人不及格”检查的最少人数",
+        description="某校某年级参加体测的人数不少于此数、却没有一人不及格，而全区该年级不及格的比例较高时，提示学校核对。",
+    )
+    no_fail_district_share: Share = Field(
+        title="“无人不及格”检查的全区不及格比例",
+        description="全区该年级不及格学生的比例高于此值时，一个大年级无人不及格才算不合常理。",
+    )
+    cv_threshold: Positive = Field(
+        title="优良率差异系数提示线",
+        description="各校优良率的差异系数（标准差 ÷ 平均数）大于此值时，提示体质健康的校际差异偏大（本区自定）。",
+    )
+
+
 class Params(Section):
     """Every section of params/methodology.yaml (with the term's overrides merged over it), validated."""
 
@@ -501,6 +577,11 @@ class Params(Section):
         description="辍学率、巩固率、入学率的目标，以及跨学期逐个学生核对学籍变动时使用的界值。",
     )
 
+    fitness: Fitness = Field(
+        title="学生体质健康",
+        description="按《国家学生体质健康标准（2014年修订）》的学年总分统计优秀、良好、及格、不及格，并对照国家和本区目标。",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _derive(cls, data: Any) -> Any:
@@ -548,6 +629,11 @@ class Params(Section):
                     raise ValueError(
                         f"{where}[{i}].band：学段“{rule.band}”不在 grade_bands 中（可用：{'、'.join(known)}）"
                     )
+        unknown = [b for b in self.fitness.district_targets if b not in known]
+        if unknown:
+            raise ValueError(
+                f"fitness.district_targets：学段“{'、'.join(unknown)}”不在 grade_bands 中（可用：{'、'.join(known)}）"
+            )
         unknown = [b for b in self.change.status_cuts if b != "default" and b not in known]
         if unknown:
             raise ValueError(

@@ -34,6 +34,7 @@ from tqa.reports.disclosure import apply_suppression
 from tqa.reports.display import Cover, Group, Heading, Landscape, Note, Paragraphs, Provenance, Summary, Table
 from tqa.reports.labels import FORMATS, LABELS, RANK_NAMES, labels_for, percent, rank_labels
 from tqa.reports.sections.enrolment import EnrolmentDistrict, EnrolmentSchool
+from tqa.reports.sections.fitness import FitnessDistrict, FitnessPublicDistrict, FitnessSchool
 from tqa.reports.student_workbook import workbook_name
 from tqa.reports.tables import common as tc
 from tqa.reports.tables import district as td
@@ -130,7 +131,7 @@ class View:
 # ---- the district report ------------------------------------------------------------------------------------
 
 
-class DistrictView(EnrolmentDistrict, View):
+class DistrictView(FitnessDistrict, EnrolmentDistrict, View):
     """The internal district report (for the office: ranks, named schools, the data-quality list)."""
 
     @cached_property
@@ -155,6 +156,7 @@ class DistrictView(EnrolmentDistrict, View):
             self.read("scores", "equity"), self.params,
         )  # fmt: skip
         summary.groups.append(Group("学籍变动与控辍保学", self.enrolment_statements(), "本学期没有可用的分年级人数。"))
+        summary.groups.append(self.fitness_group())
         return self.with_attention(summary)
 
     def with_attention(self, summary: Summary) -> Summary:
@@ -404,7 +406,7 @@ class DistrictView(EnrolmentDistrict, View):
         ]
 
 
-class PublicDistrictView(DistrictView):
+class PublicDistrictView(FitnessPublicDistrict, DistrictView):
     """The public district report: bands instead of ranks, small cells suppressed, no data-quality list."""
 
     public = True
@@ -454,7 +456,7 @@ class PublicDistrictView(DistrictView):
 # ---- a school's report ----------------------------------------------------------------------------------------
 
 
-class SchoolView(EnrolmentSchool, View):
+class SchoolView(FitnessSchool, EnrolmentSchool, View):
     """A school's public report: the school against its category and the district, bands, no ranks, no
     student-level data (the sections below that only the internal edition has return None)."""
 
@@ -496,6 +498,7 @@ class SchoolView(EnrolmentSchool, View):
             None if self.public else self.own_issues(), str(self.school["status"]), self.params,
         )  # fmt: skip
         summary.groups.append(Group("学籍变动", self.enrolment_statements(), "没有需要特别说明的学籍变动。"))
+        summary.groups.insert(-1, self.fitness_group())  # before 建议先做
         return summary
 
     def gap_chart(self):

@@ -402,6 +402,58 @@ _SCORES = {
         "入学率 per area x 学段 from office/population.csv (the district first); empty without the file",
     ),
 }
+# 体质健康 (tqa.measures.fitness): rates are over the students tested; coverage = tested / enrolled.
+_FITNESS_RATES = ("excellent_rate", "good_rate", "pass_rate", "fail_rate", "good_or_better_rate", "pass_or_better_rate")
+_FITNESS_STATS = (
+    "level:str, unit_code:str, unit_name:str, category:str, grade:int64, sex:str, enrolled:Int64, coverage_n:Int64,"
+    "tested_n:int64, coverage:float64, coverage_lo:float64, coverage_hi:float64, excellent_n:int64, good_n:int64,"
+    "pass_n:int64, fail_n:int64, good_or_better_n:int64, pass_or_better_n:int64,"
+    + ",".join(f"{r}:float64, {r}_lo:float64, {r}_hi:float64" for r in _FITNESS_RATES)
+    + ", mean:float64, sd:float64, mean_lo:float64, mean_hi:float64,"
+    + ",".join(
+        f"{r}_diff:float64, {r}_diff_lo:float64, {r}_diff_hi:float64, {r}_band:string"
+        for r in ("good_or_better_rate", "pass_or_better_rate")
+    )
+    + ", sample_status:string, publishable:bool, data_term:str"
+)
+_SCORES |= {
+    "fitness_stats": (
+        _cols(_FITNESS_STATS),
+        ("level", "unit_code", "grade", "sex"),
+        "体质健康 per school / category / district x grade x sex (男, 女, 全部): coverage, levels, 优良率, 达标率 with"
+        " intervals and bands, mean 学年总分; data_term: the term whose data these are (an earlier one when this term"
+        " has none)",
+    ),
+    "fitness_targets": (
+        _cols(
+            "level:str, unit_code:str, unit_name:str, category:str, grade:int64, data_term:str, tested_n:int64,"
+            "target_id:str, target_label:str, indicator:str, indicator_label:str, target:float64, actual:float64,"
+            "lo:float64, hi:float64, met:boolean, gap:float64, status:string, sample_status:string"
+        ),
+        ("level", "unit_code", "grade", "target_id", "indicator"),
+        "体质健康 targets (national 优良率 goals, the district's per grade band) per unit x grade, sexes pooled",
+    ),
+    "fitness_equity": (
+        _cols(
+            "grade:int64, indicator:str, indicator_label:str, n_schools:int64, weighted:bool, mean_of_means:float64,"
+            "sd_of_means:float64, cv:float64, cv_threshold:float64, cv_over:boolean"
+        ),
+        ("grade", "indicator"),
+        "差异系数 of the schools' 优良率 and 达标率 per grade",
+    ),
+    "fitness_trend": (
+        _cols(
+            "term:str, level:str, unit_code:str, unit_name:str, category:str, grade:int64, tested_n:int64,"
+            "good_or_better_n:int64, good_or_better_rate:float64, good_or_better_rate_lo:float64,"
+            "good_or_better_rate_hi:float64, pass_or_better_n:int64, pass_or_better_rate:float64,"
+            "pass_or_better_rate_lo:float64, pass_or_better_rate_hi:float64, mean:float64,"
+            "change:float64, change_lo:float64, change_hi:float64"
+        ),
+        ("level", "unit_code", "grade", "term"),
+        "体质健康 in every term on disk with its own data (sexes pooled); change: 优良率 since the unit's previous"
+        " assessed term, with its Newcombe interval",
+    ),
+}
 SCORES = {name: TableSpec(name, "scores", cols, sort, doc) for name, (cols, sort, doc) in _SCORES.items()}
 
 # What the public edition's views may never read (tqa.reports.views refuses it, whatever a notebook asks): a row
@@ -435,6 +487,11 @@ _CLASS_KEEP = (
 )  # fmt: skip
 # 总分: what the total is made of and its headcounts stay (incomplete_n: students without a total).
 _TOTAL_KEEP = (*_UNIT_KEEP, "subjects", "n_papers", "incomplete_n")
+# 体质健康: who, how many enrolled and tested, the coverage (not a result of the tested students) stay.
+_FITNESS_KEEP = (
+    "level", "unit_code", "unit_name", "category", "grade", "sex", "enrolled", "coverage_n", "tested_n", "coverage",
+    "coverage_lo", "coverage_hi", "sample_status", "publishable", "data_term",
+)  # fmt: skip
 _CHANGE_BOTH = ("change", "change_level", "colour", "colour_label", "rank_change")
 WITHHOLD = {
     "subject_stats": (("tested_n", _all_but("subject_stats", _UNIT_KEEP)),),
@@ -497,6 +554,14 @@ WITHHOLD = {
                     "target_status",
                 )
             ),
+        ),
+    ),  # fmt: skip
+    "fitness_stats": (("tested_n", _all_but("fitness_stats", _FITNESS_KEEP)),),
+    "fitness_targets": (("tested_n", ("actual", "lo", "hi", "met", "gap", "status")),),
+    "fitness_trend": (
+        (
+            "tested_n",
+            _all_but("fitness_trend", ("term", "level", "unit_code", "unit_name", "category", "grade", "tested_n")),
         ),
     ),  # fmt: skip
 }

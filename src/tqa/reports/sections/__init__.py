@@ -1,1 +1,1 @@
-"""Report sections of the school-life families, as mixins of the views (tqa.reports.views)."""
+"""Report sections of the families beyond the exam results, as mixins of the views (``tqa.reports.views``)."""
