@@ -63,7 +63,7 @@ def test_withhold_follows_both_terms_of_a_change(params):
 def test_every_statistics_table_with_a_cohort_declares_what_to_withhold():
     # a scores table that carries a count of students must say which of its figures rest on it
     for name, spec in SCORES.items():
-        counts = [c for c in ("tested_n", "n", "n_j") if c in spec.names]
+        counts = [c for c in ("tested_n", "n", "n_j", "base_n") if c in spec.names]
         if name in ("equity", "fitness_equity", "sensitivity", "funnel_curves", "borderline", "va_models"):
             continue  # over schools (equity, fitness_equity), ranked cohorts only, control limits, students, model fits
         assert counts and spec.withhold, name
