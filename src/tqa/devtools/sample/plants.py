@@ -118,9 +118,7 @@ def plant_unexplained_leavers(first, studs, events, rng, term, used) -> tuple[pd
     quiet = {  # per school, the grades that report no leaver
         c: sorted(g for g in set(part["grade"]) if (c, g) not in leaving) for c, part in stayed.groupby("school_code")
     }
-    none_leaving = [
-        c for c, gs in quiet.items() if len(gs) == len(set(stayed.loc[stayed["school_code"] == c, "grade"]))
-    ]
+    none_leaving = [c for c in quiet if c not in {school for school, _ in leaving}]
     code = _pick(rng, none_leaving or [c for c, gs in quiet.items() if gs], used)
     if code is None:
         return studs, []
