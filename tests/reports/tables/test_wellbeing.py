@@ -65,9 +65,12 @@ def test_schools_of_concern_need_the_interval():
     assert table["代码"].tolist() == ["001"]
     assert table.iloc[0]["需关注"] == "作业超时比例高于全区、睡眠达标比例低于全区"
     assert table.iloc[0]["全区作业超时比例"] == f"{51 / 96:.1%}"
-    statements = sec.concern_statements(by_grade, limit=40)
-    assert len(statements) == 1 and statements[0].text.startswith("001 甲校：四年级作业超时 100.0%（区间 ")
-    assert statements[0].tone == "bad"
+    (st,) = sec.concern_statements(by_grade, limit=40)
+    assert st.text.startswith("001 甲校：作业超时比例高于全区：四年级（最高为四年级 100.0%，区间 ")
+    assert st.text.endswith(
+        f"全区 {51 / 96 * 100:.1f}%）；睡眠达标比例低于全区：四年级（最低为四年级 0.0%，区间 0.0%–11.4%，全区 53.1%）。"
+    )
+    assert st.tone == "bad"
 
 
 def test_the_public_matrix_is_in_category_and_code_order_with_bands_only():
@@ -108,6 +111,15 @@ def test_school_table_and_statements_say_only_what_the_interval_supports():
     assert [s.tone for s in good] == ["good", "good"]
     assert sec.school_statements(by_grade, "003") == []  # 持平: nothing said
     assert sec.school_statements(by_grade, "005") == []  # withheld: nothing said
+
+
+def test_concern_statements_put_the_most_reasons_first_and_cap_the_list():
+    (by_grade, _), _ = heavy_district()
+    # 000: a copy of 001 whose sleep share is 持平 (one reason against 001's two): 001 comes first despite its code
+    copy = by_grade[by_grade["unit_code"] == "001"].assign(unit_code="000", unit_name="零校", sleep_met_band="持平")
+    out = sec.concern_statements(pd.concat([by_grade, copy], ignore_index=True), limit=1)
+    assert [s.text[:6] for s in out] == ["001 甲校", "另有 1 所"]
+    assert out[1].text == "另有 1 所学校，见“作业与睡眠”部分。"
 
 
 def test_district_statements_carry_their_counts():

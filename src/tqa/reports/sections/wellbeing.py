@@ -57,20 +57,33 @@ def district_statements(bands: pd.DataFrame) -> list[Statement]:
     return out
 
 
+def _worst(rows: pd.DataFrame, district: pd.DataFrame, name: str, highest: bool) -> str:
+    """The grades of ``rows`` and the one furthest from the district, with its interval and the district's share."""
+    r = rows.sort_values([f"{name}_diff", "grade"], ascending=[not highest, True]).iloc[0]
+    grades = "、".join(GRADE_LABELS[g] for g in sorted(rows["grade"]))
+    lo, hi = r[f"{name}_share_lo"], r[f"{name}_share_hi"]
+    return (
+        f"{grades}（{'最高' if highest else '最低'}为{GRADE_LABELS[r['grade']]} {_pct(r[f'{name}_share'])}，"
+        f"区间 {_pct(lo)}–{_pct(hi)}，全区 {_pct(district.loc[r['grade'], f'{name}_share'])}）"
+    )
+
+
 def concern_statements(stats: pd.DataFrame, limit: int) -> list[Statement]:
-    """The internal first page: the schools of concern by name (at most ``limit``, then how many more)."""
+    """The internal first page: the schools of concern by name, those with the most grades of concern first (then
+    by code), at most ``limit``, then how many more."""
     c = tw.concern(stats)
-    out = []
+    district = units.rows(stats, units.DISTRICT).set_index("grade")
+    found = []
     for code, rows in c.groupby("unit_code", sort=True):
+        hw, sl = rows[rows["homework_concern"]], rows[rows["sleep_concern"]]
         parts = []
-        for r in rows.itertuples():
-            if r.homework_concern:
-                parts.append(
-                    f"{GRADE_LABELS[r.grade]}作业超时 {_pct(r.homework_over_share)}{_interval(r, 'homework_over')}"
-                )
-            if r.sleep_concern:
-                parts.append(f"{GRADE_LABELS[r.grade]}睡眠达标 {_pct(r.sleep_met_share)}{_interval(r, 'sleep_met')}")
-        out.append(Statement(f"{code} {rows['unit_name'].iloc[0]}：" + "；".join(parts) + "，差于全区。", "bad"))
+        if len(hw):
+            parts.append("作业超时比例高于全区：" + _worst(hw, district, "homework_over", highest=True))
+        if len(sl):
+            parts.append("睡眠达标比例低于全区：" + _worst(sl, district, "sleep_met", highest=False))
+        text = f"{code} {rows['unit_name'].iloc[0]}：" + "；".join(parts) + "。"
+        found.append((-(len(hw) + len(sl)), code, Statement(text, "bad")))
+    out = [st for _, _, st in sorted(found, key=lambda t: (t[0], t[1]))]
     if len(out) > limit:
         return [*out[:limit], Statement(f"另有 {len(out) - limit} 所学校，见“作业与睡眠”部分。")]
     return out
@@ -177,7 +190,8 @@ class WellbeingDistrict(_Wellbeing):
         """The district's first page: the figures by grade band and (internal) the schools of concern."""
         statements = district_statements(self.wellbeing_bands)
         if not self.public:
-            statements += concern_statements(self.wellbeing, int(self.params.findings.attention_max))
+            # as long as the district page's other lists (findings.top_n twice)
+            statements += concern_statements(self.wellbeing, 2 * int(self.params.findings.top_n))
         return Group(GROUP_TITLE, statements, "本学期没有可用的作业与睡眠问卷数据。")
 
 
