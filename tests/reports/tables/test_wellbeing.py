@@ -49,7 +49,9 @@ def test_district_tables_print_counts_medians_quartiles_and_intervals(stats):
     s = tw.district_table(stats[0], "sleep")
     assert s[(s["年级"] == "三年级") & (s["范围"] == "全区")].iloc[0]["达标人数"] == "5/11"
     r = tw.response_table(stats[0])
-    assert r[(r["年级"] == "三年级") & (r["范围"] == "全区")].iloc[0][["在籍人数", "回答人数"]].tolist() == [18, 13]
+    assert list(r.columns) == ["年级", "全区", "城区", "农村"] and r["年级"].tolist() == ["一年级", "三年级", "七年级"]
+    assert r.iloc[1]["全区"].endswith("，13/18") and r.iloc[1]["全区"].startswith(f"{13 / 18:.1%}（")
+    assert r.iloc[2]["农村"] == "—"  # no 农村 school has grade 7
 
 
 def test_no_mean_in_any_survey_table(stats):

@@ -139,7 +139,7 @@ class WellbeingDistrict(_Wellbeing):
             return [Note(NO_SURVEY)]
         return [
             self.wellbeing_limits(),
-            Table(tw.response_table(stats), caption="问卷回收情况（回答人数 ÷ 在籍人数）"),
+            Table(tw.response_table(stats), caption="问卷回收率（区间），回答人数/在籍人数"),
             Table(tw.district_table(stats, "homework"), caption="书面作业时间：全区与各类学校", wide=True),
             Table(tw.district_table(stats, "sleep"), caption="睡眠时间：全区与各类学校", wide=True),
             *self.wellbeing_schools(),

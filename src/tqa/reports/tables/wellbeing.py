@@ -123,20 +123,24 @@ def district_table(stats: pd.DataFrame, answer: str) -> pd.DataFrame:
 
 
 def response_table(stats: pd.DataFrame) -> pd.DataFrame:
-    """Per grade, the district and each category: respondents over enrolment, with the interval."""
+    """One row per grade, a column for the district and each category: the response rate with its interval and
+    the respondents over the enrolment ("100.0%（99.8%–100.0%），2338/2338")."""
     rows = stats[~units.is_level(stats, units.SCHOOL)]
     rows = sort_rows(rows.assign(_o=rows["level"].map({"district": 0, "category": 1})), ["grade", "_o"])
-    return pd.DataFrame(
-        {
-            "年级": rows["grade"].map(GRADE_LABELS).to_numpy(),
-            "范围": rows["unit_name"].astype("string").to_numpy(),
-            "在籍人数": rows["enrolled"].astype("Int64").to_numpy(),
-            "回答人数": rows["respondents_n"].to_numpy(),
-            "回收率（区间）": interval_text(
-                rows["response_rate"], rows["response_rate_lo"], rows["response_rate_hi"], "{:.1f}%", 100.0
-            ),
-        }
+    rate = interval_text(rows["response_rate"], rows["response_rate_lo"], rows["response_rate_hi"], "{:.1f}%", 100.0)
+    cells = rows.assign(
+        年级=rows["grade"].map(GRADE_LABELS),
+        cell=[
+            f"{r}，{c}" if c != "—" else r for r, c in zip(rate, count_text(rows["response_base_n"], rows["enrolled"]))
+        ],
+        scope=rows["unit_name"].astype("string"),
     )
+    scopes = list(dict.fromkeys(cells["scope"]))
+    wide = cells.pivot_table(index="grade", columns="scope", values="cell", aggfunc="first").reindex(columns=scopes)
+    wide = wide.fillna("—").reset_index()
+    wide.columns.name = None
+    wide.insert(0, "年级", wide.pop("grade").map(GRADE_LABELS))
+    return wide
 
 
 def concern(stats: pd.DataFrame) -> pd.DataFrame:
