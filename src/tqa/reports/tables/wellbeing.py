@@ -151,11 +151,11 @@ def concern(stats: pd.DataFrame) -> pd.DataFrame:
     hw = s["homework_over_band"].isin(ABOVE).fillna(False).to_numpy(dtype=bool)
     sl = s["sleep_met_band"].isin(BELOW).fillna(False).to_numpy(dtype=bool)
     out = s[hw | sl].assign(homework_concern=hw[hw | sl], sleep_concern=sl[hw | sl])
-    return sort_rows(out, ["grade", "unit_code"])
+    return sort_rows(out, ["unit_code", "grade"])  # a school's grades together
 
 
 def concern_table(stats: pd.DataFrame) -> pd.DataFrame:
-    """The internal district report's schools of concern, one row per school x grade (grade, then code)."""
+    """The internal district report's schools of concern, one row per school x grade (code, then grade)."""
     c = concern(stats)
     d = units.rows(stats, units.DISTRICT).set_index("grade")
     reasons = [
