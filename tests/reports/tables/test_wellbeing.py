@@ -108,8 +108,10 @@ def test_school_table_and_statements_say_only_what_the_interval_supports():
     assert t.iloc[0]["超时人数"] == "30/30" and t.iloc[0]["作业时间中位数（四分位数）"] == "70（70–70）"
     bad = sec.school_statements(by_grade, "001")
     assert [s.tone for s in bad] == ["bad", "bad"]
-    assert bad[0].text.startswith("四年级作业超时比例 100.0%（区间 ") and bad[0].text.endswith("明显高于全区。")
+    assert bad[0].text.startswith("作业超时比例高于全区：四年级（最高为四年级 100.0%，区间 ")
+    assert bad[1].text.startswith("睡眠达标比例低于全区：四年级（最低为四年级 0.0%，区间 0.0%–11.4%，全区 53.1%")
     good = sec.school_statements(by_grade, "002")
+    assert [s.text[:10] for s in good] == ["作业超时比例低于全区", "睡眠达标比例高于全区"]
     assert [s.tone for s in good] == ["good", "good"]
     assert sec.school_statements(by_grade, "003") == []  # 持平: nothing said
     assert sec.school_statements(by_grade, "005") == []  # withheld: nothing said
@@ -134,3 +136,13 @@ def test_limits_are_read_from_params():
     text = tw.limits_text(params_with())
     assert text.startswith("小学低段（1–2 年级）不布置书面家庭作业、睡眠不少于 10 小时；")
     assert "初中（7–9 年级）书面作业不超过 90 分钟、睡眠不少于 9 小时。" in text
+
+
+def test_a_school_statement_names_every_grade_on_its_side_and_the_furthest():
+    (by_grade, _), _ = heavy_district()
+    # grade 5: a copy of grade 4 with 001's share over the limit 80% (diff smaller than grade 4's 100%)
+    g5 = by_grade[by_grade["grade"] == 4].assign(grade=5)
+    g5.loc[g5["unit_code"] == "001", ["homework_over_share", "homework_over_diff"]] = [0.8, 0.8 - 51 / 96]
+    (hw, sleep) = sec.school_statements(pd.concat([by_grade, g5], ignore_index=True), "001")
+    assert hw.text.startswith("作业超时比例高于全区：四年级、五年级（最高为四年级 100.0%")
+    assert sleep.text.startswith("睡眠达标比例低于全区：四年级、五年级（最低为四年级 0.0%")

@@ -89,28 +89,31 @@ def concern_statements(stats: pd.DataFrame, limit: int) -> list[Statement]:
     return out
 
 
+# (answer's share, the bands that are worse, the reader's name): a school's grades in one statement per side
+SIDES = (
+    ("homework_over", tw.ABOVE, tw.BELOW, "作业超时比例"),
+    ("sleep_met", tw.BELOW, tw.ABOVE, "睡眠达标比例"),
+)
+
+
 def school_statements(stats: pd.DataFrame, code: str) -> list[Statement]:
-    """The school's grades whose difference from the district the interval supports (band other than 持平)."""
-    own = stats[units.is_level(stats, units.SCHOOL) & (stats["unit_code"] == code)].sort_values("grade")
-    d = units.rows(stats, units.DISTRICT).set_index("grade")
-    out = []
-    for r in own.itertuples():
-        grade = GRADE_LABELS[r.grade]
-        if isinstance(r.homework_over_band, str) and r.homework_over_band in tw.ABOVE + tw.BELOW:
-            worse = r.homework_over_band in tw.ABOVE
-            out.append(Statement(
-                f"{grade}作业超时比例 {_pct(r.homework_over_share)}{_interval(r, 'homework_over')}，"
-                f"全区 {_pct(d.loc[r.grade, 'homework_over_share'])}，{r.homework_over_band}全区。",
-                "bad" if worse else "good",
-            ))  # fmt: skip
-        if isinstance(r.sleep_met_band, str) and r.sleep_met_band in tw.ABOVE + tw.BELOW:
-            worse = r.sleep_met_band in tw.BELOW
-            out.append(Statement(
-                f"{grade}睡眠达标比例 {_pct(r.sleep_met_share)}{_interval(r, 'sleep_met')}，"
-                f"全区 {_pct(d.loc[r.grade, 'sleep_met_share'])}，{r.sleep_met_band}全区。",
-                "bad" if worse else "good",
-            ))  # fmt: skip
-    return out
+    """The school's grades whose difference from the district the interval supports (band other than 持平), one
+    statement per answer and side: the grades, and the one furthest from the district with its interval. The
+    worse sides first."""
+    own = stats[units.is_level(stats, units.SCHOOL) & (stats["unit_code"] == code)]
+    district = units.rows(stats, units.DISTRICT).set_index("grade")
+    bad, good = [], []
+    for name, worse, better, label in SIDES:
+        band = own[f"{name}_band"].astype("string")
+        for bands, out in ((worse, bad), (better, good)):
+            rows = own[band.isin(bands).fillna(False).to_numpy(dtype=bool)]
+            if len(rows):
+                above = bands == tw.ABOVE
+                text = (
+                    f"{label}{'高于' if above else '低于'}全区：" + _worst(rows, district, name, highest=above) + "。"
+                )
+                out.append(Statement(text, "bad" if out is bad else "good"))
+    return bad + good
 
 
 class _Wellbeing:
