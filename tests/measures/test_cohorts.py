@@ -63,18 +63,13 @@ def test_withhold_follows_both_terms_of_a_change(params):
 def test_every_statistics_table_with_a_cohort_declares_what_to_withhold():
     # a scores table that carries a count of students must say which of its figures rest on it
     for name, spec in SCORES.items():
-        counts = [c for c in ("tested_n", "n", "n_j", "base_n") if c in spec.names]
-        if name in (
-            "equity",
-            "fitness_equity",
-            "sensitivity",
-            "funnel_curves",
-            "borderline",
-            "va_models",
-            "enrolment_entry",
-        ):
-            # over schools (equity, fitness_equity), ranked cohorts only, control limits, students, model fits, a
-            # catchment's whole school-age population (enrolment_entry)
+        # (作业与睡眠: each answer's figures rest on the students who gave it, homework_n / sleep_n)
+        counts = [c for c in ("tested_n", "n", "n_j", "base_n", "homework_n", "sleep_n") if c in spec.names]
+        skipped = ("equity", "fitness_equity", "wellbeing_equity", "wellbeing_burden_summary", "sensitivity",
+                   "funnel_curves", "borderline", "va_models", "enrolment_entry")  # fmt: skip
+        if name in skipped:
+            # over schools (the equity tables, the burden correlation), ranked cohorts only, control limits, students,
+            # model fits, a catchment's whole school-age population (enrolment_entry)
             continue
         assert counts and spec.withhold, name
         for n_col, cols in spec.withhold:

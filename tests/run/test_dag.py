@@ -31,6 +31,7 @@ def test_each_step_declares_its_sections_and_the_reports_read_them_all():
         "checks",
         "enrolment",
         "fitness",
+        "homework_sleep",
     )
     assert set(sections("reports")) == set(SECTIONS)
     scores = set(sections("scores"))
@@ -40,7 +41,12 @@ def test_each_step_declares_its_sections_and_the_reports_read_them_all():
 def test_stamps_hold_the_sections_and_are_rewritten_only_when_they_change(project):
     written = write_stamps(TERM, project)
     assert {p.relative_to(project).as_posix() for p in written} == {s.stamp.format(term=TERM) for s in STEPS}
-    assert set(json.loads(stamp(project, "checks").read_text(encoding="utf-8"))) == {"checks", "enrolment", "fitness"}
+    assert set(json.loads(stamp(project, "checks").read_text(encoding="utf-8"))) == {
+        "checks",
+        "enrolment",
+        "fitness",
+        "homework_sleep",
+    }
     assert set(json.loads(stamp(project, "clean").read_text(encoding="utf-8"))) == {"cleaning", "input_limits"}
     for p in written:
         os.utime(p, ns=(1, 1))

@@ -67,7 +67,19 @@ def suite_parameters(registry: pd.DataFrame, params: Params) -> dict:
         "roll_mismatch_min_n_text": str(int(params.enrolment.roll_mismatch_min_n)),
         "roll_mismatch_min_share_text": f"{float(params.enrolment.roll_mismatch_min_share):.0%}",
         **fitness_suite_parameters(params),
+        **survey_parameters(params),
         **range_parameters(),
+    }
+
+
+def survey_parameters(params: Params) -> dict:
+    """The survey checks' thresholds (params homework_sleep), with their text for messages."""
+    hs = params.homework_sleep
+    return {
+        "survey_response_rate_min": float(hs.response_rate_min),
+        "survey_response_rate_min_text": f"{float(hs.response_rate_min):.0%}",
+        "survey_school_day_hours_text": f"{float(hs.school_day_hours):g}",
+        "survey_day_hours_max": 24,
     }
 
 

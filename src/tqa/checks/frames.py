@@ -323,6 +323,91 @@ def reconciliation(
     )
 
 
+SURVEY_SHEET = "作业与睡眠"
+
+
+def survey_frame(survey: pd.DataFrame, registry: pd.DataFrame, school_day_hours: float) -> pd.DataFrame:
+    """The survey's rows (``student_frame``) with ``day_hours``: homework minutes / 60 + sleep hours + the hours a
+    day at school (params homework_sleep.school_day_hours), where both answers are given; over 24 the answers
+    cannot both be true."""
+    df = student_frame(survey, registry)
+    minutes = pd.to_numeric(df["homework_minutes"], errors="coerce").astype("float64")
+    sleep = pd.to_numeric(df["sleep_hours"], errors="coerce").astype("float64")
+    df["day_hours"] = (minutes / 60 + sleep + float(school_day_hours)).round(2)
+    return df
+
+
+def _answer_text(values: pd.Series) -> str:
+    v = values.iloc[0]
+    return "空" if pd.isna(v) else (f"{v:g}" if isinstance(v, float) else str(v))
+
+
+def _answer_groups(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group of ``keys``: respondents, distinct (homework, sleep) pairs (a blank answer is a value of its own)
+    and the first answers as text (what an identical form says)."""
+    names = [*keys, "respondents", "n_answers", "identical_homework", "identical_sleep"]
+    if df.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in names})
+    g = df.groupby(keys, sort=True)
+    pairs = df.drop_duplicates([*keys, "homework_minutes", "sleep_hours"]).groupby(keys, sort=True).size()
+    out = pd.DataFrame(
+        {
+            "respondents": g.size(),
+            "n_answers": pairs,
+            "identical_homework": g["homework_minutes"].agg(_answer_text),
+            "identical_sleep": g["sleep_hours"].agg(_answer_text),
+        }
+    )
+    return out.reset_index()[names]
+
+
+def survey_groups_frame(
+    survey: pd.DataFrame, enrolment: pd.DataFrame, registry: pd.DataFrame, min_identical: int
+) -> pd.DataFrame:
+    """One row per school x grade of the survey (grade rows), then one per school (grade NA, the whole school),
+    for the schools whose sheet has rows: respondents (rows with an answer), the grade's enrolment and the response
+    rate (respondents / enrolled; NaN where the enrolment is unknown or 0, and on school rows), and ``identical``:
+    1 where at least ``min_identical`` respondents all gave the same pair of answers (a form filled in by one
+    hand). A grade is not flagged again when its whole school is."""
+    cols = ["school_code", "grade", "homework_minutes", "sleep_hours"]
+    df = survey[cols].copy() if len(survey) else pd.DataFrame(columns=cols)
+    df["grade"] = as_grade(df["grade"])
+    df = df.dropna(subset=["school_code", "grade"])
+    df = df[df["homework_minutes"].notna() | df["sleep_hours"].notna()]
+    parts = []
+    for keys, scope in ((["school_code", "grade"], "grade"), (["school_code"], "school")):
+        out = _answer_groups(df, keys)
+        if scope == "school":
+            out["grade"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["scope"] = scope
+        parts.append(out)
+    grades, schools = parts
+    enrolled = enrolment[["school_code", "grade", "enrolled"]].copy()
+    enrolled["grade"] = as_grade(enrolled["grade"])
+    enrolled["enrolled"] = pd.to_numeric(enrolled["enrolled"], errors="coerce")
+    enrolled = enrolled.dropna(subset=["grade"]).drop_duplicates(["school_code", "grade"])
+    # grades with enrolment but nobody answering, in schools whose sheet has rows: a response rate of 0
+    with_sheet = enrolled[enrolled["school_code"].isin(schools["school_code"])]
+    grades = grades.merge(with_sheet, on=["school_code", "grade"], how="outer", sort=True)
+    grades["scope"] = "grade"
+    grades["respondents"] = grades["respondents"].fillna(0).astype("int64")
+    grades["n_answers"] = grades["n_answers"].fillna(0).astype("int64")
+    whole = set(schools.loc[(schools["respondents"] >= min_identical) & (schools["n_answers"] == 1), "school_code"])
+    schools["identical"] = (schools["school_code"].isin(whole)).astype("int64")
+    grades["identical"] = (
+        (grades["respondents"] >= min_identical) & (grades["n_answers"] == 1) & ~grades["school_code"].isin(whole)
+    ).astype("int64")
+    df = pd.concat([grades, schools], ignore_index=True)
+    df["enrolled"] = pd.to_numeric(df.get("enrolled"), errors="coerce").astype("float64")
+    df["response_rate"] = (df["respondents"] / df["enrolled"].where(df["enrolled"] > 0)).where(df["scope"] == "grade")
+    df["response_pct"] = _pct(df["response_rate"])
+    df["scope_text"] = ["全校" if s == "school" else f"{int(g)} 年级" for s, g in zip(df["scope"], df["grade"])]
+    df["sheet"] = SURVEY_SHEET
+    df["excel_row"] = pd.array([pd.NA] * len(df), dtype="Int64")
+    df["school_type"] = df["school_code"].map(school_types(registry)).astype("string")
+    return with_row(df)
+
+
 def coverage_frame(returns: pd.DataFrame, tables: dict[str, pd.DataFrame], registry: pd.DataFrame) -> pd.DataFrame:
     """One row per submitted return of a registered school: usable clean rows per required sheet."""
     known = set(registry["school_code"])
@@ -486,5 +571,10 @@ def build_frames(
     }
     for name in STUDENT_TABLES:
         frames[name] = student_frame(t[name], registry)
+    hs = params.homework_sleep
+    frames["survey"] = survey_frame(t["survey"], registry, float(hs.school_day_hours))
+    frames["survey_groups"] = survey_groups_frame(
+        t["survey"], t["enrolment"], registry, int(hs.identical_min_respondents)
+    )
     frames["coverage"] = coverage_frame(frames["returns"], t, registry)
     return frames

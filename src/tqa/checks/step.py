@@ -12,7 +12,16 @@ import numpy as np
 import pandas as pd
 
 from tqa.checks import engine
-from tqa.checks.frames import RATINGS, build_frames, conform, enrolment_frame, reconciliation, text_keys, with_row
+from tqa.checks.frames import (
+    RATINGS,
+    build_frames,
+    conform,
+    enrolment_frame,
+    reconciliation,
+    survey_groups_frame,
+    text_keys,
+    with_row,
+)
 from tqa.checks.reconcile import Reconciliation
 from tqa.checks.suites import load_suites
 from tqa.core import vocabulary as vocab
@@ -44,7 +53,7 @@ FINAL_SUITE = "usable_returns"  # runs last, on the returns left usable
 # Clean-stage problems that set the whole school aside (the school alone: the others go on). A return whose 学期
 # names another term (tqa.clean.returns.check_term) is probably the wrong file: none of its rows may be used.
 CLEAN_SCHOOL_RULES = ("term_mismatch",)
-LATE_SUITES = ("enrolment",)  # run after the other suites' set-asides
+LATE_SUITES = ("enrolment", "survey_groups")  # run after the other suites' set-asides
 
 
 class BlockingDataError(RuntimeError):
@@ -319,6 +328,12 @@ def run_checks(
         if name in suites:
             frames[name] = enrolment_frame(conform(tables.get(name), name), interim["students"], registry, params)
             check(name, frames[name])
+    # The survey's response rates and identical forms are counted on the answers and the enrolment left usable.
+    if "survey_groups" in suites:
+        kept = apply_set_asides(tables, aside, names=("survey", "enrolment"))
+        minimum = int(params.homework_sleep.identical_min_respondents)
+        frames["survey_groups"] = survey_groups_frame(kept["survey"], kept["enrolment"], registry, minimum)
+        check("survey_groups", frames["survey_groups"])
 
     clean_issues = tables.get("issues")
     clean_issues = pd.DataFrame(columns=list(ISSUE_COLUMNS)) if clean_issues is None else clean_issues

@@ -159,6 +159,27 @@ MEASURES = (
         ("uncertainty",),
         ("fitness_trend",),
     ),
+    Measure(
+        "wellbeing",
+        "tqa.measures.wellbeing.survey:survey_stats",
+        ("checked/survey", "checked/enrolment", "checked/returns"),
+        ("grade_bands", "homework_sleep", "uncertainty", "reporting", "bands"),
+        ("wellbeing_stats", "wellbeing_band_stats"),
+    ),
+    Measure(
+        "wellbeing_equity",
+        "tqa.measures.wellbeing.survey:equity",
+        ("scores/wellbeing_stats",),
+        ("homework_sleep", "equity", "reporting"),
+        ("wellbeing_equity",),
+    ),
+    Measure(
+        "wellbeing_burden",
+        "tqa.measures.wellbeing.burden:burden",
+        ("scores/wellbeing_stats", "scores/results"),
+        ("reporting",),
+        ("wellbeing_burden", "wellbeing_burden_summary"),
+    ),
 )
 BY_NAME = {m.name: m for m in MEASURES}
 

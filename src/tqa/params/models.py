@@ -520,6 +520,34 @@ class Fitness(Section):
     )
 
 
+class HomeworkSleep(Section):
+    """双减 and 五项管理: the homework limit and the sleep minimum per grade band, and the survey's checks."""
+
+    homework_limit_minutes: dict[Text, Annotated[Number, Field(ge=0)]] = Field(
+        title="日均书面作业时间上限（分钟）",
+        description="各学段学生日均书面作业时间不超过此数为不超时（等于上限不算超时）；上限为 0 的学段不布置书面作业，有任何书面作业即为超时。",
+    )
+    sleep_min_hours: dict[Text, Annotated[Number, Field(gt=0, le=24)]] = Field(
+        title="日均睡眠时间下限（小时）", description="各学段学生日均睡眠时间不少于此数为睡眠达标。"
+    )
+    response_rate_min: Share = Field(
+        title="问卷回收率提示线",
+        description="一所学校一个年级回答问卷的人数低于在籍人数的这一比例时提示回收率偏低，记录保留，请学校核对。",
+    )
+    identical_min_respondents: Annotated[StrictInt, Field(ge=2)] = Field(
+        title="认定疑似代填的最少回答人数",
+        description="一所学校（或一个年级）至少有这么多学生回答、且所有回答完全相同时，提示疑似一人代填，记录保留，请学校核对。",
+    )
+    school_day_hours: Annotated[Number, Field(ge=0, lt=24)] = Field(
+        title="一天在校的最少小时数",
+        description="作业时间、睡眠时间与这一在校时间相加超过 24 小时的回答不可能成立，该行不计入统计。",
+    )
+    cv_threshold: Positive = Field(
+        title="作业与睡眠差异系数提示线",
+        description="各校作业不超时比例、睡眠达标比例的差异系数（标准差 ÷ 平均数）大于此值时，提示校际差异偏大。",
+    )
+
+
 class Params(Section):
     """Every section of params/methodology.yaml (with the term's overrides merged over it), validated."""
 
@@ -581,6 +609,10 @@ class Params(Section):
         title="学生体质健康",
         description="按《国家学生体质健康标准（2014年修订）》的学年总分统计优秀、良好、及格、不及格，并对照国家和本区目标。",
     )
+    homework_sleep: HomeworkSleep = Field(
+        title="作业与睡眠",
+        description="“双减”规定的书面作业时间上限和睡眠时间下限，以及检查作业与睡眠问卷时使用的界值。",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -634,6 +666,13 @@ class Params(Section):
             raise ValueError(
                 f"fitness.district_targets：学段“{'、'.join(unknown)}”不在 grade_bands 中（可用：{'、'.join(known)}）"
             )
+        for key in ("homework_limit_minutes", "sleep_min_hours"):
+            given = set(getattr(self.homework_sleep, key))
+            if given != known:
+                raise ValueError(
+                    f"homework_sleep.{key}：应为每个学段各写一个值（grade_bands 的学段：{'、'.join(known)}；"
+                    f"缺少：{'、'.join(sorted(known - given)) or '无'}；多出：{'、'.join(sorted(given - known)) or '无'}）"
+                )
         unknown = [b for b in self.change.status_cuts if b != "default" and b not in known]
         if unknown:
             raise ValueError(
@@ -676,6 +715,14 @@ class Params(Section):
 
     def status_cuts(self, grade: int) -> list[float]:
         return list(self.change.status_cuts.get(self.grade_band(grade), self.change.status_cuts["default"]))
+
+    def homework_limit(self, grade: int) -> float:
+        """The grade's homework limit in minutes (over it, strictly, is over the limit)."""
+        return float(self.homework_sleep.homework_limit_minutes[self.grade_band(grade)])
+
+    def sleep_minimum(self, grade: int) -> float:
+        """The grade's sleep minimum in hours (at or above it meets the requirement)."""
+        return float(self.homework_sleep.sleep_min_hours[self.grade_band(grade)])
 
     def sections(self) -> tuple[str, ...]:
         return tuple(type(self).model_fields)

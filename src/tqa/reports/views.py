@@ -35,6 +35,7 @@ from tqa.reports.display import Cover, Group, Heading, Landscape, Note, Paragrap
 from tqa.reports.labels import FORMATS, LABELS, RANK_NAMES, labels_for, percent, rank_labels
 from tqa.reports.sections.enrolment import EnrolmentDistrict, EnrolmentSchool
 from tqa.reports.sections.fitness import FitnessDistrict, FitnessPublicDistrict, FitnessSchool
+from tqa.reports.sections.wellbeing import WellbeingDistrict, WellbeingPublicDistrict, WellbeingSchool
 from tqa.reports.student_workbook import workbook_name
 from tqa.reports.tables import common as tc
 from tqa.reports.tables import district as td
@@ -131,7 +132,7 @@ class View:
 # ---- the district report ------------------------------------------------------------------------------------
 
 
-class DistrictView(FitnessDistrict, EnrolmentDistrict, View):
+class DistrictView(FitnessDistrict, WellbeingDistrict, EnrolmentDistrict, View):
     """The internal district report (for the office: ranks, named schools, the data-quality list)."""
 
     @cached_property
@@ -157,6 +158,7 @@ class DistrictView(FitnessDistrict, EnrolmentDistrict, View):
         )  # fmt: skip
         summary.groups.append(Group("学籍变动与控辍保学", self.enrolment_statements(), "本学期没有可用的分年级人数。"))
         summary.groups.append(self.fitness_group())
+        summary.groups.append(self.wellbeing_group())
         return self.with_attention(summary)
 
     def with_attention(self, summary: Summary) -> Summary:
@@ -406,7 +408,7 @@ class DistrictView(FitnessDistrict, EnrolmentDistrict, View):
         ]
 
 
-class PublicDistrictView(FitnessPublicDistrict, DistrictView):
+class PublicDistrictView(FitnessPublicDistrict, WellbeingPublicDistrict, DistrictView):
     """The public district report: bands instead of ranks, small cells suppressed, no data-quality list."""
 
     public = True
@@ -456,7 +458,7 @@ class PublicDistrictView(FitnessPublicDistrict, DistrictView):
 # ---- a school's report ----------------------------------------------------------------------------------------
 
 
-class SchoolView(FitnessSchool, EnrolmentSchool, View):
+class SchoolView(FitnessSchool, WellbeingSchool, EnrolmentSchool, View):
     """A school's public report: the school against its category and the district, bands, no ranks, no
     student-level data (the sections below that only the internal edition has return None)."""
 
@@ -499,6 +501,7 @@ class SchoolView(FitnessSchool, EnrolmentSchool, View):
         )  # fmt: skip
         summary.groups.append(Group("学籍变动", self.enrolment_statements(), "没有需要特别说明的学籍变动。"))
         summary.groups.insert(-1, self.fitness_group())  # before 建议先做
+        summary.groups.append(self.wellbeing_group())
         return summary
 
     def gap_chart(self):

@@ -187,6 +187,33 @@ _SUBJECT_STATS = (
     "n_ranked_district:Int64, n_ranked_category:Int64"
 )
 _UNIT_ORDER = ("level", "unit_code", "grade", "subject")
+# 作业与睡眠: what every unit's row holds, per grade or per grade band (tqa.measures.wellbeing.survey)
+_WELLBEING = (
+    "homework_limit:float64, sleep_min:float64, enrolled:Int64, respondents_n:int64, response_base_n:int64,"
+    "response_rate:float64, response_rate_lo:float64, response_rate_hi:float64, homework_n:int64,"
+    "homework_q1:float64, homework_median:float64, homework_q3:float64, homework_median_lo:float64,"
+    "homework_median_hi:float64, homework_over_n:int64, homework_over_share:float64, homework_over_share_lo:float64,"
+    "homework_over_share_hi:float64, homework_over_diff:float64, homework_over_diff_lo:float64,"
+    "homework_over_diff_hi:float64, homework_over_band:string, sleep_n:int64, sleep_q1:float64,"
+    "sleep_median:float64, sleep_q3:float64, sleep_median_lo:float64, sleep_median_hi:float64, sleep_met_n:int64,"
+    "sleep_met_share:float64, sleep_met_share_lo:float64, sleep_met_share_hi:float64, sleep_met_diff:float64,"
+    "sleep_met_diff_lo:float64, sleep_met_diff_hi:float64, sleep_met_band:string, homework_status:string,"
+    "sleep_status:string"
+)
+_HOMEWORK_FIGURES = tuple(
+    f"homework_{c}"
+    for c in (
+        "q1", "median", "q3", "median_lo", "median_hi", "over_n", "over_share", "over_share_lo", "over_share_hi",
+        "over_diff", "over_diff_lo", "over_diff_hi", "over_band",
+    )
+)  # fmt: skip
+_SLEEP_FIGURES = tuple(
+    f"sleep_{c}"
+    for c in (
+        "q1", "median", "q3", "median_lo", "median_hi", "met_n", "met_share", "met_share_lo", "met_share_hi",
+        "met_diff", "met_diff_lo", "met_diff_hi", "met_band",
+    )
+)  # fmt: skip
 
 _SCORES = {
     "subject_stats": (
@@ -401,6 +428,40 @@ _SCORES = {
         (),
         "入学率 per area x 学段 from office/population.csv (the district first); empty without the file",
     ),
+    "wellbeing_stats": (
+        _cols(f"level:str, unit_code:str, unit_name:str, category:str, grade:int64, band:str, {_WELLBEING}"),
+        ("level", "unit_code", "grade"),
+        "作业与睡眠 per school / category / district x grade: respondents and response rate, quartiles and median "
+        "(with its order-statistic interval) of homework minutes and sleep hours, the shares over the homework limit "
+        "and meeting the sleep minimum with counts, Wilson intervals and (schools) bands against the district",
+    ),
+    "wellbeing_band_stats": (
+        _cols(f"level:str, unit_code:str, unit_name:str, category:str, band:str, {_WELLBEING}"),
+        ("level", "unit_code", "band"),
+        "作业与睡眠 as wellbeing_stats, per grade band (params grade_bands)",
+    ),
+    "wellbeing_equity": (
+        _cols(
+            "grade:int64, indicator:str, indicator_label:str, n_schools:int64, weighted:bool, mean_of_means:float64,"
+            "sd_of_means:float64, cv:float64, cv_threshold:float64, cv_over:boolean"
+        ),
+        ("grade", "indicator"),
+        "差异系数 of the school shares within the homework limit and meeting the sleep minimum, per grade",
+    ),
+    "wellbeing_burden": (
+        _cols(
+            "grade:int64, school_code:str, school_name:str, category:str, homework_n:int64, homework_over_n:int64,"
+            "homework_over_share:float64, papers_n:int64, tested_n:int64, mean_z:float64"
+        ),
+        ("grade", "school_code"),
+        "burden against results: per grade and school (both figures shown), the share over the homework limit and "
+        "the mean of the school's standardised paper means (internal)",
+    ),
+    "wellbeing_burden_summary": (
+        _cols("grade:int64, n_schools:int64, spearman_rho:float64, p_value:float64"),
+        ("grade",),
+        "burden against results: per grade, Spearman's correlation across schools (an association, not a cause)",
+    ),
 }
 # 体质健康 (tqa.measures.fitness): rates are over the students tested; coverage = tested / enrolled.
 _FITNESS_RATES = ("excellent_rate", "good_rate", "pass_rate", "fail_rate", "good_or_better_rate", "pass_or_better_rate")
@@ -462,7 +523,7 @@ SCORES = {name: TableSpec(name, "scores", cols, sort, doc) for name, (cols, sort
 INTERNAL_ONLY = {
     "clean": tuple(CLEAN),
     "checked": ("students", "scores", "fitness", "survey", "items", "routine", "rejected", "issues", "ratings"),
-    "scores": ("class_stats", "tiers", "borderline"),
+    "scores": ("class_stats", "tiers", "borderline", "wellbeing_burden"),
 }
 for _stage, _names in (("clean", CLEAN), ("checked", CHECKED), ("scores", SCORES)):
     for _name in INTERNAL_ONLY[_stage]:
@@ -564,6 +625,10 @@ WITHHOLD = {
             _all_but("fitness_trend", ("term", "level", "unit_code", "unit_name", "category", "grade", "tested_n")),
         ),
     ),  # fmt: skip
+    # 作业与睡眠: each answer's figures rest on its own respondents (the counts of respondents stay)
+    "wellbeing_stats": (("homework_n", _HOMEWORK_FIGURES), ("sleep_n", _SLEEP_FIGURES)),
+    "wellbeing_band_stats": (("homework_n", _HOMEWORK_FIGURES), ("sleep_n", _SLEEP_FIGURES)),
+    "wellbeing_burden": (("homework_n", ("homework_over_n", "homework_over_share")), ("tested_n", ("mean_z",))),
 }
 for _name, _rules in WITHHOLD.items():
     SCORES[_name] = replace(SCORES[_name], withhold=_rules)
