@@ -123,6 +123,7 @@ class _SheetScan:
         self.width = 0  # the widest row, counted only for cells without a reference
         self._run = 0
         self._before_data = True
+        self.marked = False  # "f>" or "hidden=" seen: tqa.clean.xmlscan has something to look for (see plain)
 
     def _count(self, data: bytes, tags) -> int:
         return sum(data.count(t) - self.tail.count(t) for t in tags)
@@ -147,6 +148,7 @@ class _SheetScan:
                 self.dim_rows, self.dim_cols = _ref(m.group(1).split(b":")[-1])
             self._before_data = end < 0 and self.seen < MB
         self.seen += len(block)
+        self.marked = self.marked or b"f>" in data or b"hidden=" in data
         self.rows += self._count(data, (row_tag,))
         self.cells += self._count(data, cell_tags)
         self.refs += self._count(data, (with_ref,))
@@ -204,7 +206,7 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _check_zip(path: Path, limits) -> None:
+def _check_zip(path: Path, limits, plain: set[str] | None = None) -> None:
     name = path.name
     try:
         zf = zipfile.ZipFile(path)
@@ -228,6 +230,7 @@ def _check_zip(path: Path, limits) -> None:
                     f"超过上限 {limits.max_ratio} 倍{bomb}",
                 )
         total = 0
+        unmarked: dict[str, bool] = {}  # worksheet part -> neither marker in it (every entry of that name)
         for i in infos:
             sheet = any(d in i.filename for d in ("worksheets/", "macrosheets/", "dialogsheets/"))
             scan = _SheetScan(limits) if sheet and not i.is_dir() else None
@@ -247,6 +250,7 @@ def _check_zip(path: Path, limits) -> None:
             except Exception as exc:  # a bad CRC, a size that lied, an unknown compression, a password
                 raise WorkbookError(f"{type(exc).__name__}: {exc}") from exc
             if scan:
+                unmarked[i.filename] = unmarked.get(i.filename, True) and not scan.marked
                 rows, cols = scan.extent()
                 fit = limits.max_cells // max(cols, 1)
                 if rows and rows * cols <= limits.max_cells and fit < 10 ** (len(str(limits.max_rows)) - 1):
@@ -257,6 +261,8 @@ def _check_zip(path: Path, limits) -> None:
                     # that always fit.)
                     rows = max(rows, _max_row(zf, i, len(str(fit + 1))))
                 _check_extent(name, i.filename, (rows, cols), limits, zf)
+        if plain is not None:
+            plain.update(part for part, yes in unmarked.items() if yes)
 
 
 def _check_extent(name: str, part: str, extent: tuple[int, int], limits, zf: zipfile.ZipFile) -> None:
@@ -277,9 +283,11 @@ def _check_extent(name: str, part: str, extent: tuple[int, int], limits, zf: zip
         )
 
 
-def check_workbook(path: str | Path, limits) -> str:
+def check_workbook(path: str | Path, limits, plain: set[str] | None = None) -> str:
     """The format a return will be read as (ZIP or XLS), after the checks above; raises WorkbookRefused (not
-    read, with the reason) or WorkbookError (not a workbook at all). ``limits``: params' input_limits."""
+    read, with the reason) or WorkbookError (not a workbook at all). ``limits``: params' input_limits.
+    ``plain``, when given, is filled with the worksheet parts (zip member names) whose XML holds neither "f>" nor
+    "hidden=": ``tqa.clean.xmlscan.scan_workbook`` has nothing to look for in them and need not inflate them again."""
     path = Path(path)
     name = path.name
     st = path.lstat()
@@ -303,7 +311,7 @@ def check_workbook(path: str | Path, limits) -> str:
             )
         return XLS
     if kind == ZIP:
-        _check_zip(path, limits)
+        _check_zip(path, limits, plain)
         return ZIP
     raise WorkbookError("内容既不是 .xlsx 也不是 .xls 格式")
 

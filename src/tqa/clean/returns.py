@@ -309,8 +309,9 @@ def clean_return(
     }
     records: dict[str, list[tuple]] = {t: [] for t in RECORD_TABLES}
     kind = None
+    plain: set[str] = set()  # the sheets' XML that xmlscan need not read again (check_workbook read it)
     try:
-        kind = check_workbook(path, limits)  # first: a link or a pipe is neither hashed nor opened
+        kind = check_workbook(path, limits, plain)  # first: a link or a pipe is neither hashed nor opened
         ret["source_sha256"] = file_sha256(path)  # streamed
         grids = read_workbook(path, engine, kind)
     except WorkbookRefused as exc:
@@ -346,7 +347,7 @@ def clean_return(
             written_as[canonical] = name
         else:
             unread.append((name, sheet, canonical))
-    facts = _scan(path, set(written_as.values()))
+    facts = _scan(path, set(written_as.values()), plain)
 
     meta = read_info_meta(by_name[sheets.INFO.name]) if sheets.INFO.name in by_name else {}
     match = match_school(path.name, meta, registry)
@@ -430,11 +431,11 @@ def _add_sheet(records: dict, so, ctx: Ctx) -> None:
     records["accounting"].append(so.accounting(ctx.school_code))
 
 
-def _scan(path: Path, tabs: set[str]) -> dict:
+def _scan(path: Path, tabs: set[str], plain: set[str] = frozenset()) -> dict:
     """What the values do not show (tqa.clean.xmlscan), for the sheets read; nothing when the XML cannot be
     scanned (the values were read: the notes are lost, no data)."""
     try:
-        return scan_workbook(path, tabs)
+        return scan_workbook(path, tabs, plain)
     except Exception:
         return {}
 

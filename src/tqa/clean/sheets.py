@@ -292,6 +292,8 @@ class RowCtx:
         sid = nz.normalize_student_id(self.raw("student_id"))
         if sid is None:
             raise Reject("缺少学籍号", "missing_id", self.label("student_id"), "")
+        if self.ctx.max_text is None or len(sid) <= self.ctx.max_text:  # (the label only for a warning)
+            return sid
         return self.ctx.capped(self.sheet, self.excel_row, self.label("student_id"), sid)
 
     def sex(self) -> str | None:
@@ -316,7 +318,10 @@ class RowCtx:
         raw = self.raw(name)
         if nz.is_blank(raw):
             return None
-        return self.ctx.capped(self.sheet, self.excel_row, self.label(name), nz.cell_text(raw).strip())
+        text = nz.cell_text(raw).strip()
+        if self.ctx.max_text is None or len(text) <= self.ctx.max_text:  # (the label only for a warning)
+            return text
+        return self.ctx.capped(self.sheet, self.excel_row, self.label(name), text)
 
 
 def _filled_below(rows: list[list], hidx: int, cols) -> dict[int, int]:

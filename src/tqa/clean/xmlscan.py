@@ -125,10 +125,14 @@ def _scan_sheet(z: zipfile.ZipFile, member: str, facts: SheetFacts) -> None:
             el.clear()
 
 
-def scan_workbook(path: str | Path, only: set[str] | None = None) -> dict[str, SheetFacts]:
+def scan_workbook(
+    path: str | Path, only: set[str] | None = None, plain: set[str] | frozenset[str] = frozenset()
+) -> dict[str, SheetFacts]:
     """Sheet name -> its facts, for every sheet the workbook lists (the XML of the sheets in `only`, when
     given: the others keep their state only). Raises on a part that is not well-formed XML or defines
-    entities (the caller decides what a failed scan means)."""
+    entities (the caller decides what a failed scan means). `plain`: sheet parts known to hold neither "f>" nor
+    "hidden=" (``tqa.clean.reader.check_workbook`` found it while inflating them), not inflated again: the
+    byte tests of `_scan_sheet` would find nothing."""
     with zipfile.ZipFile(path) as z:
         book = _workbook_part(z)
         rels_member = posixpath.join(posixpath.dirname(book), "_rels", posixpath.basename(book) + ".rels")
@@ -142,6 +146,6 @@ def scan_workbook(path: str | Path, only: set[str] | None = None) -> dict[str, S
         out = {}
         for name, state, member in listed:
             facts = out[name] = SheetFacts(state)
-            if member in names and (only is None or name in only):
+            if member in names and (only is None or name in only) and member not in plain:
                 _scan_sheet(z, member, facts)
         return out
