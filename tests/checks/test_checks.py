@@ -666,6 +666,8 @@ def test_suite_files_are_canonical_and_well_formed():
         "usable_returns",
         "items",
         "ratings",
+        "enrolment_leavers",
+        "enrolment_arrivals",
     }
     for name, suite in suites.items():
         text = Path(SUITES, f"{name}.json").read_text(encoding="utf-8")

@@ -499,6 +499,8 @@ WITHHOLD = {
             ),
         ),
     ),  # fmt: skip
+    # 入学率 of an area with fewer school-age children than min_published_n: the counts stay, the rate goes
+    "enrolment_entry": (("population", ("rate", "rate_lo", "rate_hi", "gap", "met", "target_status")),),
 }
 for _name, _rules in WITHHOLD.items():
     SCORES[_name] = replace(SCORES[_name], withhold=_rules)
