@@ -629,6 +629,8 @@ WITHHOLD = {
     "wellbeing_stats": (("homework_n", _HOMEWORK_FIGURES), ("sleep_n", _SLEEP_FIGURES)),
     "wellbeing_band_stats": (("homework_n", _HOMEWORK_FIGURES), ("sleep_n", _SLEEP_FIGURES)),
     "wellbeing_burden": (("homework_n", ("homework_over_n", "homework_over_share")), ("tested_n", ("mean_z",))),
+    # 入学率 of an area with fewer school-age children than min_published_n: the counts stay, the rate goes
+    "enrolment_entry": (("population", ("rate", "rate_lo", "rate_hi", "gap", "met", "target_status")),),
 }
 for _name, _rules in WITHHOLD.items():
     SCORES[_name] = replace(SCORES[_name], withhold=_rules)
