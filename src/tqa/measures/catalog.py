@@ -117,6 +117,13 @@ MEASURES = (
         ("items",),
         ("item_stats", "paper_stats", "item_gaps"),
     ),
+    Measure(
+        "routine",
+        "tqa.measures.routine:routine",
+        ("checked/routine", "checked/returns"),
+        ("routine", "uncertainty", "reporting", "bands"),
+        ("routine_staff", "routine_roles"),
+    ),
 )
 BY_NAME = {m.name: m for m in MEASURES}
 

@@ -361,6 +361,28 @@ _SCORES = {
         ("school_code", "grade", "subject", "weakness_rank"),
         "per school item scoring rates against the district",
     ),
+    "routine_staff": (
+        _cols(
+            "school_code:str, school_name:string, category:string, excel_row:int64, staff_name:str, role:string,"
+            "lessons_observed:Int64, lessons_evaluated:Int64, research_hours:float64, observed_min:Int64,"
+            "evaluated_min:Int64, research_min:float64, leader:bool, judged:bool, meets_observed:boolean,"
+            "meets_evaluated:boolean, meets_research:boolean, meets:boolean"
+        ),
+        (),
+        "教学常规 per staff member against the minimums of their role (staff names: internal only)",
+    ),
+    "routine_roles": (
+        _cols(
+            "level:str, unit_code:string, unit_name:string, category:string, role:string, staff_n:int64,"
+            "judged_n:int64, meets_n:Int64, meets_share:float64, meets_share_lo:float64, meets_share_hi:float64,"
+            "meets_diff:float64, meets_diff_lo:float64, meets_diff_hi:float64, meets_band:string,"
+            "observed_median:float64, evaluated_median:float64, research_median:float64, observed_min:Int64,"
+            "evaluated_min:Int64, research_min:float64, sample_status:string, publishable:bool"
+        ),
+        (),
+        "教学常规 per school / category / district x role group: staff, share meeting the minimums with its "
+        "interval and band against the district, medians",
+    ),
 }
 SCORES = {name: TableSpec(name, "scores", cols, sort, doc) for name, (cols, sort, doc) in _SCORES.items()}
 
@@ -370,7 +392,7 @@ SCORES = {name: TableSpec(name, "scores", cols, sort, doc) for name, (cols, sort
 INTERNAL_ONLY = {
     "clean": tuple(CLEAN),
     "checked": ("students", "scores", "fitness", "survey", "items", "routine", "rejected", "issues", "ratings"),
-    "scores": ("class_stats", "tiers", "borderline"),
+    "scores": ("class_stats", "tiers", "borderline", "routine_staff"),
 }
 for _stage, _names in (("clean", CLEAN), ("checked", CHECKED), ("scores", SCORES)):
     for _name in INTERNAL_ONLY[_stage]:
@@ -435,6 +457,24 @@ WITHHOLD = {
     "item_gaps": (("n", ("school_rate", "gap", "weakness_rank")),),
     "item_stats": (("n", _all_but("item_stats", ("grade", "subject", "item_no", "item", "type", "full_marks", "n"))),),
     "paper_stats": (("n", _all_but("paper_stats", ("grade", "subject", "n", "n_incomplete", "k", "full_marks"))),),
+    # 教学常规: a share on fewer staff than reporting.min_published_n is withheld as exam results are (a school's one
+    # 校长: the share would be the principal's own result); so are the medians of a group that small.
+    "routine_roles": (
+        (
+            "judged_n",
+            (
+                "meets_n",
+                "meets_share",
+                "meets_share_lo",
+                "meets_share_hi",
+                "meets_diff",
+                "meets_diff_lo",
+                "meets_diff_hi",
+                "meets_band",
+            ),
+        ),
+        ("staff_n", ("observed_median", "evaluated_median", "research_median")),
+    ),  # fmt: skip
 }
 for _name, _rules in WITHHOLD.items():
     SCORES[_name] = replace(SCORES[_name], withhold=_rules)
