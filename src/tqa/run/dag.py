@@ -69,7 +69,14 @@ STEPS = (
         ("cleaning", "input_limits"),
         "data/clean/{term}/.params.json",
     ),  # fmt: skip
-    Step("checks", "notebooks/02_checks.ipynb", "checks", "checked", ("checks",), "data/checked/{term}/.params.json"),
+    Step(
+        "checks",
+        "notebooks/02_checks.ipynb",
+        "checks",
+        "checked",
+        ("checks", "routine"),
+        "data/checked/{term}/.params.json",
+    ),
     Step("scores", "notebooks/03_scores.ipynb", "measures", "scores", "measures", "data/scores/{term}/.params.json"),
     # The reports print every parameter in their appendix.
     Step("reports", None, "reports", None, ALL_SECTIONS, "data/scores/{term}/.reports-params.json", ("run/steps.py",)),
