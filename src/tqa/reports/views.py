@@ -33,6 +33,7 @@ from tqa.reports.charts import academic as charts
 from tqa.reports.disclosure import apply_suppression
 from tqa.reports.display import Cover, Heading, Landscape, Note, Paragraphs, Provenance, Summary, Table
 from tqa.reports.labels import FORMATS, LABELS, RANK_NAMES, labels_for, percent, rank_labels
+from tqa.reports.sections.routine import RoutineDistrict, RoutineInternalSchool, RoutinePublicDistrict, RoutineSchool
 from tqa.reports.student_workbook import workbook_name
 from tqa.reports.tables import common as tc
 from tqa.reports.tables import district as td
@@ -129,7 +130,7 @@ class View:
 # ---- the district report ------------------------------------------------------------------------------------
 
 
-class DistrictView(View):
+class DistrictView(RoutineDistrict, View):
     """The internal district report (for the office: ranks, named schools, the data-quality list)."""
 
     @cached_property
@@ -153,6 +154,7 @@ class DistrictView(View):
             self.params.district.name, self.returns, self.results, self.read("scores", "targets"), self.trend,
             self.read("scores", "equity"), self.params,
         )  # fmt: skip
+        summary.groups.append(self.routine_group())
         return self.with_attention(summary)
 
     def with_attention(self, summary: Summary) -> Summary:
@@ -402,7 +404,7 @@ class DistrictView(View):
         ]
 
 
-class PublicDistrictView(DistrictView):
+class PublicDistrictView(RoutinePublicDistrict, DistrictView):
     """The public district report: bands instead of ranks, small cells suppressed, no data-quality list."""
 
     public = True
@@ -452,7 +454,7 @@ class PublicDistrictView(DistrictView):
 # ---- a school's report ----------------------------------------------------------------------------------------
 
 
-class SchoolView(View):
+class SchoolView(RoutineSchool, View):
     """A school's public report: the school against its category and the district, bands, no ranks, no
     student-level data (the sections below that only the internal edition has return None)."""
 
@@ -488,11 +490,13 @@ class SchoolView(View):
         targets = self.read("scores", "targets")
         papers = self.catalog.derive(findings.school_papers, self.results)
         below = self.catalog.derive(findings.below_target, self.results, targets, code=None)
-        return findings.school_summary(
+        summary = findings.school_summary(
             self.name, self.code, own(papers, "unit_code"), own(self.read("scores", "change"), "unit_code"),
             own(self.value_added, "school_code"), own(below, "unit_code"),
             None if self.public else self.own_issues(), str(self.school["status"]), self.params,
         )  # fmt: skip
+        summary.groups.append(self.routine_group())
+        return summary
 
     def gap_chart(self):
         return charts.school_gap_chart(self._comparisons[0], f"{self.name}：各科与全区的差异", self.level)
@@ -642,7 +646,7 @@ class PublicSchoolView(SchoolView):
     public = True
 
 
-class InternalSchoolView(SchoolView):
+class InternalSchoolView(RoutineInternalSchool, SchoolView):
     """The school's internal report: ranks, the composite's sensitivity, the value-added caterpillar, its
     classes and students (临界生), its data problems."""
 

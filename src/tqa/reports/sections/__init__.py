@@ -1,0 +1,1 @@
+"""The report sections of each family of measures: mixins of the views (``tqa.reports.views``)."""
