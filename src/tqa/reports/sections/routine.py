@@ -48,9 +48,10 @@ def district_share_statements(roles: pd.DataFrame) -> list[Statement]:
 
 
 def leader_statements(staff: pd.DataFrame, *, with_school: bool) -> list[Statement]:
-    """Internal only: each leader below a minimum, by name, with the numbers against the minimum."""
+    """Internal only: each leader below a minimum, by name, with the numbers against the minimum, the furthest
+    below first."""
     out = []
-    for r in tr.leader_rows(staff).itertuples():
+    for r in tr.leader_rows(staff, furthest_first=True).itertuples():
         where = f"{r.school_code} {r.school_name}" if with_school else ""
         out.append(Statement(f"{where}{r.role}{r.staff_name}本学期{tr.shortfall_text(r)}", "bad"))
     return out
@@ -93,9 +94,12 @@ class RoutineDistrict:
     def routine_statements(self) -> list[Statement]:
         statements = district_share_statements(self.routine_roles)
         below = leader_statements(self.routine_staff(), with_school=True)
-        limit = int(self.params.findings.attention_max)
+        limit = 2 * int(self.params.findings.top_n)  # the furthest below; the full list is in the section
         if len(below) > limit:
-            below = [*below[:limit], Statement(f"另有 {len(below) - limit} 人，见“{TITLE}”部分。")]
+            below = [
+                *below[:limit],
+                Statement(f"另有 {len(below) - limit} 名校级和中层干部未达到要求，名单见“{TITLE}”部分。"),
+            ]
         return [*statements, *below]
 
     def routine_group(self) -> Group:

@@ -18,6 +18,7 @@ from tqa.reports.labels import band_words, pct_text
 SHARE_COLUMNS = ("meets_n", "meets_share", "meets_share_lo", "meets_share_hi", "meets_diff", "meets_diff_lo",
                  "meets_diff_hi", "meets_band")  # fmt: skip
 NO_MINIMUM = "不评判"
+OWN_ROLE = "按各自职务的要求"
 HIDDEN = "为防止由合计反推而隐去"
 
 
@@ -65,7 +66,10 @@ def unit_roles(roles: pd.DataFrame, level: str, code: str, *, public: bool) -> p
         {
             "职务": rows["role"].to_numpy(),
             "人数": rows["staff_n"].to_numpy(),
-            "最低要求": [minimum_text(*v) for v in rows[["observed_min", "evaluated_min", "research_min"]].to_numpy()],
+            "最低要求": [
+                OWN_ROLE if role in GROUPS_SHOWN else minimum_text(*v)
+                for role, v in zip(rows["role"], rows[["observed_min", "evaluated_min", "research_min"]].to_numpy())
+            ],
             "达到要求": [_count(v) for v in rows["meets_n"]],
             "达到要求的比例（区间）": share_text(rows),
         }
@@ -139,12 +143,21 @@ def school_bands(roles: pd.DataFrame, returns: pd.DataFrame, groups: tuple[str, 
     return out
 
 
-def leader_rows(staff: pd.DataFrame) -> pd.DataFrame:
+def leader_rows(staff: pd.DataFrame, *, furthest_first: bool = False) -> pd.DataFrame:
     """The leaders (roles with a lesson minimum) below any of their minimums (staff-level: internal only),
-    by school and role, with their numbers against the minimums."""
+    by school and role, or ``furthest_first``: the largest shortfall first (the smallest share of a lesson
+    minimum reached; a blank number counts as none), then by school and role."""
     below = staff[staff["leader"].astype(bool) & ~staff["meets"].fillna(True).astype(bool)]
     below = below.assign(_r=order_key(below["role"], ROLE_GROUPS))
-    return below.sort_values(["school_code", "_r", "excel_row"], kind="stable").drop(columns="_r")
+    keys = ["school_code", "_r", "excel_row"]
+    if furthest_first:
+        reached = [
+            (below[v].astype("float64").fillna(0) / below[m].astype("float64")).where(below[m].astype("float64") > 0)
+            for v, m in (("lessons_observed", "observed_min"), ("lessons_evaluated", "evaluated_min"))
+        ]
+        below = below.assign(_reached=pd.concat(reached, axis=1).min(axis=1).fillna(1.0))
+        keys = ["_reached", *keys]
+    return below.sort_values(keys, kind="stable").drop(columns=[c for c in ("_r", "_reached") if c in below])
 
 
 def _against(value, minimum) -> str:
