@@ -11,7 +11,7 @@ import pytest
 from helpers import params_with
 from tqa.measures import cohorts
 from tqa.measures.catalog import Measures
-from tqa.measures.routine import ALL_STAFF, LEADERS, minimums, role_shares, staff_table
+from tqa.measures.routine import ALL_STAFF, LEADERS, equity, minimums, role_shares, staff_table
 from tqa.schema import sheets
 from tqa.schema.tables import CHECKED, SCORES
 
@@ -170,6 +170,23 @@ def test_small_cohorts_follow_the_exam_rule_and_bands_need_a_shown_share():
 
 
 def test_the_declared_measure_returns_the_declared_tables():
-    staff, roles = Measures(params_with()).routine(routine_rows(), returns())
+    staff, roles, eq = Measures(params_with()).routine(routine_rows(), returns())
     assert len(staff) == len(STAFF) and staff["staff_name"].iloc[0] == "甲校长"
     assert roles.dtypes.to_dict() == SCORES["routine_roles"].empty().dtypes.to_dict()
+    assert list(eq.columns) == list(SCORES["routine_equity"].names)
+
+
+def test_equity_is_the_coefficient_of_variation_of_the_shown_school_shares():
+    small = params_with({"reporting": {"min_published_n": 3, "min_rank_n": 3}})
+    roles = role_shares(staff_table(routine_rows(), returns(), small), small)
+    eq = equity(roles, small).set_index("role")
+    # everyone: 001 3 of 7, 002 2 of 3; weighted by judged staff: mean (3 + 2) / 10 = 0.5,
+    # SD = sqrt((7 (3/7 - 0.5)² + 3 (2/3 - 0.5)²) / 10) = 0.10911, CV = 0.21822 (under the shipped 0.5)
+    e = eq.loc[ALL_STAFF]
+    assert (e["n_schools"], e["mean_of_shares"]) == (2, pytest.approx(0.5))
+    assert e["cv"] == pytest.approx(0.218218, abs=1e-6) and not e["cv_over"]
+    # the leaders: only 001's share (4 judged) is shown, 002's one leader is withheld: no CV from one school
+    assert eq.loc[LEADERS, "n_schools"] == 1 and eq.loc[LEADERS, "cv_over"] is pd.NA
+    assert "教师" not in eq.index  # both schools' 2 teachers: withheld
+    strict = params_with({"reporting": {"min_published_n": 3, "min_rank_n": 3}, "routine": {"cv_threshold": 0.2}})
+    assert bool(equity(roles, strict).set_index("role").loc[ALL_STAFF, "cv_over"]) is True

@@ -43,12 +43,13 @@ def returns() -> pd.DataFrame:
 @pytest.fixture()
 def project(tmp_path):
     cat = Catalog(TERM, tmp_path)
-    staff, roles = routine(routine_rows(), returns(), PARAMS)
+    staff, roles, equity = routine(routine_rows(), returns(), PARAMS)
     write_tables({"returns": returns(), "routine": CHECKED["routine"].conform(routine_rows())}, cat.checked)
     write_tables(
         {
             "routine_staff": SCORES["routine_staff"].conform(staff),
             "routine_roles": SCORES["routine_roles"].conform(roles),
+            "routine_equity": SCORES["routine_equity"].conform(equity),
         },
         cat.scores,
     )

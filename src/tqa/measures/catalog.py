@@ -121,8 +121,8 @@ MEASURES = (
         "routine",
         "tqa.measures.routine:routine",
         ("checked/routine", "checked/returns"),
-        ("routine", "uncertainty", "reporting", "bands"),
-        ("routine_staff", "routine_roles"),
+        ("routine", "uncertainty", "reporting", "bands", "equity"),
+        ("routine_staff", "routine_roles", "routine_equity"),
     ),
 )
 BY_NAME = {m.name: m for m in MEASURES}

@@ -450,6 +450,10 @@ class Routine(Section):
         title="一人每个教学日最多听评课节数",
         description="一人一学期听课或评课的节数超过“教学日数 × 此数”时，数据质量清单提示学校核对（记录保留）。",
     )
+    cv_threshold: Positive = Field(
+        title="达到要求比例的差异系数提示线",
+        description="各校达到教学常规最低要求的比例的差异系数（标准差 ÷ 平均数）大于此值时，提示校际差异偏大。",
+    )
 
     @property
     def research_hours_min(self) -> float:

@@ -383,6 +383,14 @@ _SCORES = {
         "教学常规 per school / category / district x role group: staff, share meeting the minimums with its "
         "interval and band against the district, medians",
     ),
+    "routine_equity": (
+        _cols(
+            "role:string, n_schools:int64, weighted:bool, mean_of_shares:float64, sd_of_shares:float64, cv:float64,"
+            "cv_threshold:float64, cv_over:boolean"
+        ),
+        (),
+        "差异系数 of the schools' shares meeting the 教学常规 minimums, per role group",
+    ),
 }
 SCORES = {name: TableSpec(name, "scores", cols, sort, doc) for name, (cols, sort, doc) in _SCORES.items()}
 

@@ -6,10 +6,11 @@ from tqa.measures.routine.minimums import (
     ALL_STAFF,
     LEADERS,
     ROLE_GROUPS,
+    equity,
     minimums,
     role_shares,
     routine,
     staff_table,
 )
 
-__all__ = ["ALL_STAFF", "LEADERS", "ROLE_GROUPS", "minimums", "role_shares", "routine", "staff_table"]
+__all__ = ["ALL_STAFF", "LEADERS", "ROLE_GROUPS", "equity", "minimums", "role_shares", "routine", "staff_table"]

@@ -17,6 +17,7 @@ from tqa.core.ordering import order_key, sort_rows
 from tqa.core.vocabulary import ROLES
 from tqa.measures import cohorts
 from tqa.measures import intervals as unc
+from tqa.measures.equity import coefficient_of_variation
 from tqa.params import Params
 
 LEADERS = "校级和中层干部"  # every role with a lesson minimum, together
@@ -166,7 +167,28 @@ ROLE_COLUMNS = [
 ]  # fmt: skip
 
 
-def routine(routine: pd.DataFrame, returns: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The step-3 measure: (routine_staff, routine_roles). Only usable returns' rows reach the checked table."""
+def equity(roles: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """差异系数 of the schools' shares meeting the minimums, per role group, over the schools whose share is shown
+    (the small-cohort rule: a withheld share takes no part), with the exam results' formula
+    (``tqa.measures.equity.coefficient_of_variation``: weighted by judged staff when equity.cv_weighted) and the
+    threshold routine.cv_threshold. Columns: role, n_schools, weighted, mean_of_shares, sd_of_shares, cv,
+    cv_threshold, cv_over (NA with fewer than 2 schools)."""
+    schools = roles[(roles["level"] == units.SCHOOL.name) & roles["publishable"].astype(bool)]
+    frame = schools.assign(grade=0, subject=schools["role"].astype(str))
+    cv = coefficient_of_variation(frame, params, value_col="meets_share", weight_col="judged_n")
+    cv = cv.rename(columns={"subject": "role", "mean_of_means": "mean_of_shares", "sd_of_means": "sd_of_shares"})
+    threshold = float(params.routine.cv_threshold)
+    cv["cv_threshold"] = threshold
+    cv["cv_over"] = pd.array([pd.NA if pd.isna(v) else bool(v > threshold) for v in cv["cv"]], dtype="boolean")
+    cv = cv.drop(columns="grade").assign(_r=lambda d: order_key(d["role"], ROLE_GROUPS))
+    return cv.sort_values("_r", kind="stable").drop(columns="_r").reset_index(drop=True)
+
+
+def routine(
+    routine: pd.DataFrame, returns: pd.DataFrame, params: Params
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The step-3 measure: (routine_staff, routine_roles, routine_equity). Only usable returns' rows reach the
+    checked table."""
     staff = staff_table(routine, returns, params)
-    return staff, role_shares(staff, params)
+    roles = role_shares(staff, params)
+    return staff, roles, equity(roles, params)

@@ -47,6 +47,31 @@ def district_share_statements(roles: pd.DataFrame) -> list[Statement]:
     return [share_statement(r, "全区") for _, r in d.iterrows()]
 
 
+def equity_statements(equity: pd.DataFrame) -> list[Statement]:
+    """Role groups whose schools' shares differ more than routine.cv_threshold allows (both editions)."""
+    over = equity[equity["cv_over"].fillna(False).astype(bool)]
+    return [
+        Statement(
+            f"{r.role}达到要求的比例，校际差异系数 {r.cv:.2f}，超过提示线 {r.cv_threshold:.2f}（{r.n_schools} 所学校）",
+            "bad",
+        )
+        for r in over.itertuples()
+    ]
+
+
+def equity_table(equity: pd.DataFrame) -> pd.DataFrame:
+    rows = equity[equity["n_schools"] >= 2]
+    return pd.DataFrame(
+        {
+            "职务": rows["role"].to_numpy(),
+            "学校数": rows["n_schools"].to_numpy(),
+            "各校比例的平均": pct_text(rows["mean_of_shares"]),
+            "差异系数": [f"{v:.2f}" for v in rows["cv"]],
+            "是否超过提示线": ["是" if v is True else "否" for v in rows["cv_over"].astype(object)],
+        }
+    )
+
+
 def leader_statements(staff: pd.DataFrame, *, with_school: bool) -> list[Statement]:
     """Internal only: each leader below a minimum, by name, with the numbers against the minimum, the furthest
     below first."""
@@ -55,6 +80,14 @@ def leader_statements(staff: pd.DataFrame, *, with_school: bool) -> list[Stateme
         where = f"{r.school_code} {r.school_name}" if with_school else ""
         out.append(Statement(f"{where}{r.role}{r.staff_name}本学期{tr.shortfall_text(r)}", "bad"))
     return out
+
+
+def capped(below: list[Statement], params) -> list[Statement]:
+    """The first page names the leaders furthest below (2 × findings.top_n); the section lists them all."""
+    limit = 2 * int(params.findings.top_n)
+    if len(below) <= limit:
+        return below
+    return [*below[:limit], Statement(f"另有 {len(below) - limit} 名校级和中层干部未达到要求，名单见“{TITLE}”部分。")]
 
 
 def school_band_statements(roles: pd.DataFrame, code: str) -> list[Statement]:
@@ -91,16 +124,13 @@ class RoutineDistrict:
     def routine_staff(self) -> pd.DataFrame:
         return self.read("scores", "routine_staff")  # internal only: the public views refuse it
 
+    @cached_property
+    def routine_equity(self) -> pd.DataFrame:
+        return self.read("scores", "routine_equity")
+
     def routine_statements(self) -> list[Statement]:
-        statements = district_share_statements(self.routine_roles)
-        below = leader_statements(self.routine_staff(), with_school=True)
-        limit = 2 * int(self.params.findings.top_n)  # the furthest below; the full list is in the section
-        if len(below) > limit:
-            below = [
-                *below[:limit],
-                Statement(f"另有 {len(below) - limit} 名校级和中层干部未达到要求，名单见“{TITLE}”部分。"),
-            ]
-        return [*statements, *below]
+        statements = [*district_share_statements(self.routine_roles), *equity_statements(self.routine_equity)]
+        return [*statements, *capped(leader_statements(self.routine_staff(), with_school=True), self.params)]
 
     def routine_group(self) -> Group:
         return Group(TITLE, self.routine_statements(), "本学期没有教学常规数据。")
@@ -126,7 +156,15 @@ class RoutineDistrict:
                 table, caption="各校达到最低要求的比例与全区比较（按类别、学校代码排列）", cell_classes=tr.GROUPS_SHOWN
             ),
             Note(SMALL_NOTE.format(n=self.min_n)),
+            *self.routine_equity_table(),
         ]
+
+    def routine_equity_table(self) -> list:
+        table = equity_table(self.routine_equity)
+        if table.empty:
+            return []
+        threshold = float(self.params.routine.cv_threshold)
+        return [Table(table, caption=f"各校达到要求比例的校际差异系数（提示线 {threshold:.2f}，只计比例公布的学校）")]
 
     def routine_section(self) -> list:
         out = [*self.routine_overview(), *self.routine_schools()]
@@ -150,7 +188,7 @@ class RoutinePublicDistrict(RoutineDistrict):
         return tr.suppress_complements(self.routine_roles, self.min_n)
 
     def routine_statements(self) -> list[Statement]:
-        return district_share_statements(self.routine_roles)
+        return [*district_share_statements(self.routine_roles), *equity_statements(self.routine_equity)]
 
     def routine_section(self) -> list:
         return [*self.routine_overview(), *self.routine_schools()]
@@ -190,7 +228,8 @@ class RoutineInternalSchool(RoutineSchool):
         return staff[staff["school_code"] == self.code]
 
     def routine_statements(self) -> list[Statement]:
-        return [*leader_statements(self.routine_staff(), with_school=False), *super().routine_statements()]
+        below = capped(leader_statements(self.routine_staff(), with_school=False), self.params)
+        return [*below, *super().routine_statements()]
 
     def routine_section(self) -> list:
         out = super().routine_section()
