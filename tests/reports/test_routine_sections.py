@@ -103,9 +103,9 @@ def test_internal_first_page_names_the_leaders_below_with_their_numbers(project)
     district = DistrictView(TERM, str(project), params=PARAMS).routine_statements()
     texts = [s.text for s in district]
     assert texts[:2] == [
-        "全区教师 4 人中 2 人达到每学期教研 36 小时的要求（50.0%，区间 15.0%–85.0%）",
-        "全区校级和中层干部 5 人中 2 人达到每学期各自职务的最低要求（40.0%，区间 11.8%–76.9%）",
-    ]  # the district's 2 principals are fewer than 3: their share is withheld, as a small exam cohort's is
+        "全区校级和中层干部 5 人中 2 人达到每学期本人职务的各项最低要求（40.0%，区间 11.8%–76.9%）",
+        "全区全体教职工 10 人中 5 人达到每学期本人职务的各项最低要求（50.0%，区间 23.7%–76.3%）",
+    ]  # each role's share is in the section's table
     # the furthest below first: 辛校长 reached 3 of 10 evaluated, 丙主任 9 of 10, 乙副校长 44 of 45 observed
     assert texts[2:] == [
         "002 北岭中学校长辛校长本学期听课 12 节，低于每学期 30 节的要求；评课 3 节，低于每学期 10 节的要求",
@@ -115,7 +115,7 @@ def test_internal_first_page_names_the_leaders_below_with_their_numbers(project)
     assert not any("甲校长" in t or "丁主任" in t for t in texts)  # exactly at the minimum, or above it
     few = params_with({"reporting": {"min_published_n": 3, "min_rank_n": 3}, "findings": {"top_n": 1}})
     capped = [s.text for s in DistrictView(TERM, str(project), params=few).routine_statements()]
-    assert capped[2:] == [texts[2], texts[3], "另有 1 名校级和中层干部未达到要求，名单见“教学常规”部分。"]
+    assert capped[2:] == [texts[2], "另有 2 名校级和中层干部未达到要求，名单见“教学常规”部分。"]
     school = [s.text for s in InternalSchoolView(TERM, "002", str(project), params=PARAMS).routine_statements()]
     assert school[0] == "校长辛校长本学期听课 12 节，低于每学期 30 节的要求；评课 3 节，低于每学期 10 节的要求"
 
@@ -123,10 +123,16 @@ def test_internal_first_page_names_the_leaders_below_with_their_numbers(project)
 def test_public_first_page_gives_the_district_shares_only(project):
     texts = [s.text for s in PublicDistrictView(TERM, str(project), params=PARAMS).routine_statements()]
     assert texts == [
-        "全区教师 4 人中 2 人达到每学期教研 36 小时的要求（50.0%，区间 15.0%–85.0%）",
-        "全区校级和中层干部 5 人中 2 人达到每学期各自职务的最低要求（40.0%，区间 11.8%–76.9%）",
+        "全区校级和中层干部 5 人中 2 人达到每学期本人职务的各项最低要求（40.0%，区间 11.8%–76.9%）",
+        "全区全体教职工 10 人中 5 人达到每学期本人职务的各项最低要求（50.0%，区间 23.7%–76.3%）",
     ]
     assert all("城东" not in t and "北岭" not in t for t in texts)
+    # the schools' shares differ more than a stricter threshold allows: said in both editions, no school named
+    strict = params_with({"reporting": {"min_published_n": 3, "min_rank_n": 3}, "routine": {"cv_threshold": 0.2}})
+    staff, roles, equity = routine(routine_rows(), returns(), strict)
+    write_tables({"routine_equity": SCORES["routine_equity"].conform(equity)}, Catalog(TERM, project).scores)
+    texts = [s.text for s in PublicDistrictView(TERM, str(project), params=strict).routine_statements()]
+    assert texts[2:] == ["全体教职工达到要求的比例，校际差异系数 0.22，超过提示线 0.20（2 所学校）"]
 
 
 def test_the_school_table_withholds_small_roles_as_exam_results_are(project):

@@ -34,16 +34,17 @@ def share_statement(row, who: str) -> Statement:
     """'全区校长 40 人中 34 人达到每学期听课 30 节、评课 10 节的要求（85.0%，区间 70.9%–92.9%）'."""
     lo, hi = pct_text([row["meets_share_lo"], row["meets_share_hi"]])
     minimum = _minimum_words(row)
-    what = f"{minimum}的要求" if minimum != tr.NO_MINIMUM else "各自职务的最低要求"
+    what = f"{minimum}的要求" if minimum != tr.NO_MINIMUM else "本人职务的各项最低要求"
     share = pct_text([row["meets_share"]])[0]
     text = f"{who}{row['role']} {int(row['judged_n'])} 人中 {int(row['meets_n'])} 人达到每学期{what}（{share}，区间 {lo}–{hi}）"
     return Statement(text, "good" if row["meets_n"] == row["judged_n"] else "bad")
 
 
 def district_share_statements(roles: pd.DataFrame) -> list[Statement]:
-    """The district's share per judged role, and for the leaders together (both editions: pooled, no names)."""
+    """The district's shares on the first page (both editions: pooled, no names): the leaders together and every
+    judged member of staff; each role's share is in the section's table."""
     d = units.rows(roles, units.DISTRICT)
-    d = d[(d["judged_n"] > 0) & d["meets_share"].notna() & (d["role"] != ALL_STAFF)]
+    d = d[(d["judged_n"] > 0) & d["meets_share"].notna() & d["role"].isin([LEADERS, ALL_STAFF])]
     return [share_statement(r, "全区") for _, r in d.iterrows()]
 
 
@@ -83,8 +84,8 @@ def leader_statements(staff: pd.DataFrame, *, with_school: bool) -> list[Stateme
 
 
 def capped(below: list[Statement], params) -> list[Statement]:
-    """The first page names the leaders furthest below (2 × findings.top_n); the section lists them all."""
-    limit = 2 * int(params.findings.top_n)
+    """The first page names the leaders furthest below (findings.top_n); the section lists them all."""
+    limit = int(params.findings.top_n)
     if len(below) <= limit:
         return below
     return [*below[:limit], Statement(f"另有 {len(below) - limit} 名校级和中层干部未达到要求，名单见“{TITLE}”部分。")]
