@@ -61,11 +61,12 @@ def test_withhold_follows_both_terms_of_a_change(params):
 
 
 def test_every_statistics_table_with_a_cohort_declares_what_to_withhold():
-    # a scores table that carries a count of students must say which of its figures rest on it
+    # a scores table that carries a count of students (or staff) must say which of its figures rest on it
     for name, spec in SCORES.items():
-        counts = [c for c in ("tested_n", "n", "n_j") if c in spec.names]
-        if name in ("equity", "sensitivity", "funnel_curves", "borderline", "va_models"):
-            continue  # over schools (equity), ranked cohorts only, control limits, students, model fits
+        counts = [c for c in ("tested_n", "n", "n_j", "judged_n") if c in spec.names]
+        if name in ("equity", "sensitivity", "funnel_curves", "borderline", "va_models", "routine_staff",
+                    "routine_equity"):  # fmt: skip
+            continue  # over schools (equity), ranked cohorts only, control limits, students, model fits, staff
         assert counts and spec.withhold, name
         for n_col, cols in spec.withhold:
             assert n_col in spec.names and set(cols) <= set(spec.names), name
