@@ -106,11 +106,11 @@ def test_internal_first_page_names_the_leaders_below_with_their_numbers(project)
         "全区校级和中层干部 5 人中 2 人达到每学期本人职务的各项最低要求（40.0%，区间 11.8%–76.9%）",
         "全区全体教职工 10 人中 5 人达到每学期本人职务的各项最低要求（50.0%，区间 23.7%–76.3%）",
     ]  # each role's share is in the section's table
-    # the furthest below first: 辛校长 reached 3 of 10 evaluated, 丙主任 9 of 10, 乙副校长 44 of 45 observed
+    # by role (principals first), the furthest below first within a role
     assert texts[2:] == [
         "002 北岭中学校长辛校长本学期听课 12 节，低于每学期 30 节的要求；评课 3 节，低于每学期 10 节的要求",
-        "001 城东小学中层丙主任本学期评课 9 节，低于每学期 10 节的要求",
         "001 城东小学业务副校长乙副校长本学期听课 44 节，低于每学期 45 节的要求",
+        "001 城东小学中层丙主任本学期评课 9 节，低于每学期 10 节的要求",
     ]
     assert not any("甲校长" in t or "丁主任" in t for t in texts)  # exactly at the minimum, or above it
     few = params_with({"reporting": {"min_published_n": 3, "min_rank_n": 3}, "findings": {"top_n": 1}})
@@ -157,3 +157,18 @@ def test_the_public_district_bands_schools_in_category_and_code_order(project):
     assert matrix.df.set_index("代码").loc["002", "校级和中层干部"] == "人数过少，不公布"
     leaders = next(b for b in blocks if isinstance(b, Table) and b.caption == "各类别学校：校级和中层干部")
     assert leaders.df.set_index("范围").loc["乡镇", "达到要求"] == "—"
+
+
+def test_within_a_role_the_leader_furthest_below_comes_first():
+    from tqa.measures.routine import staff_table
+    from tqa.reports.tables.routine import leader_rows
+
+    rows = [
+        ("001", 2, "甲主任", "中层", 29, 10, 1.0),  # 29 of 30: 0.967
+        ("001", 3, "乙主任", "中层", 30, 5, 1.0),  # 5 of 10: 0.5
+        ("002", 2, "丙主任", "中层", None, 10, 1.0),  # blank: none reached
+        ("002", 3, "丁校长", "校长", 29, 10, 1.0),  # a principal comes first whatever his shortfall
+    ]
+    staff = staff_table(routine_rows(rows), returns(), PARAMS)
+    assert leader_rows(staff, furthest_first=True)["staff_name"].tolist() == ["丁校长", "丙主任", "乙主任", "甲主任"]
+    assert leader_rows(staff)["staff_name"].tolist() == ["甲主任", "乙主任", "丁校长", "丙主任"]  # school order

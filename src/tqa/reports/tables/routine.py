@@ -145,8 +145,8 @@ def school_bands(roles: pd.DataFrame, returns: pd.DataFrame, groups: tuple[str, 
 
 def leader_rows(staff: pd.DataFrame, *, furthest_first: bool = False) -> pd.DataFrame:
     """The leaders (roles with a lesson minimum) below any of their minimums (staff-level: internal only),
-    by school and role, or ``furthest_first``: the largest shortfall first (the smallest share of a lesson
-    minimum reached; a blank number counts as none), then by school and role."""
+    by school and role, or ``furthest_first``: by role (校长 first: the plan's first-named duty), within a role the
+    largest shortfall first (the smallest share of a lesson minimum reached; a blank number counts as none)."""
     below = staff[staff["leader"].astype(bool) & ~staff["meets"].fillna(True).astype(bool)]
     below = below.assign(_r=order_key(below["role"], ROLE_GROUPS))
     keys = ["school_code", "_r", "excel_row"]
@@ -156,7 +156,7 @@ def leader_rows(staff: pd.DataFrame, *, furthest_first: bool = False) -> pd.Data
             for v, m in (("lessons_observed", "observed_min"), ("lessons_evaluated", "evaluated_min"))
         ]
         below = below.assign(_reached=pd.concat(reached, axis=1).min(axis=1).fillna(1.0))
-        keys = ["_reached", *keys]
+        keys = ["_r", "_reached", "school_code", "excel_row"]
     return below.sort_values(keys, kind="stable").drop(columns=[c for c in ("_r", "_reached") if c in below])
 
 
