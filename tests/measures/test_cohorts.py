@@ -61,17 +61,19 @@ def test_withhold_follows_both_terms_of_a_change(params):
 
 
 def test_every_statistics_table_with_a_cohort_declares_what_to_withhold():
-    # a scores table that carries a count of students must say which of its figures rest on it
+    # a scores table that carries a count of students (or staff) must say which of its figures rest on it
     for name, spec in SCORES.items():
         # (each family counts its cohort under its own name: 学籍变动 base_n, 作业与睡眠 homework_n / sleep_n, 入学率
         # the catchment's school-age population)
         counts = [
-            c for c in ("tested_n", "n", "n_j", "base_n", "homework_n", "sleep_n", "population") if c in spec.names
+            c
+            for c in ("tested_n", "n", "n_j", "base_n", "homework_n", "sleep_n", "population", "judged_n")
+            if c in spec.names
         ]
         skipped = ("equity", "fitness_equity", "wellbeing_equity", "wellbeing_burden_summary", "sensitivity",
-                   "funnel_curves", "borderline", "va_models")  # fmt: skip
+                   "funnel_curves", "borderline", "va_models", "routine_staff", "routine_equity")  # fmt: skip
         if name in skipped:
-            continue  # over schools (the equity tables, the burden correlation), ranked cohorts only, control limits, students, model fits
+            continue  # over schools (the equity tables, the burden correlation), ranked cohorts only, control limits, students, model fits, staff
         assert counts and spec.withhold, name
         for n_col, cols in spec.withhold:
             assert n_col in spec.names and set(cols) <= set(spec.names), name

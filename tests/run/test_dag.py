@@ -32,6 +32,7 @@ def test_each_step_declares_its_sections_and_the_reports_read_them_all():
         "enrolment",
         "fitness",
         "homework_sleep",
+        "routine",
     )
     assert set(sections("reports")) == set(SECTIONS)
     scores = set(sections("scores"))
@@ -46,6 +47,7 @@ def test_stamps_hold_the_sections_and_are_rewritten_only_when_they_change(projec
         "enrolment",
         "fitness",
         "homework_sleep",
+        "routine",
     }
     assert set(json.loads(stamp(project, "clean").read_text(encoding="utf-8"))) == {"cleaning", "input_limits"}
     for p in written:

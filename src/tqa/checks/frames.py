@@ -15,6 +15,7 @@ from tqa.checks.reconcile import COUNT_COLUMNS, LEAVERS_SHEET, Reconciliation, r
 from tqa.core import vocabulary as vocab
 from tqa.core.terms import parse_term
 from tqa.params import Params
+from tqa.schema.sheets import ROUTINE as ROUTINE_SHEET
 from tqa.schema.tables import CHECKED, CLEAN, ROW_TABLES
 
 RATINGS = CHECKED["ratings"]
@@ -408,6 +409,41 @@ def survey_groups_frame(
     return with_row(df)
 
 
+ROUTINE_LESSONS = {"lessons_observed": "听课", "lessons_evaluated": "评课"}
+
+
+def routine_frame(routine: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """教学常规 with what its plausibility checks compare: `evaluated_over_observed` (评课 − 听课) and
+    `lessons_over_limit` (the larger of the two − the term's limit, params routine: teaching weeks × days a week ×
+    lessons a day), with the limit's parts and which number is over, for the messages. A number outside the
+    sheet's range (negative, say) is left to the range checks, which set the row aside: NaN here (GX skips it),
+    so one wrong cell gives one issue."""
+    df = with_row(routine)
+    p = params.routine
+    fields = {f.name: f for f in ROUTINE_SHEET.fields}
+    lessons = {}
+    for col in ROUTINE_LESSONS:
+        v = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        lo, hi = fields[col].range
+        lessons[col] = v.where((v >= lo) & (v <= hi))
+    observed, evaluated = lessons["lessons_observed"], lessons["lessons_evaluated"]
+    df["evaluated_over_observed"] = evaluated - observed
+    most = pd.concat([observed, evaluated], axis=1).max(axis=1, skipna=True)
+    df["lessons_over_limit"] = most - p.lesson_limit
+    df["over_label"] = (
+        pd.Series(
+            ["听课、评课" if o > p.lesson_limit and e > p.lesson_limit else ("听课" if o > p.lesson_limit else "评课")
+             for o, e in zip(observed.fillna(-1), evaluated.fillna(-1))],
+            index=df.index,
+        ).astype("string")
+    )  # fmt: skip
+    df["most_lessons"] = most
+    df["lesson_limit"], df["teaching_days"] = p.lesson_limit, p.teaching_days
+    df["max_lessons_per_day"] = int(p.max_lessons_per_day)
+    df["role_text"] = df["role"].astype("string").fillna("未填职务")
+    return df
+
+
 def coverage_frame(returns: pd.DataFrame, tables: dict[str, pd.DataFrame], registry: pd.DataFrame) -> pd.DataFrame:
     """One row per submitted return of a registered school: usable clean rows per required sheet."""
     known = set(registry["school_code"])
@@ -561,7 +597,7 @@ def build_frames(
         "exam_spec": exam_spec_frame(exam_spec),
         "tested_subjects": tested_subjects_frame(t["scores"], exam_spec, min_students=min_students),
         "scores": scores_frame(t["scores"], exam_spec, min_students=min_students),
-        "routine": with_row(t["routine"]),
+        "routine": routine_frame(t["routine"], params),
         "enrolment": enrolment_frame(t["enrolment"], t["students"], registry, params),
         "items": items_frame(t["items"], t["students"], item_spec),
         "ratings": ratings_frame(ratings),

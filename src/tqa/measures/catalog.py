@@ -180,6 +180,13 @@ MEASURES = (
         ("reporting",),
         ("wellbeing_burden", "wellbeing_burden_summary"),
     ),
+    Measure(
+        "routine",
+        "tqa.measures.routine:routine",
+        ("checked/routine", "checked/returns"),
+        ("routine", "uncertainty", "reporting", "bands", "equity"),
+        ("routine_staff", "routine_roles", "routine_equity"),
+    ),
 )
 BY_NAME = {m.name: m for m in MEASURES}
 

@@ -548,6 +548,57 @@ class HomeworkSleep(Section):
     )
 
 
+Role = Literal[vocab.ROLES]  # type: ignore[valid-type]
+
+
+class Routine(Section):
+    """教学常规: the district plan's minimums per role and term, and the bounds of a term's possible numbers."""
+
+    lessons_observed_min: dict[Role, Count] = Field(
+        title="每学期听课节数的最低要求",
+        description="这些职务的人员每学期听课不少于此数；未列出的职务只统计、不评判听课。",
+    )
+    lessons_evaluated_min: dict[Role, Count] = Field(
+        title="每学期评课节数的最低要求",
+        description="这些职务的人员每学期评课不少于此数；未列出的职务只统计、不评判评课。",
+    )
+    research_hours_per_week: Positive = Field(
+        title="每周教研活动的最低时数",
+        description="教研组（备课组）活动每周不少于这么多小时；乘以每学期教学周数即每学期教研时数的最低要求。",
+    )
+    research_roles: list[Role] = Field(
+        title="评判教研时数的职务", description="只对这些职务的人员评判每学期教研时数是否达到最低要求。"
+    )
+    teaching_weeks: PositiveCount = Field(
+        title="每学期教学周数", description="换算每学期教研时数的最低要求、推算每学期教学日数所用的周数。"
+    )
+    teaching_days_per_week: Annotated[StrictInt, Field(ge=1, le=7)] = Field(
+        title="每周教学日数", description="每学期教学日数 = 每学期教学周数 × 每周教学日数。"
+    )
+    max_lessons_per_day: PositiveCount = Field(
+        title="一人每个教学日最多听评课节数",
+        description="一人一学期听课或评课的节数超过“教学日数 × 此数”时，数据质量清单提示学校核对（记录保留）。",
+    )
+    cv_threshold: Positive = Field(
+        title="达到要求比例的差异系数提示线",
+        description="各校达到教学常规最低要求的比例的差异系数（标准差 ÷ 平均数）大于此值时，提示校际差异偏大。",
+    )
+
+    @property
+    def research_hours_min(self) -> float:
+        """The term's minimum of research hours: hours a week × teaching weeks."""
+        return float(self.research_hours_per_week) * int(self.teaching_weeks)
+
+    @property
+    def teaching_days(self) -> int:
+        return int(self.teaching_weeks) * int(self.teaching_days_per_week)
+
+    @property
+    def lesson_limit(self) -> int:
+        """The most lessons one person can observe (or evaluate) in a term."""
+        return self.teaching_days * int(self.max_lessons_per_day)
+
+
 class Params(Section):
     """Every section of params/methodology.yaml (with the term's overrides merged over it), validated."""
 
@@ -603,6 +654,10 @@ class Params(Section):
     enrolment: Enrolment = Field(
         title="学籍变动与控辍保学",
         description="辍学率、巩固率、入学率的目标，以及跨学期逐个学生核对学籍变动时使用的界值。",
+    )
+    routine: Routine = Field(
+        title="教学常规",
+        description="校长、业务副校长、中层干部听课评课和教职工教研时数的最低要求（本区教学常规管理规定），按职务评判是否达到。",
     )
 
     fitness: Fitness = Field(

@@ -35,6 +35,7 @@ from tqa.reports.display import Cover, Group, Heading, Landscape, Note, Paragrap
 from tqa.reports.labels import FORMATS, LABELS, RANK_NAMES, labels_for, percent, rank_labels
 from tqa.reports.sections.enrolment import EnrolmentDistrict, EnrolmentSchool
 from tqa.reports.sections.fitness import FitnessDistrict, FitnessPublicDistrict, FitnessSchool
+from tqa.reports.sections.routine import RoutineDistrict, RoutineInternalSchool, RoutinePublicDistrict, RoutineSchool
 from tqa.reports.sections.wellbeing import WellbeingDistrict, WellbeingPublicDistrict, WellbeingSchool
 from tqa.reports.student_workbook import workbook_name
 from tqa.reports.tables import common as tc
@@ -132,7 +133,7 @@ class View:
 # ---- the district report ------------------------------------------------------------------------------------
 
 
-class DistrictView(FitnessDistrict, WellbeingDistrict, EnrolmentDistrict, View):
+class DistrictView(FitnessDistrict, WellbeingDistrict, EnrolmentDistrict, RoutineDistrict, View):
     """The internal district report (for the office: ranks, named schools, the data-quality list)."""
 
     @cached_property
@@ -156,9 +157,7 @@ class DistrictView(FitnessDistrict, WellbeingDistrict, EnrolmentDistrict, View):
             self.params.district.name, self.returns, self.results, self.read("scores", "targets"), self.trend,
             self.read("scores", "equity"), self.params,
         )  # fmt: skip
-        summary.groups.append(Group("学籍变动与控辍保学", self.enrolment_statements(), "本学期没有可用的分年级人数。"))
-        summary.groups.append(self.fitness_group())
-        summary.groups.append(self.wellbeing_group())
+        summary.groups.extend(self.school_life_groups())
         return self.with_attention(summary)
 
     def with_attention(self, summary: Summary) -> Summary:
@@ -174,6 +173,11 @@ class DistrictView(FitnessDistrict, WellbeingDistrict, EnrolmentDistrict, View):
             return Summary(summary.lead, summary.groups, Note("没有学校出现需关注的情况。"))
         shown = Table(table.head(limit), caption=caption, wide=True)
         return Summary(summary.lead, summary.groups, shown)
+
+    def school_life_groups(self) -> list[Group]:
+        """The first page's groups of the families beyond the exam results, in the report's section order."""
+        enrolment = Group("学籍变动与控辍保学", self.enrolment_statements(), "本学期没有可用的分年级人数。")
+        return [self.fitness_group(), self.wellbeing_group(), enrolment, self.routine_group()]
 
     def method_appendix(self) -> Paragraphs:
         return Paragraphs(list(METHOD_NOTES))
@@ -408,7 +412,7 @@ class DistrictView(FitnessDistrict, WellbeingDistrict, EnrolmentDistrict, View):
         ]
 
 
-class PublicDistrictView(FitnessPublicDistrict, WellbeingPublicDistrict, DistrictView):
+class PublicDistrictView(FitnessPublicDistrict, WellbeingPublicDistrict, RoutinePublicDistrict, DistrictView):
     """The public district report: bands instead of ranks, small cells suppressed, no data-quality list."""
 
     public = True
@@ -458,7 +462,7 @@ class PublicDistrictView(FitnessPublicDistrict, WellbeingPublicDistrict, Distric
 # ---- a school's report ----------------------------------------------------------------------------------------
 
 
-class SchoolView(FitnessSchool, WellbeingSchool, EnrolmentSchool, View):
+class SchoolView(FitnessSchool, WellbeingSchool, EnrolmentSchool, RoutineSchool, View):
     """A school's public report: the school against its category and the district, bands, no ranks, no
     student-level data (the sections below that only the internal edition has return None)."""
 
@@ -499,10 +503,13 @@ class SchoolView(FitnessSchool, WellbeingSchool, EnrolmentSchool, View):
             own(self.value_added, "school_code"), own(below, "unit_code"),
             None if self.public else self.own_issues(), str(self.school["status"]), self.params,
         )  # fmt: skip
-        summary.groups.append(Group("学籍变动", self.enrolment_statements(), "没有需要特别说明的学籍变动。"))
-        summary.groups.insert(-1, self.fitness_group())  # before 建议先做
-        summary.groups.append(self.wellbeing_group())
+        summary.groups[-1:-1] = self.school_life_groups()  # before 建议先做
         return summary
+
+    def school_life_groups(self) -> list[Group]:
+        """The first page's groups of the families beyond the exam results, in the report's section order."""
+        enrolment = Group("学籍变动", self.enrolment_statements(), "没有需要特别说明的学籍变动。")
+        return [self.fitness_group(), self.wellbeing_group(), enrolment, self.routine_group()]
 
     def gap_chart(self):
         return charts.school_gap_chart(self._comparisons[0], f"{self.name}：各科与全区的差异", self.level)
@@ -652,7 +659,7 @@ class PublicSchoolView(SchoolView):
     public = True
 
 
-class InternalSchoolView(SchoolView):
+class InternalSchoolView(RoutineInternalSchool, SchoolView):
     """The school's internal report: ranks, the composite's sensitivity, the value-added caterpillar, its
     classes and students (临界生), its data problems."""
 

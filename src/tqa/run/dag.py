@@ -74,7 +74,7 @@ STEPS = (
         "notebooks/02_checks.ipynb",
         "checks",
         "checked",
-        ("checks", "enrolment", "fitness", "homework_sleep"),
+        ("checks", "enrolment", "fitness", "homework_sleep", "routine"),
         "data/checked/{term}/.params.json",
     ),  # fmt: skip
     Step("scores", "notebooks/03_scores.ipynb", "measures", "scores", "measures", "data/scores/{term}/.params.json"),

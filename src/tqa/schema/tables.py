@@ -462,6 +462,36 @@ _SCORES = {
         ("grade",),
         "burden against results: per grade, Spearman's correlation across schools (an association, not a cause)",
     ),
+    "routine_staff": (
+        _cols(
+            "school_code:str, school_name:string, category:string, excel_row:int64, staff_name:str, role:string,"
+            "lessons_observed:Int64, lessons_evaluated:Int64, research_hours:float64, observed_min:Int64,"
+            "evaluated_min:Int64, research_min:float64, leader:bool, judged:bool, meets_observed:boolean,"
+            "meets_evaluated:boolean, meets_research:boolean, meets:boolean"
+        ),
+        (),
+        "教学常规 per staff member against the minimums of their role (staff names: internal only)",
+    ),
+    "routine_roles": (
+        _cols(
+            "level:str, unit_code:string, unit_name:string, category:string, role:string, staff_n:int64,"
+            "judged_n:int64, meets_n:Int64, meets_share:float64, meets_share_lo:float64, meets_share_hi:float64,"
+            "meets_diff:float64, meets_diff_lo:float64, meets_diff_hi:float64, meets_band:string,"
+            "observed_median:float64, evaluated_median:float64, research_median:float64, observed_min:Int64,"
+            "evaluated_min:Int64, research_min:float64, sample_status:string, publishable:bool"
+        ),
+        (),
+        "教学常规 per school / category / district x role group: staff, share meeting the minimums with its "
+        "interval and band against the district, medians",
+    ),
+    "routine_equity": (
+        _cols(
+            "role:string, n_schools:int64, weighted:bool, mean_of_shares:float64, sd_of_shares:float64, cv:float64,"
+            "cv_threshold:float64, cv_over:boolean"
+        ),
+        (),
+        "差异系数 of the schools' shares meeting the 教学常规 minimums, per role group",
+    ),
 }
 # 体质健康 (tqa.measures.fitness): rates are over the students tested; coverage = tested / enrolled.
 _FITNESS_RATES = ("excellent_rate", "good_rate", "pass_rate", "fail_rate", "good_or_better_rate", "pass_or_better_rate")
@@ -523,7 +553,7 @@ SCORES = {name: TableSpec(name, "scores", cols, sort, doc) for name, (cols, sort
 INTERNAL_ONLY = {
     "clean": tuple(CLEAN),
     "checked": ("students", "scores", "fitness", "survey", "items", "routine", "rejected", "issues", "ratings"),
-    "scores": ("class_stats", "tiers", "borderline", "wellbeing_burden"),
+    "scores": ("class_stats", "tiers", "borderline", "wellbeing_burden", "routine_staff"),
 }
 for _stage, _names in (("clean", CLEAN), ("checked", CHECKED), ("scores", SCORES)):
     for _name in INTERNAL_ONLY[_stage]:
@@ -629,6 +659,24 @@ WITHHOLD = {
     "wellbeing_stats": (("homework_n", _HOMEWORK_FIGURES), ("sleep_n", _SLEEP_FIGURES)),
     "wellbeing_band_stats": (("homework_n", _HOMEWORK_FIGURES), ("sleep_n", _SLEEP_FIGURES)),
     "wellbeing_burden": (("homework_n", ("homework_over_n", "homework_over_share")), ("tested_n", ("mean_z",))),
+    # 教学常规: a share on fewer staff than reporting.min_published_n is withheld as exam results are (a school's one
+    # 校长: the share would be the principal's own result); so are the medians of a group that small.
+    "routine_roles": (
+        (
+            "judged_n",
+            (
+                "meets_n",
+                "meets_share",
+                "meets_share_lo",
+                "meets_share_hi",
+                "meets_diff",
+                "meets_diff_lo",
+                "meets_diff_hi",
+                "meets_band",
+            ),
+        ),
+        ("staff_n", ("observed_median", "evaluated_median", "research_median")),
+    ),  # fmt: skip
     # 入学率 of an area with fewer school-age children than min_published_n: the counts stay, the rate goes
     "enrolment_entry": (("population", ("rate", "rate_lo", "rate_hi", "gap", "met", "target_status")),),
 }
