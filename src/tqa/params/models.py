@@ -651,15 +651,6 @@ class Params(Section):
         title="报表文件的安全上限",
         description="清洗前检查每份报表文件：超过任一上限的文件不读取，该校暂不纳入统计，其余学校照常。",
     )
-    enrolment: Enrolment = Field(
-        title="学籍变动与控辍保学",
-        description="辍学率、巩固率、入学率的目标，以及跨学期逐个学生核对学籍变动时使用的界值。",
-    )
-    routine: Routine = Field(
-        title="教学常规",
-        description="校长、业务副校长、中层干部听课评课和教职工教研时数的最低要求（本区教学常规管理规定），按职务评判是否达到。",
-    )
-
     fitness: Fitness = Field(
         title="学生体质健康",
         description="按《国家学生体质健康标准（2014年修订）》的学年总分统计优秀、良好、及格、不及格，并对照国家和本区目标。",
@@ -667,6 +658,14 @@ class Params(Section):
     homework_sleep: HomeworkSleep = Field(
         title="作业与睡眠",
         description="“双减”规定的书面作业时间上限和睡眠时间下限，以及检查作业与睡眠问卷时使用的界值。",
+    )
+    enrolment: Enrolment = Field(
+        title="学籍变动与控辍保学",
+        description="辍学率、巩固率、入学率的目标，以及跨学期逐个学生核对学籍变动时使用的界值。",
+    )
+    routine: Routine = Field(
+        title="教学常规",
+        description="校长、业务副校长、中层干部听课评课和教职工教研时数的最低要求（本区教学常规管理规定），按职务评判是否达到。",
     )
 
     @model_validator(mode="before")
