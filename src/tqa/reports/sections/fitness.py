@@ -18,6 +18,7 @@ from tqa.measures.fitness.targets import STATUS_MISSED, target_list
 from tqa.reports.charts import fitness as charts
 from tqa.reports.display import Group, Heading, Note, Statement, Table
 from tqa.reports.labels import signed
+from tqa.reports.tables import common as tc
 from tqa.reports.tables import fitness as tf
 
 ABOVE, BELOW = ("明显高于", "高于"), ("明显低于", "低于")
@@ -197,6 +198,16 @@ class FitnessPublicDistrict:
 
 
 class FitnessSchool(FitnessView):
+    @cached_property
+    def fitness_stats(self) -> pd.DataFrame:
+        """The school's rows and every category and district row (all a school report reads), split once per
+        process for every school."""
+        return self.catalog.derive(tc.SchoolRows, self.read("scores", "fitness_stats"))[self.code]
+
+    @cached_property
+    def fitness_targets(self) -> pd.DataFrame:
+        return self.catalog.derive(tc.SchoolRows, self.read("scores", "fitness_targets"))[self.code]
+
     def fitness_section(self) -> list:
         if not self.fitness_has_data():
             return self.fitness_data_note()
@@ -206,7 +217,7 @@ class FitnessSchool(FitnessView):
             return [*self.fitness_data_note(), Note("本校没有体质健康测试数据。")]
         table = tf.school_grades(stats, self.code, str(self.school["category"]), self.public)
         bands = ("优良率与全区比较", "达标率与全区比较")
-        targets = self.read("scores", "fitness_targets")
+        targets = self.fitness_targets
         mine = targets[units.is_level(targets, units.SCHOOL) & (targets["unit_code"] == self.code)]
         out = [
             *self.fitness_data_note(),
@@ -230,7 +241,7 @@ class FitnessSchool(FitnessView):
         own = own[(own["unit_code"] == self.code) & (own["sex"] == SEX_ALL) & own["publishable"].fillna(False)]
         out = band_statements(own)
         if not self.public:
-            t = self.read("scores", "fitness_targets")
+            t = self.fitness_targets
             out += missed_targets(t[units.is_level(t, units.SCHOOL) & (t["unit_code"] == self.code)])
         return Group(
             "学生体质健康", out, "各年级的优良率、达标率与全区相比都在随机波动范围以内（或人数过少、没有测试数据）。"

@@ -23,6 +23,7 @@ from tqa.core.vocabulary import GRADE_LABELS
 from tqa.reports.charts import wellbeing as charts
 from tqa.reports.display import Group, Note, Statement, Table
 from tqa.reports.labels import percent
+from tqa.reports.tables import common as tc
 from tqa.reports.tables import wellbeing as tw
 
 BURDEN_CAUTION = (
@@ -215,10 +216,16 @@ class WellbeingPublicDistrict:
 
 
 class WellbeingSchool(_Wellbeing):
+    @cached_property
+    def wellbeing(self) -> pd.DataFrame:
+        """The school's rows and every category and district row (all a school report reads), split once per
+        process for every school."""
+        return self.catalog.derive(tc.SchoolRows, self._wellbeing_table("wellbeing_stats"))[self.code]
+
     def wellbeing_section(self) -> list:
         stats = self.wellbeing
         category = str(self.school["category"])
-        tables = tw.school_tables(stats, self.code, category, self.public)
+        tables = tw.school_tables(tw.school_rows(stats, self.public), self.code, category)
         if not tables:
             return [Note("本校本学期没有可用的「作业与睡眠」问卷数据。")]
         out: list = [self.wellbeing_limits()]
