@@ -7,6 +7,7 @@ The statistics reach these functions through the views, which have blanked withh
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from tqa.core import units
@@ -169,21 +170,25 @@ def school_grades(stats: pd.DataFrame, code: str, category: str, public: bool) -
     sexes = own[own["sex"] != SEX_ALL]
     hidden = set(sexes.loc[~sexes["publishable"].fillna(False).astype(bool), "grade"])
     own = own[(own["sex"] == SEX_ALL) | ~(own["grade"].isin(hidden) | public)]
-    grades = sorted(set(own["grade"]))
-    cat = stats[units.is_level(stats, units.CATEGORY) & (stats["unit_code"] == category) & (stats["sex"] == SEX_ALL)]
-    dist = stats[units.is_level(stats, units.DISTRICT) & (stats["sex"] == SEX_ALL)]
-    rows = []
-    for g in grades:
-        school = sort_rows(own[own["grade"] == g], ["sex"], {"sex": ("男", "女", SEX_ALL)})
-        for part, label in ((school, None), (cat[cat["grade"] == g], "同类学校"), (dist[dist["grade"] == g], "全区")):
-            rows.append(
-                part.assign(
-                    范围=label if label else part["sex"].map(lambda x: "本校" + ("" if x == SEX_ALL else SEX_LABELS[x]))
-                )
-            )
-    if not rows:
+    if own.empty:
         return pd.DataFrame()
-    s = pd.concat(rows, ignore_index=True)
+    own = sort_rows(own, ["grade", "sex"], {"sex": ("男", "女", SEX_ALL)})
+    pooled = stats[stats["sex"] == SEX_ALL]
+    cat = pooled[units.is_level(pooled, units.CATEGORY) & (pooled["unit_code"] == category)]
+    dist = units.rows(pooled, units.DISTRICT)
+    # per grade: the school's rows (boys, girls, all), its category's, the district's; one take per table
+    parts = {name: df.groupby("grade", sort=False).indices for name, df in (("own", own), ("cat", cat), ("dist", dist))}
+    none = np.array([], dtype=np.intp)
+    pieces, labels = [], []
+    for g in sorted(parts["own"]):
+        for name, df in (("own", own), ("cat", cat), ("dist", dist)):
+            part = df.iloc[parts[name].get(g, none)]
+            pieces.append(part)
+            if name == "own":
+                labels += ["本校" + ("" if x == SEX_ALL else SEX_LABELS[x]) for x in part["sex"]]
+            else:
+                labels += ["同类学校" if name == "cat" else "全区"] * len(part)
+    s = pd.concat(pieces, ignore_index=True).assign(范围=labels)
     head = pd.DataFrame({"年级": s["grade"].map(GRADE_LABELS), "范围": s["范围"]})
     is_school = units.is_level(s, units.SCHOOL)
     bands = {
