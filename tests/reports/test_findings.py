@@ -168,3 +168,20 @@ def test_the_district_names_a_change_only_when_its_interval_excludes_zero():
         said[0].text,
     )
     assert findings.district_changes(trend[trend["term"] == "2023-2"], 0.95, top_n=3) == []  # one term: nothing
+
+
+def test_a_family_with_a_bad_finding_adds_its_first_step():
+    from tqa.reports.display import Group, Statement
+
+    group = Group(
+        "学生体质健康",
+        [
+            Statement("优良率高于全区：三年级（60.0%）", "good"),
+            Statement("优良率明显低于全区：五年级（10.0%–20.0%），差 -30.0 至 -20.0 个百分点", "bad"),
+            Statement("达标率明显低于全区：六年级", "bad"),
+        ],
+    )
+    step = findings.first_step(group)
+    assert step == Statement("关注学生体质健康：优良率明显低于全区", "bad")
+    no_colon = Group("教学常规", [Statement("校长王某本学期听课 15 节，低于每学期 30 节的要求。", "bad")])
+    assert findings.first_step(no_colon).text == "关注教学常规：校长王某本学期听课 15 节，低于每学期 30 节的要求"

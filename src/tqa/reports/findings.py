@@ -237,6 +237,13 @@ def first_steps(bad: list[Statement], falls: list[Statement], below: list[Statem
     return out
 
 
+def first_step(group: Group) -> Statement:
+    """What to do first about a family of the first page (体质健康, 作业与睡眠, ...): its first bad finding, named
+    by the family, e.g. 关注学生体质健康：优良率明显低于全区."""
+    bad = next(s for s in group.statements if s.tone == "bad")
+    return Statement(f"关注{group.title}：" + bad.text.split("：")[0].rstrip("。"), "bad")
+
+
 def school_summary(
     name: str,
     code: str,

@@ -503,7 +503,10 @@ class SchoolView(FitnessSchool, WellbeingSchool, EnrolmentSchool, RoutineSchool,
             own(self.value_added, "school_code"), own(below, "unit_code"),
             None if self.public else self.own_issues(), str(self.school["status"]), self.params,
         )  # fmt: skip
-        summary.groups[-1:-1] = self.school_life_groups()  # before 建议先做
+        life = self.school_life_groups()
+        steps = summary.groups[-1]  # 建议先做: the clearest problem of each family follows the exams'
+        more = [findings.first_step(g) for g in life if any(s.tone == "bad" for s in g.statements)]
+        summary.groups[-1:] = [*life, Group(steps.title, [*steps.statements, *more], steps.empty)]
         return summary
 
     def school_life_groups(self) -> list[Group]:
