@@ -88,7 +88,7 @@ class EnrolmentDistrict(_Enrolment):
             return [
                 Note(
                     "本学期没有计算入学率：入学率的分母是片区或全区的适龄人口，学校报表中没有这一数字，"
-                    "需要教育局提供适龄人口表（office/population.csv，格式见 docs/raw-returns.md）。"
+                    "需要教研室把教育局提供的适龄人口表（population.csv）放进本学期数据的 office 文件夹，格式见项目的数据说明。"
                 )
             ]
         out: list = [Table(te.entry_table(entry), caption="入学率（学段各年级在籍学生 ÷ 适龄人口）")]
