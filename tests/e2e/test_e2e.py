@@ -7,7 +7,6 @@ generated data/raw/. One school's return is deliberately unreadable: the others 
 from __future__ import annotations
 
 import hashlib
-import html as html_module
 import json
 import os
 import re
@@ -19,31 +18,17 @@ import pandas as pd
 import pytest
 
 from helpers import REPO
+from helpers.project import TERM, link_code, make, visible_text
 from tqa.devtools.sample import generate_district
 
 REPO = REPO
-LINKED = ("Makefile", "notebooks", "params", "checks", "src", ".venv", "requirements.lock", "pyproject.toml")
-TERM = "2023-2"
 GENERATED = ("outputs", "data/clean", "data/checked", "data/scores")
 
 pytestmark = pytest.mark.e2e
 
 
-def make(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    return subprocess.run(
-        ["make", "--no-print-directory", *args, f"TERM={TERM}"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
 def scratch_project(root: Path, schools: int, seed: int) -> Path:
-    for name in LINKED:
-        (root / name).symlink_to(REPO / name)
+    link_code(root)
     generate_district(root / "data" / "raw", schools=schools, seed=seed, terms=("2023-1", TERM))
     return root
 
@@ -299,8 +284,7 @@ def test_a_school_report_is_a_function_of_files_alone(district, tmp_path):
     root, _, _ = district
     solo = tmp_path / "solo"
     solo.mkdir()
-    for name in LINKED:
-        (solo / name).symlink_to(REPO / name)
+    link_code(solo)
     for stage in ("checked", "scores"):
         shutil.copytree(root / "data" / stage, solo / "data" / stage)
     (solo / "data" / "clean" / TERM).mkdir(parents=True)
@@ -512,13 +496,6 @@ def test_no_public_table_or_chart_orders_schools_by_a_result(district):
 
 PARAM_KEY = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z_]+\.[a-z_]+\b")
 FILE_NAME = re.compile(r"[\w.-]+\.(csv|xlsx|yaml|json|html|pdf|parquet|ipynb)\b")
-
-
-def visible_text(html: str) -> str:
-    """What a reader sees: no tags, styles, scripts, attributes or the provenance block (file names and hashes)."""
-    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    html = re.sub(r'<footer class="tqa-provenance.*?</footer>', " ", html, flags=re.S)
-    return html_module.unescape(re.sub(r"<[^>]+>", " ", html))
 
 
 def test_no_parameter_key_or_code_word_reaches_a_reader(district):

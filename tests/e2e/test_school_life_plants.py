@@ -8,9 +8,7 @@ code, notebooks, params and checks and holds a copy of the shipped data/raw.
 
 from __future__ import annotations
 
-import html as html_module
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,12 +19,11 @@ import pandas as pd
 import pytest
 
 from helpers import REPO
+from helpers.project import TERM, link_code, make, visible_text
 from tqa.devtools.sample import PLANT_KINDS
 
 pytestmark = pytest.mark.e2e
 
-TERM = "2023-2"
-LINKED = ("Makefile", "notebooks", "params", "checks", "src", ".venv", "requirements.lock", "pyproject.toml")
 FIXTURE = REPO / "tests" / "fixtures" / "sample_defects.json"
 
 # The plant kinds found by a data-quality rule (the working brief's table of fixed rule ids).
@@ -70,26 +67,13 @@ def plants(kind: str) -> list[dict]:
     return found
 
 
-def make(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    return subprocess.run(
-        ["make", "--no-print-directory", *args, f"TERM={TERM}"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("shipped")
-    for name in LINKED:
-        (root / name).symlink_to(REPO / name)
+    link_code(root)
     shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
     for mode in ("internal", "public"):
-        run = make(root, "report", f"MODE={mode}")
+        run = make(root, "report", f"MODE={mode}", timeout=3600)
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return root
 
@@ -112,17 +96,12 @@ def workbook_rows(project) -> set[tuple[str, str]]:
     return {(str(r[code]), str(r[message])) for r in rows[head + 1 :] if r and r[code] is not None}
 
 
-def visible_text(html: str) -> str:
-    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return html_module.unescape(re.sub(r"<[^>]+>", " ", html))
-
-
 def section(html: str, heading: str) -> str:
     """The visible text of a report section: from its h2 to the next h2."""
     start = re.search(rf"<h2[^>]*>\s*{re.escape(heading)}", html)
     assert start, f"no section {heading}"
     end = html.find("<h2", start.end())
-    return visible_text(html[start.start() : end if end >= 0 else len(html)])
+    return visible_text(html[start.start() : end if end >= 0 else len(html)], provenance=True)
 
 
 def _mentions(issue: pd.Series, text: str) -> bool:
@@ -180,7 +159,7 @@ def _public_texts(project: Path) -> dict[str, str]:
     out = {}
     for path in sorted(pub.rglob("*")):
         if path.suffix in (".html", ".json"):
-            out[path.relative_to(pub).as_posix()] = visible_text(path.read_text(encoding="utf-8"))
+            out[path.relative_to(pub).as_posix()] = visible_text(path.read_text(encoding="utf-8"), provenance=True)
         elif path.suffix == ".pdf":
             text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
             out[path.relative_to(pub).as_posix()] = text
