@@ -124,6 +124,26 @@ def test_a_withheld_school_gets_no_statement_and_is_not_on_any_list(results, par
     assert list(by["原因数"]) == [1, 1, 1]
 
 
+def test_the_school_life_families_add_reasons_to_the_attention_list(results, params, returns):
+    """A school with no exam reason gets on the list for a school-life one; each family's reason counts once, and
+    they share one column, in the families' order."""
+    none = pd.DataFrame(columns=["school_code", "severity"])
+    empty_change = pd.DataFrame(columns=["unit_code", "grade", "subject", "change_level", "change"])
+    empty_va = pd.DataFrame(columns=["school_code", "grade", "subject", "effect", "lo", "hi", "band"])
+    life = {
+        "疑似流失": pd.DataFrame({"code": ["A"], "cell": ["3 人（七年级 3 人）"]}),
+        "体质": pd.DataFrame({"code": ["A", "B"], "cell": ["1 个年级低于全区…", "2 个年级低于全区…"]}),
+        "作业睡眠": pd.DataFrame(columns=["code", "cell"]),
+    }
+    table = findings.attention_list(results, no_targets(), empty_change, empty_va, returns, none, params, life)
+    by = table.set_index("代码")
+    assert set(by.index) == {"A", "B"}
+    assert by.loc["A", findings.SCHOOL_LIFE_COLUMN] == "体质：1 个年级低于全区…；疑似流失：3 人（七年级 3 人）"
+    assert by.loc["A", "原因数"] == 2 and by.loc["B", "原因数"] == 1
+    assert list(table["代码"]) == ["A", "B"]  # most reasons first
+    assert all(by.loc["B", r] == "" for r in findings.ATTENTION_REASONS)
+
+
 def test_the_public_school_summary_has_no_data_quality_statement(results, params):
     public = summary(results, params, issues=None)
     issues = pd.DataFrame(

@@ -319,6 +319,9 @@ def equity_statements(equity: pd.DataFrame) -> list[Statement]:
 
 
 ATTENTION_REASONS = ("增值明显偏低", "及格率明显低于目标", "及格率下降超出随机波动", "参考率偏低", "报表数据问题")
+# The school-life families' reasons share one column (a column each would not fit a landscape page); each counts.
+SCHOOL_LIFE_COLUMN = "体质、作业睡眠、学籍"
+SCHOOL_LIFE_REASONS = ("体质", "作业睡眠", "疑似流失")
 
 
 def _worst(rows: pd.DataFrame, key: str, ascending: bool, text) -> pd.DataFrame:
@@ -340,6 +343,7 @@ def attention_list(
     returns: pd.DataFrame,
     issues: pd.DataFrame,
     params: Params,
+    school_life: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """需关注学校 (internal edition only): every school with at least one reason, one column per reason holding how
     many papers it concerns and the clearest case with its evidence ("3 门；最低：七年级数学 -0.24（-0.46 至 -0.02）").
@@ -347,8 +351,9 @@ def attention_list(
     Reasons (``ATTENTION_REASONS``): value added clearly below the district average (interval below 0); a pass
     rate wholly below its target (interval's upper end under it); a pass-rate decline beyond chance; participation
     below params participation.warn_below; a return with serious data problems (not used at all, or at least
-    params findings.serious_warnings records dropped). Columns 代码, 学校, 类别, 原因数, then the reasons; most
-    reasons first, then code."""
+    params findings.serious_warnings records dropped); and ``school_life``, {reason (``SCHOOL_LIFE_REASONS``):
+    frame of code and evidence} from the other families, each a reason, together in one column. Columns 代码, 学校,
+    类别, 原因数, then the reasons; most reasons first, then code."""
     parts = {}
     low = va[va["band"].isin(BELOW)].rename(columns={"school_code": "code"}) if len(va) else va
     parts["增值明显偏低"] = _worst(
@@ -384,13 +389,17 @@ def attention_list(
     for reason, frame in parts.items():
         for code, cell in zip(frame["code"], frame["cell"]):
             cells.setdefault(str(code), {})[reason] = cell
+    for reason, frame in (school_life or {}).items():
+        for code, cell in zip(frame["code"], frame["cell"]):
+            cells.setdefault(str(code), {})[reason] = f"{reason}：{cell}"
     names = returns.drop_duplicates("school_code").set_index("school_code")
     rows = [
         {"代码": code, "学校": names["school_name"].get(code, ""), "类别": names["category"].get(code, ""),
-         "原因数": len(found), **{r: found.get(r, "") for r in ATTENTION_REASONS}}
+         "原因数": len(found), **{r: found.get(r, "") for r in ATTENTION_REASONS},
+         SCHOOL_LIFE_COLUMN: "；".join(found[r] for r in SCHOOL_LIFE_REASONS if r in found)}
         for code, found in cells.items()
     ]  # fmt: skip
-    out = pd.DataFrame(rows, columns=["代码", "学校", "类别", "原因数", *ATTENTION_REASONS])
+    out = pd.DataFrame(rows, columns=["代码", "学校", "类别", "原因数", *ATTENTION_REASONS, SCHOOL_LIFE_COLUMN])
     return out.sort_values(["原因数", "代码"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 

@@ -164,6 +164,8 @@ class DistrictView(FitnessDistrict, WellbeingDistrict, EnrolmentDistrict, Routin
         table = findings.attention_list(
             self.results, self.read("scores", "targets"), self.read("scores", "change"), self.value_added,
             self.returns, self.issues, self.params,
+            dict(zip(findings.SCHOOL_LIFE_REASONS,
+                     (self.fitness_attention(), self.wellbeing_attention(), self.enrolment_attention()))),
         )  # fmt: skip
         limit = int(self.params.findings.attention_max)
         caption = f"需关注学校（{len(table)} 所，按需关注的原因数排列）"

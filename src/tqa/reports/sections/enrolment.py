@@ -114,6 +114,16 @@ class EnrolmentDistrict(_Enrolment):
         out.append(Note(RECONCILE_NOTE, title="核对方法"))
         return out
 
+    def enrolment_attention(self) -> pd.DataFrame:
+        """需关注学校 (internal): the schools whose last-term students are unaccounted for (suspected leavers, found
+        by 学籍号), with the count and the grades."""
+        if not self.enrolment_reconciled():
+            return pd.DataFrame(columns=["code", "cell"])
+        lost = te.leaver_schools(self.enrolment_rates)
+        lost = lost.loc[lost["疑似流失"] > 0]
+        cells = [f"{int(n)} 人（{grades}）" for n, grades in zip(lost["疑似流失"], lost["涉及年级"])]
+        return pd.DataFrame({"code": lost["学校代码"].to_numpy(), "cell": cells})
+
     def enrolment_statements(self) -> list[Statement]:
         """The first page: the district's 巩固率 against the target; internally the schools with suspected leavers."""
         rates = self.enrolment_rates

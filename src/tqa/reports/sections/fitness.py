@@ -173,6 +173,25 @@ class FitnessDistrict(FitnessView):
         out.extend(self.fitness_concern_statements())
         return Group("学生体质健康", out)
 
+    def fitness_attention(self) -> pd.DataFrame:
+        """需关注学校 (internal): each school with a grade whose 优良率 or 达标率 is below the district (interval
+        supporting it): how many grades, and the grade and rate furthest below ("2 个年级低于全区，最低为五年级优良率
+        31.2%（低于全区 18.0 个百分点）")."""
+        s = units.rows(self.fitness_stats, units.SCHOOL)
+        s = s[(s["sex"] == SEX_ALL) & s["publishable"].fillna(False).astype(bool)]
+        rows = []
+        for rate, name in RATES:
+            hit = s[s[f"{rate}_band"].isin(BELOW).fillna(False)]
+            rows.append(pd.DataFrame({"code": hit["unit_code"], "grade": hit["grade"], "name": name,
+                                      "value": hit[rate], "diff": hit[f"{rate}_diff"]}))  # fmt: skip
+        hits = pd.concat(rows, ignore_index=True)
+        out = []
+        for code, found in hits.sort_values(["code", "diff", "grade"], kind="stable").groupby("code", sort=True):
+            r = found.iloc[0]
+            out.append((code, f"{found['grade'].nunique()} 个年级低于全区，最低为{GRADE_LABELS[int(r['grade'])]}"
+                              f"{r['name']} {_pct(r['value'])}（低于全区 {abs(r['diff']) * 100:.1f} 个百分点）"))  # fmt: skip
+        return pd.DataFrame(out, columns=["code", "cell"])
+
     def fitness_concern_statements(self) -> list[Statement]:
         concern = tf.concern_schools(self.fitness_stats)
         if concern.empty:

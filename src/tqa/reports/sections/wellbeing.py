@@ -58,33 +58,46 @@ def district_statements(bands: pd.DataFrame) -> list[Statement]:
     return out
 
 
-def _worst(rows: pd.DataFrame, district: pd.DataFrame, name: str, highest: bool) -> str:
-    """The grades of ``rows`` and the one furthest from the district, with its interval and the district's share."""
+def _worst(rows: pd.DataFrame, district: pd.DataFrame, name: str, highest: bool, brief: bool = False) -> str:
+    """The grades of ``rows`` and the one furthest from the district, with its interval and the district's share
+    (``brief``: how many grades, the furthest one and the district's share, for a table cell)."""
     r = rows.sort_values([f"{name}_diff", "grade"], ascending=[not highest, True]).iloc[0]
+    worst = f"{'最高' if highest else '最低'}为{GRADE_LABELS[r['grade']]} {_pct(r[f'{name}_share'])}"
+    shared = f"全区 {_pct(district.loc[r['grade'], f'{name}_share'])}"
+    if brief:
+        return f"{len(rows)} 个年级（{worst}，{shared}）"
     grades = "、".join(GRADE_LABELS[g] for g in sorted(rows["grade"]))
     lo, hi = r[f"{name}_share_lo"], r[f"{name}_share_hi"]
-    return (
-        f"{grades}（{'最高' if highest else '最低'}为{GRADE_LABELS[r['grade']]} {_pct(r[f'{name}_share'])}，"
-        f"区间 {_pct(lo)}–{_pct(hi)}，全区 {_pct(district.loc[r['grade'], f'{name}_share'])}）"
-    )
+    return f"{grades}（{worst}，区间 {_pct(lo)}–{_pct(hi)}，{shared}）"
+
+
+def concern_by_school(stats: pd.DataFrame, brief: bool = False) -> pd.DataFrame:
+    """The schools of concern (internal), one row each: code, name, how many grades, and the evidence ("作业超时比例
+    高于全区：三年级（最高为三年级 35.0%，区间 …，全区 …）"; ``brief``: "作业超时比例高于全区 3 个年级（最高为
+    九年级 71.3%，全区 27.9%）"), in code order."""
+    c = tw.concern(stats)
+    district = units.rows(stats, units.DISTRICT).set_index("grade")
+    rows = []
+    for code, found in c.groupby("unit_code", sort=True):
+        hw, sl = found[found["homework_concern"]], found[found["sleep_concern"]]
+        parts = []
+        if len(hw):
+            parts.append(
+                "作业超时比例高于全区" + (" " if brief else "：") + _worst(hw, district, "homework_over", True, brief)
+            )
+        if len(sl):
+            parts.append(
+                "睡眠达标比例低于全区" + (" " if brief else "：") + _worst(sl, district, "sleep_met", False, brief)
+            )
+        rows.append((code, found["unit_name"].iloc[0], len(hw) + len(sl), ("，" if brief else "；").join(parts)))
+    return pd.DataFrame(rows, columns=["code", "name", "grades", "cell"])
 
 
 def concern_statements(stats: pd.DataFrame, limit: int) -> list[Statement]:
     """The internal first page: the schools of concern by name, those with the most grades of concern first (then
     by code), at most ``limit``, then how many more."""
-    c = tw.concern(stats)
-    district = units.rows(stats, units.DISTRICT).set_index("grade")
-    found = []
-    for code, rows in c.groupby("unit_code", sort=True):
-        hw, sl = rows[rows["homework_concern"]], rows[rows["sleep_concern"]]
-        parts = []
-        if len(hw):
-            parts.append("作业超时比例高于全区：" + _worst(hw, district, "homework_over", highest=True))
-        if len(sl):
-            parts.append("睡眠达标比例低于全区：" + _worst(sl, district, "sleep_met", highest=False))
-        text = f"{code} {rows['unit_name'].iloc[0]}：" + "；".join(parts) + "。"
-        found.append((-(len(hw) + len(sl)), code, Statement(text, "bad")))
-    out = [st for _, _, st in sorted(found, key=lambda t: (t[0], t[1]))]
+    c = concern_by_school(stats).sort_values(["grades", "code"], ascending=[False, True], kind="stable")
+    out = [Statement(f"{r.code} {r.name}：{r.cell}。", "bad") for r in c.itertuples()]
     if len(out) > limit:
         return [*out[:limit], Statement(f"另有 {len(out) - limit} 所学校，见“作业与睡眠”部分。")]
     return out
@@ -189,6 +202,10 @@ class WellbeingDistrict(_Wellbeing):
             charts.burden_chart(points, summary, "作业超时比例与成绩（每点一所学校）"),
             Note(BURDEN_CAUTION, title="相关不是因果", kind="warning"),
         ]
+
+    def wellbeing_attention(self) -> pd.DataFrame:
+        """需关注学校 (internal): each school of concern and its evidence."""
+        return concern_by_school(self.wellbeing, brief=True)[["code", "cell"]]
 
     def wellbeing_group(self) -> Group:
         """The district's first page: the figures by grade band and (internal) the schools of concern."""
