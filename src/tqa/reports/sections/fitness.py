@@ -177,8 +177,7 @@ class FitnessDistrict(FitnessView):
         """需关注学校 (internal): each school with a grade whose 优良率 or 达标率 is below the district (interval
         supporting it): how many grades, and the grade and rate furthest below ("2 个年级低于全区，最低为五年级优良率
         31.2%（低于全区 18.0 个百分点）")."""
-        s = units.rows(self.fitness_stats, units.SCHOOL)
-        s = s[(s["sex"] == SEX_ALL) & s["publishable"].fillna(False).astype(bool)]
+        s = tf.published_school_grades(self.fitness_stats)
         rows = []
         for rate, name in RATES:
             hit = s[s[f"{rate}_band"].isin(BELOW).fillna(False)]
@@ -255,10 +254,8 @@ class FitnessSchool(FitnessView):
     def fitness_group(self) -> Group:
         """The first page: the grades whose 优良率 or 达标率 differs from the district with the interval supporting
         it, and (internally) the targets missed for certain."""
-        stats = self.fitness_stats
-        own = units.rows(stats, units.SCHOOL)
-        own = own[(own["unit_code"] == self.code) & (own["sex"] == SEX_ALL) & own["publishable"].fillna(False)]
-        out = band_statements(own)
+        own = tf.published_school_grades(self.fitness_stats)
+        out = band_statements(own[own["unit_code"] == self.code])
         if not self.public:
             t = self.fitness_targets
             out += missed_targets(t[units.is_level(t, units.SCHOOL) & (t["unit_code"] == self.code)])

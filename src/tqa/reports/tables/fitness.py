@@ -97,11 +97,17 @@ def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def published_school_grades(stats: pd.DataFrame) -> pd.DataFrame:
+    """The school x grade rows (both sexes together) whose figures are published: the only rows a school can be
+    named for."""
+    s = units.rows(stats, units.SCHOOL)
+    return s[(s["sex"] == SEX_ALL) & s["publishable"].fillna(False).astype(bool)]
+
+
 def concern_schools(stats: pd.DataFrame) -> pd.DataFrame:
     """Internal: the schools x grades whose 优良率 or 达标率 is below the district with the interval supporting it
     (band 低于 / 明显低于), in code and grade order, with the figures that show it."""
-    s = units.rows(stats, units.SCHOOL)
-    s = s[(s["sex"] == SEX_ALL) & s["publishable"].fillna(False).astype(bool)]
+    s = published_school_grades(stats)
     hit = s["good_or_better_rate_band"].isin(BELOW) | s["pass_or_better_rate_band"].isin(BELOW)
     s = sort_rows(s[hit.fillna(False)], ["unit_code", "grade"])
     return pd.DataFrame(
